@@ -53,9 +53,8 @@ impl AwsClients {
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .force_path_style(self.settings.s3_force_path_style)
-            .build();
+        let config =
+            aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.settings.s3_force_path_style).build();
         aws_sdk_s3::Client::from_conf(config)
     }
 

@@ -30,11 +30,8 @@ where
     if let Some(index) = event.records.iter().position(|m| m.message_id.as_deref().is_none_or(str::is_empty)) {
         return Err(BatchError::MissingMessageId { index });
     }
-    let fifo = event
-        .records
-        .first()
-        .and_then(|m| m.event_source_arn.as_deref())
-        .is_some_and(|arn| arn.ends_with(".fifo"));
+    let fifo =
+        event.records.first().and_then(|m| m.event_source_arn.as_deref()).is_some_and(|arn| arn.ends_with(".fifo"));
 
     let mut response = SqsBatchResponse::default();
     let mut halted = false;
@@ -104,7 +101,10 @@ mod tests {
     #[tokio::test]
     async fn reports_only_the_failed_and_malformed_ids() {
         let seen = Mutex::new(Vec::new());
-        let batch = event("arn:aws:sqs:us-east-1:1:q", &[("a", "{}"), ("b", "not json"), ("c", r#"{"fail":true}"#), ("d", "{}")]);
+        let batch = event(
+            "arn:aws:sqs:us-east-1:1:q",
+            &[("a", "{}"), ("b", "not json"), ("c", r#"{"fail":true}"#), ("d", "{}")],
+        );
         let response = process_sqs_batch(batch, |m| handle(m, &seen)).await.unwrap();
         assert_eq!(ids(&response), ["b", "c"]);
         assert_eq!(*seen.lock().unwrap(), ["a", "c", "d"]);
@@ -131,7 +131,8 @@ mod tests {
     async fn a_message_without_id_fails_the_batch_before_anything_runs() {
         let seen = Mutex::new(Vec::new());
         let batch: SqsEvent =
-            serde_json::from_value(serde_json::json!({"Records": [{"messageId": "a", "body": "{}"}, {"body": "{}"}]})).unwrap();
+            serde_json::from_value(serde_json::json!({"Records": [{"messageId": "a", "body": "{}"}, {"body": "{}"}]}))
+                .unwrap();
         let error = process_sqs_batch(batch, |m| handle(m, &seen)).await.unwrap_err();
         assert!(matches!(error, BatchError::MissingMessageId { index: 1 }));
         assert!(seen.lock().unwrap().is_empty());

@@ -120,7 +120,10 @@ pub fn load<C: FromEnv>() -> C {
         Err(error) => {
             let cause = StdError::source(&error).map(|s| s.to_string()).unwrap_or_default();
             tracing::error!(variable = error.variable(), %cause, "cold start stopped: {error}");
-            eprintln!("medvault: cold start stopped: {error}{}", if cause.is_empty() { String::new() } else { format!(": {cause}") });
+            eprintln!(
+                "medvault: cold start stopped: {error}{}",
+                if cause.is_empty() { String::new() } else { format!(": {cause}") }
+            );
             std::process::exit(78)
         }
     }

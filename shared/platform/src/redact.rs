@@ -114,7 +114,8 @@ mod tests {
     fn phi_and_secrets_never_print() {
         let patient: Patient =
             serde_json::from_str(r#"{"id":"p-1","name":"Jane Roe","password":"hunter2-hunter2"}"#).unwrap();
-        let rendered = format!("{patient:?} {} {} {}", patient.name, patient.password, serde_json::to_string(&patient).unwrap());
+        let rendered =
+            format!("{patient:?} {} {} {}", patient.name, patient.password, serde_json::to_string(&patient).unwrap());
         assert!(!rendered.contains("Jane"), "{rendered}");
         assert!(!rendered.contains("hunter2"), "{rendered}");
         assert!(rendered.contains("p-1"));

@@ -116,13 +116,15 @@ pub fn decode_key(encoded: &str) -> Result<String, S3EventError> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).and_then(|b| hex_value(*b)), bytes.get(i + 2).and_then(|b| hex_value(*b))) {
-                (Some(high), Some(low)) => {
-                    out.push(high * 16 + low);
-                    i += 2;
+            b'%' => {
+                match (bytes.get(i + 1).and_then(|b| hex_value(*b)), bytes.get(i + 2).and_then(|b| hex_value(*b))) {
+                    (Some(high), Some(low)) => {
+                        out.push(high * 16 + low);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
                 }
-                _ => out.push(b'%'),
-            },
+            }
             byte => out.push(byte),
         }
         i += 1;

@@ -60,10 +60,9 @@ where
 {
     let function = function_name();
     let result = match format {
-        LogFormat::Json => tracing_subscriber::registry()
-            .with(filter())
-            .with(JsonLayer { function, writer })
-            .try_init(),
+        LogFormat::Json => {
+            tracing_subscriber::registry().with(filter()).with(JsonLayer { function, writer }).try_init()
+        }
         LogFormat::Text => tracing_subscriber::registry()
             .with(filter())
             .with(tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(writer))
@@ -129,7 +128,10 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut line = Map::new();
-        line.insert("timestamp".into(), Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        line.insert(
+            "timestamp".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
         line.insert("level".into(), Value::String(event.metadata().level().to_string()));
         line.insert("function".into(), Value::String(self.function.clone()));
         if let Some(scope) = ctx.event_scope(event) {
@@ -219,11 +221,12 @@ mod tests {
     #[test]
     fn json_lines_carry_request_trace_function_and_cold_start() {
         let capture = Capture::default();
-        let subscriber = tracing_subscriber::registry()
-            .with(JsonLayer { function: "records-api".into(), writer: capture.clone() });
+        let subscriber =
+            tracing_subscriber::registry().with(JsonLayer { function: "records-api".into(), writer: capture.clone() });
         tracing::subscriber::with_default(subscriber, || {
             for request in ["req-1", "req-2"] {
-                let span = tracing::info_span!("Lambda runtime invoke", requestId = request, xrayTraceId = "Root=1-abc");
+                let span =
+                    tracing::info_span!("Lambda runtime invoke", requestId = request, xrayTraceId = "Root=1-abc");
                 let _entered = span.enter();
                 tracing::info!(patient = %Phi::new("Jane Roe"), count = 3, "handled");
             }

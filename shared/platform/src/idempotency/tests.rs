@@ -31,13 +31,19 @@ fn harness() -> Harness {
     let store = Arc::new(MemoryStore::default());
     let now = Arc::new(Mutex::new(at(0)));
     let clock = now.clone();
-    let idempotency =
-        Idempotency::new(store.clone(), "fn").with_ttl(Duration::from_secs(3600)).with_clock(move || *clock.lock().unwrap());
+    let idempotency = Idempotency::new(store.clone(), "fn")
+        .with_ttl(Duration::from_secs(3600))
+        .with_clock(move || *clock.lock().unwrap());
     Harness { idempotency, store, now, runs: Arc::new(AtomicUsize::new(0)) }
 }
 
 impl Harness {
-    async fn call(&self, key: &str, payload: &str, fail: bool) -> Result<Completed<String>, IdempotencyError<&'static str>> {
+    async fn call(
+        &self,
+        key: &str,
+        payload: &str,
+        fail: bool,
+    ) -> Result<Completed<String>, IdempotencyError<&'static str>> {
         let runs = self.runs.clone();
         let deadline = *self.now.lock().unwrap() + Duration::from_secs(30);
         self.idempotency
