@@ -1,0 +1,148 @@
+//! `cargo xtask bench pipeline`: OCR pages per second per core through medvault's Tesseract engine next to the
+//! `tesseract` CLI on the same images, text-layer PDF pages per second, and the speech real-time factor.
+//!
+//! Inputs are made fresh (ImageMagick, fpdf2, festival, sox) under `target/bench-pipeline`. The measured programs
+//! are the crates' examples, built in release mode without LTO (the engines' time is spent in libtesseract and
+//! libpocketsphinx, which LTO does not touch; it would only make the build minutes longer on two cores).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use crate::{pipeline_env, workspace};
+
+const LINES: [&str; 4] = [
+    "Patient: Jane Roe, DOB 03/14/1961, MRN 448812",
+    "Seen on 2024-02-09 by Dr. Alan Smith for chest pain.",
+    "Assessment: stable angina; continue aspirin 81 mg daily.",
+    "Follow up in six weeks; call 555-0147 with questions.",
+];
+
+/// Runs the pipeline benchmarks and prints their numbers.
+pub fn run() -> anyhow::Result<()> {
+    let env = pipeline_env::ensure()?;
+    let dir = workspace::target_dir().join("bench-pipeline");
+    std::fs::create_dir_all(&dir)?;
+    let images = make_images(&dir, 8)?;
+    let pdf = make_text_pdf(&dir, &env, 100)?;
+    let wav = make_dictation(&dir, 12)?;
+
+    // libtesseract may use OpenMP threads of its own; one thread keeps "per core" honest for both sides.
+    let cli_per_page = tesseract_cli_seconds_per_page(&dir, &images)?;
+    let ocr = example(&env, "medvault-ocr", "ocr_throughput", &images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>())?;
+    let pdf_text = example(&env, "medvault-intake", "pdf_text_throughput", &[pdf.display().to_string(), "20".into()])?;
+    let speech = example(&env, "medvault-speech", "speech_rtf", &[wav.display().to_string()])?;
+
+    println!("\n== pipeline benchmark ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("tesseract CLI, one thread: {:.3} s/page = {:.2} pages/s (model load excluded)", cli_per_page, 1.0 / cli_per_page);
+    for run in ocr["runs"].as_array().into_iter().flatten() {
+        let pps = run["pages_per_second"].as_f64().unwrap_or(0.0);
+        let threads = run["threads"].as_u64().unwrap_or(1);
+        println!(
+            "medvault OCR engine, {threads} engine(s): {pps:.2} pages/s = {:.2} pages/s per core ({:+.1}% vs CLI per core); load {:.2} s",
+            pps / threads as f64,
+            (pps / threads as f64 * cli_per_page - 1.0) * 100.0,
+            run["load_seconds"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!("(intake PNG decode to greyscale for all pages: {:.3} s)", ocr["decode_seconds"].as_f64().unwrap_or(0.0));
+    println!("text-layer PDF: {:.0} pages/s ({} pages in {} s)", pdf_text["pages_per_second"].as_f64().unwrap_or(0.0), pdf_text["pages"], pdf_text["seconds"]);
+    for run in speech["runs"].as_array().into_iter().flatten() {
+        println!(
+            "speech, {} decoder(s): real-time factor {:.3} ({} s of audio in {} s; load {} s)",
+            run["threads"], run["rtf"].as_f64().unwrap_or(0.0), run["audio_seconds"], run["seconds"], run["load_seconds"]
+        );
+    }
+    Ok(())
+}
+
+fn check(command: &mut Command) -> anyhow::Result<std::process::Output> {
+    let shown = workspace::describe(command);
+    let output = command.output().with_context(|| format!("could not start `{shown}` (see infra/local/debian-packages.txt)"))?;
+    if !output.status.success() {
+        bail!("`{shown}` failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(output)
+}
+
+fn make_images(dir: &Path, count: usize) -> anyhow::Result<Vec<PathBuf>> {
+    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    (0..count)
+        .map(|i| {
+            let out = dir.join(format!("page-{i}.png"));
+            let mut lines = LINES.to_vec();
+            lines.rotate_left(i % LINES.len());
+            let text = lines.join("\n");
+            check(Command::new("convert").args(["-size", "1700x400", "xc:white", "-font", font, "-pointsize", "32"]).args([
+                "-fill", "black", "-annotate", "+40+60", &text, "-colorspace", "Gray", "-depth", "8",
+            ]).arg(&out))?;
+            Ok(out)
+        })
+        .collect()
+}
+
+fn make_text_pdf(dir: &Path, env: &[(String, String)], pages: usize) -> anyhow::Result<PathBuf> {
+    let python = env.iter().find(|(k, _)| k == "MEDVAULT_PIPELINE_PYTHON").map(|(_, v)| v.clone()).context("no python")?;
+    let out = dir.join("text.pdf");
+    let script = r#"
+import sys
+from fpdf import FPDF
+pdf = FPDF()
+pdf.add_font("DejaVu", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+for page in range(int(sys.argv[2])):
+    pdf.add_page()
+    pdf.set_font("DejaVu", size=11)
+    for i in range(40):
+        pdf.cell(0, 6, f"{page}.{i} " + sys.argv[3 + i % 4], new_x="LMARGIN", new_y="NEXT")
+pdf.output(sys.argv[1])
+"#;
+    check(Command::new(python).args(["-c", script]).arg(&out).arg(pages.to_string()).args(LINES))?;
+    Ok(out)
+}
+
+/// About `sentences` festival sentences joined into one 16 kHz WAV.
+fn make_dictation(dir: &Path, sentences: usize) -> anyhow::Result<PathBuf> {
+    let text = dir.join("dictation.txt");
+    let spoken: Vec<String> = (0..sentences)
+        .map(|i| format!("patient number {} john smith was seen on march fourth for chest pain.", i + 1))
+        .collect();
+    std::fs::write(&text, spoken.join(" "))?;
+    let raw = dir.join("dictation-festival.wav");
+    check(Command::new("text2wave").arg("-o").arg(&raw).arg(&text))?;
+    let out = dir.join("dictation.wav");
+    check(Command::new("sox").arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&out))?;
+    Ok(out)
+}
+
+/// Seconds per page of the `tesseract` CLI reading a list of images in one run: (T(all) − T(one)) / (n − 1), so
+/// the model load (paid once per run) drops out.
+fn tesseract_cli_seconds_per_page(dir: &Path, images: &[PathBuf]) -> anyhow::Result<f64> {
+    let time_list = |list: &[PathBuf], name: &str| -> anyhow::Result<f64> {
+        let file = dir.join(format!("{name}.txt"));
+        std::fs::write(&file, list.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
+        let start = Instant::now();
+        check(Command::new("tesseract").arg(&file).arg(dir.join(name)).args(["--dpi", "300"]).env("OMP_THREAD_LIMIT", "1"))?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    let one = time_list(&images[..1], "cli-one")?;
+    let all = time_list(images, "cli-all")?;
+    Ok((all - one) / (images.len() - 1) as f64)
+}
+
+/// Runs a crate's example in release mode (no LTO) and parses the JSON line it prints.
+fn example(env: &[(String, String)], package: &str, name: &str, args: &[String]) -> anyhow::Result<serde_json::Value> {
+    let mut command = workspace::cargo();
+    command
+        .args(["run", "--quiet", "--release", "-p", package, "--example", name, "--"])
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("OMP_THREAD_LIMIT", "1");
+    let output = check(&mut command)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().context("the example printed nothing")?;
+    serde_json::from_str(line).with_context(|| format!("{name} printed {line:?}"))
+}
