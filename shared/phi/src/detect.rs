@@ -1,0 +1,1124 @@
+//! The detector: one multi-pattern pass for structured identifiers, one word pass for names, places and facilities.
+//!
+//! Both passes run on the normalized text ([`Normalized`]) in byte offsets; candidates are scored, filtered by the
+//! call's options, resolved (see [`crate::resolve`]) and mapped back to code points of the original text.
+//!
+//! The structured pass is a single `regex_automata::meta::Regex` built from every shape pattern at once (leftmost-
+//! first: at one start position the earlier pattern wins). A shape only proposes; its classifier validates (check
+//! digits, calendar, IP parsing) and reads the context (labels before, units after). When a classifier rejects a
+//! match, the later patterns are tried anchored at the same position, then the search resumes one character later,
+//! so a rejected shape never hides another.
+
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+
+use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
+use crate::entity::{Entity, EntityType};
+use crate::error::PhiError;
+use crate::gazetteer::{COMMON, FIRST, Gazetteer, KeyHasher, LAST, PLACE};
+use crate::options::AnalyzeOptions;
+use crate::resolve::resolve;
+use crate::text::Normalized;
+use crate::validate;
+
+/// A scored candidate in normalized byte offsets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Candidate {
+    pub start: usize,
+    pub end: usize,
+    pub entity_type: EntityType,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Url,
+    Email,
+    Ipv6,
+    Ipv4,
+    Mbi,
+    Iban,
+    DateNumeric,
+    DateWritten,
+    DateDayMonth,
+    Address,
+    PoBox,
+    StateZip,
+    Card,
+    Ssn,
+    PhoneIntl,
+    Phone,
+    DateShort,
+    Token,
+}
+
+const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+
+const STREET_SUFFIX: &str = "street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|\
+terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|orchard|orchards|crossing|xing|ridge|ridges|\
+heights|hts|hills?|park|pike|plaza|plz|point|pt|pointe|row|run|shores?|springs?|station|sta|stream|summit|turnpike|\
+tpke|valley|vly|views?|vista|walk|wells?|alley|aly|bend|bluffs?|branch|bridge|brg|brooks?|burg|bypass|byp|camp|\
+canyon|cyn|cape|causeway|center|ctr|commons?|corners?|cove|creek|crk|crescent|cres|crest|curve|dale|dam|divide|\
+estates?|expressway|expy|falls|ferry|fields?|flats?|ford|forest|forge|forks?|fort|freeway|fwy|gardens?|gdns|\
+gateway|glens?|greens?|groves?|harbors?|haven|islands?|isle|junction|jct|keys?|knolls?|lakes?|landing|lndg|\
+lights?|lock|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount|mt|mountain|mtn|neck|oval|\
+overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
+squares?|throughway|trace|track|tunnel|underpass|unions?|via|viaduct|villages?|vlg|ville|wy";
+
+fn patterns() -> Vec<(Shape, String)> {
+    let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
+    let names: Vec<&str> = state_names().collect();
+    vec![
+        (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)(?:/[^\s<>"'`]*)?"#.into()),
+        (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
+        (Shape::Ipv6, r"(?i)(?:\b[0-9a-f]{1,4})?(?:::?[0-9a-f]{1,4}){2,7}(?:::)?|::1\b".into()),
+        (Shape::Ipv4, r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into()),
+        (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
+        (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
+        (
+            Shape::DateNumeric,
+            r"\b(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})\b)".into(),
+        ),
+        (
+            Shape::DateWritten,
+            format!(r"(?i)\b{MONTH}\b\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:(?:,\s*|\s+)(?:\d{{4}}\b|'\d{{2}}\b)|,\s*\d{{2}}\b)?|,?\s+\d{{4}}\b|-\d{{2}}-(?:\d{{4}}|\d{{2}})\b)"),
+        ),
+        (
+            Shape::DateDayMonth,
+            format!(r"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}\b\.?(?:(?:,\s*|[\s-]+)(?:\d{{4}}|'?\d{{2}})\b)?"),
+        ),
+        (
+            Shape::Address,
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:,?\s+(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|lot|space|trlr|no)\.?\s*#?\s*[a-z0-9-]+\b|\s*#\s*[a-z0-9-]+\b)?"),
+        ),
+        (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
+        (
+            Shape::StateZip,
+            format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
+        ),
+        (Shape::Card, r"\b\d(?:[ -]?\d){12,18}\b".into()),
+        (Shape::Ssn, r"\b\d{3}[- ]\d{2}[- ]\d{4}\b".into()),
+        (Shape::PhoneIntl, r"\+\s?[2-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}\b".into()),
+        (
+            Shape::Phone,
+            r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
+        ),
+        (Shape::DateShort, r"\b\d{1,2}/\d{1,2}\b".into()),
+        (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-)?[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
+    ]
+}
+
+/// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
+#[derive(Debug)]
+pub struct Analyzer {
+    all: Regex,
+    each: Vec<Regex>,
+    shapes: Vec<Shape>,
+}
+
+impl Analyzer {
+    /// Compiles the built-in patterns and loads the gazetteers.
+    pub fn new() -> Result<Self, PhiError> {
+        let list = patterns();
+        let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
+        let all = Regex::new_many(&sources).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let each = sources
+            .iter()
+            .map(|p| Regex::new(p).map_err(|e| PhiError::BuiltinPattern(Box::new(e))))
+            .collect::<Result<_, _>>()?;
+        let _ = Gazetteer::get();
+        let _ = Lexicon::get();
+        Ok(Self { all, each, shapes: list.into_iter().map(|(s, _)| s).collect() })
+    }
+
+    /// The entities in `text`, sorted by start, non-overlapping, filtered by `options`.
+    pub fn analyze(&self, text: &str, options: &AnalyzeOptions) -> Vec<Entity> {
+        let normalized = Normalized::new(text);
+        let hay = normalized.as_str();
+        let mut candidates = Vec::new();
+        self.structured(hay, &mut candidates);
+        words_pass(hay, &mut candidates);
+        options.run_recognizers(hay, &mut candidates);
+        candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
+        resolve(&mut candidates);
+        candidates
+            .into_iter()
+            .map(|c| {
+                let (start, end) = normalized.char_span(c.start, c.end);
+                Entity { entity_type: c.entity_type, start, end, score: c.score }
+            })
+            .collect()
+    }
+
+    fn structured(&self, hay: &str, out: &mut Vec<Candidate>) {
+        let mut pos = 0;
+        while pos < hay.len() {
+            let Some(m) = self.all.search(&Input::new(hay).span(pos..hay.len())) else { break };
+            let pid = m.pattern().as_usize();
+            let (s, e) = (m.start(), m.end());
+            if let Some(c) = classify(self.shapes[pid], hay, s, e) {
+                pos = c.end.max(s + 1);
+                out.push(c);
+                continue;
+            }
+            if self.shapes[pid] == Shape::Token {
+                pos = e.max(s + 1);
+                continue;
+            }
+            // Rejected: give the lower-priority shapes their chance at the same start, then move on by one char.
+            let mut accepted = None;
+            for q in pid + 1..self.each.len() {
+                let input = Input::new(hay).span(s..hay.len()).anchored(Anchored::Yes);
+                if let Some(m2) = self.each[q].search(&input)
+                    && let Some(c) = classify(self.shapes[q], hay, m2.start(), m2.end())
+                {
+                    accepted = Some(c);
+                    break;
+                }
+            }
+            match accepted {
+                Some(c) => {
+                    pos = c.end.max(s + 1);
+                    out.push(c);
+                }
+                None => pos = next_char(hay, s),
+            }
+        }
+    }
+}
+
+fn next_char(hay: &str, at: usize) -> usize {
+    let mut i = at + 1;
+    while i < hay.len() && !hay.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn cand(start: usize, end: usize, entity_type: EntityType, score: f32) -> Option<Candidate> {
+    Some(Candidate { start, end, entity_type, score })
+}
+
+fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    match shape {
+        Shape::Url => {
+            let trimmed = text.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
+            let host = trimmed
+                .split_once("://")
+                .map_or(trimmed, |(_, rest)| rest)
+                .split(['/', '?', '#'])
+                .next()
+                .unwrap_or("");
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            let host = host.split(':').next().unwrap_or("");
+            let has_scheme = trimmed.contains("://") || trimmed.to_ascii_lowercase().starts_with("www.");
+            if hay[e..].starts_with('@') || (!has_scheme && text.contains('@')) {
+                return None;
+            }
+            let ok = validate::is_hostname(host, !has_scheme) || validate::is_ipv4(host);
+            if !ok || (!has_scheme && looks_like_file(trimmed)) {
+                return None;
+            }
+            cand(s, s + trimmed.len(), EntityType::Url, if has_scheme { 0.95 } else { 0.8 })
+        }
+        Shape::Email => {
+            let trimmed = text.trim_end_matches(['.', '-']);
+            validate::is_email(trimmed).then_some(())?;
+            cand(s, s + trimmed.len(), EntityType::Email, 0.95)
+        }
+        Shape::Ipv6 => validate::is_ipv6(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::IpAddress, score: 0.9 }),
+        Shape::Ipv4 => {
+            if !validate::is_ipv4(text) || matches!(left_label(hay, s), Some(Label::NotPhi)) {
+                return None;
+            }
+            cand(s, e, EntityType::IpAddress, 0.9)
+        }
+        Shape::Mbi => validate::is_mbi(text).then(|| Candidate { start: s, end: e, entity_type: id_type_or(hay, s, EntityType::HealthPlanId), score: 0.9 }),
+        Shape::Iban => validate::is_iban(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::Iban, score: 0.95 }),
+        Shape::DateNumeric => {
+            let date = text.split('T').next().unwrap_or(text);
+            validate::is_numeric_date(date).then_some(())?;
+            if matches!(left_label(hay, s), Some(Label::NotPhi)) && !date.contains('/') && date.len() < 8 {
+                return None;
+            }
+            cand(s, s + date.len(), EntityType::Date, 0.95)
+        }
+        Shape::DateWritten | Shape::DateDayMonth => written_date(hay, s, e),
+        Shape::Address => address(hay, s, e),
+        Shape::PoBox => cand(s, e, EntityType::Address, 0.9),
+        Shape::StateZip => {
+            let digits_start = text.rfind(|c: char| !(c.is_ascii_digit() || c == '-')).map_or(0, |i| i + 1);
+            cand(s + digits_start, e, EntityType::Zip, 0.9)
+        }
+        Shape::Card => match left_label(hay, s) {
+            Some(Label::Id(ty)) if ty != EntityType::Phone && ty != EntityType::Fax => cand(s, e, ty, 0.9),
+            Some(Label::NotPhi) => None,
+            _ => validate::is_payment_card(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::CreditCard, score: 0.95 }),
+        },
+        Shape::Ssn => match left_label(hay, s) {
+            Some(Label::Id(ty)) if ty != EntityType::Ssn && ty != EntityType::Phone && ty != EntityType::Fax => cand(s, e, ty, 0.9),
+            Some(Label::NotPhi) => None,
+            _ => validate::is_ssn(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::Ssn, score: 0.9 }),
+        },
+        Shape::PhoneIntl => {
+            let n = text.bytes().filter(u8::is_ascii_digit).count();
+            if !(8..=15).contains(&n) {
+                return None;
+            }
+            let ty = match left_label(hay, s) {
+                Some(Label::Id(EntityType::Fax)) => EntityType::Fax,
+                _ => EntityType::Phone,
+            };
+            cand(s, e, ty, 0.85)
+        }
+        Shape::Phone => phone(hay, s, e),
+        Shape::DateShort => {
+            let (m, d) = text.split_once('/')?;
+            let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+            let dated = matches!(left_label(hay, s), Some(Label::Date));
+            (dated && validate::is_calendar_date(None, m, d) && !right_is_unit(hay, e))
+                .then(|| Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
+        }
+        Shape::Token => token(hay, s, e),
+    }
+}
+
+fn looks_like_file(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    !lower.contains('/') && [".pdf", ".doc", ".txt", ".jpg", ".png", ".csv", ".xml", ".json"].iter().any(|x| lower.ends_with(x))
+}
+
+fn id_type_or(hay: &str, s: usize, default: EntityType) -> EntityType {
+    match left_label(hay, s) {
+        Some(Label::Id(ty)) => ty,
+        _ => default,
+    }
+}
+
+fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    let label = left_label(hay, s);
+    let formatted = text.bytes().any(|b| !b.is_ascii_digit());
+    match label {
+        Some(Label::Id(EntityType::Fax)) => cand(s, e, EntityType::Fax, 0.95),
+        Some(Label::Id(EntityType::Phone)) => cand(s, e, EntityType::Phone, 0.95),
+        Some(Label::Id(ty)) if ty != EntityType::Zip => cand(s, e, ty, 0.9),
+        Some(Label::NotPhi) if !formatted => None,
+        _ if right_is_unit(hay, e) => None,
+        _ if validate::is_nanp_phone(text) => cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 }),
+        _ => None,
+    }
+}
+
+fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    let mut month = None;
+    let mut numbers: [Option<(u32, usize)>; 2] = [None, None];
+    let mut count = 0;
+    for part in text.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'') {
+        let part = part.trim_start_matches('\'');
+        if part.is_empty() {
+            continue;
+        }
+        let digits = part.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if count < 2 {
+                numbers[count] = Some((digits.parse().ok()?, digits.len()));
+                count += 1;
+            }
+        } else if month.is_none() {
+            month = validate::month_number(part);
+        }
+    }
+    let month = month?;
+    let (day, year) = match numbers {
+        [Some((d, dl)), Some((y, _))] if dl <= 2 => (Some(d), Some(y)),
+        [Some((y, 4)), None] => (None, Some(y)),
+        [Some((d, dl)), None] if dl <= 2 => (Some(d), None),
+        _ => return None,
+    };
+    match (day, year) {
+        (Some(d), y) => validate::is_calendar_date(y, month, d).then_some(())?,
+        (None, Some(y)) => (1850..=2150).contains(&y).then_some(())?,
+        (None, None) => return None,
+    }
+    // `may 5 mg`: a dose after a modal verb, not a date.
+    if year.is_none() && right_is_unit(hay, e) {
+        return None;
+    }
+    cand(s, e, EntityType::Date, if day.is_some() { 0.95 } else { 0.85 })
+}
+
+fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let lex = Lexicon::get();
+    let text = &hay[s..e];
+    let mut words = text.split_whitespace();
+    words.next();
+    let middle: Vec<&str> = words.collect();
+    // The street name words (between the number and the suffix) must not be function words or units.
+    let name_words = middle.iter().take(middle.len().saturating_sub(1));
+    for w in name_words {
+        let h = word_key(w.trim_end_matches(['.', ',']));
+        if lex.role(h) & role::STOP != 0 && !matches!(w.to_ascii_lowercase().as_str(), "n" | "s" | "e" | "w") {
+            return None;
+        }
+        if lex.is_unit(h) {
+            return None;
+        }
+    }
+    if text.contains('\n') && text.split('\n').count() > 2 {
+        return None;
+    }
+    cand(s, e, EntityType::Address, 0.85)
+}
+
+fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    let bytes = text.as_bytes();
+    let digit_count = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+    let alnum_count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+    let all_digits = digit_count == bytes.len();
+
+    // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
+    let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=3).contains(&lead_digits) {
+        let rest = text[lead_digits..].to_ascii_lowercase();
+        let value: u32 = text[..lead_digits].parse().ok()?;
+        let age_suffix = matches!(rest.as_str(), "-year-old" | "-year" | "-yr-old" | "-yo" | "yo" | "y" | "-y" | "yr" | "yrs")
+            || (rest.is_empty() && right_is_age(hay, e));
+        let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
+        if age_suffix || age_label {
+            return (90..=125).contains(&value).then(|| Candidate {
+                start: s,
+                end: s + lead_digits,
+                entity_type: EntityType::AgeOver89,
+                score: 0.9,
+            });
+        }
+    }
+
+    let label = left_label(hay, s);
+    match label {
+        Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
+        Some(Label::Date) => {
+            (all_digits && bytes.len() == 8 && compact_date(text)).then(|| Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
+        }
+        Some(Label::Age | Label::NotPhi) => None,
+        None => {
+            if right_is_unit(hay, e) {
+                return None;
+            }
+            if bytes.len() == 17 && validate::is_vin(text) {
+                return cand(s, e, EntityType::VehicleId, 0.9);
+            }
+            if bytes.len() == 9 && validate::is_dea(text) {
+                return cand(s, e, EntityType::LicenseNumber, 0.85);
+            }
+            if all_digits && (10..=11).contains(&bytes.len()) && validate::is_nanp_phone(text) {
+                return cand(s, e, EntityType::Phone, 0.6);
+            }
+            if is_zip(text) && (text.len() == 10 || state_before(hay, s)) {
+                return cand(s, e, EntityType::Zip, 0.85);
+            }
+            if all_digits && bytes.len() == 9 && validate::is_ssn(text) {
+                return cand(s, e, EntityType::Ssn, 0.4);
+            }
+            // An unlabelled code-like identifier: reported only below the default threshold.
+            (digit_count >= 5 && alnum_count >= 7 && alnum_count > digit_count)
+                .then(|| Candidate { start: s, end: e, entity_type: EntityType::OtherId, score: 0.35 })
+        }
+    }
+}
+
+fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    match ty {
+        EntityType::Ssn => (digits == 9 && validate::is_ssn(text)).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.95 }),
+        EntityType::Zip => is_zip(text).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
+        EntityType::Phone | EntityType::Fax => {
+            (digits >= 7 && digits <= 15 && digits == text.bytes().filter(u8::is_ascii_digit).count())
+                .then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.85 })
+        }
+        _ if right_is_unit(hay, e) && digits <= 3 => None,
+        _ => (alnum >= 4 && digits >= 2).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
+    }
+}
+
+fn is_zip(text: &str) -> bool {
+    let b = text.as_bytes();
+    (b.len() == 5 && b.iter().all(u8::is_ascii_digit))
+        || (b.len() == 10 && b[5] == b'-' && b[..5].iter().chain(&b[6..]).all(u8::is_ascii_digit))
+}
+
+fn compact_date(text: &str) -> bool {
+    let y: u32 = text[..4].parse().unwrap_or(0);
+    let m: u32 = text[4..6].parse().unwrap_or(0);
+    let d: u32 = text[6..8].parse().unwrap_or(0);
+    validate::is_calendar_date(Some(y), m, d)
+}
+
+/// Whether a US state name or abbreviation stands right before `s` (`Springfield, IL 62704`).
+fn state_before(hay: &str, s: usize) -> bool {
+    let before = hay[..s].trim_end_matches([' ', ',', '.']);
+    let word_start = before.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    !word.is_empty() && word.len() <= 14 && Lexicon::get().is_state(word_key(word)) && {
+        let prev = before[..word_start].trim_end_matches(' ');
+        prev.ends_with(',') || word.len() == 2 && word.bytes().all(|b| b.is_ascii_uppercase())
+    }
+}
+
+/// The label phrase nearest before `s`, skipping separators and up to three filler words, on the same line (or the
+/// previous line when the value starts its own line). A number or identifier in between ends the search.
+pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
+    let lex = Lexicon::get();
+    let b = hay.as_bytes();
+    let mut words: [(usize, usize); 6] = [(0, 0); 6];
+    let mut n = 0;
+    let mut i = s;
+    let mut newlines = 0;
+    let floor = s.saturating_sub(80);
+    while i > floor && n < 6 {
+        let c = b[i - 1];
+        if c == b'\n' {
+            newlines += 1;
+            if newlines > 1 || n > 0 {
+                break;
+            }
+            i -= 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'\'' {
+            let end = i;
+            while i > floor && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'\'') {
+                i -= 1;
+            }
+            if b[i..end].iter().any(u8::is_ascii_digit) {
+                // `ICD-10`, `E11`: another code stands between.
+                if n == 0 && (b[i..end].len() <= 3) {
+                    continue;
+                }
+                break;
+            }
+            words[n] = (i, end);
+            n += 1;
+            // Check the phrases ending at the newest word first... the nearest label wins.
+            continue;
+        }
+        if c.is_ascii_digit() {
+            break;
+        }
+        if matches!(c, b'.' | b',' | b';') && n > 0 {
+            // A sentence or clause boundary after a word: stop unless it is an abbreviation dot (`No.`, `Acct.`).
+            if c != b'.' {
+                break;
+            }
+        }
+        i -= 1;
+    }
+    // words[0] is nearest. Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
+    for k in 0..n.min(4) {
+        for len in (1..=3).rev() {
+            if k + len > n {
+                continue;
+            }
+            let mut h = KeyHasher::default();
+            for idx in (k..k + len).rev() {
+                let (a, z) = words[idx];
+                h.word(&hay[a..z]);
+            }
+            if let Some(label) = lex.label(h.finish()) {
+                return Some(label);
+            }
+        }
+    }
+    None
+}
+
+fn next_word(hay: &str, e: usize) -> &str {
+    let rest = hay[e..].trim_start_matches([' ', '\t']);
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '%' || c == '\'')).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn right_is_unit(hay: &str, e: usize) -> bool {
+    if hay[e..].starts_with('%') {
+        return true;
+    }
+    let w = next_word(hay, e);
+    !w.is_empty() && Lexicon::get().is_unit(word_key(w))
+}
+
+fn right_is_age(hay: &str, e: usize) -> bool {
+    let rest = hay[e..].trim_start_matches([' ', '-']);
+    let lower: String = rest.chars().take(12).collect::<String>().to_ascii_lowercase();
+    ["year old", "year-old", "years old", "years-old", "yo ", "yo,", "yo.", "y/o", "y.o", "yr old", "yrs old", "years of age"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || lower == "yo"
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Word pass: names, places, facilities.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Lower,
+    Cap,
+    Upper,
+    Initial,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    hash: u64,
+    case: Case,
+    /// The line has no capitalised words (dictation) or is all upper case (forms): case carries no signal.
+    caseless: bool,
+    /// Separator text between the previous word and this one.
+    gap_start: usize,
+}
+
+fn case_of(w: &str) -> Case {
+    let b = w.as_bytes();
+    let first_upper = b[0].is_ascii_uppercase() || (!b[0].is_ascii() && w.chars().next().is_some_and(char::is_uppercase));
+    let letters = w.chars().filter(|c| c.is_alphabetic()).count();
+    let uppers = w.chars().filter(|c| c.is_uppercase()).count();
+    match (first_upper, letters, uppers) {
+        (true, 1, _) => Case::Initial,
+        (true, l, u) if u == l => Case::Upper,
+        (true, _, 1) => Case::Cap,
+        (true, _, _) => Case::Cap,
+        (false, _, 0) => Case::Lower,
+        _ => Case::Other,
+    }
+}
+
+fn tokenize(hay: &str, words: &mut Vec<Word>) {
+    let b = hay.as_bytes();
+    let mut i = 0;
+    let mut line_first = 0;
+    let mut line_has_cap = false;
+    let mut line_has_lower = false;
+    let mut gap_start = 0;
+    let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
+        let caseless = !has_cap || !has_lower;
+        for w in &mut words[from..] {
+            w.caseless = caseless;
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        let is_letter = c.is_ascii_alphabetic() || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
+        if !is_letter {
+            if c == b'\n' {
+                finish_line(words, line_first, line_has_cap, line_has_lower);
+                line_first = words.len();
+                line_has_cap = false;
+                line_has_lower = false;
+            }
+            i += if c < 0x80 { 1 } else { hay[i..].chars().next().map_or(1, char::len_utf8) };
+            continue;
+        }
+        let start = i;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_alphabetic() {
+                i += 1;
+            } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
+                // `'s` at the end of a word is a possessive, not part of the name.
+                if c == b'\'' && matches!(b[i + 1], b's' | b'S') && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic()) {
+                    break;
+                }
+                i += 1;
+            } else if c >= 0x80 {
+                match hay[i..].chars().next() {
+                    Some(ch) if ch.is_alphabetic() => i += ch.len_utf8(),
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+        }
+        if i < b.len() && b[i].is_ascii_digit() {
+            // Part of an alphanumeric code (`A12`): not a word.
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            gap_start = i;
+            continue;
+        }
+        let w = &hay[start..i];
+        let case = case_of(w);
+        match case {
+            Case::Cap => line_has_cap = true,
+            Case::Lower if w.len() > 2 => line_has_lower = true,
+            _ => {}
+        }
+        words.push(Word { start, end: i, hash: word_key(w), case, caseless: false, gap_start });
+        gap_start = i;
+    }
+    finish_line(words, line_first, line_has_cap, line_has_lower);
+}
+
+fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
+    &hay[w.gap_start..w.start]
+}
+
+/// The separator between two words allows them to be parts of one name (spaces, one line break, a period after
+/// an initial or title, a hyphen).
+fn joins(g: &str) -> bool {
+    g.len() <= 4 && g.chars().all(|c| c == ' ' || c == '.' || c == '\n' || c == '\t') && g.matches('\n').count() <= 1 && g.matches('.').count() <= 1
+}
+
+fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
+    let mut words = Vec::with_capacity(hay.len() / 6);
+    tokenize(hay, &mut words);
+    if words.is_empty() {
+        return;
+    }
+    let gaz = Gazetteer::get();
+    let lex = Lexicon::get();
+    let first_new = out.len();
+    facilities(hay, &words, lex, out);
+    persons(hay, &words, gaz, lex, out);
+    cities(hay, &words, gaz, lex, out);
+    coreference(hay, &words, gaz, lex, first_new, out);
+}
+
+fn is_name_word(hay: &str, w: &Word, gaz_flags: u8, roles: u8, trusting: bool) -> bool {
+    if roles & (role::STOP | role::TITLE) != 0 && gaz_flags & (FIRST | LAST) == 0 {
+        return false;
+    }
+    if roles & role::STOP != 0 && w.case != Case::Cap && w.case != Case::Upper {
+        return false;
+    }
+    if roles & role::CLINICAL != 0 {
+        return false;
+    }
+    let named = gaz_flags & (FIRST | LAST) != 0;
+    if w.caseless {
+        // No case signal: the gazetteer decides, except right after a title where any non-stop word is a name.
+        named && (gaz_flags & COMMON == 0 || trusting) || (trusting && w.end - w.start >= 2 && roles == 0 && hay[w.start..w.end].chars().all(char::is_alphabetic))
+    } else {
+        matches!(w.case, Case::Cap | Case::Upper | Case::Initial) && (named || trusting)
+    }
+}
+
+/// How strongly the words before `i` announce a name.
+fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
+    if i == 0 {
+        return 0;
+    }
+    let prev = &words[i - 1];
+    let g = gap(hay, &words[i]);
+    if g.contains('\n') && g.matches('\n').count() > 2 {
+        return 0;
+    }
+    let r = lex.role(prev.hash);
+    if r & role::TITLE != 0 && (prev.case != Case::Lower || prev.caseless || g.starts_with('.')) {
+        return role::TITLE;
+    }
+    if r & role::NAME_CUE != 0 {
+        return role::NAME_CUE;
+    }
+    if i >= 2 {
+        let mut h = KeyHasher::default();
+        h.word(&hay[words[i - 2].start..words[i - 2].end]).word(&hay[prev.start..prev.end]);
+        if lex.role(h.finish()) & role::NAME_CUE != 0 {
+            return role::NAME_CUE;
+        }
+    }
+    r & role::WEAK_NAME_CUE
+}
+
+fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
+    let mut i = 0;
+    while i < words.len() {
+        let cue = name_cue(hay, words, i, lex);
+        let trusting = cue & (role::TITLE | role::NAME_CUE) != 0;
+        let mut j = i;
+        let mut firsts = 0;
+        let mut lasts = 0;
+        let mut commons = 0;
+        let mut strong_words = 0;
+        let mut comma_form = false;
+        while j < words.len() && j < i + 4 {
+            let w = &words[j];
+            if j > i {
+                let g = gap(hay, w);
+                let comma = g.trim() == "," && j == i + 1;
+                if !(joins(g) || comma) {
+                    break;
+                }
+                if comma {
+                    comma_form = true;
+                }
+            }
+            let flags = gaz.flags_of(w.hash);
+            let roles = lex.role(w.hash);
+            let trust_here = trusting && (j == i || cue == role::TITLE || w.case == Case::Cap || w.case == Case::Upper);
+            if !is_name_word(hay, w, flags, roles, trust_here) {
+                break;
+            }
+            if w.case == Case::Initial || w.end - w.start == 1 {
+                // An initial is part of a name only between or before other name words.
+            } else {
+                if flags & FIRST != 0 {
+                    firsts += 1;
+                }
+                if flags & LAST != 0 {
+                    lasts += 1;
+                }
+                if flags & COMMON != 0 {
+                    commons += 1;
+                }
+                if flags & (FIRST | LAST) != 0 && flags & COMMON == 0 {
+                    strong_words += 1;
+                }
+            }
+            j += 1;
+        }
+        // Drop trailing initials and single letters (`John A` keeps `A` only when a surname follows).
+        while j > i && (words[j - 1].end - words[j - 1].start == 1) {
+            j -= 1;
+        }
+        if comma_form && j == i + 1 {
+            comma_form = false;
+        }
+        let n = j - i;
+        if n == 0 {
+            i += 1;
+            continue;
+        }
+        let w0 = &words[i];
+        let sentence_start = i == 0 || {
+            let g = gap(hay, w0);
+            g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && lex.role(words[i - 1].hash) & role::TITLE == 0
+        };
+        let caseless = w0.caseless;
+        let score = if cue == role::TITLE {
+            0.92
+        } else if cue == role::NAME_CUE && (strong_words > 0 || (!caseless && n >= 1)) {
+            if strong_words > 0 { 0.88 } else { 0.75 }
+        } else if n >= 2 && firsts > 0 && lasts > 0 {
+            let first_is_first = gaz.flags_of(words[i].hash) & FIRST != 0 || words[i].case == Case::Initial;
+            let last_is_last = gaz.flags_of(words[j - 1].hash) & LAST != 0;
+            let ordered = (first_is_first && last_is_last) || comma_form;
+            match (ordered, commons, caseless) {
+                (true, 0, _) => 0.85,
+                (true, 1, false) if !sentence_start || n >= 3 => 0.7,
+                (true, 1, false) => 0.55,
+                (true, 1, true) if cue != 0 => 0.7,
+                (true, _, false) if cue != 0 => 0.65,
+                _ => 0.3,
+            }
+        } else if cue == role::WEAK_NAME_CUE && strong_words > 0 && (!caseless || n >= 2) {
+            0.7
+        } else if n == 1 && lasts > 0 && commons == 0 && !caseless && !sentence_start && w0.case == Case::Cap {
+            0.45
+        } else {
+            0.0
+        };
+        if score > 0.0 {
+            out.push(Candidate { start: words[i].start, end: words[j - 1].end, entity_type: EntityType::Person, score });
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
+    let mut i = 0;
+    while i < words.len() {
+        let mut best: Option<(usize, f32)> = None;
+        let mut h = KeyHasher::default();
+        for n in 1..=3 {
+            let j = i + n - 1;
+            if j >= words.len() || (n > 1 && !joins(gap(hay, &words[j])) ) {
+                break;
+            }
+            let w = &words[j];
+            if !w.caseless && !matches!(w.case, Case::Cap | Case::Upper) && !(n > 1 && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of")) {
+                break;
+            }
+            h.word(&hay[w.start..w.end]);
+            let key = h.finish();
+            if lex.is_state(key) {
+                continue;
+            }
+            let flags = gaz.flags_of(key);
+            let roles = lex.role(key);
+            let followed_by_state = state_follows(hay, words, j, lex);
+            let cue = i > 0 && lex.role(words[i - 1].hash) & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+            let label = i > 0 && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
+                && gap(hay, &words[i]).contains(':');
+            let place = flags & PLACE != 0;
+            let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
+            let score = if followed_by_state && (place || !w.caseless) && plain {
+                0.9
+            } else if label && plain {
+                0.9
+            } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {
+                0.75
+            } else if cue && place && plain && !w.caseless && flags & COMMON == 0 {
+                0.7
+            } else {
+                0.0
+            };
+            if score > 0.0 {
+                best = Some((j, score));
+            }
+        }
+        if let Some((j, score)) = best {
+            out.push(Candidate { start: words[i].start, end: words[j].end, entity_type: EntityType::City, score });
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
+    let Some(next) = words.get(j + 1) else { return false };
+    let g = gap(hay, next);
+    if !(g == ", " || g == "," || g == " " || g == ",  ") {
+        return false;
+    }
+    let text = &hay[next.start..next.end];
+    let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
+    let mut h = KeyHasher::default();
+    h.word(text);
+    if (abbr || g.contains(',')) && lex.is_state(next.hash) && (abbr || text.len() > 2) {
+        return true;
+    }
+    // Two-word states (`New York`, `North Carolina`).
+    if let Some(second) = words.get(j + 2)
+        && g.contains(',')
+        && joins(gap(hay, second))
+    {
+        h.word(&hay[second.start..second.end]);
+        return lex.is_state(h.finish());
+    }
+    false
+}
+
+fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+    for (i, w) in words.iter().enumerate() {
+        let kind = lex.facility(w.hash);
+        let head_end = match kind {
+            Some(FacilityWord::Head) => i,
+            Some(FacilityWord::Generic) => match words.get(i + 1) {
+                Some(next) if joins(gap(hay, next)) && lex.facility(next.hash) == Some(FacilityWord::TailAfterGeneric) => i + 1,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if !w.caseless && !matches!(w.case, Case::Cap | Case::Upper) {
+            continue;
+        }
+        // Extend left over name words; connectors (`of`, `&`, `and`, `the`) only between name words.
+        let mut start = i;
+        let mut distinctive = 0;
+        let mut k = i;
+        while k > 0 && i - k < 5 {
+            let prev = &words[k - 1];
+            let g = gap(hay, &words[k]);
+            let text = &hay[prev.start..prev.end];
+            let lower = text.to_ascii_lowercase();
+            let saint = matches!(lower.as_str(), "st" | "saint" | "ste" | "mt" | "mount");
+            if !(joins(g) || g == " & " || (g == ". " && saint)) || g.contains('\n') {
+                break;
+            }
+            let roles = lex.role(prev.hash);
+            let connector = matches!(lower.as_str(), "of" | "and" | "the");
+            if connector {
+                // Only inside a name: the word before the connector must itself be a name word.
+                let Some(before) = k.checked_sub(2).map(|x| &words[x]) else { break };
+                if !(before.case == Case::Cap || before.case == Case::Upper) || before.caseless {
+                    break;
+                }
+                k -= 1;
+                continue;
+            }
+            let shaped = if prev.caseless { roles & (role::STOP | role::CLINICAL) == 0 || saint } else { matches!(prev.case, Case::Cap | Case::Upper) };
+            if !shaped || (!saint && roles & role::STOP != 0 && !prev.caseless && lex.facility(prev.hash).is_none()) {
+                break;
+            }
+            if roles & role::TITLE != 0 && !saint {
+                break;
+            }
+            if lex.facility(prev.hash).is_none() && !lex.is_state(prev.hash) || saint {
+                distinctive += 1;
+            }
+            k -= 1;
+            start = k;
+        }
+        // Extend right over `of <Name>` (`Hospital of Saint Raphael`).
+        let mut end = head_end;
+        if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2))
+            && &hay[of.start..of.end] == "of"
+            && joins(gap(hay, of))
+            && joins(gap(hay, name))
+            && !name.caseless
+            && name.case == Case::Cap
+            && lex.role(name.hash) & (role::STOP | role::CLINICAL) == 0
+        {
+            end = head_end + 2;
+            distinctive += 1;
+            while let Some(more) = words.get(end + 1) {
+                if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && lex.role(more.hash) & role::STOP == 0 {
+                    end += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        while start < i && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the") {
+            start += 1;
+        }
+        if distinctive > 0 {
+            let score = if w.caseless { 0.8 } else { 0.88 };
+            out.push(Candidate { start: words[start].start, end: words[end].end, entity_type: EntityType::Facility, score });
+        }
+    }
+}
+
+/// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
+fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_new: usize, out: &mut Vec<Candidate>) {
+    let mut known: Vec<u64> = Vec::new();
+    for c in &out[first_new..] {
+        if c.entity_type != EntityType::Person || c.score < 0.6 {
+            continue;
+        }
+        for w in words.iter().filter(|w| w.start >= c.start && w.end <= c.end && w.end - w.start >= 3) {
+            let flags = gaz.flags_of(w.hash);
+            if flags & COMMON == 0 && lex.role(w.hash) & (role::STOP | role::CLINICAL) == 0 && !known.contains(&w.hash) {
+                known.push(w.hash);
+            }
+        }
+    }
+    if known.is_empty() {
+        return;
+    }
+    let mut covered: Vec<(usize, usize)> = out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
+    covered.sort_unstable();
+    for w in words {
+        if !known.contains(&w.hash) || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
+            continue;
+        }
+        let inside = covered.partition_point(|&(s, _)| s <= w.start);
+        if inside > 0 && covered[inside - 1].1 >= w.end {
+            continue;
+        }
+        out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Person, score: 0.8 });
+    }
+    let _ = hay;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(EntityType, String)> {
+        let analyzer = Analyzer::new().expect("patterns compile");
+        let chars: Vec<char> = text.chars().collect();
+        analyzer
+            .analyze(text, &AnalyzeOptions::default())
+            .into_iter()
+            .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
+            .collect()
+    }
+
+    fn has(text: &str, ty: EntityType, value: &str) -> bool {
+        found(text).iter().any(|(t, v)| *t == ty && v == value)
+    }
+
+    #[test]
+    fn labelled_identifiers_take_their_label_type() {
+        let text = "MRN: 00456123  Member ID: XJH123456789  Acct #: 000123456789  SSN 123456789";
+        assert!(has(text, EntityType::Mrn, "00456123"), "{:?}", found(text));
+        assert!(has(text, EntityType::HealthPlanId, "XJH123456789"));
+        assert!(has(text, EntityType::AccountNumber, "000123456789"));
+        assert!(has(text, EntityType::Ssn, "123456789"));
+    }
+
+    #[test]
+    fn vitals_doses_labs_codes_and_rooms_are_not_phi() {
+        let text = "BP 128/82, HR 72, Hgb 13.5 g/dL, metformin 500 mg, ICD-10 E11.9, CPT 99213, room 412, lot 4471A, in 2019 at 10:30, a 45-year-old from Texas";
+        assert_eq!(found(text), vec![], "{:?}", found(text));
+    }
+
+    #[test]
+    fn dates_in_many_formats() {
+        for d in ["03/14/1962", "March 14, 1962", "14-MAR-2023", "Jan. 5", "2023-03-14", "14 March 1962", "SEPT 3, '62"] {
+            let text = format!("Seen on {d} for follow up.");
+            assert!(has(&text, EntityType::Date, d), "{d}: {:?}", found(&text));
+        }
+    }
+
+    #[test]
+    fn ages_over_89_only() {
+        assert!(has("A 92-year-old woman", EntityType::AgeOver89, "92"));
+        assert!(has("age 95", EntityType::AgeOver89, "95"));
+        assert!(found("A 45-year-old man").is_empty());
+    }
+
+    #[test]
+    fn names_with_titles_cues_and_gazetteer() {
+        assert!(has("Seen by Dr. Okafor today.", EntityType::Person, "Okafor"));
+        assert!(has("Patient: John Smith", EntityType::Person, "John Smith"));
+        assert!(has("NAME: SMITH, JOHN", EntityType::Person, "SMITH, JOHN"));
+        assert!(has("patient mary johnson was seen", EntityType::Person, "mary johnson"));
+    }
+
+    #[test]
+    fn cities_with_states_and_states_alone() {
+        let text = "Lives in Springfield, IL 62704. Moved from Texas.";
+        assert!(has(text, EntityType::City, "Springfield"), "{:?}", found(text));
+        assert!(has(text, EntityType::Zip, "62704"));
+        assert!(!found(text).iter().any(|(_, v)| v == "Texas"));
+    }
+
+    #[test]
+    fn facilities_and_addresses() {
+        let text = "Transferred to St. Mary's Hospital from 61759 Drake Orchard Apt 4.";
+        assert!(has(text, EntityType::Facility, "St. Mary's Hospital"), "{:?}", found(text));
+        assert!(has(text, EntityType::Address, "61759 Drake Orchard Apt 4"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn contact_details() {
+        let text = "Call (415) 555-0134, fax 415-555-0199, mail jane@example.org, see https://portal.example.org/p/1 from 172.21.47.165";
+        assert!(has(text, EntityType::Phone, "(415) 555-0134"), "{:?}", found(text));
+        assert!(has(text, EntityType::Fax, "415-555-0199"));
+        assert!(has(text, EntityType::Email, "jane@example.org"));
+        assert!(has(text, EntityType::Url, "https://portal.example.org/p/1"));
+        assert!(has(text, EntityType::IpAddress, "172.21.47.165"));
+    }
+
+    #[test]
+    fn validated_numbers_without_labels() {
+        let text = "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, MBI 1EG4-TE5-MK73, VIN 1HGCM82633A004352, DEA AB1234563";
+        assert!(has(text, EntityType::CreditCard, "4111 1111 1111 1111"), "{:?}", found(text));
+        assert!(has(text, EntityType::Iban, "GB82 WEST 1234 5698 7654 32"));
+        assert!(has(text, EntityType::HealthPlanId, "1EG4-TE5-MK73"));
+        assert!(has(text, EntityType::VehicleId, "1HGCM82633A004352"));
+        assert!(has(text, EntityType::LicenseNumber, "AB1234563"));
+    }
+
+    #[test]
+    fn unicode_tricks_keep_original_code_point_offsets() {
+        let text = "é SSN：１２３-４５-６７８９ and\u{00A0}MRN\u{200B} 445 5678";
+        let chars: Vec<char> = text.chars().collect();
+        let analyzer = Analyzer::new().expect("patterns compile");
+        let entities = analyzer.analyze(text, &AnalyzeOptions::default());
+        let ssn = entities.iter().find(|e| e.entity_type == EntityType::Ssn).expect("ssn found");
+        assert_eq!(chars[ssn.start..ssn.end].iter().collect::<String>(), "１２３-４５-６７８９");
+    }
+}

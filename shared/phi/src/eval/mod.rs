@@ -1,0 +1,1 @@
+//! Evaluation: a labelled synthetic clinical corpus and a scorer.

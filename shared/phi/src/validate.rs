@@ -1,0 +1,346 @@
+//! Check digits and structural rules that turn a pattern match into a confident detection.
+//!
+//! Hand-written: each is a few lines of arithmetic over a published algorithm, with no maintained crate covering the
+//! set (Luhn, ISO 13616 mod-97, SSA area/group rules, CMS MBI layout, DEA checksum, ISO 3779 VIN check digit).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+fn digits(s: &str) -> impl Iterator<Item = u32> + '_ {
+    s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0'))
+}
+
+/// Luhn (mod 10) check of the digits of `s`, for payment card numbers of 13 to 19 digits with a known issuer prefix.
+pub fn is_payment_card(s: &str) -> bool {
+    let n = digits(s).count();
+    if !(13..=19).contains(&n) {
+        return false;
+    }
+    let first2: u32 = digits(s).take(2).fold(0, |a, d| a * 10 + d);
+    let first4: u32 = digits(s).take(4).fold(0, |a, d| a * 10 + d);
+    let issuer = first2 / 10 == 4
+        || (51..=55).contains(&first2)
+        || (2221..=2720).contains(&first4)
+        || first2 == 34
+        || first2 == 37
+        || first4 == 6011
+        || first2 == 65
+        || first2 == 35
+        || first2 == 36
+        || first2 == 30
+        || first2 == 38
+        || first2 == 62;
+    issuer && luhn(s)
+}
+
+/// Luhn check over the ASCII digits of `s`.
+pub fn luhn(s: &str) -> bool {
+    let mut sum = 0;
+    let mut count = 0;
+    for (i, d) in digits(s).collect::<Vec<_>>().into_iter().rev().enumerate() {
+        count += 1;
+        sum += if i % 2 == 1 {
+            let x = d * 2;
+            if x > 9 { x - 9 } else { x }
+        } else {
+            d
+        };
+    }
+    count > 1 && sum % 10 == 0
+}
+
+/// IBAN: country letters, two check digits, 11-30 alphanumerics, mod-97 remainder 1 (ISO 13616).
+pub fn is_iban(s: &str) -> bool {
+    let compact: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'-').collect();
+    if !(15..=34).contains(&compact.len())
+        || !compact[..2].iter().all(u8::is_ascii_alphabetic)
+        || !compact[2..4].iter().all(u8::is_ascii_digit)
+        || !compact.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    for &b in compact[4..].iter().chain(&compact[..4]) {
+        let value = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            _ => u32::from(b.to_ascii_uppercase() - b'A') + 10,
+        };
+        remainder = if value >= 10 { (remainder * 100 + value) % 97 } else { (remainder * 10 + value) % 97 };
+    }
+    remainder == 1
+}
+
+/// SSN rules of the Social Security Administration: area not 000, 666 or 900-999; group not 00; serial not 0000.
+pub fn is_ssn(s: &str) -> bool {
+    let d: Vec<u32> = digits(s).collect();
+    if d.len() != 9 {
+        return false;
+    }
+    let area = d[0] * 100 + d[1] * 10 + d[2];
+    let group = d[3] * 10 + d[4];
+    let serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !d.iter().all(|&x| x == d[0])
+}
+
+/// Medicare Beneficiary Identifier layout (CMS): `C A AN N A AN N A A N N`, letters excluding S, L, O, I, B, Z.
+pub fn is_mbi(s: &str) -> bool {
+    let c: Vec<u8> = s.bytes().filter(|b| *b != b'-' && *b != b' ').map(|b| b.to_ascii_uppercase()).collect();
+    if c.len() != 11 {
+        return false;
+    }
+    let alpha = |b: u8| b.is_ascii_uppercase() && !b"SLOIBZ".contains(&b);
+    let num = |b: u8| b.is_ascii_digit();
+    let alnum = |b: u8| alpha(b) || num(b);
+    (b'1'..=b'9').contains(&c[0])
+        && alpha(c[1])
+        && alnum(c[2])
+        && num(c[3])
+        && alpha(c[4])
+        && alnum(c[5])
+        && num(c[6])
+        && alpha(c[7])
+        && alpha(c[8])
+        && num(c[9])
+        && num(c[10])
+}
+
+/// DEA registration number: two letters, seven digits, last digit = (d1+d3+d5 + 2*(d2+d4+d6)) mod 10.
+pub fn is_dea(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 9 || !b[0].is_ascii_alphabetic() || !(b[1].is_ascii_alphabetic() || b[1] == b'9') {
+        return false;
+    }
+    if !b"ABCDEFGHJKLMPRSTUX".contains(&b[0].to_ascii_uppercase()) || !b[2..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let d: Vec<u32> = b[2..].iter().map(|x| u32::from(x - b'0')).collect();
+    (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+}
+
+/// VIN (ISO 3779 / 49 CFR 565): 17 characters without I, O, Q, with the North American check digit in position 9.
+pub fn is_vin(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let mut sum = 0;
+    let mut letters = 0;
+    for (i, &raw) in b.iter().enumerate() {
+        let ch = raw.to_ascii_uppercase();
+        let value = match ch {
+            b'0'..=b'9' => u32::from(ch - b'0'),
+            b'I' | b'O' | b'Q' => return false,
+            b'A'..=b'H' => {
+                letters += 1;
+                u32::from(ch - b'A') + 1
+            }
+            b'J'..=b'R' => {
+                letters += 1;
+                u32::from(ch - b'J') + 1
+            }
+            _ => {
+                letters += 1;
+                u32::from(ch - b'S') + 2
+            }
+        };
+        sum += value * WEIGHTS[i];
+    }
+    let check = sum % 11;
+    let expected = if check == 10 { b'X' } else { b'0' + check as u8 };
+    letters > 0 && b[8].to_ascii_uppercase() == expected
+}
+
+/// A real calendar date (leap years included); `year` may be two-digit.
+pub fn is_calendar_date(year: Option<u32>, month: u32, day: u32) -> bool {
+    if !(1..=12).contains(&month) || day == 0 {
+        return false;
+    }
+    let leap = match year {
+        None => true,
+        Some(y) if y < 100 => y % 4 == 0,
+        Some(y) => (y % 4 == 0 && y % 100 != 0) || y % 400 == 0,
+    };
+    let max = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if let Some(y) = year
+        && y >= 100
+        && !(1850..=2150).contains(&y)
+    {
+        return false;
+    }
+    day <= max
+}
+
+/// Month number for an English month name or abbreviation (any case, trailing dot allowed).
+pub fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.');
+    if w.len() < 3 {
+        return None;
+    }
+    const MONTHS: [&str; 12] =
+        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    let lower = w.to_ascii_lowercase();
+    if lower == "sept" {
+        return Some(9);
+    }
+    MONTHS.iter().position(|m| m.starts_with(&lower) && (lower.len() == 3 || lower.len() == m.len())).map(|i| i as u32 + 1)
+}
+
+/// Numeric date (`03/14/1962`, `14.03.62`, `1962-03-14`) that is a real calendar day in some common order.
+pub fn is_numeric_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
+    let Some(nums) = parts.iter().map(|p| p.parse::<u32>().ok()).collect::<Option<Vec<u32>>>() else {
+        return false;
+    };
+    match (parts.as_slice(), nums.as_slice()) {
+        ([a, _, _], [y, m, d]) if a.len() == 4 => is_calendar_date(Some(*y), *m, *d),
+        ([_, _, c], [x, y, year]) if c.len() == 4 || c.len() == 2 => {
+            is_calendar_date(Some(*year), *x, *y) || is_calendar_date(Some(*year), *y, *x)
+        }
+        ([_, _], [m, d]) => is_calendar_date(None, *m, *d),
+        _ => false,
+    }
+}
+
+pub fn is_ipv4(s: &str) -> bool {
+    s.parse::<Ipv4Addr>().is_ok()
+}
+
+pub fn is_ipv6(s: &str) -> bool {
+    s.split('%').next().is_some_and(|a| a.contains(':') && a.parse::<Ipv6Addr>().is_ok())
+}
+
+/// E-mail address per the RFC 5321 dot-atom subset used in practice: local part, `@`, dotted domain with a TLD.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    local_ok && is_hostname(domain, true)
+}
+
+/// DNS host name: labels of letters, digits and inner hyphens; with `need_tld`, at least two labels and an
+/// alphabetic top-level label.
+pub fn is_hostname(host: &str, need_tld: bool) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    let labels_ok = labels.iter().all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    let tld_ok = !need_tld
+        || (labels.len() >= 2 && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic())));
+    labels_ok && tld_ok && host.len() <= 253
+}
+
+/// NANP telephone number: area code and exchange both start with 2-9 (optional leading country code 1).
+pub fn is_nanp_phone(s: &str) -> bool {
+    let d: Vec<u32> = digits(s).collect();
+    let d = match d.len() {
+        10 => &d[..],
+        11 if d[0] == 1 => &d[1..],
+        _ => return false,
+    };
+    d[0] >= 2 && d[3] >= 2 && !(d[1] == 1 && d[2] == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_accepts_test_card_numbers_and_rejects_a_changed_digit() {
+        assert!(is_payment_card("4111 1111 1111 1111"));
+        assert!(is_payment_card("378282246310005"));
+        assert!(!is_payment_card("4111 1111 1111 1112"));
+    }
+
+    #[test]
+    fn iban_mod97_accepts_valid_and_rejects_altered() {
+        assert!(is_iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(is_iban("DE89370400440532013000"));
+        assert!(!is_iban("GB82 WEST 1234 5698 7654 33"));
+    }
+
+    #[test]
+    fn ssn_rules_reject_impossible_areas_groups_and_serials() {
+        assert!(is_ssn("123-45-6789"));
+        for bad in ["000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000", "111-11-1111"] {
+            assert!(!is_ssn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mbi_layout_follows_cms() {
+        assert!(is_mbi("1EG4-TE5-MK73"));
+        assert!(is_mbi("1EG4TE5MK73"));
+        assert!(!is_mbi("1EG4-TE5-MK7A"));
+        assert!(!is_mbi("0EG4-TE5-MK73"));
+        assert!(!is_mbi("1SG4-TE5-MK73"));
+    }
+
+    #[test]
+    fn dea_checksum() {
+        assert!(is_dea("AB1234563"));
+        assert!(!is_dea("AB1234564"));
+    }
+
+    #[test]
+    fn vin_check_digit() {
+        assert!(is_vin("1HGCM82633A004352"));
+        assert!(is_vin("11111111111111111") == false);
+        assert!(!is_vin("1HGCM82643A004352"));
+    }
+
+    #[test]
+    fn numeric_dates_must_be_real_days() {
+        assert!(is_numeric_date("02/29/2020"));
+        assert!(!is_numeric_date("02/29/2021"));
+        assert!(is_numeric_date("1962-03-14"));
+        assert!(is_numeric_date("14.03.62"));
+        assert!(!is_numeric_date("128/82"));
+        assert!(!is_numeric_date("13/13/2020"));
+    }
+
+    #[test]
+    fn month_names_and_abbreviations() {
+        assert_eq!(month_number("SEPT."), Some(9));
+        assert_eq!(month_number("Jan"), Some(1));
+        assert_eq!(month_number("marc"), None);
+        assert_eq!(month_number("december"), Some(12));
+    }
+
+    #[test]
+    fn ip_addresses_parse() {
+        assert!(is_ipv4("172.21.47.165"));
+        assert!(!is_ipv4("256.1.1.1"));
+        assert!(is_ipv6("2001:db8::1"));
+        assert!(!is_ipv6("10:30:45"));
+    }
+
+    #[test]
+    fn email_grammar() {
+        assert!(is_email("jane.doe+x@example.org"));
+        assert!(!is_email("jane..doe@example.org"));
+        assert!(!is_email("jane@localhost"));
+    }
+
+    #[test]
+    fn nanp_phone_rules() {
+        assert!(is_nanp_phone("(415) 555-0134"));
+        assert!(is_nanp_phone("+1 415 555 0134"));
+        assert!(!is_nanp_phone("115-555-0134"));
+        assert!(!is_nanp_phone("415-155-0134"));
+    }
+}
