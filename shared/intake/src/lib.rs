@@ -11,12 +11,38 @@ pub mod pdf;
 pub mod raster;
 pub mod refusal;
 
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
 pub use audio::AudioHeader;
 pub use kind::{Detected, Family, FileKind, identify};
 pub use limits::Limits;
 pub use pdf::{PdfDocument, PdfPage};
 pub use raster::PageImage;
 pub use refusal::{Bomb, Refusal};
+
+/// The stored object an upload is: cloud engines (Textract, Transcribe) read it from S3 themselves, and its
+/// version makes a retry of the same upload recognisable as the same work.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+impl ObjectRef {
+    /// A stable digest of bucket, key and version (hex SHA-256), from which idempotent job names and request
+    /// tokens are made: the same version always gives the same digest, a new version a new one.
+    pub fn version_digest(&self) -> String {
+        let mut hash = Sha256::new();
+        for part in [self.bucket.as_str(), self.key.as_str(), self.version_id.as_deref().unwrap_or("")] {
+            // Length-prefixed, so ("a", "bc") and ("ab", "c") differ.
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        hex::encode(hash.finalize())
+    }
+}
 
 /// What an accepted upload holds for the next stage.
 #[derive(Debug, Clone, PartialEq)]

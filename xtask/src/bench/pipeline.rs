@@ -31,12 +31,21 @@ pub fn run() -> anyhow::Result<()> {
 
     // libtesseract may use OpenMP threads of its own; one thread keeps "per core" honest for both sides.
     let cli_per_page = tesseract_cli_seconds_per_page(&dir, &images)?;
-    let ocr = example(&env, "medvault-ocr", "ocr_throughput", &images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>())?;
+    let ocr = example(
+        &env,
+        "medvault-ocr",
+        "ocr_throughput",
+        &images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    )?;
     let pdf_text = example(&env, "medvault-intake", "pdf_text_throughput", &[pdf.display().to_string(), "20".into()])?;
     let speech = example(&env, "medvault-speech", "speech_rtf", &[wav.display().to_string()])?;
 
     println!("\n== pipeline benchmark ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    println!("tesseract CLI, one thread: {:.3} s/page = {:.2} pages/s (model load excluded)", cli_per_page, 1.0 / cli_per_page);
+    println!(
+        "tesseract CLI, one thread: {:.3} s/page = {:.2} pages/s (model load excluded)",
+        cli_per_page,
+        1.0 / cli_per_page
+    );
     for run in ocr["runs"].as_array().into_iter().flatten() {
         let pps = run["pages_per_second"].as_f64().unwrap_or(0.0);
         let threads = run["threads"].as_u64().unwrap_or(1);
@@ -48,11 +57,20 @@ pub fn run() -> anyhow::Result<()> {
         );
     }
     println!("(intake PNG decode to greyscale for all pages: {:.3} s)", ocr["decode_seconds"].as_f64().unwrap_or(0.0));
-    println!("text-layer PDF: {:.0} pages/s ({} pages in {} s)", pdf_text["pages_per_second"].as_f64().unwrap_or(0.0), pdf_text["pages"], pdf_text["seconds"]);
+    println!(
+        "text-layer PDF: {:.0} pages/s ({} pages in {} s)",
+        pdf_text["pages_per_second"].as_f64().unwrap_or(0.0),
+        pdf_text["pages"],
+        pdf_text["seconds"]
+    );
     for run in speech["runs"].as_array().into_iter().flatten() {
         println!(
             "speech, {} decoder(s): real-time factor {:.3} ({} s of audio in {} s; load {} s)",
-            run["threads"], run["rtf"].as_f64().unwrap_or(0.0), run["audio_seconds"], run["seconds"], run["load_seconds"]
+            run["threads"],
+            run["rtf"].as_f64().unwrap_or(0.0),
+            run["audio_seconds"],
+            run["seconds"],
+            run["load_seconds"]
         );
     }
     Ok(())
@@ -60,7 +78,8 @@ pub fn run() -> anyhow::Result<()> {
 
 fn check(command: &mut Command) -> anyhow::Result<std::process::Output> {
     let shown = workspace::describe(command);
-    let output = command.output().with_context(|| format!("could not start `{shown}` (see infra/local/debian-packages.txt)"))?;
+    let output =
+        command.output().with_context(|| format!("could not start `{shown}` (see infra/local/debian-packages.txt)"))?;
     if !output.status.success() {
         bail!("`{shown}` failed: {}", String::from_utf8_lossy(&output.stderr));
     }
@@ -75,16 +94,20 @@ fn make_images(dir: &Path, count: usize) -> anyhow::Result<Vec<PathBuf>> {
             let mut lines = LINES.to_vec();
             lines.rotate_left(i % LINES.len());
             let text = lines.join("\n");
-            check(Command::new("convert").args(["-size", "1700x400", "xc:white", "-font", font, "-pointsize", "32"]).args([
-                "-fill", "black", "-annotate", "+40+60", &text, "-colorspace", "Gray", "-depth", "8",
-            ]).arg(&out))?;
+            check(
+                Command::new("convert")
+                    .args(["-size", "1700x400", "xc:white", "-font", font, "-pointsize", "32"])
+                    .args(["-fill", "black", "-annotate", "+40+60", &text, "-colorspace", "Gray", "-depth", "8"])
+                    .arg(&out),
+            )?;
             Ok(out)
         })
         .collect()
 }
 
 fn make_text_pdf(dir: &Path, env: &[(String, String)], pages: usize) -> anyhow::Result<PathBuf> {
-    let python = env.iter().find(|(k, _)| k == "MEDVAULT_PIPELINE_PYTHON").map(|(_, v)| v.clone()).context("no python")?;
+    let python =
+        env.iter().find(|(k, _)| k == "MEDVAULT_PIPELINE_PYTHON").map(|(_, v)| v.clone()).context("no python")?;
     let out = dir.join("text.pdf");
     let script = r#"
 import sys
@@ -123,7 +146,13 @@ fn tesseract_cli_seconds_per_page(dir: &Path, images: &[PathBuf]) -> anyhow::Res
         let file = dir.join(format!("{name}.txt"));
         std::fs::write(&file, list.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
         let start = Instant::now();
-        check(Command::new("tesseract").arg(&file).arg(dir.join(name)).args(["--dpi", "300"]).env("OMP_THREAD_LIMIT", "1"))?;
+        check(
+            Command::new("tesseract")
+                .arg(&file)
+                .arg(dir.join(name))
+                .args(["--dpi", "300"])
+                .env("OMP_THREAD_LIMIT", "1"),
+        )?;
         Ok(start.elapsed().as_secs_f64())
     };
     let one = time_list(&images[..1], "cli-one")?;
