@@ -1,1 +1,15 @@
-fn main() {}
+//! Cold start of the ingest worker: telemetry, configuration, AWS clients, then poll for batches.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use medvault_platform::aws::AwsClients;
+use medvault_platform::{config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
+    let config: ingest_worker::Config = config::load();
+    let clients = AwsClients::load(config.aws).await;
+    let worker = ingest_worker::Worker::new(&config, &clients);
+    let worker = &worker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move { worker.handle(event).await })).await
+}

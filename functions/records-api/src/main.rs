@@ -1,1 +1,12 @@
-fn main() {}
+//! Cold start of the records API: telemetry, configuration, AWS clients, then serve.
+
+use medvault_platform::aws::AwsClients;
+use medvault_platform::{config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let config: records_api::Config = config::load();
+    let clients = AwsClients::load(config.aws).await;
+    medvault_http::serve(records_api::service(&config, &clients)).await
+}

@@ -21,6 +21,12 @@ pub enum BatchError {
     MissingMessageId { index: usize },
 }
 
+impl From<BatchError> for lambda_runtime::Diagnostic {
+    fn from(error: BatchError) -> Self {
+        lambda_runtime::Diagnostic { error_type: "BatchError".to_owned(), error_message: error.to_string() }
+    }
+}
+
 /// Runs `handler` on every message and reports the ids of those that failed.
 pub async fn process_sqs_batch<F, Fut>(event: SqsEvent, handler: F) -> Result<SqsBatchResponse, BatchError>
 where

@@ -42,7 +42,10 @@ impl LogFormat {
     }
 }
 
-fn filter() -> EnvFilter {
+fn filter(directive: Option<&str>) -> EnvFilter {
+    if let Some(directive) = directive {
+        return EnvFilter::new(directive);
+    }
     EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(std::env::var("MEDVAULT_LOG_LEVEL").unwrap_or_else(|_| "info".into())))
         .unwrap_or_else(|_| EnvFilter::new("info"))
@@ -50,21 +53,21 @@ fn filter() -> EnvFilter {
 
 /// Installs the process's subscriber. Call once, first thing in `main`.
 pub fn init() {
-    init_with(LogFormat::from_env(), std::io::stdout);
+    init_with(LogFormat::from_env(), None, std::io::stdout);
 }
 
-/// Installs a subscriber writing to `writer` (tests capture logs with it).
-pub fn init_with<W>(format: LogFormat, writer: W)
+/// Installs a subscriber writing to `writer` (tests capture logs with it); `directive` overrides the level filter.
+pub fn init_with<W>(format: LogFormat, directive: Option<&str>, writer: W)
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
     let function = function_name();
     let result = match format {
         LogFormat::Json => {
-            tracing_subscriber::registry().with(filter()).with(JsonLayer { function, writer }).try_init()
+            tracing_subscriber::registry().with(filter(directive)).with(JsonLayer { function, writer }).try_init()
         }
         LogFormat::Text => tracing_subscriber::registry()
-            .with(filter())
+            .with(filter(directive))
             .with(tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(writer))
             .try_init(),
     };
