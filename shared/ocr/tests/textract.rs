@@ -18,9 +18,12 @@ use medvault_ocr::config::TextractConfig;
 use medvault_ocr::textract::client_request_token;
 use medvault_ocr::{TextractEngine, no_progress};
 
+/// One request seen: its `X-Amz-Target` operation and its `ClientRequestToken`, if any.
+type Call = (String, Option<String>);
+
 /// Records the operation and `ClientRequestToken` of every request the client sends.
 #[derive(Debug, Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct Recorder(Arc<Mutex<Vec<Call>>>);
 
 impl Intercept for Recorder {
     fn name(&self) -> &'static str {

@@ -37,7 +37,7 @@ fn p(path: &Path) -> &str {
 fn speak(dir: &Path, text: &str, name: &str, ext: &str, rate: u32, channels: u32) -> PathBuf {
     let raw = dir.join(format!("{name}-festival.wav"));
     let text_file = dir.join(format!("{name}.txt"));
-    std::fs::write(&text_file, text).unwrap();
+    std::fs::write(&text_file, text).expect("write text");
     run("text2wave", &["-o", p(&raw), p(&text_file)], "festival festvox-kallpc16k");
     let out = dir.join(format!("{name}.{ext}"));
     run("sox", &[p(&raw), "-r", &rate.to_string(), "-c", &channels.to_string(), p(&out)], "sox libsox-fmt-mp3");
@@ -56,7 +56,8 @@ fn model_dir() -> PathBuf {
 }
 
 fn engine() -> PocketsphinxEngine {
-    let sphinx = SphinxEngine::shared(&SphinxConfig { model_dir: model_dir(), threads: 2, chunk_seconds: 20 }).unwrap();
+    let sphinx = SphinxEngine::shared(&SphinxConfig { model_dir: model_dir(), threads: 2, chunk_seconds: 20 })
+        .expect("pocketsphinx loads the model");
     PocketsphinxEngine::new(sphinx, 3600)
 }
 
@@ -80,7 +81,7 @@ fn wer(reference: &str, hypothesis: &str) -> f64 {
 
 fn request(path: &Path, kind: FileKind) -> SpeechRequest {
     let object = ObjectRef { bucket: "uploads".into(), key: "dictation".into(), version_id: Some("v1".into()) };
-    SpeechRequest { object, kind, audio: std::fs::read(path).unwrap() }
+    SpeechRequest { object, kind, audio: std::fs::read(path).expect("audio file") }
 }
 
 #[tokio::test]
