@@ -350,24 +350,25 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     cand(s, e, EntityType::Date, if day.is_some() { 0.95 } else { 0.85 })
 }
 
+/// Words that never appear in a street line; `2 people at the park` is not an address.
+const NOT_STREET_WORDS: &[&str] = &[
+    "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "with", "was", "is", "are", "by", "per", "times",
+    "every", "each", "people", "patients", "days", "weeks", "months", "years", "hours", "minutes", "mg", "ml",
+    "tablets", "tabs", "doses", "he", "she", "they", "we", "i", "you", "her", "his", "then", "than", "after",
+    "before", "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that",
+];
+
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lex = Lexicon::get();
     let text = &hay[s..e];
-    let mut words = text.split_whitespace();
-    words.next();
-    let middle: Vec<&str> = words.collect();
-    // The street name words (between the number and the suffix) must not be function words or units.
-    let name_words = middle.iter().take(middle.len().saturating_sub(1));
-    for w in name_words {
-        let h = word_key(w.trim_end_matches(['.', ',']));
-        if lex.role(h) & role::STOP != 0 && !matches!(w.to_ascii_lowercase().as_str(), "n" | "s" | "e" | "w") {
-            return None;
-        }
-        if lex.is_unit(h) {
+    for w in text.split_whitespace().skip(1) {
+        let w = w.trim_matches(['.', ',', '#']);
+        let lower = w.to_ascii_lowercase();
+        if NOT_STREET_WORDS.contains(&lower.as_str()) || (lex.is_unit(word_key(w)) && !w.bytes().any(|b| b.is_ascii_digit()) && lower.len() > 2 && !matches!(lower.as_str(), "way" | "park" | "run")) {
             return None;
         }
     }
-    if text.contains('\n') && text.split('\n').count() > 2 {
+    if text.matches('\n').count() > 1 {
         return None;
     }
     cand(s, e, EntityType::Address, 0.85)
@@ -606,7 +607,9 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
     let mut line_has_lower = false;
     let mut gap_start = 0;
     let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
-        let caseless = !has_cap || !has_lower;
+        // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal.
+        let _ = has_lower;
+        let caseless = !has_cap;
         for w in &mut words[from..] {
             w.caseless = caseless;
         }
@@ -625,6 +628,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
             continue;
         }
         let start = i;
+        let mut possessive = false;
         while i < b.len() {
             let c = b[i];
             if c.is_ascii_alphabetic() {
@@ -632,6 +636,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
             } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
                 if c == b'\'' && matches!(b[i + 1], b's' | b'S') && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic()) {
+                    possessive = true;
                     break;
                 }
                 i += 1;
@@ -661,6 +666,9 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
         }
         words.push(Word { start, end: i, hash: word_key(w), case, caseless: false, gap_start });
         gap_start = i;
+        if possessive {
+            i += 2;
+        }
     }
     finish_line(words, line_first, line_has_cap, line_has_lower);
 }
@@ -672,6 +680,7 @@ fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
 /// The separator between two words allows them to be parts of one name (spaces, one line break, a period after
 /// an initial or title, a hyphen).
 fn joins(g: &str) -> bool {
+    let g = g.strip_prefix("'s").or_else(|| g.strip_prefix("'S")).unwrap_or(g);
     g.len() <= 4 && g.chars().all(|c| c == ' ' || c == '.' || c == '\n' || c == '\t') && g.matches('\n').count() <= 1 && g.matches('.').count() <= 1
 }
 
@@ -690,7 +699,7 @@ fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
     coreference(hay, &words, gaz, lex, first_new, out);
 }
 
-fn is_name_word(hay: &str, w: &Word, gaz_flags: u8, roles: u8, trusting: bool) -> bool {
+fn is_name_word(hay: &str, w: &Word, gaz_flags: u8, roles: u8, trusting: bool, title: bool) -> bool {
     if roles & (role::STOP | role::TITLE) != 0 && gaz_flags & (FIRST | LAST) == 0 {
         return false;
     }
@@ -703,7 +712,7 @@ fn is_name_word(hay: &str, w: &Word, gaz_flags: u8, roles: u8, trusting: bool) -
     let named = gaz_flags & (FIRST | LAST) != 0;
     if w.caseless {
         // No case signal: the gazetteer decides, except right after a title where any non-stop word is a name.
-        named && (gaz_flags & COMMON == 0 || trusting) || (trusting && w.end - w.start >= 2 && roles == 0 && hay[w.start..w.end].chars().all(char::is_alphabetic))
+        named && (gaz_flags & COMMON == 0 || trusting) || (title && w.end - w.start >= 2 && roles == 0 && hay[w.start..w.end].chars().all(char::is_alphabetic))
     } else {
         matches!(w.case, Case::Cap | Case::Upper | Case::Initial) && (named || trusting)
     }
@@ -762,7 +771,7 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
             let flags = gaz.flags_of(w.hash);
             let roles = lex.role(w.hash);
             let trust_here = trusting && (j == i || cue == role::TITLE || w.case == Case::Cap || w.case == Case::Upper);
-            if !is_name_word(hay, w, flags, roles, trust_here) {
+            if !is_name_word(hay, w, flags, roles, trust_here, cue == role::TITLE && j == i) {
                 break;
             }
             if w.case == Case::Initial || w.end - w.start == 1 {
@@ -803,8 +812,8 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
         let caseless = w0.caseless;
         let score = if cue == role::TITLE {
             0.92
-        } else if cue == role::NAME_CUE && (strong_words > 0 || (!caseless && n >= 1)) {
-            if strong_words > 0 { 0.88 } else { 0.75 }
+        } else if cue == role::NAME_CUE && (firsts + lasts > 0 || !caseless) {
+            if firsts + lasts > 0 { 0.88 } else { 0.75 }
         } else if n >= 2 && firsts > 0 && lasts > 0 {
             let first_is_first = gaz.flags_of(words[i].hash) & FIRST != 0 || words[i].case == Case::Initial;
             let last_is_last = gaz.flags_of(words[j - 1].hash) & LAST != 0;

@@ -17,9 +17,9 @@ pub const PLACE: u8 = 4;
 /// The word is also an ordinary English word (`may`, `hope`, `brown`): only context makes it a name.
 pub const COMMON: u8 = 8;
 
-const FIRST_NAMES: &[u8] = include_bytes!("../data/first_names.txt.gz");
-const SURNAMES: &[u8] = include_bytes!("../data/surnames.txt.gz");
-const PLACES: &[u8] = include_bytes!("../data/us_places.txt.gz");
+pub(crate) const FIRST_NAMES: &[u8] = include_bytes!("../data/first_names.txt.gz");
+pub(crate) const SURNAMES: &[u8] = include_bytes!("../data/surnames.txt.gz");
+pub(crate) const PLACES: &[u8] = include_bytes!("../data/us_places.txt.gz");
 const COMMON_WORDS: &[u8] = include_bytes!("../data/common_words.txt.gz");
 
 /// Lookup table from hashed lower-case entry to its flags.
@@ -77,7 +77,7 @@ fn key(entry: &str) -> u64 {
     h.finish()
 }
 
-fn lines(gz: &[u8]) -> String {
+pub(crate) fn lines(gz: &[u8]) -> String {
     let mut out = String::new();
     // The files are compiled in and checked by tests; a corrupt file would leave the list empty, not panic.
     if flate2::read::GzDecoder::new(gz).read_to_string(&mut out).is_err() {
