@@ -1,7 +1,10 @@
 //! medvault's developer commands: `cargo xtask <command>`.
 
 mod debian;
+mod lint;
+mod pipeline_env;
 mod python;
+mod test;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +20,10 @@ struct Cli {
 enum Command {
     /// Installs the pinned Python tools (emulator, IaC checkers) and Debian packages this project needs.
     Setup,
+    /// Every check: rustfmt, clippy, unit, integration and end-to-end tests on a local emulator, IaC scans.
+    Test(test::Args),
+    /// rustfmt, clippy and the infrastructure-as-code checks.
+    Lint,
 }
 
 #[tokio::main]
@@ -26,7 +33,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Setup => {
             debian::ensure(&debian::packages()?)?;
             python::ensure_tools()?;
+            pipeline_env::ensure()?;
             Ok(())
         }
+        Command::Test(args) => test::run_all(args).await,
+        Command::Lint => lint::run_all(),
     }
 }

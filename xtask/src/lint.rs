@@ -1,0 +1,91 @@
+//! `cargo xtask lint`: rustfmt, clippy with warnings as errors, and the infrastructure-as-code checks
+//! (`sam validate --lint`, `cfn-lint`, `checkov` on template.yaml and infra/).
+
+use std::process::Command;
+
+use crate::python::{self, Venv};
+use crate::workspace::{self, run};
+
+/// One named check and its outcome.
+#[derive(Debug)]
+pub struct Outcome {
+    pub name: &'static str,
+    pub result: anyhow::Result<()>,
+}
+
+/// Runs every Rust lint; stops at nothing, returns every outcome.
+pub fn rust_checks() -> Vec<Outcome> {
+    vec![
+        Outcome { name: "cargo fmt --check", result: run(workspace::cargo().args(["fmt", "--all", "--", "--check"])) },
+        Outcome {
+            name: "cargo clippy",
+            result: run(workspace::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
+        },
+    ]
+}
+
+/// Runs every infrastructure check against template.yaml and infra/.
+pub fn iac_checks(venv: &Venv) -> Vec<Outcome> {
+    let root = workspace::root();
+    let quiet = |mut command: Command| {
+        // The checkers phone home for telemetry and mappings; this machine and CI have no need for either.
+        command.current_dir(&root).env("SAM_CLI_TELEMETRY", "0").env("BC_SKIP_MAPPING", "TRUE").env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false");
+        command
+    };
+    let mut outcomes = vec![
+        Outcome {
+            name: "sam validate --lint",
+            result: run(quiet(venv.command("sam")).args(["validate", "--lint", "--template-file", "template.yaml"])),
+        },
+        Outcome { name: "cfn-lint", result: run(quiet(venv.command("cfn-lint")).args(["template.yaml"])) },
+        Outcome {
+            name: "checkov (template.yaml)",
+            result: run(quiet(venv.command("checkov")).args([
+                "--file",
+                "template.yaml",
+                "--framework",
+                "cloudformation",
+                "--compact",
+                "--quiet",
+                "--skip-download",
+            ])),
+        },
+    ];
+    let terraform = root.join("infra/terraform");
+    if terraform.is_dir() {
+        outcomes.push(Outcome {
+            name: "checkov (infra/terraform)",
+            result: run(quiet(venv.command("checkov")).args([
+                "--directory",
+                "infra/terraform",
+                "--framework",
+                "terraform",
+                "--compact",
+                "--quiet",
+                "--skip-download",
+            ])),
+        });
+    }
+    outcomes
+}
+
+/// `cargo xtask lint`.
+pub fn run_all() -> anyhow::Result<()> {
+    let venv = python::ensure_tools()?;
+    let mut outcomes = rust_checks();
+    outcomes.extend(iac_checks(&venv));
+    summarize(&outcomes)
+}
+
+/// Prints one line per check and fails if any failed.
+pub fn summarize(outcomes: &[Outcome]) -> anyhow::Result<()> {
+    eprintln!();
+    for outcome in outcomes {
+        match &outcome.result {
+            Ok(()) => eprintln!("xtask: ok      {}", outcome.name),
+            Err(error) => eprintln!("xtask: FAILED  {}: {error:#}", outcome.name),
+        }
+    }
+    let failed: Vec<&str> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.name).collect();
+    if failed.is_empty() { Ok(()) } else { anyhow::bail!("failed: {}", failed.join(", ")) }
+}
