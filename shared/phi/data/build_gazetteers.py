@@ -5,7 +5,7 @@ Usage: python3 build_gazetteers.py NAMES_DIR ZIPCODES_CODES_JS AMERICAN_ENGLISH
   NAMES_DIR           the `names/` folder of PyPI `names` 0.3.0 (dist.male.first, dist.female.first, dist.all.last)
   ZIPCODES_CODES_JS   `package/lib/codes.js` of npm `zipcodes` 8.0.0
   AMERICAN_ENGLISH    `/usr/share/dict/american-english` of Debian `wamerican` 2020.12.07-2
-Outputs are gzip files of one lower-case entry per line, most frequent first where the source ranks them.
+Outputs are gzip files (mtime 0, so rebuilding is byte-for-byte reproducible) of one lower-case entry per line, most frequent first where the source ranks them.
 """
 import gzip, json, re, sys
 
@@ -43,3 +43,5 @@ place_set = write("us_places.txt.gz", places)
 # English words (lower-case dictionary entries) that are also a name or a place: such tokens need context.
 words = {w.strip() for w in open(dict_path, encoding="utf-8") if re.fullmatch(r"[a-z]+\n?", w)}
 write("common_words.txt.gz", sorted(words & (first_set | last_set | place_set)))
+# Every lower-case English word: a word outside this list and the gazetteers is probably a name.
+write("english_words.txt.gz", sorted(words))

@@ -7,8 +7,13 @@ use medvault_phi::{AnalyzeOptions, Analyzer};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let analyzer = Analyzer::new()?;
     let options = AnalyzeOptions::default().with_threshold(0.0);
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
+    let whole = std::env::args().any(|a| a == "--doc");
+    let inputs: Vec<String> = if whole {
+        vec![std::io::read_to_string(std::io::stdin())?]
+    } else {
+        std::io::stdin().lock().lines().collect::<Result<_, _>>()?
+    };
+    for line in inputs {
         let chars: Vec<char> = line.chars().collect();
         for e in analyzer.analyze(&line, &options) {
             let value: String = chars[e.start..e.end].iter().collect();

@@ -57,6 +57,7 @@ pub struct Lexicon {
     facility: FxHashMap<u64, FacilityWord>,
     states: FxHashMap<u64, u8>,
     units: FxHashMap<u64, ()>,
+    fillers: FxHashMap<u64, ()>,
 }
 
 fn phrase_key(phrase: &str) -> u64 {
@@ -145,8 +146,21 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "cell number", "daytime phone", "evening phone", "voicemail",
         ],
     ),
+    (
+        EntityType::CreditCard,
+        &[
+            "card", "credit card", "card number", "card no", "visa", "mastercard", "amex", "american express",
+            "discover", "payment card", "debit card", "cc", "cc no", "paid by card", "card on file",
+        ],
+    ),
     (EntityType::Fax, &["fax", "facsimile", "fax number", "fax no", "fax line", "efax"]),
     (EntityType::Zip, &["zip", "zip code", "zipcode", "postal code", "postcode", "zip+4"]),
+];
+
+/// Words that may stand between a label and its value (`MRN is`, `account number on file:`).
+const FILLERS: &[&str] = &[
+    "is", "was", "no", "number", "num", "nbr", "of", "on", "file", "the", "a", "an", "for", "id", "code", "to", "be",
+    "reached", "at", "are", "her", "his", "their", "new", "listed", "as", "reads", "shows", "ending", "in",
 ];
 
 const DATE_LABELS: &[&str] = &[
@@ -401,7 +415,8 @@ impl Lexicon {
             states.insert(phrase_key(name), name.split(' ').count() as u8);
         }
         let units = UNITS.iter().map(|u| (phrase_key(u), ())).collect();
-        Self { labels, roles, facility, states, units }
+        let fillers = FILLERS.iter().map(|u| (phrase_key(u), ())).collect();
+        Self { labels, roles, facility, states, units, fillers }
     }
 
     pub fn label(&self, hash: u64) -> Option<Label> {
@@ -420,6 +435,11 @@ impl Lexicon {
     /// Whether the hashed words are a US state or territory name or abbreviation.
     pub fn is_state(&self, hash: u64) -> bool {
         self.states.contains_key(&hash)
+    }
+
+    /// Whether a word may stand between a label and its value.
+    pub fn is_filler(&self, hash: u64) -> bool {
+        self.fillers.contains_key(&hash)
     }
 
     pub fn is_unit(&self, hash: u64) -> bool {

@@ -15,7 +15,7 @@ use regex_automata::{Anchored, Input};
 use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
-use crate::gazetteer::{COMMON, FIRST, Gazetteer, KeyHasher, LAST, PLACE};
+use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE};
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
 use crate::text::Normalized;
@@ -70,7 +70,7 @@ fn patterns() -> Vec<(Shape, String)> {
     let names: Vec<&str> = state_names().collect();
     vec![
         (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)(?:/[^\s<>"'`]*)?"#.into()),
-        (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
+        (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
         (Shape::Ipv6, r"(?i)(?:\b[0-9a-f]{1,4})?(?:::?[0-9a-f]{1,4}){2,7}(?:::)?|::1\b".into()),
         (Shape::Ipv4, r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into()),
         (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
@@ -252,6 +252,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             cand(s + digits_start, e, EntityType::Zip, 0.9)
         }
         Shape::Card => match left_label(hay, s) {
+            Some(Label::Id(EntityType::CreditCard)) => validate::luhn(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::CreditCard, score: 0.95 }),
             Some(Label::Id(ty)) if ty != EntityType::Phone && ty != EntityType::Fax => cand(s, e, ty, 0.9),
             Some(Label::NotPhi) => None,
             _ => validate::is_payment_card(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::CreditCard, score: 0.95 }),
@@ -437,6 +438,7 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
     match ty {
         EntityType::Ssn => (digits == 9 && validate::is_ssn(text)).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.95 }),
         EntityType::Zip => is_zip(text).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
+        EntityType::CreditCard => validate::luhn(text).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
         EntityType::Phone | EntityType::Fax => {
             (digits >= 7 && digits <= 15 && digits == text.bytes().filter(u8::is_ascii_digit).count())
                 .then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.85 })
@@ -520,6 +522,10 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     // words[0] is nearest. Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..n.min(4) {
+        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value.
+        if k > 0 && !lex.is_filler(KeyHasher::default().word(&hay[words[k - 1].0..words[k - 1].1]).finish()) {
+            break;
+        }
         for len in (1..=3).rev() {
             if k + len > n {
                 continue;
@@ -699,23 +705,46 @@ fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
     coreference(hay, &words, gaz, lex, first_new, out);
 }
 
-fn is_name_word(hay: &str, w: &Word, gaz_flags: u8, roles: u8, trusting: bool, title: bool) -> bool {
-    if roles & (role::STOP | role::TITLE) != 0 && gaz_flags & (FIRST | LAST) == 0 {
-        return false;
+/// What one word can be inside a person's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NamePart {
+    /// A Census first name or surname (`common`: also an English word such as `Will` or `Brown`).
+    Named { first: bool, last: bool, common: bool },
+    /// A capitalised word in no list and no dictionary (`Okafor`): a name if the context agrees.
+    Foreign,
+    /// An initial (`J.`).
+    Initial,
+}
+
+fn name_part(hay: &str, w: &Word, gaz: &Gazetteer, lex: &Lexicon, title_before: bool) -> Option<NamePart> {
+    let text = &hay[w.start..w.end];
+    let roles = lex.role(w.hash);
+    let flags = gaz.flags_of(w.hash);
+    let shaped = w.caseless || matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
+    if !shaped {
+        return None;
     }
-    if roles & role::STOP != 0 && w.case != Case::Cap && w.case != Case::Upper {
-        return false;
+    if w.end - w.start == 1 || (w.case == Case::Initial && text.chars().count() == 1) {
+        return (hay[w.end..].starts_with('.') || !w.caseless).then_some(NamePart::Initial);
     }
-    if roles & role::CLINICAL != 0 {
-        return false;
+    let named = flags & (FIRST | LAST) != 0;
+    let capitalised = !w.caseless && matches!(w.case, Case::Cap | Case::Upper);
+    if roles & role::TITLE != 0 {
+        return None;
     }
-    let named = gaz_flags & (FIRST | LAST) != 0;
-    if w.caseless {
-        // No case signal: the gazetteer decides, except right after a title where any non-stop word is a name.
-        named && (gaz_flags & COMMON == 0 || trusting) || (title && w.end - w.start >= 2 && roles == 0 && hay[w.start..w.end].chars().all(char::is_alphabetic))
-    } else {
-        matches!(w.case, Case::Cap | Case::Upper | Case::Initial) && (named || trusting)
+    if roles & (role::STOP | role::CLINICAL) != 0 && !(named && capitalised && roles & role::STOP == 0) && !(named && capitalised && flags & COMMON != 0 && roles & role::CLINICAL == 0) {
+        return None;
     }
+    if named {
+        return Some(NamePart::Named { first: flags & FIRST != 0, last: flags & LAST != 0, common: flags & COMMON != 0 });
+    }
+    let english = flags & (ENGLISH | PLACE) != 0;
+    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') && text.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+    if !english && wordlike && !lex.is_state(w.hash) && lex.facility(w.hash).is_none() {
+        return Some(NamePart::Foreign);
+    }
+    // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
+    (title_before && wordlike && roles == 0).then_some(NamePart::Foreign)
 }
 
 /// How strongly the words before `i` announce a name.
@@ -747,92 +776,32 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
 
 fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
+    let mut parts: Vec<NamePart> = Vec::with_capacity(4);
     while i < words.len() {
         let cue = name_cue(hay, words, i, lex);
-        let trusting = cue & (role::TITLE | role::NAME_CUE) != 0;
+        parts.clear();
         let mut j = i;
-        let mut firsts = 0;
-        let mut lasts = 0;
-        let mut commons = 0;
-        let mut strong_words = 0;
         let mut comma_form = false;
         while j < words.len() && j < i + 4 {
             let w = &words[j];
             if j > i {
                 let g = gap(hay, w);
-                let comma = g.trim() == "," && j == i + 1;
-                if !(joins(g) || comma) {
+                let comma = (g == ", " || g == ",") && j == i + 1;
+                if !(joins(g) || comma) || (g.contains('\n') && w.caseless != words[j - 1].caseless) {
                     break;
                 }
-                if comma {
-                    comma_form = true;
-                }
+                comma_form |= comma;
             }
-            let flags = gaz.flags_of(w.hash);
-            let roles = lex.role(w.hash);
-            let trust_here = trusting && (j == i || cue == role::TITLE || w.case == Case::Cap || w.case == Case::Upper);
-            if !is_name_word(hay, w, flags, roles, trust_here, cue == role::TITLE && j == i) {
-                break;
-            }
-            if w.case == Case::Initial || w.end - w.start == 1 {
-                // An initial is part of a name only between or before other name words.
-            } else {
-                if flags & FIRST != 0 {
-                    firsts += 1;
-                }
-                if flags & LAST != 0 {
-                    lasts += 1;
-                }
-                if flags & COMMON != 0 {
-                    commons += 1;
-                }
-                if flags & (FIRST | LAST) != 0 && flags & COMMON == 0 {
-                    strong_words += 1;
-                }
-            }
+            let Some(part) = name_part(hay, w, gaz, lex, cue == role::TITLE && j == i) else { break };
+            parts.push(part);
             j += 1;
         }
-        // Drop trailing initials and single letters (`John A` keeps `A` only when a surname follows).
-        while j > i && (words[j - 1].end - words[j - 1].start == 1) {
+        while let Some(NamePart::Initial) = parts.last() {
+            parts.pop();
             j -= 1;
         }
-        if comma_form && j == i + 1 {
-            comma_form = false;
-        }
-        let n = j - i;
-        if n == 0 {
-            i += 1;
-            continue;
-        }
-        let w0 = &words[i];
-        let sentence_start = i == 0 || {
-            let g = gap(hay, w0);
-            g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && lex.role(words[i - 1].hash) & role::TITLE == 0
-        };
-        let caseless = w0.caseless;
-        let score = if cue == role::TITLE {
-            0.92
-        } else if cue == role::NAME_CUE && (firsts + lasts > 0 || !caseless) {
-            if firsts + lasts > 0 { 0.88 } else { 0.75 }
-        } else if n >= 2 && firsts > 0 && lasts > 0 {
-            let first_is_first = gaz.flags_of(words[i].hash) & FIRST != 0 || words[i].case == Case::Initial;
-            let last_is_last = gaz.flags_of(words[j - 1].hash) & LAST != 0;
-            let ordered = (first_is_first && last_is_last) || comma_form;
-            match (ordered, commons, caseless) {
-                (true, 0, _) => 0.85,
-                (true, 1, false) if !sentence_start || n >= 3 => 0.7,
-                (true, 1, false) => 0.55,
-                (true, 1, true) if cue != 0 => 0.7,
-                (true, _, false) if cue != 0 => 0.65,
-                _ => 0.3,
-            }
-        } else if cue == role::WEAK_NAME_CUE && strong_words > 0 && (!caseless || n >= 2) {
-            0.7
-        } else if n == 1 && lasts > 0 && commons == 0 && !caseless && !sentence_start && w0.case == Case::Cap {
-            0.45
-        } else {
-            0.0
-        };
+        let n = parts.len();
+        let score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form, lex) };
         if score > 0.0 {
             out.push(Candidate { start: words[i].start, end: words[j - 1].end, entity_type: EntityType::Person, score });
             i = j;
@@ -842,6 +811,61 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
     }
 }
 
+#[allow(clippy::too_many_arguments)]
+fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8, comma_form: bool, lex: &Lexicon) -> f32 {
+    let n = parts.len();
+    let caseless = words[i].caseless;
+    let mut strong = 0; // named and not an English word
+    let mut common = 0;
+    let mut foreign = 0;
+    for p in parts {
+        match p {
+            NamePart::Named { common: false, .. } => strong += 1,
+            NamePart::Named { common: true, .. } => common += 1,
+            NamePart::Foreign => foreign += 1,
+            NamePart::Initial => {}
+        }
+    }
+    let words_n = strong + common + foreign;
+    let starts_first = matches!(parts[0], NamePart::Named { first: true, .. } | NamePart::Initial);
+    let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
+    let sentence_start = i == 0 || {
+        let g = gap(hay, &words[i]);
+        g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && lex.role(words[i - 1].hash) & role::TITLE == 0
+    };
+    if words_n == 0 {
+        return 0.0;
+    }
+    if cue == role::TITLE {
+        return 0.92;
+    }
+    if cue == role::NAME_CUE {
+        return if strong + common > 0 { 0.88 } else if !caseless || foreign == n { 0.75 } else { 0.0 };
+    }
+    let ordered = (starts_first && ends_last) || comma_form;
+    if n >= 2 && ordered {
+        if caseless {
+            // No case signal and no cue: only two unambiguous Census names.
+            return if strong >= 2 && foreign == 0 { 0.75 } else if cue != 0 && strong >= 1 { 0.7 } else { 0.0 };
+        }
+        return match (strong, common, foreign) {
+            (s, 0, _) if s >= 1 => 0.85,
+            (s, 1, _) if s >= 1 && (!sentence_start || n >= 3 || cue != 0) => 0.7,
+            (0, _, f) if f >= 1 && cue != 0 => 0.7,
+            (s, 1, _) if s >= 1 => 0.55,
+            _ if cue != 0 => 0.6,
+            _ => 0.0,
+        };
+    }
+    if cue == role::WEAK_NAME_CUE && strong >= 1 && !caseless {
+        return 0.7;
+    }
+    if n == 1 && strong == 1 && !caseless && !sentence_start && matches!(parts[0], NamePart::Named { last: true, .. }) {
+        return 0.45;
+    }
+    0.0
+}
+
 fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     while i < words.len() {
@@ -849,7 +873,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let mut h = KeyHasher::default();
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len() || (n > 1 && !joins(gap(hay, &words[j])) ) {
+            if j >= words.len() || (n > 1 && (!joins(gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n'))) {
                 break;
             }
             let w = &words[j];
@@ -904,7 +928,13 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let mut h = KeyHasher::default();
     h.word(text);
     if (abbr || g.contains(',')) && lex.is_state(next.hash) && (abbr || text.len() > 2) {
-        return true;
+        // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows.
+        let credential = matches!(text, "MD" | "PA" | "DO" | "OR" | "IN" | "ME" | "OK" | "HI" | "DE" | "MS" | "CO" | "LA" | "MA" | "AL" | "OH" | "NP" | "RN");
+        if !credential {
+            return true;
+        }
+        let rest = hay[next.end..].trim_start_matches([' ', ',']);
+        return rest.len() >= 5 && rest.as_bytes()[..5].iter().all(u8::is_ascii_digit);
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
@@ -921,7 +951,10 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
     for (i, w) in words.iter().enumerate() {
         let kind = lex.facility(w.hash);
         let head_end = match kind {
-            Some(FacilityWord::Head) => i,
+            Some(FacilityWord::Head) => match words.get(i + 1) {
+                Some(next) if joins(gap(hay, next)) && !gap(hay, next).contains('\n') && matches!(lex.facility(next.hash), Some(FacilityWord::TailAfterGeneric | FacilityWord::Head)) && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) => i + 1,
+                _ => i,
+            },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
                 Some(next) if joins(gap(hay, next)) && lex.facility(next.hash) == Some(FacilityWord::TailAfterGeneric) => i + 1,
                 _ => continue,

@@ -16,11 +16,14 @@ pub const LAST: u8 = 2;
 pub const PLACE: u8 = 4;
 /// The word is also an ordinary English word (`may`, `hope`, `brown`): only context makes it a name.
 pub const COMMON: u8 = 8;
+/// The word is an ordinary lower-case English word (SCOWL); a capitalised word outside the lists is likely a name.
+pub const ENGLISH: u8 = 16;
 
 pub(crate) const FIRST_NAMES: &[u8] = include_bytes!("../data/first_names.txt.gz");
 pub(crate) const SURNAMES: &[u8] = include_bytes!("../data/surnames.txt.gz");
 pub(crate) const PLACES: &[u8] = include_bytes!("../data/us_places.txt.gz");
 const COMMON_WORDS: &[u8] = include_bytes!("../data/common_words.txt.gz");
+const ENGLISH_WORDS: &[u8] = include_bytes!("../data/english_words.txt.gz");
 
 /// Lookup table from hashed lower-case entry to its flags.
 #[derive(Debug)]
@@ -95,7 +98,7 @@ impl Gazetteer {
 
     fn load() -> Self {
         let mut entries = FxHashMap::default();
-        for (file, flag) in [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON)] {
+        for (file, flag) in [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON), (ENGLISH_WORDS, ENGLISH)] {
             for entry in lines(file).lines() {
                 *entries.entry(key(entry)).or_insert(0) |= flag;
             }

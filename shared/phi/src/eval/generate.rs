@@ -556,6 +556,9 @@ fn referral_letter(g: &mut Gen<'_>, d: &mut Doc) {
     d.t(", in ").e(EntityType::City, &g.place()).t(". ");
     near_miss(g, d);
     d.t(" Please send your report to ").e(EntityType::Email, &g.email(&f, &l).replace(&f.to_lowercase(), "office")).t(".\n\nSincerely,\n\n").e(EntityType::Person, &g.clinician()).t(", MD\n");
+    if g.r.chance(0.5) {
+        d.t("DEA# ").e(EntityType::LicenseNumber, &g.dea()).t("\n");
+    }
 }
 
 fn dictation(g: &mut Gen<'_>, d: &mut Doc) {
