@@ -25,6 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             for p in &found {
+                let outside: String = (p.start..p.end).filter(|&i| !chars[i].is_whitespace() && !n.spans.iter().any(|g| g.start <= i && i < g.end)).map(|i| chars[i]).collect();
+                if !outside.is_empty() && n.spans.iter().any(|g| p.start < g.end && g.start < p.end) {
+                    println!("LONG {:<14} {:?} extra {:?} [{}]", p.entity_type.as_str(), text(p.start, p.end), outside, n.kind);
+                }
                 if !n.spans.iter().any(|g| p.entity_type.score_group() == g.entity_type.score_group() && p.start < g.end && g.start < p.end) {
                     let ctx = text(p.start.saturating_sub(30), p.start);
                     println!("FP   {:<14} {:?} {:.2} ...{:?} [{}]", p.entity_type.as_str(), text(p.start, p.end), p.score, ctx, n.kind);

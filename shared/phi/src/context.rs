@@ -192,8 +192,8 @@ const NOT_PHI_LABELS: &[&str] = &[
 ];
 
 const TITLES: &[&str] = &[
-    "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sr", "sister", "nurse", "rev", "reverend",
-    "judge", "officer", "capt", "captain", "sgt", "lt", "coach", "father", "fr", "pastor", "rabbi", "imam",
+    "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "rev", "reverend", "judge",
+    "officer", "capt", "captain", "sgt", "lt", "coach", "pastor", "rabbi", "imam",
 ];
 
 const NAME_CUES: &[&str] = &[
@@ -204,7 +204,7 @@ const NAME_CUES: &[&str] = &[
     "cc", "attn", "attention", "attending", "physician", "provider", "pcp", "surgeon", "referring", "resident",
     "signed", "sincerely", "regards", "thanks", "thank you", "cosigned", "dictated", "transcribed", "contact",
     "emergency contact", "next of kin", "nok", "guarantor", "subscriber", "insured", "member", "responsible party",
-    "parent", "child", "patient's", "clinician", "nurse", "consultant", "consult", "therapist", "pharmacist", "technician", "tech", "chaplain",
+    "parent", "child", "patient's", "clinician", "nurse", "consultant", "rn", "lpn", "cna", "np", "seeing", "consult", "therapist", "pharmacist", "technician", "tech", "chaplain",
     "social worker", "case manager", "coordinator", "interpreter", "witness", "proxy", "poa", "power of attorney",
     "representative", "sponsor", "staff", "admin", "operator", "actor", "login", "account holder", "cardholder",
 ];
@@ -212,7 +212,7 @@ const NAME_CUES: &[&str] = &[
 const WEAK_NAME_CUES: &[&str] = &[
     "by", "to", "from", "with", "and", "cc", "hi", "hello", "named", "called", "user", "actor", "login", "caller",
     "visitor", "staff", "admin", "operator", "requested", "ordered", "reviewed", "verified", "author", "accompanied",
-    "rn", "np", "pa", "md", "for", "per", "or", "of",
+    "pa", "md", "for", "per", "or", "of", "see", "saw", "met", "meet", "visit",
 ];
 
 const PLACE_CUES: &[&str] = &[
@@ -242,8 +242,7 @@ const STOP: &[&str] = &[
     "group", "account", "billing", "claim", "total", "amount", "charge", "visit", "service", "services", "care",
     "primary", "emergency", "department", "unit", "floor", "room", "bed", "ward", "left", "right", "bilateral",
     "normal", "negative", "positive", "stable", "follow", "return", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
     "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "st", "saint", "street", "avenue", "road", "drive",
     "lane", "suite", "apt", "box", "po", "usa", "us", "america", "county", "north", "south", "east", "west",
 ];
@@ -304,23 +303,23 @@ const FACILITY_HEADS: &[&str] = &[
 ];
 
 const FACILITY_GENERIC: &[&str] = &[
-    "medical", "health", "care", "regional", "general", "community", "university", "county", "memorial", "family",
-    "urgent", "primary", "specialty", "surgical", "surgery", "cancer", "heart", "children's", "childrens", "women's",
-    "womens", "veterans", "va", "behavioral", "mental", "nursing", "rehabilitation", "rehab", "dialysis", "imaging",
+    "medical", "health", "care", "regional", "general", "community", "university", "county", "family", "urgent",
+    "primary", "specialty", "surgical", "surgery", "cancer", "heart", "children's", "childrens", "women's", "womens",
+    "veterans", "va", "behavioral", "mental", "nursing", "rehabilitation", "rehab", "dialysis", "imaging",
     "diagnostic", "eye", "dental", "orthopedic", "orthopaedic", "cardiology", "oncology", "pediatric", "pediatrics",
     "internal", "medicine", "physical", "therapy", "wellness", "home", "senior", "assisted", "living", "skilled",
     "long-term", "acute", "outpatient", "inpatient", "ambulatory", "emergency", "trauma", "teaching", "state",
-    "national", "baptist", "methodist", "presbyterian", "lutheran", "catholic", "adventist", "christian", "jewish",
-    "sisters", "sacred", "holy", "good", "samaritan", "mercy", "hope", "valley", "lakes", "river", "mountain",
-    "city", "central", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "the", "of",
-    "and", "&", "at", "hospital", "clinic", "practice", "group", "associates", "partners", "physicians", "women",
-    "children", "kids", "institute", "sleep", "vascular", "spine", "sports", "plastic", "vision", "hearing",
-    "lab", "labs", "laboratory", "radiology", "pharmacy", "drug", "drugs", "healthcare", "system", "systems",
-    "network", "alliance", "center", "centre", "centers", "services",
+    "national", "the", "of", "and", "&", "hospital", "clinic", "practice", "group", "associates", "partners",
+    "physicians", "women", "children", "kids", "institute", "sleep", "vascular", "spine", "sports", "plastic",
+    "vision", "hearing", "lab", "labs", "laboratory", "radiology", "pharmacy", "drug", "drugs", "healthcare",
+    "system", "systems", "network", "alliance", "center", "centre", "centers", "services", "outside", "local",
+    "another", "nearby", "previous", "prior", "current", "different", "nearest", "same", "public", "occupational",
+    "student", "employee", "global", "population", "integrative", "preventive", "men's", "memorial", "hospice",
+    "specialists", "specialist",
 ];
 
 const FACILITY_TAILS: &[&str] = &[
-    "center", "centre", "centers", "group", "home", "system", "systems", "network", "services", "plaza", "campus",
+    "care", "center", "centre", "centers", "group", "home", "system", "systems", "network", "services", "plaza", "campus",
     "pavilion", "unit", "facility", "ltd", "llc", "inc", "pc", "pllc", "pa", "office", "offices", "alliance",
 ];
 

@@ -89,7 +89,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:,?\s+(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|lot|space|trlr|no)\.?\s*#?\s*[a-z0-9-]+\b|\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
         (
@@ -307,8 +307,17 @@ fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Some(Label::Id(ty)) if ty != EntityType::Zip => cand(s, e, ty, 0.9),
         Some(Label::NotPhi) if !formatted => None,
         _ if right_is_unit(hay, e) => None,
-        _ if validate::is_nanp_phone(text) => cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 }),
+        _ if validate::is_nanp_phone(strip_extension(text)) => cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 }),
         _ => None,
+    }
+}
+
+/// The number without its `ext. 123` / `x123` extension.
+fn strip_extension(text: &str) -> &str {
+    let lower_x = text.rfind(['x', 'X', 'e', 'E']);
+    match lower_x {
+        Some(at) if text[at..].bytes().any(|b| b.is_ascii_digit()) => text[..at].trim_end(),
+        _ => text,
     }
 }
 
@@ -486,7 +495,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         let c = b[i - 1];
         if c == b'\n' {
             newlines += 1;
-            if newlines > 1 || n > 0 {
+            if newlines > 1 {
                 break;
             }
             i -= 1;
@@ -588,6 +597,8 @@ struct Word {
     caseless: bool,
     /// Separator text between the previous word and this one.
     gap_start: usize,
+    /// Inside a structured match (address, date, e-mail): not a name, place or facility word.
+    blocked: bool,
 }
 
 fn case_of(w: &str) -> Case {
@@ -670,7 +681,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
             Case::Lower if w.len() > 2 => line_has_lower = true,
             _ => {}
         }
-        words.push(Word { start, end: i, hash: word_key(w), case, caseless: false, gap_start });
+        words.push(Word { start, end: i, hash: word_key(w), case, caseless: false, gap_start, blocked: false });
         gap_start = i;
         if possessive {
             i += 2;
@@ -679,15 +690,31 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
     finish_line(words, line_first, line_has_cap, line_has_lower);
 }
 
+/// Marks the words that structured matches already cover.
+fn block_structured(words: &mut [Word], structured: &[Candidate]) {
+    let mut spans: Vec<(usize, usize)> = structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
+    spans.sort_unstable();
+    for w in words.iter_mut() {
+        let at = spans.partition_point(|&(s, _)| s <= w.start);
+        w.blocked = at > 0 && spans[at - 1].1 > w.start;
+    }
+}
+
 fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
     &hay[w.gap_start..w.start]
 }
 
-/// The separator between two words allows them to be parts of one name (spaces, one line break, a period after
-/// an initial or title, a hyphen).
+/// The separator between two words allows them to be parts of one name: one space or one line break (a
+/// possessive `'s` before it is fine). Two spaces separate the fields of a form.
 fn joins(g: &str) -> bool {
     let g = g.strip_prefix("'s").or_else(|| g.strip_prefix("'S")).unwrap_or(g);
-    g.len() <= 4 && g.chars().all(|c| c == ' ' || c == '.' || c == '\n' || c == '\t') && g.matches('\n').count() <= 1 && g.matches('.').count() <= 1
+    matches!(g, " " | "\n" | " \n" | "\n " | "\t")
+}
+
+/// Like [`joins`], also allowing the period of an initial or abbreviation (`J. Smith`, `St. Louis`).
+fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
+    let short = prev.end - prev.start <= 2 || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT");
+    joins(g) || (short && matches!(g, ". " | ".\n" | "."))
 }
 
 fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
@@ -696,6 +723,7 @@ fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
     if words.is_empty() {
         return;
     }
+    block_structured(&mut words, out);
     let gaz = Gazetteer::get();
     let lex = Lexicon::get();
     let first_new = out.len();
@@ -729,17 +757,17 @@ fn name_part(hay: &str, w: &Word, gaz: &Gazetteer, lex: &Lexicon, title_before: 
     }
     let named = flags & (FIRST | LAST) != 0;
     let capitalised = !w.caseless && matches!(w.case, Case::Cap | Case::Upper);
-    if roles & role::TITLE != 0 {
+    if roles & (role::TITLE | role::STOP) != 0 || (lex.is_state(w.hash) && !title_before) {
         return None;
     }
-    if roles & (role::STOP | role::CLINICAL) != 0 && !(named && capitalised && roles & role::STOP == 0) && !(named && capitalised && flags & COMMON != 0 && roles & role::CLINICAL == 0) {
+    if roles & role::CLINICAL != 0 && !(named && capitalised) {
         return None;
     }
     if named {
         return Some(NamePart::Named { first: flags & FIRST != 0, last: flags & LAST != 0, common: flags & COMMON != 0 });
     }
     let english = flags & (ENGLISH | PLACE) != 0;
-    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') && text.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
     if !english && wordlike && !lex.is_state(w.hash) && lex.facility(w.hash).is_none() {
         return Some(NamePart::Foreign);
     }
@@ -758,7 +786,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     let r = lex.role(prev.hash);
-    if r & role::TITLE != 0 && (prev.case != Case::Lower || prev.caseless || g.starts_with('.')) {
+    if r & role::TITLE != 0 && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}") && (prev.case != Case::Lower || prev.caseless || g.starts_with('.')) {
         return role::TITLE;
     }
     if r & role::NAME_CUE != 0 {
@@ -787,10 +815,13 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
             if j > i {
                 let g = gap(hay, w);
                 let comma = (g == ", " || g == ",") && j == i + 1;
-                if !(joins(g) || comma) || (g.contains('\n') && w.caseless != words[j - 1].caseless) {
+                if !(joins_after(hay, &words[j - 1], g) || comma) || (g.contains('\n') && w.caseless != words[j - 1].caseless) {
                     break;
                 }
                 comma_form |= comma;
+            }
+            if w.blocked {
+                break;
             }
             let Some(part) = name_part(hay, w, gaz, lex, cue == role::TITLE && j == i) else { break };
             parts.push(part);
@@ -840,7 +871,7 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         return 0.92;
     }
     if cue == role::NAME_CUE {
-        return if strong + common > 0 { 0.88 } else if !caseless || foreign == n { 0.75 } else { 0.0 };
+        return if strong + common > 0 { 0.88 } else if !caseless || foreign == words_n { 0.75 } else { 0.0 };
     }
     let ordered = (starts_first && ends_last) || comma_form;
     if n >= 2 && ordered {
@@ -860,6 +891,10 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     if cue == role::WEAK_NAME_CUE && strong >= 1 && !caseless {
         return 0.7;
     }
+    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start {
+        // `seeing Hiroshi Iacovelli`: a Census name next to a capitalised word in no dictionary.
+        return 0.7;
+    }
     if n == 1 && strong == 1 && !caseless && !sentence_start && matches!(parts[0], NamePart::Named { last: true, .. }) {
         return 0.45;
     }
@@ -873,10 +908,13 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let mut h = KeyHasher::default();
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len() || (n > 1 && (!joins(gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n'))) {
+            if j >= words.len() || (n > 1 && (!joins_after(hay, &words[j - 1], gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n'))) {
                 break;
             }
             let w = &words[j];
+            if w.blocked {
+                break;
+            }
             if !w.caseless && !matches!(w.case, Case::Cap | Case::Upper) && !(n > 1 && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of")) {
                 break;
             }
@@ -889,11 +927,18 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             let roles = lex.role(key);
             let followed_by_state = state_follows(hay, words, j, lex);
             let cue = i > 0 && lex.role(words[i - 1].hash) & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+            let strong_context = cue && residence_before(hay, words, i, lex);
             let label = i > 0 && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
                 && gap(hay, &words[i]).contains(':');
             let place = flags & PLACE != 0;
+            let word_roles = lex.role(w.hash);
+            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of") {
+                break;
+            }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
             let score = if followed_by_state && (place || !w.caseless) && plain {
+                0.9
+            } else if strong_context && plain && roles & role::NAME_CUE == 0 && (place || (!w.caseless && gaz.flags_of(key) & ENGLISH == 0)) {
                 0.9
             } else if label && plain {
                 0.9
@@ -915,6 +960,19 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             i += 1;
         }
     }
+}
+
+/// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
+fn residence_before(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> bool {
+    const RESIDENCE: &[&str] = &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
+    let _ = lex;
+    let floor = hay[..words[i].start].rfind(['.', '\n', ';']).map_or(0, |p| p + 1);
+    words[..i]
+        .iter()
+        .rev()
+        .take(12)
+        .take_while(|w| w.start >= floor)
+        .any(|w| RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
 }
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
@@ -961,7 +1019,7 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
             },
             _ => continue,
         };
-        if !w.caseless && !matches!(w.case, Case::Cap | Case::Upper) {
+        if w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
             continue;
         }
         // Extend left over name words; connectors (`of`, `&`, `and`, `the`) only between name words.
@@ -970,11 +1028,14 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         let mut k = i;
         while k > 0 && i - k < 5 {
             let prev = &words[k - 1];
+            if prev.blocked {
+                break;
+            }
             let g = gap(hay, &words[k]);
             let text = &hay[prev.start..prev.end];
             let lower = text.to_ascii_lowercase();
             let saint = matches!(lower.as_str(), "st" | "saint" | "ste" | "mt" | "mount");
-            if !(joins(g) || g == " & " || (g == ". " && saint)) || g.contains('\n') {
+            if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
             let roles = lex.role(prev.hash);
@@ -988,8 +1049,13 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
                 k -= 1;
                 continue;
             }
-            let shaped = if prev.caseless { roles & (role::STOP | role::CLINICAL) == 0 || saint } else { matches!(prev.case, Case::Cap | Case::Upper) };
-            if !shaped || (!saint && roles & role::STOP != 0 && !prev.caseless && lex.facility(prev.hash).is_none()) {
+            let generic = lex.facility(prev.hash).is_some();
+            let shaped = if prev.caseless {
+                generic || saint || roles & (role::STOP | role::CLINICAL | role::TITLE | role::NAME_CUE | role::PLACE_CUE) == 0
+            } else {
+                matches!(prev.case, Case::Cap | Case::Upper)
+            };
+            if !shaped || (!saint && !generic && roles & role::STOP != 0) {
                 break;
             }
             if roles & role::TITLE != 0 && !saint {
