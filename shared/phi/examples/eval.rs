@@ -8,6 +8,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(eval::BASELINE_SEED);
     let count = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(400);
     let misses = args.iter().any(|a| a == "--misses");
+    if let Some(pos) = args.iter().position(|a| a == "--grep") {
+        let needle = &args[pos + 1];
+        for n in corpus(seed, count).iter().filter(|n| n.text.contains(needle.as_str())) {
+            println!("=== {} {}\n{}\n", n.id, n.kind, n.text);
+        }
+        return Ok(());
+    }
     let analyzer = Analyzer::new()?;
     let options = AnalyzeOptions::default();
     let notes = corpus(seed, count);

@@ -567,8 +567,8 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
 }
 
 fn right_is_age(hay: &str, e: usize) -> bool {
-    let rest = hay[e..].trim_start_matches([' ', '-']);
-    let lower: String = rest.chars().take(12).collect::<String>().to_ascii_lowercase();
+    let rest = hay[e..].trim_start_matches([' ', '-', '\n']);
+    let lower: String = rest.chars().take(12).collect::<String>().to_ascii_lowercase().replace('\n', " ");
     ["year old", "year-old", "years old", "years-old", "yo ", "yo,", "yo.", "y/o", "y.o", "yr old", "yrs old", "years of age"]
         .iter()
         .any(|p| lower.starts_with(p))
@@ -932,7 +932,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 && gap(hay, &words[i]).contains(':');
             let place = flags & PLACE != 0;
             let word_roles = lex.role(w.hash);
-            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of") {
+            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && gaz.flags_of(h.finish()) & PLACE == 0 {
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
@@ -978,7 +978,7 @@ fn residence_before(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> bool 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let Some(next) = words.get(j + 1) else { return false };
     let g = gap(hay, next);
-    if !(g == ", " || g == "," || g == " " || g == ",  ") {
+    if !matches!(g, ", " | "," | " " | ",  " | ",\n" | "\n" | ", \n") {
         return false;
     }
     let text = &hay[next.start..next.end];
