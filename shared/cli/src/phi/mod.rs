@@ -1,6 +1,7 @@
 //! The `phi` command: `analyze`, `redact` and `deidentify` over JSONL or plain text, streamed in bounded chunks,
 //! processed on every core with rayon, written in input order.
 
+mod evaluation;
 mod stream;
 
 use std::io::IsTerminal;
@@ -42,6 +43,25 @@ enum Command {
     },
     /// Apply the HIPAA Safe Harbor profile (dates to years, ages over 89 to 90+, ZIP3, other identifiers removed).
     Deidentify(Common),
+    /// Write the labelled synthetic clinical corpus as JSONL `{"id","kind","text","spans"}` (for evaluations).
+    Corpus {
+        #[arg(long, default_value_t = medvault_phi::eval::BASELINE_SEED)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// Write only `{"id","text"}` (the input `phi analyze` and other detectors read).
+        #[arg(long)]
+        text_only: bool,
+    },
+    /// Score predictions (`{"id","entities"}` lines) against a labelled corpus; prints the table, or JSON.
+    Score {
+        #[arg(long)]
+        gold: PathBuf,
+        #[arg(long)]
+        predicted: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,6 +152,8 @@ fn key_from_env(var: &str) -> anyhow::Result<Vec<u8>> {
 
 fn run(cli: Cli) -> anyhow::Result<Summary> {
     let (common, job) = match cli.command {
+        Command::Corpus { seed, count, text_only } => return evaluation::write_corpus(seed, count, text_only),
+        Command::Score { gold, predicted, json } => return evaluation::score_files(&gold, &predicted, json),
         Command::Analyze(common) => (common, Job::Analyze),
         Command::Deidentify(common) => (common, Job::Transform { policy: Policy::safe_harbor(), tenant: None, data: None }),
         Command::Redact { common, operator, keep_last, hash_key_env, data_key_env } => {
