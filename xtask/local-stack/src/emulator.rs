@@ -40,11 +40,16 @@ impl Moto {
                 return Ok(Moto { child, pid, endpoint_url: format!("http://127.0.0.1:{port}") });
             }
             if let Ok(Some(status)) = child.try_wait() {
-                return Err(StackError::Emulator(format!("{} exited before answering ({status})", moto_server.display())));
+                return Err(StackError::Emulator(format!(
+                    "{} exited before answering ({status})",
+                    moto_server.display()
+                )));
             }
             if started.elapsed() > START_TIMEOUT {
                 kill_group(pid);
-                return Err(StackError::Emulator(format!("moto did not answer on port {port} within {START_TIMEOUT:?}")));
+                return Err(StackError::Emulator(format!(
+                    "moto did not answer on port {port} within {START_TIMEOUT:?}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

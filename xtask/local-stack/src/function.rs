@@ -106,7 +106,12 @@ pub struct StreamSource {
 
 impl FunctionSpec {
     /// Reads `raw` (a function whose `Condition`, if any, holds) through `resolver`.
-    pub fn from_template(raw: &RawResource, resolver: &Resolver<'_>, name: &str, arn: &str) -> Result<Self, TemplateError> {
+    pub fn from_template(
+        raw: &RawResource,
+        resolver: &Resolver<'_>,
+        name: &str,
+        arn: &str,
+    ) -> Result<Self, TemplateError> {
         // Only what running the function needs is resolved: policies, roles, VPC settings and the like may use
         // intrinsics the local stack has no answer for, and do not matter here.
         let mut needed = serde_json::Map::new();
@@ -133,7 +138,9 @@ impl FunctionSpec {
             binary,
             memory_mb: number(&p, "MemorySize").unwrap_or(128),
             timeout: Duration::from_secs(number(&p, "Timeout").unwrap_or(3)),
-            concurrency: number::<usize>(&p, "ReservedConcurrentExecutions").filter(|n| *n > 0).unwrap_or(DEFAULT_CONCURRENCY),
+            concurrency: number::<usize>(&p, "ReservedConcurrentExecutions")
+                .filter(|n| *n > 0)
+                .unwrap_or(DEFAULT_CONCURRENCY),
             environment,
             handler: text(&p, "Handler").unwrap_or_else(|| "bootstrap".into()),
             http_routes: Vec::new(),
@@ -152,7 +159,8 @@ impl FunctionSpec {
                 }),
                 "SQS" => spec.sqs.push(SqsSource {
                     name: event_name.clone(),
-                    queue_arn: text(&props, "Queue").ok_or_else(|| invalid(format!("{event_name}: SQS event without Queue")))?,
+                    queue_arn: text(&props, "Queue")
+                        .ok_or_else(|| invalid(format!("{event_name}: SQS event without Queue")))?,
                     batch_size: number(&props, "BatchSize").unwrap_or(10),
                     batching_window: Duration::from_secs(number(&props, "MaximumBatchingWindowInSeconds").unwrap_or(0)),
                     report_batch_item_failures: reports_item_failures(&props),
@@ -184,10 +192,13 @@ impl FunctionSpec {
                     batching_window: Duration::from_secs(number(&props, "MaximumBatchingWindowInSeconds").unwrap_or(0)),
                     starting_position: text(&props, "StartingPosition").unwrap_or_else(|| "LATEST".into()),
                     report_batch_item_failures: reports_item_failures(&props),
-                    maximum_retry_attempts: number::<i64>(&props, "MaximumRetryAttempts").and_then(|n| u32::try_from(n).ok()),
+                    maximum_retry_attempts: number::<i64>(&props, "MaximumRetryAttempts")
+                        .and_then(|n| u32::try_from(n).ok()),
                     enabled,
                 }),
-                other => tracing::debug!(function = %raw.logical_id, event = %event_name, kind = other, "event source not emulated"),
+                other => {
+                    tracing::debug!(function = %raw.logical_id, event = %event_name, kind = other, "event source not emulated")
+                }
             }
         }
         Ok(spec)
@@ -220,10 +231,10 @@ fn package_name(manifest: &PathBuf) -> Option<String> {
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_package = line == "[package]";
-        } else if in_package {
-            if let Some(value) = line.strip_prefix("name").map(str::trim).and_then(|r| r.strip_prefix('=')) {
-                return Some(value.trim().trim_matches('"').to_owned());
-            }
+        } else if in_package
+            && let Some(value) = line.strip_prefix("name").map(str::trim).and_then(|r| r.strip_prefix('='))
+        {
+            return Some(value.trim().trim_matches('"').to_owned());
         }
     }
     None

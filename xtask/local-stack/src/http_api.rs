@@ -74,7 +74,11 @@ impl RouteTable {
             if best.as_ref().is_none_or(|(b, _)| specificity > *b) {
                 best = Some((
                     specificity,
-                    Matched { route_key: route.route.route_key(), function: route.function.clone(), path_parameters: parameters },
+                    Matched {
+                        route_key: route.route.route_key(),
+                        function: route.function.clone(),
+                        path_parameters: parameters,
+                    },
                 ));
             }
         }
@@ -96,7 +100,7 @@ fn match_path(template: &str, segments: &[&str]) -> Option<(Vec<u8>, BTreeMap<St
     for (i, part) in parts.iter().enumerate() {
         if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
             // Greedy: the rest of the path, at least one segment.
-            let rest = segments.get(i..).filter(|r| !r.is_empty() && !(r.len() == 1 && r[0].is_empty()))?;
+            let rest = segments.get(i..).filter(|rest| rest.iter().any(|s| !s.is_empty()))?;
             parameters.insert(name.to_owned(), decode(&rest.join("/")));
             ranks.push(1);
             return Some((ranks, parameters));
@@ -123,12 +127,13 @@ fn decode(segment: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&segment[i + 1..i + 3], 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -242,7 +247,8 @@ pub fn synthetic_get(path: &str, domain: &str) -> Value {
         source: SocketAddr::from(([127, 0, 0, 1], 0)),
         request_id: &uuid::Uuid::new_v4().to_string(),
     };
-    let matched = Matched { route_key: format!("GET {path}"), function: String::new(), path_parameters: BTreeMap::new() };
+    let matched =
+        Matched { route_key: format!("GET {path}"), function: String::new(), path_parameters: BTreeMap::new() };
     event(&request, &matched, domain)
 }
 

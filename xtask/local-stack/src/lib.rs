@@ -106,16 +106,17 @@ impl StackOptions {
 
 /// The workspace root: two levels above this crate (`xtask/local-stack`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `<prefix>-<8 random hex>`, lower case, safe for every resource type's names (bucket names included).
 pub fn unique_stack_name(prefix: &str) -> String {
-    let mut clean: String = prefix
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let mut clean: String =
+        prefix.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     clean.truncate(24);
     let clean = clean.trim_matches('-');
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];

@@ -52,7 +52,10 @@ pub fn merge(title: &str, documents: &[(String, Value)]) -> Result<Value, MergeC
             let name = tag.get("name");
             match tags.iter().find(|t| t.get("name") == name) {
                 Some(existing) if existing != tag => {
-                    return Err(MergeConflict(format!("tag {} differs between functions", name.unwrap_or(&Value::Null))));
+                    return Err(MergeConflict(format!(
+                        "tag {} differs between functions",
+                        name.unwrap_or(&Value::Null)
+                    )));
                 }
                 Some(_) => {}
                 None => tags.push(tag.clone()),

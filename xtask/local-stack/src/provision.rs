@@ -98,7 +98,9 @@ impl Provision<'_> {
             request = request.attribute_definitions(
                 ddb::AttributeDefinition::builder()
                     .attribute_name(text(attribute, "AttributeName").unwrap_or_default())
-                    .attribute_type(ddb::ScalarAttributeType::from(text(attribute, "AttributeType").unwrap_or_default().as_str()))
+                    .attribute_type(ddb::ScalarAttributeType::from(
+                        text(attribute, "AttributeType").unwrap_or_default().as_str(),
+                    ))
                     .build()
                     .map_err(|e| e.to_string())?,
             );
@@ -152,7 +154,10 @@ impl Provision<'_> {
         }
         let created = request.send().await.map_err(|e| detail(&e))?;
         let description = created.table_description();
-        let arn = description.and_then(|d| d.table_arn()).map(str::to_owned).unwrap_or_else(|| self.arn("dynamodb", &format!("table/{name}")));
+        let arn = description
+            .and_then(|d| d.table_arn())
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.arn("dynamodb", &format!("table/{name}")));
         let mut resource = Resource::new(id, "AWS::DynamoDB::Table", &name).with("Arn", arn);
         if let Some(stream) = description.and_then(|d| d.latest_stream_arn()) {
             resource = resource.with("StreamArn", stream);
@@ -193,7 +198,15 @@ impl Provision<'_> {
 
     async fn simple_table(&self, id: &str, p: &Value) -> Outcome {
         let key = text(p, "PrimaryKey/Name").unwrap_or_else(|| "id".into());
-        let kind = text(p, "PrimaryKey/Type").map(|t| if t == "Number" { "N" } else if t == "Binary" { "B" } else { "S" });
+        let kind = text(p, "PrimaryKey/Type").map(|t| {
+            if t == "Number" {
+                "N"
+            } else if t == "Binary" {
+                "B"
+            } else {
+                "S"
+            }
+        });
         let mut table = serde_json::json!({
             "KeySchema": [{ "AttributeName": key, "KeyType": "HASH" }],
             "AttributeDefinitions": [{ "AttributeName": key, "AttributeType": kind.unwrap_or("S") }],
@@ -229,7 +242,9 @@ impl Provision<'_> {
             s3c.put_bucket_versioning()
                 .bucket(&name)
                 .versioning_configuration(
-                    s3::VersioningConfiguration::builder().status(s3::BucketVersioningStatus::from(status.as_str())).build(),
+                    s3::VersioningConfiguration::builder()
+                        .status(s3::BucketVersioningStatus::from(status.as_str()))
+                        .build(),
                 )
                 .send()
                 .await
@@ -249,7 +264,8 @@ impl Provision<'_> {
                 if let Some(years) = number::<i32>(retention, "Years") {
                     default = default.years(years);
                 }
-                configuration = configuration.rule(s3::ObjectLockRule::builder().default_retention(default.build()).build());
+                configuration =
+                    configuration.rule(s3::ObjectLockRule::builder().default_retention(default.build()).build());
             }
             s3c.put_object_lock_configuration()
                 .bucket(&name)
@@ -258,12 +274,16 @@ impl Provision<'_> {
                 .await
                 .map_err(|e| detail(&e))?;
         }
-        if let Some(rules) = p.pointer("/BucketEncryption/ServerSideEncryptionConfiguration").and_then(Value::as_array) {
+        if let Some(rules) = p.pointer("/BucketEncryption/ServerSideEncryptionConfiguration").and_then(Value::as_array)
+        {
             let mut configuration = s3::ServerSideEncryptionConfiguration::builder();
             for rule in rules {
-                let mut default = s3::ServerSideEncryptionByDefault::builder().sse_algorithm(s3::ServerSideEncryption::from(
-                    text(rule, "ServerSideEncryptionByDefault/SSEAlgorithm").unwrap_or_else(|| "AES256".into()).as_str(),
-                ));
+                let mut default =
+                    s3::ServerSideEncryptionByDefault::builder().sse_algorithm(s3::ServerSideEncryption::from(
+                        text(rule, "ServerSideEncryptionByDefault/SSEAlgorithm")
+                            .unwrap_or_else(|| "AES256".into())
+                            .as_str(),
+                    ));
                 if let Some(key) = text(rule, "ServerSideEncryptionByDefault/KMSMasterKeyID") {
                     default = default.kms_master_key_id(key);
                 }
@@ -289,8 +309,12 @@ impl Provision<'_> {
                 .set_restrict_public_buckets(flag(block, "RestrictPublicBuckets"))
                 .build();
             // moto accepts this on every version seen; a refusal is not worth failing the stack for.
-            if let Err(error) =
-                s3c.put_public_access_block().bucket(&name).public_access_block_configuration(configuration).send().await
+            if let Err(error) = s3c
+                .put_public_access_block()
+                .bucket(&name)
+                .public_access_block_configuration(configuration)
+                .send()
+                .await
             {
                 tracing::debug!(bucket = %name, error = %detail(&error), "public access block not applied");
             }
@@ -434,8 +458,13 @@ impl Provision<'_> {
             tracing::debug!(topic, "SNS -> Lambda subscriptions are not emulated");
             return Ok(format!("{topic}:lambda-not-emulated"));
         }
-        let mut request =
-            self.clients.sns.subscribe().topic_arn(topic).protocol(&protocol).endpoint(text(p, "Endpoint").unwrap_or_default());
+        let mut request = self
+            .clients
+            .sns
+            .subscribe()
+            .topic_arn(topic)
+            .protocol(&protocol)
+            .endpoint(text(p, "Endpoint").unwrap_or_default());
         if let Some(raw) = flag(p, "RawMessageDelivery") {
             request = request.attributes("RawMessageDelivery", raw.to_string());
         }
@@ -535,7 +564,10 @@ impl Provision<'_> {
     async fn event_bus(&self, id: &str, p: &Value) -> Outcome {
         let name = self.name(id, p, "Name");
         let created = self.clients.events.create_event_bus().name(&name).send().await.map_err(|e| detail(&e))?;
-        let arn = created.event_bus_arn().map(str::to_owned).unwrap_or_else(|| self.arn("events", &format!("event-bus/{name}")));
+        let arn = created
+            .event_bus_arn()
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.arn("events", &format!("event-bus/{name}")));
         Ok(Resource::new(id, "AWS::Events::EventBus", &name).with("Arn", arn).with("Name", name))
     }
 
@@ -544,7 +576,8 @@ impl Provision<'_> {
         let bus = text(p, "EventBusName").map(|b| b.rsplit('/').next().unwrap_or(&b).to_owned());
         let mut request = self.clients.events.put_rule().name(&name).set_event_bus_name(bus.clone());
         if let Some(pattern) = p.get("EventPattern") {
-            request = request.event_pattern(if let Value::String(s) = pattern { s.clone() } else { pattern.to_string() });
+            request =
+                request.event_pattern(if let Value::String(s) = pattern { s.clone() } else { pattern.to_string() });
         }
         if let Some(expression) = text(p, "ScheduleExpression") {
             request = request.schedule_expression(expression);
@@ -564,8 +597,9 @@ impl Provision<'_> {
                 tracing::debug!(rule = %name, target = %target_arn, "rule target not reachable on the emulator: skipped");
                 continue;
             }
-            let mut built =
-                aws_sdk_eventbridge::types::Target::builder().id(text(target, "Id").unwrap_or_else(|| "target".into())).arn(target_arn);
+            let mut built = aws_sdk_eventbridge::types::Target::builder()
+                .id(text(target, "Id").unwrap_or_else(|| "target".into()))
+                .arn(target_arn);
             if let Some(input) = text(target, "Input") {
                 built = built.input(input);
             }
@@ -608,7 +642,7 @@ fn throughput_of(value: &Value) -> Result<ddb::ProvisionedThroughput, String> {
 fn projection(value: Option<&Value>) -> ddb::Projection {
     let value = value.cloned().unwrap_or(Value::Null);
     let kind = text(&value, "ProjectionType").unwrap_or_else(|| "ALL".into());
-    let non_key: Vec<String> = list(&value, "NonKeyAttributes").iter().map(|v| scalar_text(v)).collect();
+    let non_key: Vec<String> = list(&value, "NonKeyAttributes").iter().map(scalar_text).collect();
     ddb::Projection::builder()
         .projection_type(ddb::ProjectionType::from(kind.as_str()))
         .set_non_key_attributes((!non_key.is_empty()).then_some(non_key))

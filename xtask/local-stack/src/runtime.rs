@@ -7,6 +7,7 @@
 //!   timeout enforcement, and cannot run the prebuilt release binaries the cold-start benchmark measures;
 //! - AWS's Runtime Interface Emulator (`aws-lambda-rie`) is a Go binary shipped in container images, not
 //!   installable from the registries this project uses, and runs one function per instance.
+//!
 //! What is left is small: four HTTP endpoints per environment (one listener each, because `lambda_runtime` takes
 //! its host from `AWS_LAMBDA_RUNTIME_API`) and process supervision.
 //!
@@ -121,15 +122,32 @@ impl FunctionRuntime {
         let _permit = self.permits.clone().acquire_owned().await;
         let function = self.spec.logical_id.as_str();
         if self.closed.load(Ordering::SeqCst) {
-            let error = FunctionError { error_type: "Runtime.Unavailable".into(), error_message: "the local stack is shutting down".into() };
-            return self.finish(request_id, Err(error), 0.0, None, 0, Some(ReportStatus::Error { error_type: "Runtime.Unavailable".into() }));
+            let error = FunctionError {
+                error_type: "Runtime.Unavailable".into(),
+                error_message: "the local stack is shutting down".into(),
+            };
+            return self.finish(
+                request_id,
+                Err(error),
+                0.0,
+                None,
+                0,
+                Some(ReportStatus::Error { error_type: "Runtime.Unavailable".into() }),
+            );
         }
         let (environment, init) = match self.take_idle() {
             Some(environment) => (environment, None),
             None => match self.spawn().await {
                 Ok((environment, init)) => (environment, Some(init)),
                 Err(failure) => {
-                    self.sinks.log(function, format!("INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {}", ms(failure.duration), failure.error.error_type));
+                    self.sinks.log(
+                        function,
+                        format!(
+                            "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {}",
+                            ms(failure.duration),
+                            failure.error.error_type
+                        ),
+                    );
                     let status = Some(ReportStatus::Error { error_type: failure.error.error_type.clone() });
                     return self.finish(request_id, Err(failure.error), 0.0, Some(failure.duration), 0, status);
                 }
@@ -148,7 +166,10 @@ impl FunctionRuntime {
             Outcome::Timeout(duration) => {
                 let message = format!("Task timed out after {:.2} seconds", self.spec.timeout.as_secs_f64());
                 self.sinks.log(function, format!("{} {request_id} {message}", chrono::Utc::now().to_rfc3339()));
-                let error = FunctionError { error_type: "Sandbox.Timedout".into(), error_message: format!("RequestId: {request_id} Error: {message}") };
+                let error = FunctionError {
+                    error_type: "Sandbox.Timedout".into(),
+                    error_message: format!("RequestId: {request_id} Error: {message}"),
+                };
                 (Err(error), duration, Some(ReportStatus::Timeout), false)
             }
             Outcome::Exited(status, duration) => {
@@ -210,7 +231,9 @@ impl FunctionRuntime {
             error: FunctionError { error_type: "Runtime.InvalidEntrypoint".into(), error_message: message },
             duration: Duration::ZERO,
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| failure(format!("no port for the Runtime API: {e}")))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| failure(format!("no port for the Runtime API: {e}")))?;
         let port = listener.local_addr().map_err(|e| failure(e.to_string()))?.port();
         let (queue_tx, queue_rx) = mpsc::channel(1);
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -344,10 +367,10 @@ fn ms(duration: Duration) -> f64 {
 
 /// SIGKILL to a process group (each environment leads its own).
 pub fn kill_group(pid: u32) {
-    if let Ok(raw) = i32::try_from(pid) {
-        if raw > 0 {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(raw), nix::sys::signal::Signal::SIGKILL);
-        }
+    if let Ok(raw) = i32::try_from(pid)
+        && raw > 0
+    {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(raw), nix::sys::signal::Signal::SIGKILL);
     }
 }
 
@@ -501,7 +524,12 @@ async fn response(State(state): State<Arc<ApiState>>, Path(id): Path<String>, bo
     settle(&state, &id, Reply::Response(body))
 }
 
-async fn error(State(state): State<Arc<ApiState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn error(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     settle(&state, &id, Reply::Error(function_error(&headers, &body)))
 }
 
@@ -521,7 +549,9 @@ fn settle(state: &ApiState, id: &str, reply: Reply) -> Response {
         }
         None => (
             StatusCode::BAD_REQUEST,
-            axum::Json(serde_json::json!({ "errorType": "InvalidRequestID", "errorMessage": "unknown or settled request id" })),
+            axum::Json(
+                serde_json::json!({ "errorType": "InvalidRequestID", "errorMessage": "unknown or settled request id" }),
+            ),
         )
             .into_response(),
     }

@@ -39,7 +39,9 @@ impl Schedule {
         if let Some(body) = expression.strip_prefix("cron(").and_then(|e| e.strip_suffix(')')) {
             let fields: Vec<&str> = body.split_whitespace().collect();
             if fields.len() != 6 {
-                return Err(format!("{expression}: AWS cron takes 6 fields (minutes hours day-of-month month day-of-week year)"));
+                return Err(format!(
+                    "{expression}: AWS cron takes 6 fields (minutes hours day-of-month month day-of-week year)"
+                ));
             }
             if fields.iter().any(|f| unsupported(f)) {
                 return Err(format!("{expression}: L, W and # are not supported by the local stack"));

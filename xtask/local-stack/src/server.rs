@@ -22,7 +22,8 @@ const MAX_BODY: usize = 10 * 1024 * 1024;
 pub const TOKEN_HEADER: &str = "x-medvault-local-token";
 
 /// The CSP of the docs page: everything from this origin only, no inline script.
-const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const DOCS_CSP: &str =
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 pub async fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     let app = axum::Router::new().fallback(handle).with_state(inner);
@@ -196,7 +197,10 @@ async fn control(inner: &Inner, command: &str, request: Request<Body>) -> Respon
                 match serde_json::from_slice(&body) {
                     Ok(event) => event,
                     Err(error) => {
-                        return json_response(StatusCode::BAD_REQUEST, &json!({ "message": format!("the event is not JSON: {error}") }));
+                        return json_response(
+                            StatusCode::BAD_REQUEST,
+                            &json!({ "message": format!("the event is not JSON: {error}") }),
+                        );
                     }
                 }
             };

@@ -29,7 +29,8 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let Some(url) = queue_url(&clients, &source.queue_arn, &mut stop).await else { return };
-    let concurrency = source.maximum_concurrency.unwrap_or(function.spec.concurrency).clamp(1, function.spec.concurrency);
+    let concurrency =
+        source.maximum_concurrency.unwrap_or(function.spec.concurrency).clamp(1, function.spec.concurrency);
     let permits = Arc::new(Semaphore::new(concurrency));
     while !*stop.borrow() {
         let permit = tokio::select! {
@@ -60,9 +61,12 @@ async fn queue_url(clients: &Clients, arn: &str, stop: &mut watch::Receiver<bool
     let name = parts.next_back()?.to_owned();
     let account = parts.next_back().map(str::to_owned);
     loop {
-        match clients.sqs.get_queue_url().queue_name(&name).set_queue_owner_aws_account_id(account.clone()).send().await {
+        match clients.sqs.get_queue_url().queue_name(&name).set_queue_owner_aws_account_id(account.clone()).send().await
+        {
             Ok(found) => return found.queue_url().map(str::to_owned),
-            Err(error) => tracing::warn!(queue = %arn, error = %detail(&error), "event source queue not found; retrying"),
+            Err(error) => {
+                tracing::warn!(queue = %arn, error = %detail(&error), "event source queue not found; retrying")
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(2)) => {},
@@ -110,6 +114,10 @@ async fn gather(clients: &Clients, url: &str, source: &SqsSource) -> Vec<Message
         if batch.is_empty() {
             return batch;
         }
+        if got == 0 && wait == 0 {
+            // Inside the last second of the window: poll gently rather than in a tight loop.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         if window_end.is_none() {
             window_end = Some(tokio::time::Instant::now() + source.batching_window);
         }
@@ -120,19 +128,34 @@ async fn gather(clients: &Clients, url: &str, source: &SqsSource) -> Vec<Message
     batch
 }
 
-async fn deliver(function: &FunctionRuntime, clients: &Clients, url: &str, source: &SqsSource, region: &str, batch: Vec<Message>) {
+async fn deliver(
+    function: &FunctionRuntime,
+    clients: &Clients,
+    url: &str,
+    source: &SqsSource,
+    region: &str,
+    batch: Vec<Message>,
+) {
     let records: Vec<Value> = batch.iter().map(|m| record(m, &source.queue_arn, region)).collect();
     let invocation = function.invoke(&json!({ "Records": records })).await;
     let ids: Vec<&str> = batch.iter().filter_map(|m| m.message_id()).collect();
     let failed = match &invocation.result {
         Err(error) => {
-            log(function, source, format!("{} records, function error ({}): nothing deleted", ids.len(), error.error_type));
+            log(
+                function,
+                source,
+                format!("{} records, function error ({}): nothing deleted", ids.len(), error.error_type),
+            );
             return;
         }
         Ok(response) if source.report_batch_item_failures => match reported_failures(response, &ids) {
             Ok(failed) => failed,
             Err(reason) => {
-                log(function, source, format!("{} records, invalid batchItemFailures ({reason}): nothing deleted", ids.len()));
+                log(
+                    function,
+                    source,
+                    format!("{} records, invalid batchItemFailures ({reason}): nothing deleted", ids.len()),
+                );
                 return;
             }
         },
@@ -141,13 +164,21 @@ async fn deliver(function: &FunctionRuntime, clients: &Clients, url: &str, sourc
     let done: Vec<&Message> = batch.iter().filter(|m| !failed.contains(m.message_id().unwrap_or_default())).collect();
     let mut reported: Vec<&String> = failed.iter().collect();
     reported.sort();
-    log(function, source, format!("{} records, {} reported failed {:?}, {} deleted", ids.len(), failed.len(), reported, done.len()));
+    log(
+        function,
+        source,
+        format!("{} records, {} reported failed {:?}, {} deleted", ids.len(), failed.len(), reported, done.len()),
+    );
     for chunk in done.chunks(10) {
         let entries: Vec<DeleteMessageBatchRequestEntry> = chunk
             .iter()
             .enumerate()
             .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(m.receipt_handle()?).build().ok()
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle()?)
+                    .build()
+                    .ok()
             })
             .collect();
         if let Err(error) = clients.sqs.delete_message_batch().queue_url(url).set_entries(Some(entries)).send().await {
@@ -196,7 +227,9 @@ pub fn record(message: &Message, queue_arn: &str, region: &str) -> Value {
         .map(|a| {
             a.iter()
                 .map(|(name, value)| {
-                    let encode = |b: &aws_sdk_sqs::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
+                    let encode = |b: &aws_sdk_sqs::primitives::Blob| {
+                        base64::engine::general_purpose::STANDARD.encode(b.as_ref())
+                    };
                     let mut attribute = json!({
                         "stringListValues": value.string_list_values(),
                         "binaryListValues": value.binary_list_values().iter().map(encode).collect::<Vec<_>>(),

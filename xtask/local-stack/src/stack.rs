@@ -91,8 +91,16 @@ impl Inner {
                 let sources: Vec<_> = pairs.iter().filter(|(_, d)| d.logical_id == named.logical_id).collect();
                 match sources.as_slice() {
                     [one] => **one,
-                    [] => return Err(StackError::Function(format!("{queue} is neither a dead-letter queue nor has one"))),
-                    _ => return Err(StackError::Function(format!("{queue} is the dead-letter queue of several queues; name the source queue"))),
+                    [] => {
+                        return Err(StackError::Function(format!(
+                            "{queue} is neither a dead-letter queue nor has one"
+                        )));
+                    }
+                    _ => {
+                        return Err(StackError::Function(format!(
+                            "{queue} is the dead-letter queue of several queues; name the source queue"
+                        )));
+                    }
                 }
             }
         };
@@ -107,7 +115,10 @@ impl Inner {
             .values()
             .filter(|r| r.emulated || r.kind == "AWS::Serverless::Function")
             .map(|r| {
-                (r.logical_id.clone(), json!({ "type": r.kind, "physical_id": r.physical_id, "attributes": r.attributes }))
+                (
+                    r.logical_id.clone(),
+                    json!({ "type": r.kind, "physical_id": r.physical_id, "attributes": r.attributes }),
+                )
             })
             .collect();
         let routes: Vec<Value> = self
@@ -222,9 +233,13 @@ impl LocalStack {
                 )));
             }
             let environment = process_environment(&spec, &options);
-            routes.extend(spec.http_routes.iter().map(|r| Route { route: r.clone(), function: spec.logical_id.clone() }));
+            routes
+                .extend(spec.http_routes.iter().map(|r| Route { route: r.clone(), function: spec.logical_id.clone() }));
             environments.insert(spec.logical_id.clone(), environment.clone());
-            functions.insert(spec.logical_id.clone(), Arc::new(FunctionRuntime::new(spec, binary, environment, sinks.clone())));
+            functions.insert(
+                spec.logical_id.clone(),
+                Arc::new(FunctionRuntime::new(spec, binary, environment, sinks.clone())),
+            );
         }
         let inner = Arc::new(Inner {
             options,
@@ -252,7 +267,10 @@ impl LocalStack {
             if inner.options.run_schedules {
                 for source in runtime.spec.schedules.iter().filter(|s| s.enabled) {
                     let expression = Schedule::parse(&source.expression).map_err(|m| {
-                        StackError::Function(format!("function {}, event {}: {m}", runtime.spec.logical_id, source.name))
+                        StackError::Function(format!(
+                            "function {}, event {}: {m}",
+                            runtime.spec.logical_id, source.name
+                        ))
                     })?;
                     tasks.push(tokio::spawn(run_schedule(
                         expression,
@@ -377,10 +395,10 @@ impl Drop for LocalStack {
         for runtime in self.inner.functions.values() {
             runtime.kill_now();
         }
-        if !self.tasks.is_empty() {
-            if let Some(path) = &self.inner.options.state_file {
-                let _ = std::fs::remove_file(path);
-            }
+        if !self.tasks.is_empty()
+            && let Some(path) = &self.inner.options.state_file
+        {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -419,11 +437,11 @@ async fn create_resources(
     for id in template.creation_order()? {
         let raw = &template.resources[&id];
         let resolver = Resolver { template, stack_name: stack, region, resources: &resources };
-        if let Some(condition) = &raw.condition {
-            if !resolver.condition(condition)? {
-                tracing::debug!(logical_id = %id, %condition, "condition is false: not created");
-                continue;
-            }
+        if let Some(condition) = &raw.condition
+            && !resolver.condition(condition)?
+        {
+            tracing::debug!(logical_id = %id, %condition, "condition is false: not created");
+            continue;
         }
         let resource = match raw.kind.as_str() {
             "AWS::Serverless::Function" => {
@@ -454,7 +472,8 @@ async fn create_resources(
     }
     // SAM's implicit API, which Outputs often reference.
     resources.entry("ServerlessHttpApi".into()).or_insert_with(|| {
-        let mut api = Resource::new("ServerlessHttpApi", "AWS::Serverless::HttpApi", http_api::API_ID).with("ApiEndpoint", api_url);
+        let mut api = Resource::new("ServerlessHttpApi", "AWS::Serverless::HttpApi", http_api::API_ID)
+            .with("ApiEndpoint", api_url);
         api.emulated = false;
         api
     });
@@ -468,7 +487,11 @@ async fn create_resources(
 }
 
 /// `AWS::Events::Rule`s with a `ScheduleExpression` and a target that is one of the stack's functions.
-fn add_rule_schedules(template: &Template, resolver: &Resolver<'_>, specs: &mut [FunctionSpec]) -> Result<(), StackError> {
+fn add_rule_schedules(
+    template: &Template,
+    resolver: &Resolver<'_>,
+    specs: &mut [FunctionSpec],
+) -> Result<(), StackError> {
     for raw in template.resources.values().filter(|r| r.kind == "AWS::Events::Rule") {
         let Some(resource) = resolver.resources.get(&raw.logical_id) else { continue };
         let properties = resolver.value(&raw.properties)?;

@@ -81,7 +81,8 @@ impl Template {
         };
         let mut resources = BTreeMap::new();
         for (logical_id, body) in declared {
-            let kind = body.get("Type").and_then(Value::as_str).ok_or_else(|| invalid(format!("{logical_id} has no Type")))?;
+            let kind =
+                body.get("Type").and_then(Value::as_str).ok_or_else(|| invalid(format!("{logical_id} has no Type")))?;
             let mut properties = body.get("Properties").cloned().unwrap_or_else(|| Value::Object(Map::new()));
             if kind == "AWS::Serverless::Function" && function_globals.is_object() {
                 properties = merge_globals(&function_globals, properties);
@@ -148,15 +149,17 @@ fn parameters(root: &Value, overrides: &BTreeMap<String, String>) -> Result<BTre
             (None, Some(Value::String(s))) => s.clone(),
             (None, Some(Value::Number(n))) => n.to_string(),
             (None, Some(Value::Bool(b))) => b.to_string(),
-            (None, Some(Value::Array(items))) => {
-                items.iter().map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(",")
-            }
+            (None, Some(Value::Array(items))) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
             _ => return Err(invalid(format!("parameter {name} has no Default; pass it as an override"))),
         };
-        if let Some(allowed) = declaration.get("AllowedValues").and_then(Value::as_array) {
-            if !allowed.iter().any(|a| a.as_str() == Some(raw.as_str()) || a.to_string() == raw) {
-                return Err(invalid(format!("parameter {name}={raw} is not one of its AllowedValues")));
-            }
+        if let Some(allowed) = declaration.get("AllowedValues").and_then(Value::as_array)
+            && !allowed.iter().any(|a| a.as_str() == Some(raw.as_str()) || *a == raw)
+        {
+            return Err(invalid(format!("parameter {name}={raw} is not one of its AllowedValues")));
         }
         let value = if kind == "CommaDelimitedList" || kind.starts_with("List<") {
             Value::Array(raw.split(',').map(|s| Value::String(s.trim().to_owned())).collect())
@@ -251,10 +254,10 @@ pub fn references(value: &Value, found: &mut BTreeSet<String>) {
             if let Some(Value::String(target)) = map.get("Ref") {
                 found.insert(target.clone());
             }
-            if let Some(Value::Array(parts)) = map.get("Fn::GetAtt") {
-                if let Some(Value::String(id)) = parts.first() {
-                    found.insert(id.clone());
-                }
+            if let Some(Value::Array(parts)) = map.get("Fn::GetAtt")
+                && let Some(Value::String(id)) = parts.first()
+            {
+                found.insert(id.clone());
             }
             if let Some(sub) = map.get("Fn::Sub") {
                 let text = match sub {
@@ -380,7 +383,9 @@ impl Resolver<'_> {
         }
         match self.resources.get(name) {
             Some(resource) => Ok(Some(Value::String(resource.physical_id.clone()))),
-            None => Err(invalid(format!("Ref to {name}, which is neither a parameter nor a resource created before it"))),
+            None => {
+                Err(invalid(format!("Ref to {name}, which is neither a parameter nor a resource created before it")))
+            }
         }
     }
 
@@ -389,11 +394,9 @@ impl Resolver<'_> {
             .resources
             .get(id)
             .ok_or_else(|| invalid(format!("Fn::GetAtt {id}.{attribute}: no such resource created before it")))?;
-        resource
-            .attributes
-            .get(attribute)
-            .map(|v| Value::String(v.clone()))
-            .ok_or_else(|| invalid(format!("Fn::GetAtt {id}.{attribute}: {} has no attribute {attribute} locally", resource.kind)))
+        resource.attributes.get(attribute).map(|v| Value::String(v.clone())).ok_or_else(|| {
+            invalid(format!("Fn::GetAtt {id}.{attribute}: {} has no attribute {attribute} locally", resource.kind))
+        })
     }
 
     fn function(&self, name: &str, argument: &Value) -> Result<Option<Value>, TemplateError> {
@@ -455,7 +458,8 @@ impl Resolver<'_> {
                 for item in &items[..3] {
                     keys.push(scalar_text(&self.value(item)?));
                 }
-                let found = self.template.mappings.get(&keys[0]).and_then(|m| m.get(&keys[1])).and_then(|m| m.get(&keys[2]));
+                let found =
+                    self.template.mappings.get(&keys[0]).and_then(|m| m.get(&keys[1])).and_then(|m| m.get(&keys[2]));
                 match (found, items.get(3)) {
                     (Some(v), _) => Ok(Some(v.clone())),
                     (None, Some(default)) => self.resolve(default.get("DefaultValue").unwrap_or(default)),
@@ -533,7 +537,9 @@ impl Resolver<'_> {
                 out.push('}');
             } else if let Some(value) = variables.get(name) {
                 out.push_str(&scalar_text(value));
-            } else if let Some((id, attribute)) = name.split_once('.').filter(|(id, _)| self.resources.contains_key(*id)) {
+            } else if let Some((id, attribute)) =
+                name.split_once('.').filter(|(id, _)| self.resources.contains_key(*id))
+            {
                 out.push_str(&scalar_text(&self.get_att(id, attribute)?));
             } else {
                 let value = self.reference(&Value::String(name.to_owned()))?.unwrap_or(Value::Null);

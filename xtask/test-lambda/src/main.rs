@@ -91,7 +91,9 @@ fn openapi() -> Value {
         .unwrap_or_default()
         .split(',')
         .filter(|p| !p.is_empty())
-        .map(|path| (path.to_owned(), json!({ "get": { "tags": [title], "responses": { "200": { "description": "ok" } } } })))
+        .map(|path| {
+            (path.to_owned(), json!({ "get": { "tags": [title], "responses": { "200": { "description": "ok" } } } }))
+        })
         .collect();
     json!({
         "openapi": "3.1.0",
