@@ -315,7 +315,7 @@ const FACILITY_GENERIC: &[&str] = &[
     "system", "systems", "network", "alliance", "center", "centre", "centers", "services", "outside", "local",
     "another", "nearby", "previous", "prior", "current", "different", "nearest", "same", "public", "occupational",
     "student", "employee", "global", "population", "integrative", "preventive", "men's", "memorial", "hospice",
-    "specialists", "specialist",
+    "specialists", "specialist", "city",
 ];
 
 const FACILITY_TAILS: &[&str] = &[

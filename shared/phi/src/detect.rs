@@ -891,6 +891,10 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     if cue == role::WEAK_NAME_CUE && strong >= 1 && !caseless {
         return 0.7;
     }
+    if cue == role::WEAK_NAME_CUE && n >= 2 && !caseless && foreign + strong + common == n {
+        // `called to Dmitri Chukwu`: two capitalised words in no dictionary after a cue.
+        return 0.65;
+    }
     if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start {
         // `seeing Hiroshi Iacovelli`: a Census name next to a capitalised word in no dictionary.
         return 0.7;
@@ -991,7 +995,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
         if !credential {
             return true;
         }
-        let rest = hay[next.end..].trim_start_matches([' ', ',']);
+        let rest = hay[next.end..].trim_start_matches([' ', ',', '\n']);
         return rest.len() >= 5 && rest.as_bytes()[..5].iter().all(u8::is_ascii_digit);
     }
     // Two-word states (`New York`, `North Carolina`).
@@ -1100,24 +1104,34 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
 fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_new: usize, out: &mut Vec<Candidate>) {
     let mut known: Vec<u64> = Vec::new();
+    let mut known_common: Vec<u64> = Vec::new();
     for c in &out[first_new..] {
         if c.entity_type != EntityType::Person || c.score < 0.6 {
             continue;
         }
         for w in words.iter().filter(|w| w.start >= c.start && w.end <= c.end && w.end - w.start >= 3) {
             let flags = gaz.flags_of(w.hash);
-            if flags & COMMON == 0 && lex.role(w.hash) & (role::STOP | role::CLINICAL) == 0 && !known.contains(&w.hash) {
+            if lex.role(w.hash) & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
+                continue;
+            }
+            if flags & COMMON == 0 {
                 known.push(w.hash);
+            } else if c.score >= 0.85 {
+                // `Smith` is also a word: repeat it only where it is capitalised in mixed-case text.
+                known_common.push(w.hash);
             }
         }
     }
+    known.extend(known_common.iter().map(|h| !h));
     if known.is_empty() {
         return;
     }
     let mut covered: Vec<(usize, usize)> = out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
     covered.sort_unstable();
     for w in words {
-        if !known.contains(&w.hash) || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
+        let plain = known.contains(&w.hash);
+        let common = !plain && known.contains(&!w.hash);
+        if !(plain || common) || w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) || (common && (w.caseless || w.case != Case::Cap)) {
             continue;
         }
         let inside = covered.partition_point(|&(s, _)| s <= w.start);

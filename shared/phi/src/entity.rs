@@ -15,6 +15,7 @@ pub enum EntityType {
     Zip,
     Facility,
     Date,
+    #[serde(rename = "AGE_OVER_89")]
     AgeOver89,
     Phone,
     Fax,
@@ -141,5 +142,18 @@ impl Entity {
 
     pub fn overlaps(&self, other: &Entity) -> bool {
         self.start < other.end && other.start < self.end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_names_are_the_taxonomy_names() {
+        for t in EntityType::ALL {
+            assert_eq!(serde_json::to_string(&t).expect("json"), format!("\"{}\"", t.as_str()));
+            assert_eq!(t.as_str().parse::<EntityType>().expect("parse"), t);
+        }
     }
 }

@@ -1,0 +1,77 @@
+//! Property tests of the invariants the fuzz target checks, so CI checks them without the fuzzer.
+
+use medvault_phi::{AnalyzeOptions, Analyzer, DataKey, Keys, Operator, Policy, TenantKey, transform};
+use proptest::prelude::*;
+
+fn analyzer() -> &'static Analyzer {
+    static A: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
+    A.get_or_init(|| Analyzer::new().expect("analyzer"))
+}
+
+/// Text that mixes clinical fragments, identifiers and Unicode tricks.
+fn clinical_text() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        Just("Patient: John Smith ".to_owned()),
+        Just("MRN 00456123 ".to_owned()),
+        Just("DOB 03/14/1962 ".to_owned()),
+        Just("call (415) 555-0134 ".to_owned()),
+        Just("Dr. Okafor ".to_owned()),
+        Just("BP 128/82 ".to_owned()),
+        Just("４１５-５５５-０１３４ ".to_owned()),
+        Just("\u{200B}\u{00A0}".to_owned()),
+        Just("jane@example.org ".to_owned()),
+        Just("Springfield, IL 62704\n".to_owned()),
+        "[a-zA-Z0-9 ,.:/@()#-]{0,12}",
+        "\\PC{0,6}",
+    ];
+    proptest::collection::vec(fragment, 0..12).prop_map(|v| v.concat())
+}
+
+fn policies() -> Vec<Policy> {
+    vec![
+        Policy::uniform(Operator::Redact),
+        Policy::uniform(Operator::Replace { with: None }),
+        Policy::uniform(Operator::Mask { keep_last: 2, mask_char: '*' }),
+        Policy::uniform(Operator::Hash),
+        Policy::uniform(Operator::Pseudonymize),
+        Policy::uniform(Operator::Encrypt),
+        Policy::safe_harbor(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spans_are_within_bounds_sorted_and_disjoint(text in clinical_text()) {
+        let n = text.chars().count();
+        let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
+        for e in &entities {
+            prop_assert!(e.start < e.end && e.end <= n, "{e:?} in {n} chars");
+        }
+        for w in entities.windows(2) {
+            prop_assert!(w[0].end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn every_operator_removes_each_detected_value(text in clinical_text()) {
+        let chars: Vec<char> = text.chars().collect();
+        let entities = analyzer().analyze(&text, &AnalyzeOptions::default());
+        let tenant = TenantKey::new(&[1u8; 32]).expect("key");
+        let data = DataKey::from_bytes(&[2u8; 32]).expect("key");
+        let keys = Keys { tenant: Some(&tenant), data: Some(&data) };
+        for policy in policies() {
+            let out = transform(&text, &entities, &policy, keys).expect("transform");
+            for (e, item) in entities.iter().zip(&out.items) {
+                let value: String = chars[e.start..e.end].iter().collect();
+                let replaced: String = out.text.chars().skip(item.output_start).take(item.output_end - item.output_start).collect();
+                // Safe Harbor keeps a year, ZIP3 or `90+` by design; every other output differs from the value.
+                if policy != Policy::safe_harbor() || !matches!(e.entity_type.as_str(), "DATE" | "ZIP" | "AGE_OVER_89") {
+                    prop_assert_ne!(&replaced, &value);
+                    prop_assert!(!replaced.contains(value.as_str()) || value.chars().count() < 3, "{value:?} in {replaced:?}");
+                }
+            }
+        }
+    }
+}
