@@ -87,11 +87,18 @@ impl Worker {
                     .update_item()
                     .table_name(&self.documents_table)
                     .key("id", AttributeValue::S(upload_id(object)))
+                    // Every attribute through a placeholder: several of these names are DynamoDB reserved words.
                     .update_expression(
-                        "SET #status = :uploaded, bucket = :bucket, object_key = :key, version_id = :version, \
-                         size_bytes = :size, received_at = :now ADD deliveries :one",
+                        "SET #status = :uploaded, #bucket = :bucket, #key = :key, #version = :version, \
+                         #size = :size, #received = :now ADD #deliveries :one",
                     )
                     .expression_attribute_names("#status", "status")
+                    .expression_attribute_names("#bucket", "bucket")
+                    .expression_attribute_names("#key", "object_key")
+                    .expression_attribute_names("#version", "version_id")
+                    .expression_attribute_names("#size", "size_bytes")
+                    .expression_attribute_names("#received", "received_at")
+                    .expression_attribute_names("#deliveries", "deliveries")
                     .expression_attribute_values(":uploaded", AttributeValue::S("uploaded".into()))
                     .expression_attribute_values(":bucket", AttributeValue::S(object.bucket.clone()))
                     .expression_attribute_values(":key", AttributeValue::S(object.key.clone()))

@@ -144,9 +144,14 @@ async fn security_headers(request: Request, next: Next) -> Response {
 async fn problem_fallback(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem =
-        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if status.as_u16() < 400 || is_problem {
+    // JSON bodies (a problem, or a deliberate report such as a 503 readiness report) are answers already; only
+    // bare statuses and axum's plain-text rejections are replaced.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
         return response;
     }
     let (parts, _) = response.into_parts();
