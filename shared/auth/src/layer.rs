@@ -412,9 +412,10 @@ mod tests {
         assert_eq!(status, StatusCode::FORBIDDEN);
         let events = f.audit.events();
         assert_eq!(events.len(), 1);
-        assert_eq!((events[0].action.as_str(), events[0].outcome), ("access.denied", Outcome::Deny));
-        assert_eq!(events[0].actor_id, user.to_string());
-        assert_eq!(events[0].reason.as_deref(), Some("permission-not-granted"));
+        let event = &events[0].event;
+        assert_eq!((event.action.as_str(), event.outcome), ("access.denied", Outcome::Deny));
+        assert_eq!(event.actor_id, user.to_string());
+        assert_eq!(event.reason.as_deref(), Some("permission-not-granted"));
     }
 
     #[tokio::test]
@@ -424,7 +425,7 @@ mod tests {
         let (status, _, body) = get_with(&required.service, "/v1/admin", Some(&password_only)).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(body.contains("second factor"), "{body}");
-        assert_eq!(required.audit.events()[0].reason.as_deref(), Some("mfa-required"));
+        assert_eq!(required.audit.events()[0].event.reason.as_deref(), Some("mfa-required"));
         let (with_otp, _) = token(&required.key, &[Role::Admin], &[AuthMethod::Pwd, AuthMethod::Otp]);
         assert_eq!(get_with(&required.service, "/v1/admin", Some(&with_otp)).await.0, StatusCode::OK);
 
@@ -445,7 +446,7 @@ mod tests {
     #[tokio::test]
     async fn a_denial_that_cannot_be_audited_is_a_500() {
         let f = fixture(MfaPolicy::Required, None);
-        f.audit.fail_appends(true);
+        f.audit.set_unavailable(true);
         let (token, _) = token(&f.key, &[Role::Staff], &[AuthMethod::Pwd]);
         assert_eq!(get_with(&f.service, "/v1/admin", Some(&token)).await.0, StatusCode::INTERNAL_SERVER_ERROR);
     }
