@@ -1,9 +1,13 @@
 //! medvault's developer commands: `cargo xtask <command>`.
 
+mod bench;
 mod debian;
+mod dev;
+mod invoke;
 mod lint;
 mod pipeline_env;
 mod python;
+mod redrive;
 mod test;
 mod workspace;
 
@@ -24,6 +28,17 @@ enum Command {
     Test(test::Args),
     /// rustfmt, clippy and the infrastructure-as-code checks.
     Lint,
+    /// The whole system locally: moto, the template's resources, every function, the HTTP API on :3000.
+    Dev(dev::Args),
+    /// Invokes one function with an event file, on the running dev stack or an ephemeral one.
+    Invoke(invoke::Args),
+    /// Moves a dead-letter queue's messages back to its source queue on the running dev stack.
+    Redrive(redrive::Args),
+    /// Benchmarks that need processes or release builds.
+    Bench {
+        #[command(subcommand)]
+        bench: bench::Bench,
+    },
 }
 
 #[tokio::main]
@@ -38,5 +53,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Test(args) => test::run_all(args).await,
         Command::Lint => lint::run_all(),
+        Command::Dev(args) => dev::run(args).await,
+        Command::Invoke(args) => invoke::run(args).await,
+        Command::Redrive(args) => redrive::run(args).await,
+        Command::Bench { bench } => bench::run(bench).await,
     }
 }

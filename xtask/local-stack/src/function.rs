@@ -239,3 +239,44 @@ fn package_name(manifest: &PathBuf) -> Option<String> {
     }
     None
 }
+
+/// A function as the template declares it, before any stack runs it (what to build, what to benchmark).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFunction {
+    pub logical_id: String,
+    /// The binary's name (`Metadata.BuildProperties.Binary`, `Metadata.DockerBuildArgs.BINARY`, or the crate's).
+    pub binary: String,
+    /// The `Type` of each of its `Events` (`HttpApi`, `SQS`, `Schedule`, ...).
+    pub event_types: Vec<String>,
+}
+
+/// The functions of `template` whose `Condition` (if any) holds under `overrides`.
+pub fn template_functions(
+    template: &Path,
+    overrides: &BTreeMap<String, String>,
+) -> Result<Vec<TemplateFunction>, TemplateError> {
+    let template = crate::template::Template::load(template, overrides)?;
+    let resources = BTreeMap::new();
+    let resolver = Resolver { template: &template, stack_name: "template", region: "us-east-1", resources: &resources };
+    let mut functions = Vec::new();
+    for raw in template.resources.values().filter(|r| r.kind == "AWS::Serverless::Function") {
+        if let Some(condition) = &raw.condition
+            && !resolver.condition(condition).unwrap_or(true)
+        {
+            continue;
+        }
+        let binary = binary_name(raw, &raw.properties, &template.dir).ok_or_else(|| {
+            TemplateError::Invalid(format!("function {}: no binary named in its Metadata", raw.logical_id))
+        })?;
+        let event_types = raw
+            .properties
+            .get("Events")
+            .and_then(Value::as_object)
+            .map(|events| {
+                events.values().filter_map(|e| e.get("Type").and_then(Value::as_str)).map(str::to_owned).collect()
+            })
+            .unwrap_or_default();
+        functions.push(TemplateFunction { logical_id: raw.logical_id.clone(), binary, event_types });
+    }
+    Ok(functions)
+}

@@ -10,6 +10,7 @@
 //! Resource types the emulator does not hold are listed in the `provision` module's documentation.
 
 mod clients;
+pub mod control;
 pub mod emulator;
 mod error;
 mod function;
@@ -29,7 +30,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::StackError;
-pub use function::{FunctionSpec, HttpRoute, ScheduleSource, SqsSource, StreamSource};
+pub use function::{
+    FunctionSpec, HttpRoute, ScheduleSource, SqsSource, StreamSource, TemplateFunction, template_functions,
+};
 pub use openapi::{MergeConflict, merge as merge_openapi};
 pub use report::{FunctionError, Invocation, Report, ReportStatus};
 pub use resource::Resource;

@@ -1,0 +1,26 @@
+//! `cargo xtask bench <what>`: benchmarks that need processes, an emulator or release builds, so they live outside
+//! criterion.
+
+pub mod cold_start;
+pub mod phi;
+pub mod pipeline;
+
+/// The benchmarks.
+#[derive(Debug, clap::Subcommand)]
+pub enum Bench {
+    /// Init Duration and first-invocation Duration of every function (median of 10 cold starts on the local
+    /// emulator) next to a hello-world Rust Lambda, with release binary and zipped package sizes.
+    ColdStart,
+    /// OCR pages per second and speech real-time factor of the document pipeline.
+    Pipeline,
+    /// PHI detection throughput and scores of the release `phi` CLI next to Microsoft Presidio's analyzer.
+    Phi,
+}
+
+pub async fn run(bench: Bench) -> anyhow::Result<()> {
+    match bench {
+        Bench::ColdStart => cold_start::run().await,
+        Bench::Pipeline => pipeline::run(),
+        Bench::Phi => phi::run(),
+    }
+}
