@@ -25,7 +25,13 @@ fn lines(out: &Output) -> Vec<serde_json::Value> {
 fn analyze_writes_one_line_per_input_in_input_order() {
     // Arrange: more documents than one chunk, so ordering across parallel chunks is exercised.
     let input: String = (0..50)
-        .map(|i| format!("{{\"id\": {i}, \"text\": \"Patient John Smith, MRN {:08}, call (415) 555-01{:02}\"}}\n", 10_000 + i, i))
+        .map(|i| {
+            format!(
+                "{{\"id\": {i}, \"text\": \"Patient John Smith, MRN {:08}, call (415) 555-01{:02}\"}}\n",
+                10_000 + i,
+                i
+            )
+        })
         .collect();
 
     // Act
@@ -37,7 +43,8 @@ fn analyze_writes_one_line_per_input_in_input_order() {
     assert_eq!(rows.len(), 50);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row["id"], i);
-        let types: Vec<&str> = row["entities"].as_array().expect("entities").iter().map(|e| e["type"].as_str().expect("type")).collect();
+        let types: Vec<&str> =
+            row["entities"].as_array().expect("entities").iter().map(|e| e["type"].as_str().expect("type")).collect();
         assert_eq!(types, ["PERSON", "MRN", "PHONE"], "{row}");
         let first = &row["entities"][0];
         assert_eq!((first["start"].as_u64(), first["end"].as_u64()), (Some(8), Some(18)));
@@ -73,7 +80,8 @@ fn redact_replaces_entities_in_a_plain_text_file_and_keeps_its_layout() {
     let path = dir.path().join("note.txt");
     std::fs::write(&path, "Patient: Mary Johnson\nDOB: 03/14/1962\n\n\nBP 128/82, HR 72.\n").expect("write");
 
-    let out = phi(&["redact", "--format", "text", "--operator", "replace", "--input", path.to_str().expect("path")], "", &[]);
+    let out =
+        phi(&["redact", "--format", "text", "--operator", "replace", "--input", path.to_str().expect("path")], "", &[]);
 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Patient: [PERSON]\nDOB: [DATE]\n\n\nBP 128/82, HR 72.\n");

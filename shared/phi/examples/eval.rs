@@ -26,19 +26,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let found = analyzer.analyze(&n.text, &options);
             let text = |s: usize, e: usize| chars[s..e].iter().collect::<String>();
             for g in &n.spans {
-                if !found.iter().any(|p| p.entity_type.score_group() == g.entity_type.score_group() && p.start < g.end && g.start < p.end) {
+                if !found.iter().any(|p| {
+                    p.entity_type.score_group() == g.entity_type.score_group() && p.start < g.end && g.start < p.end
+                }) {
                     let ctx = text(g.start.saturating_sub(30), g.start);
-                    println!("MISS {:<14} {:?}  ...{:?} [{}]", g.entity_type.as_str(), text(g.start, g.end), ctx, n.kind);
+                    println!(
+                        "MISS {:<14} {:?}  ...{:?} [{}]",
+                        g.entity_type.as_str(),
+                        text(g.start, g.end),
+                        ctx,
+                        n.kind
+                    );
                 }
             }
             for p in &found {
-                let outside: String = (p.start..p.end).filter(|&i| !chars[i].is_whitespace() && !n.spans.iter().any(|g| g.start <= i && i < g.end)).map(|i| chars[i]).collect();
+                let outside: String = (p.start..p.end)
+                    .filter(|&i| !chars[i].is_whitespace() && !n.spans.iter().any(|g| g.start <= i && i < g.end))
+                    .map(|i| chars[i])
+                    .collect();
                 if !outside.is_empty() && n.spans.iter().any(|g| p.start < g.end && g.start < p.end) {
-                    println!("LONG {:<14} {:?} extra {:?} [{}]", p.entity_type.as_str(), text(p.start, p.end), outside, n.kind);
+                    println!(
+                        "LONG {:<14} {:?} extra {:?} [{}]",
+                        p.entity_type.as_str(),
+                        text(p.start, p.end),
+                        outside,
+                        n.kind
+                    );
                 }
-                if !n.spans.iter().any(|g| p.entity_type.score_group() == g.entity_type.score_group() && p.start < g.end && g.start < p.end) {
+                if !n.spans.iter().any(|g| {
+                    p.entity_type.score_group() == g.entity_type.score_group() && p.start < g.end && g.start < p.end
+                }) {
                     let ctx = text(p.start.saturating_sub(30), p.start);
-                    println!("FP   {:<14} {:?} {:.2} ...{:?} [{}]", p.entity_type.as_str(), text(p.start, p.end), p.score, ctx, n.kind);
+                    println!(
+                        "FP   {:<14} {:?} {:.2} ...{:?} [{}]",
+                        p.entity_type.as_str(),
+                        text(p.start, p.end),
+                        p.score,
+                        ctx,
+                        n.kind
+                    );
                 }
             }
         }

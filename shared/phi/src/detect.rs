@@ -15,7 +15,7 @@ use regex_automata::{Anchored, Input};
 use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
-use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE};
+use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD};
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
 use crate::text::Normalized;
@@ -64,6 +64,12 @@ gateway|glens?|greens?|groves?|harbors?|haven|islands?|isle|junction|jct|keys?|k
 lights?|lock|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount|mt|mountain|mtn|neck|oval|\
 overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
 squares?|throughway|trace|track|tunnel|underpass|unions?|via|viaduct|villages?|vlg|ville|wy";
+
+/// ASCII word boundaries and digits: the text is normalized first, and an ASCII `\b` keeps every pattern inside
+/// the lazy DFA (a Unicode `\b` would force the slower engines on any non-ASCII haystack).
+fn ascii_classes(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)").replace(r"\d", "[0-9]")
+}
 
 fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
@@ -119,7 +125,7 @@ pub struct Analyzer {
 impl Analyzer {
     /// Compiles the built-in patterns and loads the gazetteers.
     pub fn new() -> Result<Self, PhiError> {
-        let list = patterns();
+        let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
         let all = Regex::new_many(&sources).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let each = sources
@@ -204,12 +210,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
     match shape {
         Shape::Url => {
             let trimmed = text.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
-            let host = trimmed
-                .split_once("://")
-                .map_or(trimmed, |(_, rest)| rest)
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or("");
+            let host =
+                trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest).split(['/', '?', '#']).next().unwrap_or("");
             let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
             let host = host.split(':').next().unwrap_or("");
             let has_scheme = trimmed.contains("://") || trimmed.to_ascii_lowercase().starts_with("www.");
@@ -227,15 +229,30 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             validate::is_email(trimmed).then_some(())?;
             cand(s, s + trimmed.len(), EntityType::Email, 0.95)
         }
-        Shape::Ipv6 => validate::is_ipv6(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::IpAddress, score: 0.9 }),
+        Shape::Ipv6 => validate::is_ipv6(text).then_some(Candidate {
+            start: s,
+            end: e,
+            entity_type: EntityType::IpAddress,
+            score: 0.9,
+        }),
         Shape::Ipv4 => {
             if !validate::is_ipv4(text) || matches!(left_label(hay, s), Some(Label::NotPhi)) {
                 return None;
             }
             cand(s, e, EntityType::IpAddress, 0.9)
         }
-        Shape::Mbi => validate::is_mbi(text).then(|| Candidate { start: s, end: e, entity_type: id_type_or(hay, s, EntityType::HealthPlanId), score: 0.9 }),
-        Shape::Iban => validate::is_iban(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::Iban, score: 0.95 }),
+        Shape::Mbi => validate::is_mbi(text).then_some(Candidate {
+            start: s,
+            end: e,
+            entity_type: id_type_or(hay, s, EntityType::HealthPlanId),
+            score: 0.9,
+        }),
+        Shape::Iban => validate::is_iban(text).then_some(Candidate {
+            start: s,
+            end: e,
+            entity_type: EntityType::Iban,
+            score: 0.95,
+        }),
         Shape::DateNumeric => {
             let date = text.split('T').next().unwrap_or(text);
             validate::is_numeric_date(date).then_some(())?;
@@ -252,15 +269,32 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             cand(s + digits_start, e, EntityType::Zip, 0.9)
         }
         Shape::Card => match left_label(hay, s) {
-            Some(Label::Id(EntityType::CreditCard)) => validate::luhn(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::CreditCard, score: 0.95 }),
+            Some(Label::Id(EntityType::CreditCard)) => validate::luhn(text).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::CreditCard,
+                score: 0.95,
+            }),
             Some(Label::Id(ty)) if ty != EntityType::Phone && ty != EntityType::Fax => cand(s, e, ty, 0.9),
             Some(Label::NotPhi) => None,
-            _ => validate::is_payment_card(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::CreditCard, score: 0.95 }),
+            _ => validate::is_payment_card(text).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::CreditCard,
+                score: 0.95,
+            }),
         },
         Shape::Ssn => match left_label(hay, s) {
-            Some(Label::Id(ty)) if ty != EntityType::Ssn && ty != EntityType::Phone && ty != EntityType::Fax => cand(s, e, ty, 0.9),
+            Some(Label::Id(ty)) if ty != EntityType::Ssn && ty != EntityType::Phone && ty != EntityType::Fax => {
+                cand(s, e, ty, 0.9)
+            }
             Some(Label::NotPhi) => None,
-            _ => validate::is_ssn(text).then(|| Candidate { start: s, end: e, entity_type: EntityType::Ssn, score: 0.9 }),
+            _ => validate::is_ssn(text).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::Ssn,
+                score: 0.9,
+            }),
         },
         Shape::PhoneIntl => {
             let n = text.bytes().filter(u8::is_ascii_digit).count();
@@ -278,8 +312,12 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             let (m, d) = text.split_once('/')?;
             let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
             let dated = matches!(left_label(hay, s), Some(Label::Date));
-            (dated && validate::is_calendar_date(None, m, d) && !right_is_unit(hay, e))
-                .then(|| Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
+            (dated && validate::is_calendar_date(None, m, d) && !right_is_unit(hay, e)).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::Date,
+                score: 0.8,
+            })
         }
         Shape::Token => token(hay, s, e),
     }
@@ -287,7 +325,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
 
 fn looks_like_file(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    !lower.contains('/') && [".pdf", ".doc", ".txt", ".jpg", ".png", ".csv", ".xml", ".json"].iter().any(|x| lower.ends_with(x))
+    !lower.contains('/')
+        && [".pdf", ".doc", ".txt", ".jpg", ".png", ".csv", ".xml", ".json"].iter().any(|x| lower.ends_with(x))
 }
 
 fn id_type_or(hay: &str, s: usize, default: EntityType) -> EntityType {
@@ -307,7 +346,9 @@ fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Some(Label::Id(ty)) if ty != EntityType::Zip => cand(s, e, ty, 0.9),
         Some(Label::NotPhi) if !formatted => None,
         _ if right_is_unit(hay, e) => None,
-        _ if validate::is_nanp_phone(strip_extension(text)) => cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 }),
+        _ if validate::is_nanp_phone(strip_extension(text)) => {
+            cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 })
+        }
         _ => None,
     }
 }
@@ -364,8 +405,8 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 const NOT_STREET_WORDS: &[&str] = &[
     "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "with", "was", "is", "are", "by", "per", "times",
     "every", "each", "people", "patients", "days", "weeks", "months", "years", "hours", "minutes", "mg", "ml",
-    "tablets", "tabs", "doses", "he", "she", "they", "we", "i", "you", "her", "his", "then", "than", "after",
-    "before", "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that",
+    "tablets", "tabs", "doses", "he", "she", "they", "we", "i", "you", "her", "his", "then", "than", "after", "before",
+    "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that",
 ];
 
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
@@ -374,7 +415,12 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     for w in text.split_whitespace().skip(1) {
         let w = w.trim_matches(['.', ',', '#']);
         let lower = w.to_ascii_lowercase();
-        if NOT_STREET_WORDS.contains(&lower.as_str()) || (lex.is_unit(word_key(w)) && !w.bytes().any(|b| b.is_ascii_digit()) && lower.len() > 2 && !matches!(lower.as_str(), "way" | "park" | "run")) {
+        if NOT_STREET_WORDS.contains(&lower.as_str())
+            || (lex.is_unit(word_key(w))
+                && !w.bytes().any(|b| b.is_ascii_digit())
+                && lower.len() > 2
+                && !matches!(lower.as_str(), "way" | "park" | "run"))
+        {
             return None;
         }
     }
@@ -396,11 +442,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if (1..=3).contains(&lead_digits) {
         let rest = text[lead_digits..].to_ascii_lowercase();
         let value: u32 = text[..lead_digits].parse().ok()?;
-        let age_suffix = matches!(rest.as_str(), "-year-old" | "-year" | "-yr-old" | "-yo" | "yo" | "y" | "-y" | "yr" | "yrs")
-            || (rest.is_empty() && right_is_age(hay, e));
+        let age_suffix =
+            matches!(rest.as_str(), "-year-old" | "-year" | "-yr-old" | "-yo" | "yo" | "y" | "-y" | "yr" | "yrs")
+                || (rest.is_empty() && right_is_age(hay, e));
         let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
         if age_suffix || age_label {
-            return (90..=125).contains(&value).then(|| Candidate {
+            return (90..=125).contains(&value).then_some(Candidate {
                 start: s,
                 end: s + lead_digits,
                 entity_type: EntityType::AgeOver89,
@@ -412,9 +459,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let label = left_label(hay, s);
     match label {
         Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
-        Some(Label::Date) => {
-            (all_digits && bytes.len() == 8 && compact_date(text)).then(|| Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
-        }
+        Some(Label::Date) => (all_digits && bytes.len() == 8 && compact_date(text)).then_some(Candidate {
+            start: s,
+            end: e,
+            entity_type: EntityType::Date,
+            score: 0.8,
+        }),
         Some(Label::Age | Label::NotPhi) => None,
         None => {
             if right_is_unit(hay, e) {
@@ -436,8 +486,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
                 return cand(s, e, EntityType::Ssn, 0.4);
             }
             // An unlabelled code-like identifier: reported only below the default threshold.
-            (digit_count >= 5 && alnum_count >= 7 && alnum_count > digit_count)
-                .then(|| Candidate { start: s, end: e, entity_type: EntityType::OtherId, score: 0.35 })
+            (digit_count >= 5 && alnum_count >= 7 && alnum_count > digit_count).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::OtherId,
+                score: 0.35,
+            })
         }
     }
 }
@@ -445,15 +499,21 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     match ty {
-        EntityType::Ssn => (digits == 9 && validate::is_ssn(text)).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.95 }),
-        EntityType::Zip => is_zip(text).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
-        EntityType::CreditCard => validate::luhn(text).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
-        EntityType::Phone | EntityType::Fax => {
-            (digits >= 7 && digits <= 15 && digits == text.bytes().filter(u8::is_ascii_digit).count())
-                .then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.85 })
+        EntityType::Ssn => (digits == 9 && validate::is_ssn(text)).then_some(Candidate {
+            start: s,
+            end: e,
+            entity_type: ty,
+            score: 0.95,
+        }),
+        EntityType::Zip => is_zip(text).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
+        EntityType::CreditCard => {
+            validate::luhn(text).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 })
         }
+        EntityType::Phone | EntityType::Fax => ((7..=15).contains(&digits)
+            && digits == text.bytes().filter(u8::is_ascii_digit).count())
+        .then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.85 }),
         _ if right_is_unit(hay, e) && digits <= 3 => None,
-        _ => (alnum >= 4 && digits >= 2).then(|| Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
+        _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
     }
 }
 
@@ -554,7 +614,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
 
 fn next_word(hay: &str, e: usize) -> &str {
     let rest = hay[e..].trim_start_matches([' ', '\t']);
-    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '%' || c == '\'')).unwrap_or(rest.len());
+    let end =
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '%' || c == '\'')).unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -569,9 +630,22 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
 fn right_is_age(hay: &str, e: usize) -> bool {
     let rest = hay[e..].trim_start_matches([' ', '-', '\n']);
     let lower: String = rest.chars().take(12).collect::<String>().to_ascii_lowercase().replace('\n', " ");
-    ["year old", "year-old", "years old", "years-old", "yo ", "yo,", "yo.", "y/o", "y.o", "yr old", "yrs old", "years of age"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    [
+        "year old",
+        "year-old",
+        "years old",
+        "years-old",
+        "yo ",
+        "yo,",
+        "yo.",
+        "y/o",
+        "y.o",
+        "yr old",
+        "yrs old",
+        "years of age",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
         || lower == "yo"
 }
 
@@ -599,24 +673,32 @@ struct Word {
     gap_start: usize,
     /// Inside a structured match (address, date, e-mail): not a name, place or facility word.
     blocked: bool,
+    /// Gazetteer flags and lexicon roles, looked up once.
+    flags: u8,
+    roles: u8,
 }
 
 fn case_of(w: &str) -> Case {
-    let b = w.as_bytes();
-    let first_upper = b[0].is_ascii_uppercase() || (!b[0].is_ascii() && w.chars().next().is_some_and(char::is_uppercase));
-    let letters = w.chars().filter(|c| c.is_alphabetic()).count();
-    let uppers = w.chars().filter(|c| c.is_uppercase()).count();
-    match (first_upper, letters, uppers) {
+    let (mut letters, mut uppers) = (0usize, 0usize);
+    let mut first_upper = None;
+    for c in w.chars() {
+        if c.is_alphabetic() {
+            letters += 1;
+            let upper = if c.is_ascii() { c.is_ascii_uppercase() } else { c.is_uppercase() };
+            uppers += usize::from(upper);
+            first_upper.get_or_insert(upper);
+        }
+    }
+    match (first_upper.unwrap_or(false), letters, uppers) {
         (true, 1, _) => Case::Initial,
         (true, l, u) if u == l => Case::Upper,
-        (true, _, 1) => Case::Cap,
         (true, _, _) => Case::Cap,
         (false, _, 0) => Case::Lower,
         _ => Case::Other,
     }
 }
 
-fn tokenize(hay: &str, words: &mut Vec<Word>) {
+fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let b = hay.as_bytes();
     let mut i = 0;
     let mut line_first = 0;
@@ -629,11 +711,16 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
         let caseless = !has_cap;
         for w in &mut words[from..] {
             w.caseless = caseless;
+            // Lower-case words of a mixed-case line are never names or places: skip their (cache-missing) lookup.
+            if caseless || w.case != Case::Lower {
+                w.flags = gaz.flags_of(w.hash);
+            }
         }
     };
     while i < b.len() {
         let c = b[i];
-        let is_letter = c.is_ascii_alphabetic() || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
+        let is_letter =
+            c.is_ascii_alphabetic() || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
         if !is_letter {
             if c == b'\n' {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
@@ -652,7 +739,10 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
                 i += 1;
             } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
-                if c == b'\'' && matches!(b[i + 1], b's' | b'S') && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic()) {
+                if c == b'\''
+                    && matches!(b[i + 1], b's' | b'S')
+                    && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
+                {
                     possessive = true;
                     break;
                 }
@@ -681,7 +771,18 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
             Case::Lower if w.len() > 2 => line_has_lower = true,
             _ => {}
         }
-        words.push(Word { start, end: i, hash: word_key(w), case, caseless: false, gap_start, blocked: false });
+        let hash = word_key(w);
+        words.push(Word {
+            start,
+            end: i,
+            hash,
+            case,
+            caseless: false,
+            gap_start,
+            blocked: false,
+            flags: gaz.flags_of(hash),
+            roles: lex.role(hash),
+        });
         gap_start = i;
         if possessive {
             i += 2;
@@ -692,7 +793,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>) {
 
 /// Marks the words that structured matches already cover.
 fn block_structured(words: &mut [Word], structured: &[Candidate]) {
-    let mut spans: Vec<(usize, usize)> = structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
+    let mut spans: Vec<(usize, usize)> =
+        structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
     spans.sort_unstable();
     for w in words.iter_mut() {
         let at = spans.partition_point(|&(s, _)| s <= w.start);
@@ -713,24 +815,25 @@ fn joins(g: &str) -> bool {
 
 /// Like [`joins`], also allowing the period of an initial or abbreviation (`J. Smith`, `St. Louis`).
 fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
-    let short = prev.end - prev.start <= 2 || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT");
+    let short = prev.end - prev.start <= 2
+        || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT");
     joins(g) || (short && matches!(g, ". " | ".\n" | "."))
 }
 
 fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
+    let gaz = Gazetteer::get();
+    let lex = Lexicon::get();
     let mut words = Vec::with_capacity(hay.len() / 6);
-    tokenize(hay, &mut words);
+    tokenize(hay, &mut words, gaz, lex);
     if words.is_empty() {
         return;
     }
     block_structured(&mut words, out);
-    let gaz = Gazetteer::get();
-    let lex = Lexicon::get();
     let first_new = out.len();
     facilities(hay, &words, lex, out);
-    persons(hay, &words, gaz, lex, out);
+    persons(hay, &words, lex, out);
     cities(hay, &words, gaz, lex, out);
-    coreference(hay, &words, gaz, lex, first_new, out);
+    coreference(&words, first_new, out);
 }
 
 /// What one word can be inside a person's name.
@@ -744,10 +847,10 @@ enum NamePart {
     Initial,
 }
 
-fn name_part(hay: &str, w: &Word, gaz: &Gazetteer, lex: &Lexicon, title_before: bool) -> Option<NamePart> {
+fn name_part(hay: &str, w: &Word, lex: &Lexicon, title_before: bool) -> Option<NamePart> {
     let text = &hay[w.start..w.end];
-    let roles = lex.role(w.hash);
-    let flags = gaz.flags_of(w.hash);
+    let roles = w.roles;
+    let flags = w.flags;
     let shaped = w.caseless || matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
     if !shaped {
         return None;
@@ -764,10 +867,15 @@ fn name_part(hay: &str, w: &Word, gaz: &Gazetteer, lex: &Lexicon, title_before: 
         return None;
     }
     if named {
-        return Some(NamePart::Named { first: flags & FIRST != 0, last: flags & LAST != 0, common: flags & COMMON != 0 });
+        return Some(NamePart::Named {
+            first: flags & FIRST != 0,
+            last: flags & LAST != 0,
+            common: flags & COMMON != 0,
+        });
     }
     let english = flags & (ENGLISH | PLACE) != 0;
-    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
+    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+        && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
     if !english && wordlike && !lex.is_state(w.hash) && lex.facility(w.hash).is_none() {
         return Some(NamePart::Foreign);
     }
@@ -785,8 +893,11 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     if g.contains('\n') && g.matches('\n').count() > 2 {
         return 0;
     }
-    let r = lex.role(prev.hash);
-    if r & role::TITLE != 0 && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}") && (prev.case != Case::Lower || prev.caseless || g.starts_with('.')) {
+    let r = prev.roles;
+    if r & role::TITLE != 0
+        && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
+        && (prev.case != Case::Lower || prev.caseless || g.starts_with('.'))
+    {
         return role::TITLE;
     }
     if r & role::NAME_CUE != 0 {
@@ -802,7 +913,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     r & role::WEAK_NAME_CUE
 }
 
-fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
+fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     let mut parts: Vec<NamePart> = Vec::with_capacity(4);
     while i < words.len() {
@@ -815,7 +926,9 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
             if j > i {
                 let g = gap(hay, w);
                 let comma = (g == ", " || g == ",") && j == i + 1;
-                if !(joins_after(hay, &words[j - 1], g) || comma) || (g.contains('\n') && w.caseless != words[j - 1].caseless) {
+                if !(joins_after(hay, &words[j - 1], g) || comma)
+                    || (g.contains('\n') && w.caseless != words[j - 1].caseless)
+                {
                     break;
                 }
                 comma_form |= comma;
@@ -823,7 +936,7 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
             if w.blocked {
                 break;
             }
-            let Some(part) = name_part(hay, w, gaz, lex, cue == role::TITLE && j == i) else { break };
+            let Some(part) = name_part(hay, w, lex, cue == role::TITLE && j == i) else { break };
             parts.push(part);
             j += 1;
         }
@@ -832,9 +945,14 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
             j -= 1;
         }
         let n = parts.len();
-        let score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form, lex) };
+        let score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
         if score > 0.0 {
-            out.push(Candidate { start: words[i].start, end: words[j - 1].end, entity_type: EntityType::Person, score });
+            out.push(Candidate {
+                start: words[i].start,
+                end: words[j - 1].end,
+                entity_type: EntityType::Person,
+                score,
+            });
             i = j;
         } else {
             i += 1;
@@ -843,7 +961,7 @@ fn persons(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8, comma_form: bool, lex: &Lexicon) -> f32 {
+fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8, comma_form: bool) -> f32 {
     let n = parts.len();
     let caseless = words[i].caseless;
     let mut strong = 0; // named and not an English word
@@ -862,7 +980,7 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
     let sentence_start = i == 0 || {
         let g = gap(hay, &words[i]);
-        g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && lex.role(words[i - 1].hash) & role::TITLE == 0
+        g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
     };
     if words_n == 0 {
         return 0.0;
@@ -871,13 +989,25 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         return 0.92;
     }
     if cue == role::NAME_CUE {
-        return if strong + common > 0 { 0.88 } else if !caseless || foreign == words_n { 0.75 } else { 0.0 };
+        return if strong + common > 0 {
+            0.88
+        } else if !caseless || foreign == words_n {
+            0.75
+        } else {
+            0.0
+        };
     }
     let ordered = (starts_first && ends_last) || comma_form;
     if n >= 2 && ordered {
         if caseless {
             // No case signal and no cue: only two unambiguous Census names.
-            return if strong >= 2 && foreign == 0 { 0.75 } else if cue != 0 && strong >= 1 { 0.7 } else { 0.0 };
+            return if strong >= 2 && foreign == 0 {
+                0.75
+            } else if cue != 0 && strong >= 1 {
+                0.7
+            } else {
+                0.0
+            };
         }
         return match (strong, common, foreign) {
             (s, 0, _) if s >= 1 => 0.85,
@@ -908,18 +1038,30 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
 fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     while i < words.len() {
+        let w0 = &words[i];
+        // Only a place word, the head of a multi-word place, or a capitalised word can start a city.
+        if w0.blocked
+            || (w0.flags & (PLACE | PLACE_HEAD) == 0 && (w0.caseless || !matches!(w0.case, Case::Cap | Case::Upper)))
+        {
+            i += 1;
+            continue;
+        }
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len() || (n > 1 && (!joins_after(hay, &words[j - 1], gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n'))) {
+            if j >= words.len()
+                || (n > 1
+                    && (!joins_after(hay, &words[j - 1], gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n')))
+            {
                 break;
             }
             let w = &words[j];
             if w.blocked {
                 break;
             }
-            if !w.caseless && !matches!(w.case, Case::Cap | Case::Upper) && !(n > 1 && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of")) {
+            let connector = n > 1 && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of");
+            if !(w.caseless || matches!(w.case, Case::Cap | Case::Upper) || connector) {
                 break;
             }
             h.word(&hay[w.start..w.end]);
@@ -930,21 +1072,22 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             let flags = gaz.flags_of(key);
             let roles = lex.role(key);
             let followed_by_state = state_follows(hay, words, j, lex);
-            let cue = i > 0 && lex.role(words[i - 1].hash) & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
-            let strong_context = cue && residence_before(hay, words, i, lex);
-            let label = i > 0 && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
+            let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+            let strong_context = cue && residence_before(hay, words, i);
+            let label = i > 0
+                && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
                 && gap(hay, &words[i]).contains(':');
             let place = flags & PLACE != 0;
-            let word_roles = lex.role(w.hash);
+            let word_roles = w.roles;
             if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && gaz.flags_of(h.finish()) & PLACE == 0 {
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
-            let score = if followed_by_state && (place || !w.caseless) && plain {
-                0.9
-            } else if strong_context && plain && roles & role::NAME_CUE == 0 && (place || (!w.caseless && gaz.flags_of(key) & ENGLISH == 0)) {
-                0.9
-            } else if label && plain {
+            let before_state = followed_by_state && (place || !w.caseless);
+            let residence = strong_context
+                && roles & role::NAME_CUE == 0
+                && (place || (!w.caseless && gaz.flags_of(key) & ENGLISH == 0));
+            let score = if (before_state || residence || label) && plain {
                 0.9
             } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {
                 0.75
@@ -967,9 +1110,9 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
-fn residence_before(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> bool {
-    const RESIDENCE: &[&str] = &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
-    let _ = lex;
+fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
+    const RESIDENCE: &[&str] =
+        &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
     let floor = hay[..words[i].start].rfind(['.', '\n', ';']).map_or(0, |p| p + 1);
     words[..i]
         .iter()
@@ -991,7 +1134,25 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     h.word(text);
     if (abbr || g.contains(',')) && lex.is_state(next.hash) && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows.
-        let credential = matches!(text, "MD" | "PA" | "DO" | "OR" | "IN" | "ME" | "OK" | "HI" | "DE" | "MS" | "CO" | "LA" | "MA" | "AL" | "OH" | "NP" | "RN");
+        let credential = matches!(
+            text,
+            "MD" | "PA"
+                | "DO"
+                | "OR"
+                | "IN"
+                | "ME"
+                | "OK"
+                | "HI"
+                | "DE"
+                | "MS"
+                | "CO"
+                | "LA"
+                | "MA"
+                | "AL"
+                | "OH"
+                | "NP"
+                | "RN"
+        );
         if !credential {
             return true;
         }
@@ -1014,11 +1175,25 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         let kind = lex.facility(w.hash);
         let head_end = match kind {
             Some(FacilityWord::Head) => match words.get(i + 1) {
-                Some(next) if joins(gap(hay, next)) && !gap(hay, next).contains('\n') && matches!(lex.facility(next.hash), Some(FacilityWord::TailAfterGeneric | FacilityWord::Head)) && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) => i + 1,
+                Some(next)
+                    if joins(gap(hay, next))
+                        && !gap(hay, next).contains('\n')
+                        && matches!(
+                            lex.facility(next.hash),
+                            Some(FacilityWord::TailAfterGeneric | FacilityWord::Head)
+                        )
+                        && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
+                {
+                    i + 1
+                }
                 _ => i,
             },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
-                Some(next) if joins(gap(hay, next)) && lex.facility(next.hash) == Some(FacilityWord::TailAfterGeneric) => i + 1,
+                Some(next)
+                    if joins(gap(hay, next)) && lex.facility(next.hash) == Some(FacilityWord::TailAfterGeneric) =>
+                {
+                    i + 1
+                }
                 _ => continue,
             },
             _ => continue,
@@ -1042,7 +1217,7 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
-            let roles = lex.role(prev.hash);
+            let roles = prev.roles;
             let connector = matches!(lower.as_str(), "of" | "and" | "the");
             if connector {
                 // Only inside a name: the word before the connector must itself be a name word.
@@ -1055,7 +1230,9 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
             }
             let generic = lex.facility(prev.hash).is_some();
             let shaped = if prev.caseless {
-                generic || saint || roles & (role::STOP | role::CLINICAL | role::TITLE | role::NAME_CUE | role::PLACE_CUE) == 0
+                generic
+                    || saint
+                    || roles & (role::STOP | role::CLINICAL | role::TITLE | role::NAME_CUE | role::PLACE_CUE) == 0
             } else {
                 matches!(prev.case, Case::Cap | Case::Upper)
             };
@@ -1079,30 +1256,37 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
             && joins(gap(hay, name))
             && !name.caseless
             && name.case == Case::Cap
-            && lex.role(name.hash) & (role::STOP | role::CLINICAL) == 0
+            && name.roles & (role::STOP | role::CLINICAL) == 0
         {
             end = head_end + 2;
             distinctive += 1;
             while let Some(more) = words.get(end + 1) {
-                if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && lex.role(more.hash) & role::STOP == 0 {
+                if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && more.roles & role::STOP == 0 {
                     end += 1;
                 } else {
                     break;
                 }
             }
         }
-        while start < i && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the") {
+        while start < i
+            && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
+        {
             start += 1;
         }
         if distinctive > 0 {
             let score = if w.caseless { 0.8 } else { 0.88 };
-            out.push(Candidate { start: words[start].start, end: words[end].end, entity_type: EntityType::Facility, score });
+            out.push(Candidate {
+                start: words[start].start,
+                end: words[end].end,
+                entity_type: EntityType::Facility,
+                score,
+            });
         }
     }
 }
 
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
-fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_new: usize, out: &mut Vec<Candidate>) {
+fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
     let mut known: Vec<u64> = Vec::new();
     let mut known_common: Vec<u64> = Vec::new();
     for c in &out[first_new..] {
@@ -1110,8 +1294,8 @@ fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_
             continue;
         }
         for w in words.iter().filter(|w| w.start >= c.start && w.end <= c.end && w.end - w.start >= 3) {
-            let flags = gaz.flags_of(w.hash);
-            if lex.role(w.hash) & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
+            let flags = w.flags;
+            if w.roles & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
                 continue;
             }
             if flags & COMMON == 0 {
@@ -1126,12 +1310,17 @@ fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_
     if known.is_empty() {
         return;
     }
-    let mut covered: Vec<(usize, usize)> = out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
+    let mut covered: Vec<(usize, usize)> =
+        out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
     covered.sort_unstable();
     for w in words {
         let plain = known.contains(&w.hash);
         let common = !plain && known.contains(&!w.hash);
-        if !(plain || common) || w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) || (common && (w.caseless || w.case != Case::Cap)) {
+        if !(plain || common)
+            || w.blocked
+            || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper))
+            || (common && (w.caseless || w.case != Case::Cap))
+        {
             continue;
         }
         let inside = covered.partition_point(|&(s, _)| s <= w.start);
@@ -1140,7 +1329,6 @@ fn coreference(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, first_
         }
         out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Person, score: 0.8 });
     }
-    let _ = hay;
 }
 
 #[cfg(test)]
@@ -1178,7 +1366,8 @@ mod tests {
 
     #[test]
     fn dates_in_many_formats() {
-        for d in ["03/14/1962", "March 14, 1962", "14-MAR-2023", "Jan. 5", "2023-03-14", "14 March 1962", "SEPT 3, '62"] {
+        for d in ["03/14/1962", "March 14, 1962", "14-MAR-2023", "Jan. 5", "2023-03-14", "14 March 1962", "SEPT 3, '62"]
+        {
             let text = format!("Seen on {d} for follow up.");
             assert!(has(&text, EntityType::Date, d), "{d}: {:?}", found(&text));
         }

@@ -18,6 +18,8 @@ pub const PLACE: u8 = 4;
 pub const COMMON: u8 = 8;
 /// The word is an ordinary lower-case English word (SCOWL); a capitalised word outside the lists is likely a name.
 pub const ENGLISH: u8 = 16;
+/// The word starts a multi-word place name (`san` of `San Diego`).
+pub const PLACE_HEAD: u8 = 32;
 
 pub(crate) const FIRST_NAMES: &[u8] = include_bytes!("../data/first_names.txt.gz");
 pub(crate) const SURNAMES: &[u8] = include_bytes!("../data/surnames.txt.gz");
@@ -98,9 +100,16 @@ impl Gazetteer {
 
     fn load() -> Self {
         let mut entries = FxHashMap::default();
-        for (file, flag) in [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON), (ENGLISH_WORDS, ENGLISH)] {
+        for (file, flag) in
+            [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON), (ENGLISH_WORDS, ENGLISH)]
+        {
             for entry in lines(file).lines() {
                 *entries.entry(key(entry)).or_insert(0) |= flag;
+                if flag == PLACE
+                    && let Some((head, _)) = entry.split_once(' ')
+                {
+                    *entries.entry(key(head)).or_insert(0) |= PLACE_HEAD;
+                }
             }
         }
         Self { entries }

@@ -57,7 +57,10 @@ mod tests {
             c(40, 45, EntityType::Person, 0.8),
         ];
         resolve(&mut v);
-        assert_eq!(v, vec![c(0, 5, EntityType::Person, 0.9), c(20, 30, EntityType::Zip, 0.8), c(40, 45, EntityType::Person, 0.8)]);
+        assert_eq!(
+            v,
+            vec![c(0, 5, EntityType::Person, 0.9), c(20, 30, EntityType::Zip, 0.8), c(40, 45, EntityType::Person, 0.8)]
+        );
     }
 
     #[test]

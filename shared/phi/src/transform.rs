@@ -174,10 +174,15 @@ fn apply(
             let n = value.chars().count();
             // Always hide at least one character, so a mask never returns the value itself.
             let keep = (*keep_last).min(n.saturating_sub(1));
-            value.chars().enumerate().map(|(i, c)| if i < n - keep && !c.is_whitespace() { *mask_char } else { c }).collect()
+            value
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i < n - keep && !c.is_whitespace() { *mask_char } else { c })
+                .collect()
         }
         Operator::Hash => {
-            let key = keys.tenant.ok_or(PhiError::MissingKey { operator: "hash", entity_type: t, key: "tenant key" })?;
+            let key =
+                keys.tenant.ok_or(PhiError::MissingKey { operator: "hash", entity_type: t, key: "tenant key" })?;
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.bytes())
                 .map_err(|_| PhiError::InvalidOperator("the tenant hash key was rejected"))?;
             mac.update(t.as_str().as_bytes());
@@ -222,7 +227,8 @@ fn encrypt_value(key: &DataKey, t: EntityType, value: &str) -> Result<String, Ph
 }
 
 fn decrypt_token(key: &DataKey, token: &str) -> Result<String, PhiError> {
-    let body = token.strip_prefix(TOKEN_PREFIX).and_then(|b| b.strip_suffix(']')).ok_or(PhiError::MalformedToken(None))?;
+    let body =
+        token.strip_prefix(TOKEN_PREFIX).and_then(|b| b.strip_suffix(']')).ok_or(PhiError::MalformedToken(None))?;
     let (type_name, data) = body.split_once(':').ok_or(PhiError::MalformedToken(None))?;
     let t: EntityType = type_name.parse().map_err(|_| PhiError::MalformedToken(None))?;
     let blob = URL_SAFE_NO_PAD.decode(data).map_err(|e| PhiError::MalformedToken(Some(e)))?;

@@ -181,13 +181,28 @@ pub fn month_number(word: &str) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    const MONTHS: [&str; 12] =
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let lower = w.to_ascii_lowercase();
     if lower == "sept" {
         return Some(9);
     }
-    MONTHS.iter().position(|m| m.starts_with(&lower) && (lower.len() == 3 || lower.len() == m.len())).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(&lower) && (lower.len() == 3 || lower.len() == m.len()))
+        .map(|i| i as u32 + 1)
 }
 
 /// Numeric date (`03/14/1962`, `14.03.62`, `1962-03-14`) that is a real calendar day in some common order.
@@ -240,7 +255,8 @@ pub fn is_hostname(host: &str, need_tld: bool) -> bool {
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
     let tld_ok = !need_tld
-        || (labels.len() >= 2 && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic())));
+        || (labels.len() >= 2
+            && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic())));
     labels_ok && tld_ok && host.len() <= 253
 }
 
@@ -299,7 +315,7 @@ mod tests {
     #[test]
     fn vin_check_digit() {
         assert!(is_vin("1HGCM82633A004352"));
-        assert!(is_vin("11111111111111111") == false);
+        assert!(!is_vin("11111111111111111"));
         assert!(!is_vin("1HGCM82643A004352"));
     }
 

@@ -44,9 +44,10 @@ fn mask_keeps_only_the_last_characters() {
 fn pseudonyms_are_consistent_within_a_document() {
     let analyzer = Analyzer::new().expect("analyzer");
     let text = "Dr. Okafor saw Mary Jones. Mary Jones thanked Dr. Okafor; MARY JONES left.";
-    let out = redact(&analyzer, text, &AnalyzeOptions::default(), &Policy::uniform(Operator::Pseudonymize), Keys::default())
-        .expect("redact")
-        .text;
+    let out =
+        redact(&analyzer, text, &AnalyzeOptions::default(), &Policy::uniform(Operator::Pseudonymize), Keys::default())
+            .expect("redact")
+            .text;
     assert_eq!(out, "Dr. <PERSON_1> saw <PERSON_2>. <PERSON_2> thanked Dr. <PERSON_1>; <PERSON_2> left.");
 }
 
@@ -93,18 +94,26 @@ fn safe_harbor_generalizes_dates_ages_and_zips_and_removes_the_rest() {
 fn allow_and_deny_lists_threshold_and_custom_recognizers_apply_per_call() {
     let analyzer = Analyzer::new().expect("analyzer");
     let text = "Patient John Smith, MRN 00456123, token KX-77-ALPHA";
-    let only_mrn = AnalyzeOptions::from_config(&AnalyzeConfig { entities: Some(vec![EntityType::Mrn]), ..Default::default() }).expect("options");
+    let only_mrn =
+        AnalyzeOptions::from_config(&AnalyzeConfig { entities: Some(vec![EntityType::Mrn]), ..Default::default() })
+            .expect("options");
     let types: Vec<EntityType> = analyzer.analyze(text, &only_mrn).iter().map(|e| e.entity_type).collect();
     assert_eq!(types, [EntityType::Mrn]);
 
-    let no_person = AnalyzeOptions::from_config(&AnalyzeConfig { exclude: vec![EntityType::Person], ..Default::default() }).expect("options");
+    let no_person =
+        AnalyzeOptions::from_config(&AnalyzeConfig { exclude: vec![EntityType::Person], ..Default::default() })
+            .expect("options");
     assert!(analyzer.analyze(text, &no_person).iter().all(|e| e.entity_type != EntityType::Person));
 
     let strict = AnalyzeOptions::default().with_threshold(0.99);
     assert!(analyzer.analyze(text, &strict).is_empty());
 
     let custom = AnalyzeOptions::from_config(&AnalyzeConfig {
-        recognizers: vec![RecognizerConfig { entity_type: EntityType::OtherId, pattern: r"\bKX-\d{2}-[A-Z]+\b".into(), score: 0.9 }],
+        recognizers: vec![RecognizerConfig {
+            entity_type: EntityType::OtherId,
+            pattern: r"\bKX-\d{2}-[A-Z]+\b".into(),
+            score: 0.9,
+        }],
         ..Default::default()
     })
     .expect("options");
@@ -116,7 +125,11 @@ fn allow_and_deny_lists_threshold_and_custom_recognizers_apply_per_call() {
 #[test]
 fn a_bad_custom_pattern_is_a_clear_error_with_its_source() {
     let config = AnalyzeConfig {
-        recognizers: vec![RecognizerConfig { entity_type: EntityType::OtherId, pattern: "(unclosed".into(), score: 0.9 }],
+        recognizers: vec![RecognizerConfig {
+            entity_type: EntityType::OtherId,
+            pattern: "(unclosed".into(),
+            score: 0.9,
+        }],
         ..Default::default()
     };
     let err = AnalyzeOptions::from_config(&config).expect_err("invalid pattern");
@@ -126,11 +139,18 @@ fn a_bad_custom_pattern_is_a_clear_error_with_its_source() {
 
 #[test]
 fn requests_and_entities_serialize_with_taxonomy_names() {
-    let config: AnalyzeConfig = serde_json::from_str(r#"{"entities":["PERSON","AGE_OVER_89"],"threshold":0.6}"#).expect("config");
+    let config: AnalyzeConfig =
+        serde_json::from_str(r#"{"entities":["PERSON","AGE_OVER_89"],"threshold":0.6}"#).expect("config");
     assert_eq!(config.entities, Some(vec![EntityType::Person, EntityType::AgeOver89]));
     let analyzer = Analyzer::new().expect("analyzer");
     let entities = analyzer.analyze("age 95", &AnalyzeOptions::default());
-    assert_eq!(serde_json::to_string(&entities).expect("json"), r#"[{"type":"AGE_OVER_89","start":4,"end":6,"score":0.9}]"#);
-    let policy: Policy = serde_json::from_str(r#"{"default":{"operator":"replace"},"per_type":{"SSN":{"operator":"mask","keep_last":4}}}"#).expect("policy");
+    assert_eq!(
+        serde_json::to_string(&entities).expect("json"),
+        r#"[{"type":"AGE_OVER_89","start":4,"end":6,"score":0.9}]"#
+    );
+    let policy: Policy = serde_json::from_str(
+        r#"{"default":{"operator":"replace"},"per_type":{"SSN":{"operator":"mask","keep_last":4}}}"#,
+    )
+    .expect("policy");
     assert_eq!(policy.operator_for(EntityType::Ssn), &Operator::Mask { keep_last: 4, mask_char: '*' });
 }

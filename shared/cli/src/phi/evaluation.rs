@@ -6,15 +6,24 @@ use std::path::Path;
 
 use anyhow::Context;
 use medvault_phi::Entity;
-use medvault_phi::eval::{Note, corpus, score};
+use medvault_phi::eval::{Note, corpus, phi_free_text, score};
 use serde::Deserialize;
 
 use super::Summary;
 
 /// Writes `count` notes of `seed` to stdout, one JSON object per line.
-pub fn write_corpus(seed: u64, count: usize, text_only: bool) -> anyhow::Result<Summary> {
+pub fn write_corpus(seed: u64, count: usize, text_only: bool, no_phi: bool) -> anyhow::Result<Summary> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    if no_phi {
+        for i in 0..count {
+            let text = phi_free_text(seed.wrapping_add(i as u64), 2048);
+            writeln!(out, "{}", serde_json::json!({ "id": format!("clean-{i}"), "text": text }))
+                .context("writing the corpus")?;
+        }
+        out.flush().context("writing the corpus")?;
+        return Ok(Summary { documents: count as u64, ..Summary::default() });
+    }
     for note in corpus(seed, count) {
         let line = if text_only {
             serde_json::to_string(&serde_json::json!({ "id": note.id, "text": note.text }))?
@@ -49,14 +58,17 @@ pub fn score_files(gold: &Path, predicted: &Path, json: bool) -> anyhow::Result<
     for (i, line) in open(gold)?.lines().enumerate() {
         let line = line?;
         if !line.trim().is_empty() {
-            notes.push(serde_json::from_str::<Note>(&line).with_context(|| format!("{} line {}", gold.display(), i + 1))?);
+            notes.push(
+                serde_json::from_str::<Note>(&line).with_context(|| format!("{} line {}", gold.display(), i + 1))?,
+            );
         }
     }
     let mut by_id: HashMap<String, Vec<Entity>> = HashMap::new();
     for (i, line) in open(predicted)?.lines().enumerate() {
         let line = line?;
         if !line.trim().is_empty() {
-            let p: Predicted = serde_json::from_str(&line).with_context(|| format!("{} line {}", predicted.display(), i + 1))?;
+            let p: Predicted =
+                serde_json::from_str(&line).with_context(|| format!("{} line {}", predicted.display(), i + 1))?;
             by_id.insert(id_key(&p.id), p.entities);
         }
     }

@@ -52,6 +52,9 @@ enum Command {
         /// Write only `{"id","text"}` (the input `phi analyze` and other detectors read).
         #[arg(long)]
         text_only: bool,
+        /// Write clinical text with no PHI at all (about 2 KB per document), for throughput measurements.
+        #[arg(long)]
+        no_phi: bool,
     },
     /// Score predictions (`{"id","entities"}` lines) against a labelled corpus; prints the table, or JSON.
     Score {
@@ -152,10 +155,14 @@ fn key_from_env(var: &str) -> anyhow::Result<Vec<u8>> {
 
 fn run(cli: Cli) -> anyhow::Result<Summary> {
     let (common, job) = match cli.command {
-        Command::Corpus { seed, count, text_only } => return evaluation::write_corpus(seed, count, text_only),
+        Command::Corpus { seed, count, text_only, no_phi } => {
+            return evaluation::write_corpus(seed, count, text_only, no_phi);
+        }
         Command::Score { gold, predicted, json } => return evaluation::score_files(&gold, &predicted, json),
         Command::Analyze(common) => (common, Job::Analyze),
-        Command::Deidentify(common) => (common, Job::Transform { policy: Policy::safe_harbor(), tenant: None, data: None }),
+        Command::Deidentify(common) => {
+            (common, Job::Transform { policy: Policy::safe_harbor(), tenant: None, data: None })
+        }
         Command::Redact { common, operator, keep_last, hash_key_env, data_key_env } => {
             let (op, tenant, data) = match operator {
                 OperatorName::Redact => (Operator::Redact, None, None),
@@ -163,7 +170,9 @@ fn run(cli: Cli) -> anyhow::Result<Summary> {
                 OperatorName::Mask => (Operator::Mask { keep_last, mask_char: '*' }, None, None),
                 OperatorName::Pseudonymize => (Operator::Pseudonymize, None, None),
                 OperatorName::Hash => (Operator::Hash, Some(TenantKey::new(&key_from_env(&hash_key_env)?)?), None),
-                OperatorName::Encrypt => (Operator::Encrypt, None, Some(DataKey::from_bytes(&key_from_env(&data_key_env)?)?)),
+                OperatorName::Encrypt => {
+                    (Operator::Encrypt, None, Some(DataKey::from_bytes(&key_from_env(&data_key_env)?)?))
+                }
             };
             (common, Job::Transform { policy: Policy::uniform(op), tenant, data })
         }

@@ -154,10 +154,18 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-fn process(analyzer: &Analyzer, options: &AnalyzeOptions, job: &Job, format: Format, line: u64, raw: &str) -> Result<String, String> {
+fn process(
+    analyzer: &Analyzer,
+    options: &AnalyzeOptions,
+    job: &Job,
+    format: Format,
+    line: u64,
+    raw: &str,
+) -> Result<String, String> {
     let (id, text) = match format {
         Format::Jsonl => {
-            let parsed: InputLine = serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
+            let parsed: InputLine =
+                serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
             (parsed.id, std::borrow::Cow::Owned(parsed.text))
         }
         Format::Text => (serde_json::Value::from(line), std::borrow::Cow::Borrowed(raw)),
@@ -169,7 +177,8 @@ fn process(analyzer: &Analyzer, options: &AnalyzeOptions, job: &Job, format: For
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
             let out = transform(&text, &entities, policy, keys).map_err(|e| e.to_string())?;
             match format {
-                Format::Jsonl => serde_json::to_string(&TransformLine { id: &id, text: &out.text, items: &out.items }).map_err(|e| e.to_string()),
+                Format::Jsonl => serde_json::to_string(&TransformLine { id: &id, text: &out.text, items: &out.items })
+                    .map_err(|e| e.to_string()),
                 Format::Text => Ok(out.text),
             }
         }
@@ -207,7 +216,9 @@ pub fn run<R: BufRead, W: Write>(
             match result {
                 Ok(line) => {
                     output.write_all(line.as_bytes()).context("writing the output")?;
-                    if format == Format::Jsonl || (matches!(job, Job::Analyze) && matches!(record, Record::Document { .. })) {
+                    if format == Format::Jsonl
+                        || (matches!(job, Job::Analyze) && matches!(record, Record::Document { .. }))
+                    {
                         output.write_all(b"\n").context("writing the output")?;
                     }
                     if matches!(record, Record::Document { .. }) {

@@ -127,44 +127,209 @@ fn names() -> &'static Names {
 
 /// Names that the 1990 Census lists do not have, so that only context can find them.
 const OTHER_FIRST: &[&str] = &[
-    "Chidi", "Oluwaseun", "Xiomara", "Anahí", "Thandiwe", "Sven", "Ngozi", "Kwame", "Priyanka", "Ravindra", "Yusuf",
-    "Zainab", "Aarav", "Siobhan", "Niamh", "Dmitri", "Svetlana", "Hiroshi", "Mei", "Bartholomew", "Ifeoma", "Tadeo",
-    "Lucía", "Björn", "Anjali", "Obinna", "Keanu", "Leilani", "Amadou", "Fatoumata",
+    "Chidi",
+    "Oluwaseun",
+    "Xiomara",
+    "Anahí",
+    "Thandiwe",
+    "Sven",
+    "Ngozi",
+    "Kwame",
+    "Priyanka",
+    "Ravindra",
+    "Yusuf",
+    "Zainab",
+    "Aarav",
+    "Siobhan",
+    "Niamh",
+    "Dmitri",
+    "Svetlana",
+    "Hiroshi",
+    "Mei",
+    "Bartholomew",
+    "Ifeoma",
+    "Tadeo",
+    "Lucía",
+    "Björn",
+    "Anjali",
+    "Obinna",
+    "Keanu",
+    "Leilani",
+    "Amadou",
+    "Fatoumata",
 ];
 const OTHER_LAST: &[&str] = &[
-    "Okafor", "Adeyemi", "Nwosu", "Oyelaran", "Chukwu", "Raghunathan", "Venkataraman", "Bhattacharya", "Kowalczyk",
-    "Wróblewski", "Nakashima", "Takahashi", "Zhukov", "Ivanova", "Mbeki", "Ndlovu", "Oyelowo", "Haldorsen", "Fjeld",
-    "Papadopoulos", "Castellanos-Ruiz", "O'Shaughnessy", "Van der Berg", "Abernathy-Quist", "Eze", "Diallo",
-    "Traoré", "Keawe", "Mahelona", "Szymańska",
+    "Okafor",
+    "Adeyemi",
+    "Nwosu",
+    "Oyelaran",
+    "Chukwu",
+    "Raghunathan",
+    "Venkataraman",
+    "Bhattacharya",
+    "Kowalczyk",
+    "Wróblewski",
+    "Nakashima",
+    "Takahashi",
+    "Zhukov",
+    "Ivanova",
+    "Mbeki",
+    "Ndlovu",
+    "Oyelowo",
+    "Haldorsen",
+    "Fjeld",
+    "Papadopoulos",
+    "Castellanos-Ruiz",
+    "O'Shaughnessy",
+    "Van der Berg",
+    "Abernathy-Quist",
+    "Eze",
+    "Diallo",
+    "Traoré",
+    "Keawe",
+    "Mahelona",
+    "Szymańska",
 ];
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const STATES: &[&str] = &["IL", "CA", "TX", "NY", "OH", "PA", "MI", "GA", "NC", "WA", "MA", "AZ", "TN", "MO", "MN", "OR", "WI", "CO"];
-const STATE_NAMES: &[&str] = &["Illinois", "California", "Texas", "Ohio", "Oregon", "Georgia", "Washington", "Maine", "Florida", "Nevada"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const STATES: &[&str] =
+    &["IL", "CA", "TX", "NY", "OH", "PA", "MI", "GA", "NC", "WA", "MA", "AZ", "TN", "MO", "MN", "OR", "WI", "CO"];
+const STATE_NAMES: &[&str] =
+    &["Illinois", "California", "Texas", "Ohio", "Oregon", "Georgia", "Washington", "Maine", "Florida", "Nevada"];
 const STREET_NAMES: &[&str] = &[
-    "Drake", "Oak", "Maple", "Main", "Elm", "Cedar", "Washington", "Lincoln", "Park", "Lake", "Hill", "Sunset",
-    "Willow", "Pine", "River", "Church", "Mill", "Spring", "Highland", "Jefferson", "Meadow", "Franklin", "Birch",
-    "Walnut", "Chestnut", "Cherry", "Forest", "Ridge", "Harbor", "Valley", "Orchard", "Summit", "Kingsley", "Garfield",
+    "Drake",
+    "Oak",
+    "Maple",
+    "Main",
+    "Elm",
+    "Cedar",
+    "Washington",
+    "Lincoln",
+    "Park",
+    "Lake",
+    "Hill",
+    "Sunset",
+    "Willow",
+    "Pine",
+    "River",
+    "Church",
+    "Mill",
+    "Spring",
+    "Highland",
+    "Jefferson",
+    "Meadow",
+    "Franklin",
+    "Birch",
+    "Walnut",
+    "Chestnut",
+    "Cherry",
+    "Forest",
+    "Ridge",
+    "Harbor",
+    "Valley",
+    "Orchard",
+    "Summit",
+    "Kingsley",
+    "Garfield",
 ];
 const STREET_TYPES: &[&str] = &[
-    "Street", "St", "St.", "Avenue", "Ave", "Ave.", "Road", "Rd", "Boulevard", "Blvd", "Lane", "Ln", "Drive", "Dr",
-    "Court", "Ct", "Way", "Place", "Pl", "Terrace", "Circle", "Parkway", "Orchard", "Crossing", "Ridge", "Trail",
-    "Highway", "Square", "Heights", "Pike",
+    "Street",
+    "St",
+    "St.",
+    "Avenue",
+    "Ave",
+    "Ave.",
+    "Road",
+    "Rd",
+    "Boulevard",
+    "Blvd",
+    "Lane",
+    "Ln",
+    "Drive",
+    "Dr",
+    "Court",
+    "Ct",
+    "Way",
+    "Place",
+    "Pl",
+    "Terrace",
+    "Circle",
+    "Parkway",
+    "Orchard",
+    "Crossing",
+    "Ridge",
+    "Trail",
+    "Highway",
+    "Square",
+    "Heights",
+    "Pike",
 ];
 const FACILITY_HEADS: &[&str] = &[
-    "Hospital", "Medical Center", "Regional Medical Center", "Clinic", "Health Center", "Family Practice",
-    "Pharmacy", "Nursing Home", "Rehabilitation Center", "Memorial Hospital", "Community Hospital", "Urgent Care",
-    "Medical Group", "Cancer Center", "Surgery Center", "Health System", "Hospice", "Children's Hospital",
-    "Pediatrics", "Dialysis Center",
+    "Hospital",
+    "Medical Center",
+    "Regional Medical Center",
+    "Clinic",
+    "Health Center",
+    "Family Practice",
+    "Pharmacy",
+    "Nursing Home",
+    "Rehabilitation Center",
+    "Memorial Hospital",
+    "Community Hospital",
+    "Urgent Care",
+    "Medical Group",
+    "Cancer Center",
+    "Surgery Center",
+    "Health System",
+    "Hospice",
+    "Children's Hospital",
+    "Pediatrics",
+    "Dialysis Center",
 ];
 const FACILITY_NAMES: &[&str] = &[
-    "Mercy", "Providence", "Lakeview", "Riverside", "Northside", "Summit", "Cedar Ridge", "Good Samaritan",
-    "Sacred Heart", "Baptist", "Presbyterian", "Hillcrest", "Bayview", "Pinecrest", "Valley View", "Silver Creek",
-    "Walgreens", "Parkland", "Brookside", "Fairview", "Evergreen", "Oakwood", "Kindred", "Advocate", "Sutter",
+    "Mercy",
+    "Providence",
+    "Lakeview",
+    "Riverside",
+    "Northside",
+    "Summit",
+    "Cedar Ridge",
+    "Good Samaritan",
+    "Sacred Heart",
+    "Baptist",
+    "Presbyterian",
+    "Hillcrest",
+    "Bayview",
+    "Pinecrest",
+    "Valley View",
+    "Silver Creek",
+    "Walgreens",
+    "Parkland",
+    "Brookside",
+    "Fairview",
+    "Evergreen",
+    "Oakwood",
+    "Kindred",
+    "Advocate",
+    "Sutter",
 ];
-const SAINTS: &[&str] = &["Mary's", "Joseph's", "Luke's", "Vincent's", "Francis", "Jude", "Elizabeth's", "Anthony's", "Catherine's"];
-const DOMAINS: &[&str] = &["example.org", "example.com", "mail.example.net", "healthmail.example.org", "patients.example.com"];
+const SAINTS: &[&str] =
+    &["Mary's", "Joseph's", "Luke's", "Vincent's", "Francis", "Jude", "Elizabeth's", "Anthony's", "Catherine's"];
+const DOMAINS: &[&str] =
+    &["example.org", "example.com", "mail.example.net", "healthmail.example.org", "patients.example.com"];
 
 /// Everything a note kind needs to draw values.
 struct Gen<'r> {
@@ -297,21 +462,10 @@ impl Gen<'_> {
         let n = |r: &mut Rng| char::from(b'0' + r.below(10) as u8);
         let an = |r: &mut Rng| if r.chance(0.5) { a(r) } else { n(r) };
         let r = &mut *self.r;
-        let s: String = [
-            char::from(b'1' + r.below(9) as u8),
-            a(r),
-            an(r),
-            n(r),
-            a(r),
-            an(r),
-            n(r),
-            a(r),
-            a(r),
-            n(r),
-            n(r),
-        ]
-        .iter()
-        .collect();
+        let s: String =
+            [char::from(b'1' + r.below(9) as u8), a(r), an(r), n(r), a(r), an(r), n(r), a(r), a(r), n(r), n(r)]
+                .iter()
+                .collect();
         if r.chance(0.5) { format!("{}-{}-{}", &s[..4], &s[4..7], &s[7..]) } else { s }
     }
 
@@ -411,7 +565,8 @@ impl Gen<'_> {
         let number = self.r.range(1, 99_999);
         let street = self.r.pick(STREET_NAMES);
         let kind = self.r.pick(STREET_TYPES);
-        let dir = if self.r.chance(0.2) { format!("{} ", self.r.pick(&["N.", "S", "East", "W."])) } else { String::new() };
+        let dir =
+            if self.r.chance(0.2) { format!("{} ", self.r.pick(&["N.", "S", "East", "W."])) } else { String::new() };
         let unit = match self.r.below(6) {
             0 => format!(" Apt {}", self.r.range(1, 40)),
             1 => format!(", Suite {}", self.r.range(100, 900)),
@@ -440,7 +595,12 @@ impl Gen<'_> {
     }
 
     fn url(&mut self) -> String {
-        let domain = self.r.pick(&["portal.example.org", "www.mercyhealth.example.com", "mychart.example.net", "records.example.org"]);
+        let domain = self.r.pick(&[
+            "portal.example.org",
+            "www.mercyhealth.example.com",
+            "mychart.example.net",
+            "records.example.org",
+        ]);
         match self.r.below(3) {
             0 => format!("https://{domain}/patients/{}", self.r.digits(6)),
             1 => format!("http://{domain}/visit?id={}", self.r.digits(8)),
@@ -452,7 +612,13 @@ impl Gen<'_> {
         if self.r.chance(0.2) {
             format!("2001:db8:{:x}::{:x}", self.r.range(1, 0xffff), self.r.range(1, 0xffff))
         } else {
-            format!("{}.{}.{}.{}", self.r.range(10, 223), self.r.range(0, 255), self.r.range(0, 255), self.r.range(1, 254))
+            format!(
+                "{}.{}.{}.{}",
+                self.r.range(10, 223),
+                self.r.range(0, 255),
+                self.r.range(0, 255),
+                self.r.range(1, 254)
+            )
         }
     }
 
@@ -493,21 +659,91 @@ fn ordinal(d: u32) -> &'static str {
 fn near_miss(g: &mut Gen<'_>, d: &mut Doc) {
     let r = &mut *g.r;
     let s = match r.below(16) {
-        0 => format!("BP {}/{}, HR {}, RR {}, T {}.{} F, SpO2 {}% on room air.", r.range(95, 170), r.range(55, 100), r.range(50, 120), r.range(12, 24), r.range(97, 101), r.range(0, 9), r.range(88, 100)),
-        1 => format!("Hgb {}.{} g/dL, WBC {}.{}, Plt {}, Na {}, K {}.{}, Cr {}.{}.", r.range(8, 16), r.range(0, 9), r.range(3, 15), r.range(0, 9), r.range(120, 400), r.range(130, 145), r.range(3, 5), r.range(0, 9), r.range(0, 2), r.range(0, 9)),
-        2 => format!("Continue metformin {} mg PO BID and lisinopril {} mg daily.", r.pick(&["500", "850", "1000"]), r.pick(&["5", "10", "20", "40"])),
+        0 => format!(
+            "BP {}/{}, HR {}, RR {}, T {}.{} F, SpO2 {}% on room air.",
+            r.range(95, 170),
+            r.range(55, 100),
+            r.range(50, 120),
+            r.range(12, 24),
+            r.range(97, 101),
+            r.range(0, 9),
+            r.range(88, 100)
+        ),
+        1 => format!(
+            "Hgb {}.{} g/dL, WBC {}.{}, Plt {}, Na {}, K {}.{}, Cr {}.{}.",
+            r.range(8, 16),
+            r.range(0, 9),
+            r.range(3, 15),
+            r.range(0, 9),
+            r.range(120, 400),
+            r.range(130, 145),
+            r.range(3, 5),
+            r.range(0, 9),
+            r.range(0, 2),
+            r.range(0, 9)
+        ),
+        2 => format!(
+            "Continue metformin {} mg PO BID and lisinopril {} mg daily.",
+            r.pick(&["500", "850", "1000"]),
+            r.pick(&["5", "10", "20", "40"])
+        ),
         3 => format!("Dx: type 2 diabetes mellitus (ICD-10 E11.{}), essential hypertension (I10).", r.range(0, 9)),
         4 => format!("Billed CPT {} and {}.", r.range(99202, 99215), r.range(80047, 80081)),
-        5 => format!("Patient is a {}-year-old with a history of COPD since {}.", g.age_under_90(), g.r.range(1990, 2022)),
+        5 => format!(
+            "Patient is a {}-year-old with a history of COPD since {}.",
+            g.age_under_90(),
+            g.r.range(1990, 2022)
+        ),
         6 => format!("Moved here from {} in {}.", g.r.pick(STATE_NAMES), g.r.range(1980, 2023)),
-        7 => format!("Seen at {}:{:02} in room {}, bed {}.", r.range(7, 18), r.range(0, 59), r.range(100, 999), r.pick(&["A", "B", "2"])),
-        8 => format!("Influenza vaccine given, lot {}{}, exp {}/{}.", r.letters(2), r.digits(4), r.range(1, 12), r.range(2025, 2028)),
-        9 => format!("A1c {}.{}%, glucose {} mg/dL, LDL {}.", r.range(5, 11), r.range(0, 9), r.range(70, 300), r.range(50, 190)),
-        10 => format!("Weight {} kg, height {} cm, BMI {}.{}.", r.range(40, 140), r.range(140, 200), r.range(17, 45), r.range(0, 9)),
+        7 => format!(
+            "Seen at {}:{:02} in room {}, bed {}.",
+            r.range(7, 18),
+            r.range(0, 59),
+            r.range(100, 999),
+            r.pick(&["A", "B", "2"])
+        ),
+        8 => format!(
+            "Influenza vaccine given, lot {}{}, exp {}/{}.",
+            r.letters(2),
+            r.digits(4),
+            r.range(1, 12),
+            r.range(2025, 2028)
+        ),
+        9 => format!(
+            "A1c {}.{}%, glucose {} mg/dL, LDL {}.",
+            r.range(5, 11),
+            r.range(0, 9),
+            r.range(70, 300),
+            r.range(50, 190)
+        ),
+        10 => format!(
+            "Weight {} kg, height {} cm, BMI {}.{}.",
+            r.range(40, 140),
+            r.range(140, 200),
+            r.range(17, 45),
+            r.range(0, 9)
+        ),
         11 => format!("Pain {}/10. Ambulated {} feet with walker.", r.range(0, 10), r.range(20, 300)),
-        12 => format!("Take {} tablets every {} hours as needed, #{} with {} refills.", r.range(1, 2), r.range(4, 8), r.range(10, 90), r.range(0, 5)),
-        13 => format!("LOINC {}-{} resulted; NDC {}-{}-{} dispensed.", r.range(1000, 99999), r.range(0, 9), r.digits(5), r.digits(4), r.digits(2)),
-        14 => format!("Her mother died of breast cancer at age {}; father alive at {}.", g.age_under_90(), g.age_under_90()),
+        12 => format!(
+            "Take {} tablets every {} hours as needed, #{} with {} refills.",
+            r.range(1, 2),
+            r.range(4, 8),
+            r.range(10, 90),
+            r.range(0, 5)
+        ),
+        13 => format!(
+            "LOINC {}-{} resulted; NDC {}-{}-{} dispensed.",
+            r.range(1000, 99999),
+            r.range(0, 9),
+            r.digits(5),
+            r.digits(4),
+            r.digits(2)
+        ),
+        14 => format!(
+            "Her mother died of breast cancer at age {}; father alive at {}.",
+            g.age_under_90(),
+            g.age_under_90()
+        ),
         _ => format!("Travelled to {} last summer; returns in {} weeks.", g.r.pick(STATES), g.r.range(2, 12)),
     };
     d.t(&s);
@@ -515,36 +751,71 @@ fn near_miss(g: &mut Gen<'_>, d: &mut Doc) {
 
 fn discharge_summary(g: &mut Gen<'_>, d: &mut Doc) {
     let (f, l) = (g.first(), g.last());
-    d.t("DISCHARGE SUMMARY\n\nPatient: ").e(EntityType::Person, &format!("{f} {l}")).t("\nMRN: ").e(EntityType::Mrn, &g.mrn());
+    d.t("DISCHARGE SUMMARY\n\nPatient: ")
+        .e(EntityType::Person, &format!("{f} {l}"))
+        .t("\nMRN: ")
+        .e(EntityType::Mrn, &g.mrn());
     d.t("\nDOB: ").e(EntityType::Date, &g.date(true)).t("\nAdmission Date: ").e(EntityType::Date, &g.date(false));
-    d.t("\nDischarge Date: ").e(EntityType::Date, &g.date(false)).t("\nAttending: Dr. ").e(EntityType::Person, &g.clinician());
+    d.t("\nDischarge Date: ")
+        .e(EntityType::Date, &g.date(false))
+        .t("\nAttending: Dr. ")
+        .e(EntityType::Person, &g.clinician());
     d.t("\n\nHOSPITAL COURSE:\n");
     if g.r.chance(0.4) {
         d.t("The patient is a ").e(EntityType::AgeOver89, &g.age_over_89().to_string()).t("-year-old ");
     } else {
         let age = g.age_under_90();
-        d.t(if g.r.chance(0.5) { "Mr. " } else { "Ms. " }).e(EntityType::Person, &l).t(&format!(" is a {age}-year-old "));
+        d.t(if g.r.chance(0.5) { "Mr. " } else { "Ms. " })
+            .e(EntityType::Person, &l)
+            .t(&format!(" is a {age}-year-old "));
     }
     d.t("admitted from ").e(EntityType::Facility, &g.facility()).t(" with shortness of breath. ");
     near_miss(g, d);
     d.t(" ");
     near_miss(g, d);
-    d.t(&format!(" {} was seen in consultation by Dr. ", if g.r.chance(0.5) { "She" } else { "He" })).e(EntityType::Person, &g.clinician()).t(" of cardiology. ");
+    d.t(&format!(" {} was seen in consultation by Dr. ", if g.r.chance(0.5) { "She" } else { "He" }))
+        .e(EntityType::Person, &g.clinician())
+        .t(" of cardiology. ");
     near_miss(g, d);
-    d.t("\n\nDISPOSITION: Discharged home to ").e(EntityType::Address, &g.address()).t(", ").e(EntityType::City, &g.place());
-    d.t(&format!(", {} ", g.r.pick(STATES))).e(EntityType::Zip, &g.zip()).t(" with daughter ").e(EntityType::Person, &g.first());
-    d.t(". Follow up with PCP on ").e(EntityType::Date, &g.date(false)).t(". Call ").e(EntityType::Phone, &g.phone()).t(" with questions.\n");
+    d.t("\n\nDISPOSITION: Discharged home to ")
+        .e(EntityType::Address, &g.address())
+        .t(", ")
+        .e(EntityType::City, &g.place());
+    d.t(&format!(", {} ", g.r.pick(STATES)))
+        .e(EntityType::Zip, &g.zip())
+        .t(" with daughter ")
+        .e(EntityType::Person, &g.first());
+    d.t(". Follow up with PCP on ")
+        .e(EntityType::Date, &g.date(false))
+        .t(". Call ")
+        .e(EntityType::Phone, &g.phone())
+        .t(" with questions.\n");
     near_miss(g, d);
     d.t("\n");
 }
 
 fn referral_letter(g: &mut Gen<'_>, d: &mut Doc) {
     let facility = g.facility();
-    d.e(EntityType::Facility, &facility).t("\n").e(EntityType::Address, &g.address()).t("\n").e(EntityType::City, &g.place());
-    d.t(&format!(", {} ", g.r.pick(STATES))).e(EntityType::Zip, &g.zip()).t("\nTel ").e(EntityType::Phone, &g.phone()).t("  Fax: ").e(EntityType::Fax, &g.phone());
+    d.e(EntityType::Facility, &facility)
+        .t("\n")
+        .e(EntityType::Address, &g.address())
+        .t("\n")
+        .e(EntityType::City, &g.place());
+    d.t(&format!(", {} ", g.r.pick(STATES)))
+        .e(EntityType::Zip, &g.zip())
+        .t("\nTel ")
+        .e(EntityType::Phone, &g.phone())
+        .t("  Fax: ")
+        .e(EntityType::Fax, &g.phone());
     d.t("\n\n").e(EntityType::Date, &g.date(false)).t("\n\nDear Dr. ").e(EntityType::Person, &g.last()).t(",\n\n");
     let (f, l) = (g.first(), g.last());
-    d.t("Thank you for seeing ").e(EntityType::Person, &format!("{f} {l}")).t(" (DOB ").e(EntityType::Date, &g.date(true)).t(", MRN ").e(EntityType::Mrn, &g.mrn()).t("), ");
+    d.t("Thank you for seeing ")
+        .e(EntityType::Person, &format!("{f} {l}"))
+        .t(" (DOB ")
+        .e(EntityType::Date, &g.date(true))
+        .t(", MRN ")
+        .e(EntityType::Mrn, &g.mrn())
+        .t("), ");
     if g.r.chance(0.3) {
         d.t("a ").e(EntityType::AgeOver89, &g.age_over_89().to_string()).t(" year old ");
     } else {
@@ -552,10 +823,16 @@ fn referral_letter(g: &mut Gen<'_>, d: &mut Doc) {
     }
     d.t("with atrial fibrillation. ");
     near_miss(g, d);
-    d.t(&format!(" {} lives with ", if g.r.chance(0.5) { "She" } else { "He" })).t(g.r.pick(&["her husband ", "his wife ", "a son, ", "her partner "])).e(EntityType::Person, &g.full_name());
+    d.t(&format!(" {} lives with ", if g.r.chance(0.5) { "She" } else { "He" }))
+        .t(g.r.pick(&["her husband ", "his wife ", "a son, ", "her partner "]))
+        .e(EntityType::Person, &g.full_name());
     d.t(", in ").e(EntityType::City, &g.place()).t(". ");
     near_miss(g, d);
-    d.t(" Please send your report to ").e(EntityType::Email, &g.email(&f, &l).replace(&f.to_lowercase(), "office")).t(".\n\nSincerely,\n\n").e(EntityType::Person, &g.clinician()).t(", MD\n");
+    d.t(" Please send your report to ")
+        .e(EntityType::Email, &g.email(&f, &l).replace(&f.to_lowercase(), "office"))
+        .t(".\n\nSincerely,\n\n")
+        .e(EntityType::Person, &g.clinician())
+        .t(", MD\n");
     if g.r.chance(0.5) {
         d.t("DEA# ").e(EntityType::LicenseNumber, &g.dea()).t("\n");
     }
@@ -563,8 +840,15 @@ fn referral_letter(g: &mut Gen<'_>, d: &mut Doc) {
 
 fn dictation(g: &mut Gen<'_>, d: &mut Doc) {
     let (f, l) = (g.first(), g.last());
-    d.t("this is dr ").e(EntityType::Person, &g.last()).t(" dictating on patient ").e(EntityType::Person, &format!("{f} {l}"));
-    d.t(" date of birth ").e(EntityType::Date, &g.date(true)).t(" medical record number ").e(EntityType::Mrn, &g.mrn()).t(" ");
+    d.t("this is dr ")
+        .e(EntityType::Person, &g.last())
+        .t(" dictating on patient ")
+        .e(EntityType::Person, &format!("{f} {l}"));
+    d.t(" date of birth ")
+        .e(EntityType::Date, &g.date(true))
+        .t(" medical record number ")
+        .e(EntityType::Mrn, &g.mrn())
+        .t(" ");
     if g.r.chance(0.35) {
         d.t("she is a ").e(EntityType::AgeOver89, &g.age_over_89().to_string()).t(" year old woman ");
     } else {
@@ -574,29 +858,78 @@ fn dictation(g: &mut Gen<'_>, d: &mut Doc) {
     near_miss(g, d);
     d.t(" her son ").e(EntityType::Person, &g.first()).t(" can be reached at ").e(EntityType::Phone, &g.phone()).t(" ");
     near_miss(g, d);
-    d.t(" she lives at ").e(EntityType::Address, &g.address()).t(" in ").e(EntityType::City, &g.place()).t(" return visit ").e(EntityType::Date, &g.date(false)).t(" end of dictation\n");
+    d.t(" she lives at ")
+        .e(EntityType::Address, &g.address())
+        .t(" in ")
+        .e(EntityType::City, &g.place())
+        .t(" return visit ")
+        .e(EntityType::Date, &g.date(false))
+        .t(" end of dictation\n");
     d.text.make_ascii_lowercase();
 }
 
 fn lab_report(g: &mut Gen<'_>, d: &mut Doc) {
     let (f, l) = (g.first(), g.last());
-    d.t("LABORATORY REPORT\nPatient: ").e(EntityType::Person, &format!("{}, {}", l.to_uppercase(), f.to_uppercase())).t("    MRN: ").e(EntityType::Mrn, &g.mrn());
-    d.t("\nDOB: ").e(EntityType::Date, &g.date(true)).t("    Sex: F\nAccession #: ").e(EntityType::AccountNumber, &format!("{}{}-{}", g.r.letters(2), g.r.digits(2), g.r.digits(6)));
-    d.t("\nCollected: ").e(EntityType::Date, &g.date(false)).t(&format!(" {:02}:{:02}", g.r.range(0, 23), g.r.range(0, 59)));
-    d.t("\nOrdering provider: ").e(EntityType::Person, &g.clinician()).t(", MD\nPerforming lab: ").e(EntityType::Facility, &g.facility()).t("\n\n");
-    d.t(&format!("Component        Result   Units     Range\nHemoglobin       {}.{}     g/dL      12.0-16.0\n", g.r.range(8, 16), g.r.range(0, 9)));
-    d.t(&format!("WBC              {}.{}      K/uL      4.0-11.0\nSodium           {}      mmol/L    135-145\n", g.r.range(3, 14), g.r.range(0, 9), g.r.range(128, 147)));
-    d.t(&format!("Creatinine       {}.{}      mg/dL     0.6-1.2\nLOINC 718-7, 6690-2, 2951-2\n", g.r.range(0, 3), g.r.range(0, 9)));
+    d.t("LABORATORY REPORT\nPatient: ")
+        .e(EntityType::Person, &format!("{}, {}", l.to_uppercase(), f.to_uppercase()))
+        .t("    MRN: ")
+        .e(EntityType::Mrn, &g.mrn());
+    d.t("\nDOB: ")
+        .e(EntityType::Date, &g.date(true))
+        .t("    Sex: F\nAccession #: ")
+        .e(EntityType::AccountNumber, &format!("{}{}-{}", g.r.letters(2), g.r.digits(2), g.r.digits(6)));
+    d.t("\nCollected: ").e(EntityType::Date, &g.date(false)).t(&format!(
+        " {:02}:{:02}",
+        g.r.range(0, 23),
+        g.r.range(0, 59)
+    ));
+    d.t("\nOrdering provider: ")
+        .e(EntityType::Person, &g.clinician())
+        .t(", MD\nPerforming lab: ")
+        .e(EntityType::Facility, &g.facility())
+        .t("\n\n");
+    d.t(&format!(
+        "Component        Result   Units     Range\nHemoglobin       {}.{}     g/dL      12.0-16.0\n",
+        g.r.range(8, 16),
+        g.r.range(0, 9)
+    ));
+    d.t(&format!(
+        "WBC              {}.{}      K/uL      4.0-11.0\nSodium           {}      mmol/L    135-145\n",
+        g.r.range(3, 14),
+        g.r.range(0, 9),
+        g.r.range(128, 147)
+    ));
+    d.t(&format!(
+        "Creatinine       {}.{}      mg/dL     0.6-1.2\nLOINC 718-7, 6690-2, 2951-2\n",
+        g.r.range(0, 3),
+        g.r.range(0, 9)
+    ));
     near_miss(g, d);
-    d.t("\nResult called to ").e(EntityType::Person, &g.full_name()).t(", RN at ").e(EntityType::Phone, &g.phone()).t(".\n");
+    d.t("\nResult called to ")
+        .e(EntityType::Person, &g.full_name())
+        .t(", RN at ")
+        .e(EntityType::Phone, &g.phone())
+        .t(".\n");
 }
 
 fn billing_form(g: &mut Gen<'_>, d: &mut Doc) {
     let (f, l) = (g.first(), g.last());
-    d.t("PATIENT BILLING STATEMENT\nNAME: ").e(EntityType::Person, &format!("{} {}", f.to_uppercase(), l.to_uppercase()));
-    d.t("\nADDRESS: ").e(EntityType::Address, &g.address().to_uppercase()).t("\nCITY: ").e(EntityType::City, &g.place().to_uppercase());
-    d.t(&format!("  STATE: {}  ZIP: ", g.r.pick(STATES))).e(EntityType::Zip, &g.zip()).t("\nPHONE: ").e(EntityType::Phone, &g.phone());
-    d.t("\nSSN: ").e(EntityType::Ssn, &g.ssn()).t("\nMEMBER ID: ").e(EntityType::HealthPlanId, &g.plan_id()).t("\nACCOUNT #: ").e(EntityType::AccountNumber, &g.account());
+    d.t("PATIENT BILLING STATEMENT\nNAME: ")
+        .e(EntityType::Person, &format!("{} {}", f.to_uppercase(), l.to_uppercase()));
+    d.t("\nADDRESS: ")
+        .e(EntityType::Address, &g.address().to_uppercase())
+        .t("\nCITY: ")
+        .e(EntityType::City, &g.place().to_uppercase());
+    d.t(&format!("  STATE: {}  ZIP: ", g.r.pick(STATES)))
+        .e(EntityType::Zip, &g.zip())
+        .t("\nPHONE: ")
+        .e(EntityType::Phone, &g.phone());
+    d.t("\nSSN: ")
+        .e(EntityType::Ssn, &g.ssn())
+        .t("\nMEMBER ID: ")
+        .e(EntityType::HealthPlanId, &g.plan_id())
+        .t("\nACCOUNT #: ")
+        .e(EntityType::AccountNumber, &g.account());
     d.t("\nDATE OF SERVICE: ").e(EntityType::Date, &g.date(false));
     d.t(&format!("\nCPT {}  ICD-10 E11.9  UNITS 1  CHARGE ${}.00\n", g.r.range(99202, 99215), g.r.range(80, 450)));
     match g.r.below(3) {
@@ -610,7 +943,10 @@ fn billing_form(g: &mut Gen<'_>, d: &mut Doc) {
             d.t("MEDICARE MBI: ").e(EntityType::HealthPlanId, &g.mbi());
         }
     }
-    d.t("\nGUARANTOR: ").e(EntityType::Person, &g.full_name().to_uppercase()).t("  DL#: ").e(EntityType::LicenseNumber, &format!("{}{}", g.r.letters(1), g.r.digits(7)));
+    d.t("\nGUARANTOR: ")
+        .e(EntityType::Person, &g.full_name().to_uppercase())
+        .t("  DL#: ")
+        .e(EntityType::LicenseNumber, &format!("{}{}", g.r.letters(1), g.r.digits(7)));
     d.t("\n");
     d.text.make_ascii_uppercase();
 }
@@ -624,24 +960,42 @@ fn triage_note(g: &mut Gen<'_>, d: &mut Doc) {
     }
     d.t(" BIBA from ").e(EntityType::Facility, &g.facility()).t(" c/o chest pain x2 days. ");
     near_miss(g, d);
-    d.t(" Pt states wife ").e(EntityType::Person, &g.first()).t(" drove behind ambulance in their car, plate ").e(EntityType::VehicleId, &format!("{}{}{}", g.r.digits(1), g.r.letters(3), g.r.digits(3)));
+    d.t(" Pt states wife ")
+        .e(EntityType::Person, &g.first())
+        .t(" drove behind ambulance in their car, plate ")
+        .e(EntityType::VehicleId, &format!("{}{}{}", g.r.digits(1), g.r.letters(3), g.r.digits(3)));
     d.t(". Pacemaker serial ").e(EntityType::DeviceId, &g.device()).t(". ");
     near_miss(g, d);
-    d.t(" Triage RN ").e(EntityType::Person, &g.clinician()).t(" ").t(&format!("{:02}:{:02}", g.r.range(0, 23), g.r.range(0, 59))).t("\n");
+    d.t(" Triage RN ")
+        .e(EntityType::Person, &g.clinician())
+        .t(" ")
+        .t(&format!("{:02}:{:02}", g.r.range(0, 23), g.r.range(0, 59)))
+        .t("\n");
 }
 
 fn nursing_note(g: &mut Gen<'_>, d: &mut Doc) {
-    d.t(&format!("{:02}{:02} ", g.r.range(0, 23), g.r.range(0, 59))).t("Nursing note, ").e(EntityType::Date, &g.date(false)).t(". ");
+    d.t(&format!("{:02}{:02} ", g.r.range(0, 23), g.r.range(0, 59)))
+        .t("Nursing note, ")
+        .e(EntityType::Date, &g.date(false))
+        .t(". ");
     near_miss(g, d);
-    d.t(" Insulin pump device ID ").e(EntityType::DeviceId, &g.device()).t(" checked. Daughter ").e(EntityType::Person, &g.full_name());
+    d.t(" Insulin pump device ID ")
+        .e(EntityType::DeviceId, &g.device())
+        .t(" checked. Daughter ")
+        .e(EntityType::Person, &g.full_name());
     d.t(" at bedside; her cell is ").e(EntityType::Phone, &g.phone()).t(" and e-mail ").e(EntityType::Email, &{
         let (f, l) = (g.first(), g.last());
         g.email(&f, &l)
     });
     d.t(". Son's car VIN ").e(EntityType::VehicleId, &g.vin()).t(" parked in lot B. ");
     near_miss(g, d);
-    d.t(" Chaplain ").e(EntityType::Person, &g.clinician()).t(" visited. Patient's fingerprint template ID ").e(EntityType::BiometricId, &format!("FP-{}-{}", g.r.digits(5), g.r.letters(1)));
-    d.t(" enrolled for the medication cabinet. Passport # ").e(EntityType::OtherId, &format!("{}{}", g.r.letters(1), g.r.digits(8))).t(" copied for records.\n");
+    d.t(" Chaplain ")
+        .e(EntityType::Person, &g.clinician())
+        .t(" visited. Patient's fingerprint template ID ")
+        .e(EntityType::BiometricId, &format!("FP-{}-{}", g.r.digits(5), g.r.letters(1)));
+    d.t(" enrolled for the medication cabinet. Passport # ")
+        .e(EntityType::OtherId, &format!("{}{}", g.r.letters(1), g.r.digits(8)))
+        .t(" copied for records.\n");
     near_miss(g, d);
     d.t(" Signed: ").e(EntityType::Person, &g.clinician()).t(", RN\n");
 }
@@ -649,15 +1003,31 @@ fn nursing_note(g: &mut Gen<'_>, d: &mut Doc) {
 fn audit_log(g: &mut Gen<'_>, d: &mut Doc) {
     for _ in 0..g.r.range(3, 7) {
         let (y, m, day) = g.date_parts(false);
-        d.e(EntityType::Date, &format!("{y}-{m:02}-{day:02}")).t(&format!("T{:02}:{:02}:{:02}Z ", g.r.range(0, 23), g.r.range(0, 59), g.r.range(0, 59)));
+        d.e(EntityType::Date, &format!("{y}-{m:02}-{day:02}")).t(&format!(
+            "T{:02}:{:02}:{:02}Z ",
+            g.r.range(0, 23),
+            g.r.range(0, 59),
+            g.r.range(0, 59)
+        ));
         let (f, l) = (g.first(), g.last());
         d.t("user=").e(EntityType::Email, &g.email(&f, &l)).t(" ip=").e(EntityType::IpAddress, &g.ip());
         let action = g.r.pick(&["VIEW", "DOWNLOAD", "UPDATE", "PRINT"]);
-        d.t(&format!(" action={action} patient_mrn=")).e(EntityType::Mrn, &g.r.digits(8)).t(" url=").e(EntityType::Url, &g.url());
+        d.t(&format!(" action={action} patient_mrn="))
+            .e(EntityType::Mrn, &g.r.digits(8))
+            .t(" url=")
+            .e(EntityType::Url, &g.url());
         d.t(&format!(" status={} bytes={}\n", g.r.pick(&["200", "403", "404"]), g.r.range(200, 90_000)));
     }
-    d.t("Break-glass reason entered by ").e(EntityType::Person, &g.full_name()).t(": employee ID ").e(EntityType::OtherId, &format!("E-{}", g.r.digits(6)));
-    d.t(&format!(" at {:02}:{:02}; session lasted {} minutes.\n", g.r.range(0, 23), g.r.range(0, 59), g.r.range(1, 90)));
+    d.t("Break-glass reason entered by ")
+        .e(EntityType::Person, &g.full_name())
+        .t(": employee ID ")
+        .e(EntityType::OtherId, &format!("E-{}", g.r.digits(6)));
+    d.t(&format!(
+        " at {:02}:{:02}; session lasted {} minutes.\n",
+        g.r.range(0, 23),
+        g.r.range(0, 59),
+        g.r.range(1, 90)
+    ));
 }
 
 /// Replaces some spaces with line breaks, as wrapped text and copied forms have.
@@ -731,8 +1101,16 @@ fn zero_width(doc: &mut Doc, r: &mut Rng) {
 }
 
 /// The kinds of note, by name.
-pub const KINDS: [&str; 8] =
-    ["discharge_summary", "referral_letter", "dictation", "lab_report", "billing_form", "triage_note", "nursing_note", "audit_log"];
+pub const KINDS: [&str; 8] = [
+    "discharge_summary",
+    "referral_letter",
+    "dictation",
+    "lab_report",
+    "billing_form",
+    "triage_note",
+    "nursing_note",
+    "audit_log",
+];
 
 /// One note of the given kind index.
 pub fn note(seed: u64, index: usize) -> Note {
