@@ -265,7 +265,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::Address => address(hay, s, e),
         Shape::PoBox => cand(s, e, EntityType::Address, 0.9),
         Shape::StateZip => {
-            let digits_start = text.rfind(|c: char| !(c.is_ascii_digit() || c == '-')).map_or(0, |i| i + 1);
+            let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
             cand(s + digits_start, e, EntityType::Zip, 0.9)
         }
         Shape::Card => match left_label(hay, s) {
@@ -523,6 +523,11 @@ fn is_zip(text: &str) -> bool {
         || (b.len() == 10 && b[5] == b'-' && b[..5].iter().chain(&b[6..]).all(u8::is_ascii_digit))
 }
 
+/// Byte offset just after the last character of `text` matching `pred` (0 when none does).
+fn after_last(text: &str, pred: impl Fn(char) -> bool) -> usize {
+    text.char_indices().rev().find(|&(_, c)| pred(c)).map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 fn compact_date(text: &str) -> bool {
     let y: u32 = text[..4].parse().unwrap_or(0);
     let m: u32 = text[4..6].parse().unwrap_or(0);
@@ -533,7 +538,7 @@ fn compact_date(text: &str) -> bool {
 /// Whether a US state name or abbreviation stands right before `s` (`Springfield, IL 62704`).
 fn state_before(hay: &str, s: usize) -> bool {
     let before = hay[..s].trim_end_matches([' ', ',', '.']);
-    let word_start = before.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |i| i + 1);
+    let word_start = after_last(before, |c| !c.is_ascii_alphabetic());
     let word = &before[word_start..];
     !word.is_empty() && word.len() <= 14 && Lexicon::get().is_state(word_key(word)) && {
         let prev = before[..word_start].trim_end_matches(' ');
@@ -917,6 +922,12 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     let mut parts: Vec<NamePart> = Vec::with_capacity(4);
     while i < words.len() {
+        let w0 = &words[i];
+        // A lower-case word of a mixed-case line never starts a name: skip the cue lookups.
+        if w0.blocked || (!w0.caseless && !matches!(w0.case, Case::Cap | Case::Upper | Case::Initial)) {
+            i += 1;
+            continue;
+        }
         let cue = name_cue(hay, words, i, lex);
         parts.clear();
         let mut j = i;
