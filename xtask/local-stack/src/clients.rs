@@ -7,6 +7,7 @@ use aws_sdk_sqs::config::Credentials;
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub dynamodb_streams: aws_sdk_dynamodbstreams::Client,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
@@ -27,6 +28,7 @@ impl Clients {
         let s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            dynamodb_streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
             s3: aws_sdk_s3::Client::from_conf(s3),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             sns: aws_sdk_sns::Client::new(&sdk),

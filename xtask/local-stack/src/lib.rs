@@ -1,13 +1,16 @@
 //! medvault's local stack: a SAM template run on one machine against moto's server, with no Docker.
 //!
-//! [`LocalStack::start`] reads the template (see [`template`](crate::LocalStack) for the intrinsics it evaluates),
-//! creates its tables, buckets, queues, topics, keys, secrets, event buses and rules on the emulator in dependency
-//! order, and runs every `AWS::Serverless::Function` as processes of its own binary behind a Lambda Runtime API
-//! emulator. It serves the functions' `HttpApi` routes as API Gateway v2 does, polls their `SQS` event sources
-//! with Lambda's semantics, fires their schedules, prints Lambda's REPORT lines, merges their OpenAPI documents at
-//! `/openapi.json`, serves Swagger UI at `/docs`, and offers a token-guarded control API under `/_local/`.
+//! [`LocalStack::start`] reads the template (CloudFormation short tags, `Globals`, `Parameters`, `Conditions`,
+//! `Mappings`, pseudo parameters and intrinsics), creates its tables, buckets, queues, topics, keys, secrets, event
+//! buses and rules on the emulator in dependency order, and runs every `AWS::Serverless::Function` as processes of
+//! its own binary behind a Lambda Runtime API emulator. It serves the functions' `HttpApi` routes as API Gateway
+//! v2 does, polls their `SQS` and `DynamoDB` stream event sources with Lambda's semantics, fires their schedules,
+//! prints Lambda's REPORT lines, merges their OpenAPI documents at `/openapi.json`, serves Swagger UI at `/docs`,
+//! and offers a token-guarded control API under `/_local/`.
 //!
-//! Resource types the emulator does not hold are listed in the `provision` module's documentation.
+//! Resource types the emulator does not hold (skipped, names only) are listed in the `provision` module's
+//! documentation: IAM, CloudWatch alarms and dashboards, log groups, WAF, load balancers, API Gateway resources,
+//! Lambda permissions and versions, SSM parameters, and anything else not created there.
 
 mod clients;
 pub mod control;
@@ -24,6 +27,7 @@ mod schedule;
 mod server;
 mod sqs_source;
 mod stack;
+mod streams;
 mod template;
 
 use std::collections::BTreeMap;

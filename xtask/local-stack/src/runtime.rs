@@ -40,6 +40,9 @@ use crate::report::{FunctionError, Invocation, Report, ReportStatus};
 /// How long a runtime may take to reach `/next` before its init counts as failed (Lambda's init limit).
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Captured lines (and reports) kept per function; older ones are dropped past this.
+const MAX_LINES: usize = 50_000;
+
 /// Where functions' output and REPORT lines go.
 #[derive(Debug, Default)]
 pub struct Sinks {
@@ -58,13 +61,21 @@ impl Sinks {
             println!("[{function}] {line}");
         }
         if let Ok(mut logs) = self.logs.lock() {
-            logs.entry(function.to_owned()).or_default().push(line);
+            let lines = logs.entry(function.to_owned()).or_default();
+            // A long `cargo xtask dev` session keeps the most recent lines only.
+            if lines.len() >= MAX_LINES {
+                lines.drain(..MAX_LINES / 2);
+            }
+            lines.push(line);
         }
     }
 
     fn report(&self, report: Report) {
         self.log(&report.function, report.to_string());
         if let Ok(mut reports) = self.reports.lock() {
+            if reports.len() >= MAX_LINES {
+                reports.drain(..MAX_LINES / 2);
+            }
             reports.push(report);
         }
     }

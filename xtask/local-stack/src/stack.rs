@@ -1,5 +1,5 @@
 //! The running local stack: resources created from the template, functions behind the Runtime API emulator, the
-//! HTTP API, and the event sources (SQS, schedules) feeding the functions.
+//! HTTP API, and the event sources (SQS, DynamoDB streams, schedules) feeding the functions.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ use crate::resource::{Resource, default_name};
 use crate::runtime::{FunctionRuntime, Sinks};
 use crate::schedule::Schedule;
 use crate::template::{ACCOUNT_ID, Resolver, Template};
-use crate::{schedule, server, sqs_source};
+use crate::{schedule, server, sqs_source, streams};
 
 /// What the server, the event sources and the public API share.
 #[derive(Debug)]
@@ -281,8 +281,14 @@ impl LocalStack {
                     )));
                 }
             }
-            if !runtime.spec.streams.is_empty() {
-                tracing::warn!(function = %runtime.spec.logical_id, "DynamoDB stream event sources are not emulated yet");
+            for source in runtime.spec.streams.iter().filter(|s| s.enabled) {
+                tasks.push(tokio::spawn(streams::run(
+                    source.clone(),
+                    runtime.clone(),
+                    inner.clients.dynamodb_streams.clone(),
+                    inner.options.region.clone(),
+                    stopped.clone(),
+                )));
             }
         }
         let stack = LocalStack { inner, tasks, stop };

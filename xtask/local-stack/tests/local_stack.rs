@@ -353,6 +353,48 @@ async fn s3_uploads_reach_the_worker_through_the_bucket_notification() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_stream_records_reach_the_function_and_a_failing_record_is_retried_then_skipped() {
+    // Arrange: StreamFunction reads RecordsTable's stream from TRIM_HORIZON, MaximumRetryAttempts 1.
+    let stack = common::start("streams").await;
+    let (dynamodb, _, _, _, _) = clients(&stack).await;
+    let table = stack.resource("RecordsTable").unwrap().physical_id.clone();
+    let put = async |pk: &str, fail: bool| {
+        let mut request = dynamodb
+            .put_item()
+            .table_name(&table)
+            .item("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+            .item("sk", aws_sdk_dynamodb::types::AttributeValue::S("v1".into()));
+        if fail {
+            request = request.item("fail", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
+        }
+        request.send().await.unwrap();
+    };
+
+    // Act
+    put("ok-1", false).await;
+    put("bad-2", true).await;
+    eventually("the failing record skipped", Duration::from_secs(20), async || {
+        common::count(&stack, "StreamFunction", "retries exhausted") == 1
+    })
+    .await;
+    put("ok-3", false).await;
+
+    // Assert: the shard moved on past the skipped record; the good ones were delivered once.
+    eventually("the next record delivered", Duration::from_secs(20), async || {
+        common::count(&stack, "StreamFunction", "stream INSERT ok-3") == 1
+    })
+    .await;
+    assert_eq!(common::count(&stack, "StreamFunction", "stream INSERT ok-1"), 1);
+    assert_eq!(
+        common::count(&stack, "StreamFunction", "stream INSERT bad-2"),
+        2,
+        "{:#?}",
+        stack.logs("StreamFunction")
+    );
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_fires_now_with_the_scheduled_event_payload() {
     // Arrange
     let stack = common::start("schedule").await;

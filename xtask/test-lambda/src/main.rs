@@ -4,6 +4,8 @@
 //!   cookies), or its OpenAPI document for `GET /openapi.json` (title and paths from `FIXTURE_API_TITLE` and
 //!   `FIXTURE_API_PATHS`);
 //! - an SQS event: prints `processed <body>` per record and reports every record whose body contains `fail`;
+//! - a DynamoDB stream event: prints `stream <eventName> <pk>` per record and reports (by sequence number) every
+//!   record whose new image has a `fail` attribute;
 //! - a scheduled event: returns `{"scheduled": <event>}`;
 //! - any other JSON: `{"sleep_ms": n}` sleeps, `{"crash": true}` exits the process, `{"fail": "m"}` returns an
 //!   error, `{"env": ["NAME"]}` returns those variables, anything else is echoed back.
@@ -33,6 +35,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         return Ok(http(&payload));
     }
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+        if records.first().is_some_and(|r| r["eventSource"] == "aws:dynamodb") {
+            return Ok(stream(records));
+        }
         return Ok(sqs(records));
     }
     if payload.get("detail-type").is_some() {
@@ -111,6 +116,18 @@ fn sqs(records: &[Value]) -> Value {
         println!("processed {body}");
         if body.contains("fail") {
             failures.push(json!({ "itemIdentifier": record["messageId"] }));
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
+
+fn stream(records: &[Value]) -> Value {
+    let mut failures = Vec::new();
+    for record in records {
+        let key = record["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap_or_default();
+        println!("stream {} {key}", record["eventName"].as_str().unwrap_or_default());
+        if record["dynamodb"]["NewImage"].get("fail").is_some() {
+            failures.push(json!({ "itemIdentifier": record["dynamodb"]["SequenceNumber"] }));
         }
     }
     json!({ "batchItemFailures": failures })
