@@ -191,12 +191,12 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The caller's address: API Gateway's `sourceIp`, or behind the ALB the last `X-Forwarded-For` entry (the one the
-/// load balancer appended; earlier entries are whatever the client sent).
-pub fn source_ip(request: &Request) -> Option<String> {
-    match request.request_context_ref() {
+/// load balancer appended; earlier entries are whatever the client sent). Pass a request's (or its parts')
+/// extensions and headers.
+pub fn source_ip(extensions: &http::Extensions, headers: &HeaderMap) -> Option<String> {
+    match extensions.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
-        Some(RequestContext::Alb(_)) => request
-            .headers()
+        Some(RequestContext::Alb(_)) => headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
@@ -207,7 +207,7 @@ pub fn source_ip(request: &Request) -> Option<String> {
 }
 
 async fn authenticate(State(authorizer): State<Authorizer>, mut request: Request, next: Next) -> Response {
-    let ip = source_ip(&request);
+    let ip = source_ip(request.extensions(), request.headers());
     let mut response = match authorizer.authenticate(request.headers(), ip).await {
         Ok(principal) => {
             request.extensions_mut().insert(principal);

@@ -37,13 +37,28 @@
 //!
 //! Passwords, TOTP, passkeys, refresh-token families, throttling and the user store.
 
+#[cfg(feature = "accounts")]
+pub mod accounts;
 pub mod audit;
+#[cfg(feature = "accounts")]
+pub mod email;
 pub mod key_cache;
 pub mod keys;
 pub mod layer;
+#[cfg(feature = "accounts")]
+pub mod otp;
+#[cfg(feature = "accounts")]
+pub mod passkeys;
+#[cfg(feature = "accounts")]
+pub mod password;
 pub mod permission;
 pub mod principal;
+pub mod rotation;
 pub mod secrets;
+#[cfg(feature = "accounts")]
+pub mod store;
+#[cfg(feature = "accounts")]
+pub mod throttle;
 pub mod token;
 
 pub use layer::{AuthConfig, Authorizer, RequireLayer, bearer_token, require, source_ip};
