@@ -159,3 +159,28 @@ async fn search_audit_events(
         Err(error) => outcome(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_answer_as_operation_outcomes_in_fhir_json() {
+        let response = outcome(RecordsError::NotFound);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], fhir::FHIR_JSON);
+        let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+        assert_eq!(body["issue"][0]["code"], "not-found");
+    }
+
+    #[test]
+    fn patient_references_take_ids_and_relative_references() {
+        let id = PatientId::new();
+        assert_eq!(patient_reference(&format!("Patient/{id}")), Some(id));
+        assert_eq!(patient_reference(&id.to_string()), Some(id));
+        assert_eq!(patient_reference("Practitioner/1"), None);
+    }
+}

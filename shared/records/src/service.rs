@@ -546,8 +546,13 @@ impl Records {
                 .exclusive_start_key("gsi1sk", s(&pk));
         }
         let output = request.send().await.map_err(unavailable)?;
-        let ids: Vec<PatientId> =
-            output.items().iter().filter_map(|item| text(item, "patient_id").and_then(|id| id.parse().ok())).collect();
+        // The index projects keys only: the patient is in its sort key.
+        let ids: Vec<PatientId> = output
+            .items()
+            .iter()
+            .filter_map(|item| text(item, "gsi1sk").and_then(|k| k.strip_prefix("PATIENT#")))
+            .filter_map(|id| id.parse().ok())
+            .collect();
         let more = output.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
         let mut patients = Vec::with_capacity(ids.len());
         for id in &ids {
