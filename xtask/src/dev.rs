@@ -45,22 +45,17 @@ pub fn local_parameters() -> BTreeMap<String, String> {
 pub fn build_functions(release: bool, extra: &[&str]) -> anyhow::Result<Vec<TemplateFunction>> {
     let functions = local_stack::template_functions(&template(), &local_parameters())
         .with_context(|| format!("reading {}", template().display()))?;
+    // Only the binaries the template names, so that a crate elsewhere in the workspace cannot stop the stack.
     let mut command = workspace::cargo();
     command.arg("build");
     if release {
-        // Only the binaries the template names: release builds (LTO, one codegen unit) are minutes each here.
         command.arg("--release");
-        let mut binaries: Vec<&str> =
-            functions.iter().map(|f| f.binary.as_str()).chain(extra.iter().copied()).collect();
-        binaries.sort_unstable();
-        binaries.dedup();
-        for binary in binaries {
-            command.args(["--bin", binary]);
-        }
-    } else {
-        // The same selection as `cargo xtask test`, so both share one set of debug artifacts (a narrower selection
-        // unifies features differently and rebuilds the AWS SDK).
-        command.args(["--workspace", "--bins"]);
+    }
+    let mut binaries: Vec<&str> = functions.iter().map(|f| f.binary.as_str()).chain(extra.iter().copied()).collect();
+    binaries.sort_unstable();
+    binaries.dedup();
+    for binary in binaries {
+        command.args(["--bin", binary]);
     }
     workspace::run(&mut command)?;
     Ok(functions)

@@ -118,7 +118,7 @@ fn document_of(invocation: &Invocation) -> Option<Value> {
 }
 
 fn docs(inner: &Inner, path: &str) -> Response<Body> {
-    let file = path.trim_start_matches("/docs").trim_start_matches('/');
+    let file = path.strip_prefix("/docs").unwrap_or_default().trim_start_matches('/');
     let (status, content_type, body): (StatusCode, &str, Vec<u8>) = match (file, &inner.options.docs_assets) {
         ("", Some(assets)) if assets.join("swagger-ui-bundle.js").is_file() => {
             (StatusCode::OK, "text/html; charset=utf-8", DOCS_PAGE.as_bytes().to_vec())

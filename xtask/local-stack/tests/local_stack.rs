@@ -512,3 +512,35 @@ async fn shutdown_leaves_no_function_process_behind() {
         assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "process {pid} outlived the stack");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_serves_swagger_ui_from_its_folder_under_a_strict_csp() {
+    // Arrange: a stand-in swagger-ui-dist folder.
+    let assets = std::env::temp_dir().join(format!("swagger-ui-{}", local_stack::unique_stack_name("docs")));
+    std::fs::create_dir_all(&assets).unwrap();
+    std::fs::write(assets.join("swagger-ui-bundle.js"), "window.SwaggerUIBundle = function () {};").unwrap();
+    let mut options = common::options("docs");
+    options.docs_assets = Some(assets.clone());
+    let stack = local_stack::LocalStack::start(options).await.unwrap();
+    let get = async |path: &str| reqwest::get(format!("{}{path}", stack.api_url())).await.unwrap();
+
+    // Act
+    let page = get("/docs").await;
+    let init = get("/docs/docs-init.js").await;
+    let bundle = get("/docs/swagger-ui-bundle.js").await;
+    let traversal = get("/docs/..%2F..%2Fetc%2Fpasswd").await;
+
+    // Assert
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.starts_with("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script src="/docs/docs-init.js"></script>"#));
+    assert!(!html.contains("<script>"), "no inline script");
+    assert_eq!(init.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(init.text().await.unwrap().contains("url: '/openapi.json'"));
+    assert_eq!(bundle.text().await.unwrap(), "window.SwaggerUIBundle = function () {};");
+    assert_eq!(traversal.status(), 404);
+    stack.shutdown().await;
+    std::fs::remove_dir_all(assets).unwrap();
+}
