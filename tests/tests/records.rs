@@ -3,6 +3,7 @@
 //!
 //! Tokens are signed in the test with a fresh Ed25519 key whose public half is written to the stack's published
 //! key set, exactly as auth-api publishes its keys.
+#![allow(clippy::unwrap_used)] // Test fixtures: a failed setup call should stop the test loudly.
 
 use std::collections::HashMap;
 use std::time::Duration;

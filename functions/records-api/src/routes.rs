@@ -6,13 +6,13 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use medvault_auth::{Principal, UserId};
 use medvault_http::{ApiError, Json};
-use medvault_records::Records;
 use medvault_records::model::{
     DocumentId, DocumentInput, NoteInput, NoteView, Patient, PatientId, PatientInput, PatientPatch, PatientView,
 };
 use medvault_records::service::{
     AuditEntries, AuditEntry, AuditSearch, CreatedDocument, DocumentView, Download, Grant,
 };
+use medvault_records::{Records, RecordsError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,8 +36,8 @@ pub fn routes(records: Records) -> OpenApiRouter {
 }
 
 /// Parses a path id; a malformed one is as unknown as a missing one.
-pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, RecordsError> {
+    raw.parse().map_err(|_| RecordsError::NotFound)
 }
 
 fn etag(version: u64) -> HeaderValue {
@@ -45,21 +45,20 @@ fn etag(version: u64) -> HeaderValue {
 }
 
 /// The version an `If-Match` names (`"3"` or `W/"3"`); anything else matches no version.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, RecordsError> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = value.to_str().map_err(|_| ApiError::precondition_failed())?.trim();
+    let text = value.to_str().map_err(|_| RecordsError::PreconditionFailed)?.trim();
     let text = text.strip_prefix("W/").unwrap_or(text);
-    let version = text.trim_matches('"').parse().map_err(|_| ApiError::precondition_failed())?;
+    let version = text.trim_matches('"').parse().map_err(|_| RecordsError::PreconditionFailed)?;
     Ok(Some(version))
 }
 
 fn patient_response(status: StatusCode, patient: &Patient) -> Response {
     let mut response = (status, Json(PatientView::from(patient))).into_response();
     response.headers_mut().insert(header::ETAG, etag(patient.version));
-    if status == StatusCode::CREATED {
-        if let Ok(location) = HeaderValue::from_str(&format!("/v1/patients/{}", patient.id)) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
+    let location = HeaderValue::from_str(&format!("/v1/patients/{}", patient.id));
+    if let (StatusCode::CREATED, Ok(location)) = (status, location) {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     response
 }
@@ -352,6 +351,6 @@ mod tests {
         headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"4\""));
         assert_eq!(if_match(&headers).unwrap(), Some(4));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("\"abc\""));
-        assert_eq!(if_match(&headers).unwrap_err().status(), StatusCode::PRECONDITION_FAILED);
+        assert!(matches!(if_match(&headers), Err(RecordsError::PreconditionFailed)));
     }
 }

@@ -25,7 +25,7 @@ pub enum RecordsError {
     BadCursor(#[from] BadCursor),
     /// The role check refused (already audited by the authorization layer).
     #[error("refused")]
-    Refused(#[source] ApiError),
+    Refused(#[source] Box<ApiError>),
     /// The audit event could not be written: the operation stops and no PHI leaves.
     #[error("the audit log is unavailable")]
     Audit(#[source] AuditError),
@@ -39,7 +39,7 @@ pub enum RecordsError {
 
 impl From<ApiError> for RecordsError {
     fn from(error: ApiError) -> Self {
-        Self::Refused(error)
+        Self::Refused(Box::new(error))
     }
 }
 
@@ -55,7 +55,7 @@ impl From<RecordsError> for ApiError {
             }
             RecordsError::Conflict(detail) => ApiError::conflict(detail),
             RecordsError::BadCursor(_) => ApiError::bad_request("the cursor is not valid; start from the first page"),
-            RecordsError::Refused(error) => error,
+            RecordsError::Refused(error) => *error,
             RecordsError::Audit(error) => ApiError::unavailable(error),
             RecordsError::Unavailable(error) => ApiError::unavailable(error),
             RecordsError::Unreadable(error) => ApiError::internal(error),

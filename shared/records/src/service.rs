@@ -308,7 +308,7 @@ impl Records {
                 self.dynamodb.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
             for (table, items) in output.responses.unwrap_or_default() {
                 for item in items {
-                    loaded.absorb(&table == &self.settings.keys_table, item);
+                    loaded.absorb(table == self.settings.keys_table, item);
                 }
             }
             match output.unprocessed_keys {
