@@ -10,7 +10,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = AnalyzeOptions::default();
     let mixed: Vec<String> = corpus(1, 2000).into_iter().map(|n| n.text).collect();
     let clean: Vec<String> = (0..1000).map(|i| phi_free_text(i, 2048)).collect();
+    let only = std::env::args().nth(2);
     for (name, docs) in [("mixed", &mixed), ("no_phi", &clean)] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let bytes: usize = docs.iter().map(String::len).sum();
         let rounds = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
         let started = Instant::now();

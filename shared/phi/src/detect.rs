@@ -440,11 +440,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
-        let rest = text[lead_digits..].to_ascii_lowercase();
+        let rest = &text[lead_digits..];
         let value: u32 = text[..lead_digits].parse().ok()?;
-        let age_suffix =
-            matches!(rest.as_str(), "-year-old" | "-year" | "-yr-old" | "-yo" | "yo" | "y" | "-y" | "yr" | "yrs")
-                || (rest.is_empty() && right_is_age(hay, e));
+        let age_suffix = ["-year-old", "-year", "-yr-old", "-yo", "yo", "y", "-y", "yr", "yrs"]
+            .iter()
+            .any(|suffix| rest.eq_ignore_ascii_case(suffix))
+            || (rest.is_empty() && right_is_age(hay, e));
         let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
         if age_suffix || age_label {
             return (90..=125).contains(&value).then_some(Candidate {
@@ -456,6 +457,11 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
     }
 
+    // Every identifier, ZIP, phone and compact date has at least four characters: a shorter number (a vital sign,
+    // a lab value, a dose) needs no context lookup at all.
+    if alnum_count < 4 {
+        return None;
+    }
     let label = left_label(hay, s);
     match label {
         Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
@@ -633,25 +639,29 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
 }
 
 fn right_is_age(hay: &str, e: usize) -> bool {
-    let rest = hay[e..].trim_start_matches([' ', '-', '\n']);
-    let lower: String = rest.chars().take(12).collect::<String>().to_ascii_lowercase().replace('\n', " ");
-    [
-        "year old",
-        "year-old",
-        "years old",
-        "years-old",
-        "yo ",
-        "yo,",
-        "yo.",
-        "y/o",
-        "y.o",
-        "yr old",
-        "yrs old",
-        "years of age",
-    ]
-    .iter()
-    .any(|p| lower.starts_with(p))
-        || lower == "yo"
+    const AGE_WORDS: [&[u8]; 12] = [
+        b"year old",
+        b"year-old",
+        b"years old",
+        b"years-old",
+        b"yo ",
+        b"yo,",
+        b"yo.",
+        b"y/o",
+        b"y.o",
+        b"yr old",
+        b"yrs old",
+        b"years of age",
+    ];
+    // Lower-cased into a stack buffer: this runs for every bare number, so it must not allocate.
+    let rest = hay[e..].trim_start_matches([' ', '-', '\n']).as_bytes();
+    let mut buf = [0u8; 12];
+    let n = rest.len().min(buf.len());
+    for (d, s) in buf.iter_mut().zip(&rest[..n]) {
+        *d = if *s == b'\n' { b' ' } else { s.to_ascii_lowercase() };
+    }
+    let lower = &buf[..n];
+    AGE_WORDS.iter().any(|p| lower.starts_with(p)) || lower == b"yo"
 }
 
 // ---------------------------------------------------------------------------------------------------------------
