@@ -3,6 +3,7 @@
 mod bench;
 mod debian;
 mod dev;
+mod eval_phi;
 mod invoke;
 mod lint;
 mod pipeline_env;
@@ -28,6 +29,8 @@ enum Command {
     Test(test::Args),
     /// rustfmt, clippy and the infrastructure-as-code checks.
     Lint,
+    /// Scores the PHI detector on the synthetic labelled corpus (`--check`: fail below the recorded baseline).
+    EvalPhi(eval_phi::Args),
     /// The whole system locally: moto, the template's resources, every function, the HTTP API on :3000.
     Dev(dev::Args),
     /// Invokes one function with an event file, on the running dev stack or an ephemeral one.
@@ -53,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Test(args) => test::run_all(args).await,
         Command::Lint => lint::run_all(),
+        Command::EvalPhi(args) => eval_phi::run_eval(args),
         Command::Dev(args) => dev::run(args).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Redrive(args) => redrive::run(args).await,
