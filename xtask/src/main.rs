@@ -1,9 +1,11 @@
 //! medvault's developer commands: `cargo xtask <command>`.
 
 mod bench;
+mod build;
 mod debian;
 mod dev;
 mod eval_phi;
+mod iac_check;
 mod invoke;
 mod lint;
 mod pipeline_env;
@@ -29,6 +31,8 @@ enum Command {
     Test(test::Args),
     /// rustfmt, clippy and the infrastructure-as-code checks.
     Lint,
+    /// `sam build` of every function (cargo-lambda and zig from .venv/lambda; image functions need Docker).
+    Build(build::Args),
     /// Scores the PHI detector on the synthetic labelled corpus (`--check`: fail below the recorded baseline).
     EvalPhi(eval_phi::Args),
     /// The whole system locally: moto, the template's resources, every function, the HTTP API on :3000.
@@ -56,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Test(args) => test::run_all(args).await,
         Command::Lint => lint::run_all(),
+        Command::Build(args) => build::run_build(args),
         Command::EvalPhi(args) => eval_phi::run_eval(args),
         Command::Dev(args) => dev::run(args).await,
         Command::Invoke(args) => invoke::run(args).await,
