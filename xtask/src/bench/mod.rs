@@ -4,6 +4,7 @@
 pub mod cold_start;
 pub mod phi;
 pub mod pipeline;
+pub mod records;
 
 /// The benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -15,6 +16,8 @@ pub enum Bench {
     Pipeline,
     /// PHI detection throughput and scores of the release `phi` CLI next to Microsoft Presidio's analyzer.
     Phi,
+    /// AWS calls per request by kind and p50/p99 handler time of the records API against the emulator.
+    Records,
 }
 
 pub async fn run(bench: Bench) -> anyhow::Result<()> {
@@ -22,5 +25,6 @@ pub async fn run(bench: Bench) -> anyhow::Result<()> {
         Bench::ColdStart => cold_start::run().await,
         Bench::Pipeline => pipeline::run(),
         Bench::Phi => phi::run(),
+        Bench::Records => records::run().await,
     }
 }
