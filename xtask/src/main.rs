@@ -11,6 +11,7 @@ mod lint;
 mod pipeline_env;
 mod python;
 mod redrive;
+mod restore;
 mod test;
 mod workspace;
 
@@ -41,6 +42,8 @@ enum Command {
     Invoke(invoke::Args),
     /// Moves a dead-letter queue's messages back to its source queue on the running dev stack.
     Redrive(redrive::Args),
+    /// Restores a table of the running dev stack from a backup into a new table (`--list` shows them).
+    Restore(restore::Args),
     /// Benchmarks that need processes or release builds.
     Bench {
         #[command(subcommand)]
@@ -65,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Dev(args) => dev::run(args).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Redrive(args) => redrive::run(args).await,
+        Command::Restore(args) => restore::run(args).await,
         Command::Bench { bench } => bench::run(bench).await,
     }
 }
