@@ -611,27 +611,12 @@ async fn auditors_search_the_chain_that_verifies_until_one_stored_event_is_alter
 
 // ---------------------------------------------------------------- FHIR R4
 
-/// The pinned FHIR validator environment (`.venv/fhir` from `infra/local/requirements-fhir.txt`), made the way
-/// xtask makes its environments: a venv, `pip install -r`, and a stamp of the requirements it was built from.
+/// The pinned FHIR validator's Python (`.venv/fhir` from `infra/local/requirements-fhir.txt`), which
+/// `cargo xtask test` installs and names in `MEDVAULT_FHIR_PYTHON`.
 fn fhir_python() -> std::path::PathBuf {
-    let root = medvault_tests::workspace_root();
-    let venv = root.join(".venv/fhir");
-    let requirements = root.join("infra/local/requirements-fhir.txt");
-    let wanted = std::fs::read(&requirements).unwrap();
-    let stamp = venv.join(".medvault-requirements");
-    let python = venv.join("bin/python");
-    if std::fs::read(&stamp).ok().as_deref() != Some(&wanted[..]) || !python.exists() {
-        let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap();
-        assert!(made.success(), "python3 -m venv failed");
-        let installed = std::process::Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements)
-            .status()
-            .unwrap();
-        assert!(installed.success(), "installing {}", requirements.display());
-        std::fs::write(&stamp, wanted).unwrap();
-    }
-    python
+    std::env::var_os("MEDVAULT_FHIR_PYTHON").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        panic!("MEDVAULT_FHIR_PYTHON is not set: run the tests with `cargo xtask test`, which installs .venv/fhir")
+    })
 }
 
 /// Validates `resource` with `fhir.resources` (R4 4.0.1); returns the validator's complaint, if any.

@@ -34,6 +34,8 @@ pub async fn run_all(args: Args) -> anyhow::Result<()> {
     debian::ensure(&debian::packages()?)?;
     let venv = python::ensure_tools()?;
     let mut test_env: Vec<(String, String)> = pipeline_env::ensure()?;
+    let fhir = python::ensure("fhir", &workspace::root().join("infra/local/requirements-fhir.txt"))?;
+    test_env.push(("MEDVAULT_FHIR_PYTHON".to_owned(), fhir.bin("python").display().to_string()));
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     let failed = |outcomes: &[Outcome]| outcomes.iter().any(|o| o.result.is_err());
@@ -65,7 +67,8 @@ pub async fn run_all(args: Args) -> anyhow::Result<()> {
     outcomes.push(Outcome { name: "tests", result: run(&mut tests) });
     moto.stop().await;
 
-    if !args.no_lint && !(args.fail_fast && failed(&outcomes)) {
+    let stop_early = args.fail_fast && failed(&outcomes);
+    if !args.no_lint && !stop_early {
         outcomes.extend(lint::iac_checks(&venv));
     }
     lint::summarize(&outcomes)

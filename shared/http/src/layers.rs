@@ -18,7 +18,7 @@ use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::config::HttpConfig;
-use crate::problem::{ApiError, CORRELATION_ID, PROBLEM_JSON};
+use crate::problem::{ApiError, CORRELATION_ID};
 
 /// The response header carrying the correlation id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -144,13 +144,16 @@ async fn security_headers(request: Request, next: Next) -> Response {
 async fn problem_fallback(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    // JSON bodies (a problem, or a deliberate report such as a 503 readiness report) are answers already; only
-    // bare statuses and axum's plain-text rejections are replaced.
+    // JSON bodies (a problem, a FHIR OperationOutcome, a 503 readiness report) are answers already; only bare
+    // statuses and axum's plain-text rejections are replaced.
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("application/json"));
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim() == "application/json" || (v.starts_with("application/") && v.trim().ends_with("+json"))
+        });
     if status.as_u16() < 400 || is_json {
         return response;
     }

@@ -1,6 +1,8 @@
 //! The shared HTTP stack driven the way Lambda drives it: API Gateway v2 and ALB events from `events/`, through
 //! `lambda_http`'s adapter, into the router and back into each source's response format.
 
+#![allow(clippy::unwrap_used)] // Test fixtures: a failed setup call should stop the test loudly.
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,7 +45,17 @@ fn service(config: HttpConfig) -> ApiService {
         .route("/notes", post(accept_note))
         .route("/slow", get(slow))
         .route("/boom", get(boom))
-        .route("/page", get(|| async { Html("<h1>docs</h1>") }));
+        .route("/page", get(|| async { Html("<h1>docs</h1>") }))
+        .route(
+            "/fhir/missing",
+            get(|| async {
+                (
+                    http::StatusCode::NOT_FOUND,
+                    [(http::header::CONTENT_TYPE, "application/fhir+json")],
+                    r#"{"resourceType":"OperationOutcome"}"#,
+                )
+            }),
+        );
     ApiService::new("test API", "for tests", routes, Readiness::new(Vec::new()), &config)
 }
 
@@ -133,6 +145,14 @@ async fn wrong_method_is_a_405_problem() {
     let response = invoke(&service(HttpConfig::default()), api_event("DELETE", "/health", json!({}), None)).await;
     assert_eq!(response["statusCode"], 405);
     assert_eq!(header(&response, "content-type"), Some("application/problem+json"));
+}
+
+#[tokio::test]
+async fn json_error_bodies_of_other_media_types_are_kept() {
+    let response = invoke(&service(HttpConfig::default()), api_event("GET", "/fhir/missing", json!({}), None)).await;
+    assert_eq!(response["statusCode"], 404);
+    assert_eq!(header(&response, "content-type"), Some("application/fhir+json"));
+    assert_eq!(response["body"], r#"{"resourceType":"OperationOutcome"}"#);
 }
 
 #[tokio::test]
