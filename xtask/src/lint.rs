@@ -29,7 +29,11 @@ pub fn iac_checks(venv: &Venv) -> Vec<Outcome> {
     let root = workspace::root();
     let quiet = |mut command: Command| {
         // The checkers phone home for telemetry and mappings; this machine and CI have no need for either.
-        command.current_dir(&root).env("SAM_CLI_TELEMETRY", "0").env("BC_SKIP_MAPPING", "TRUE").env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false");
+        command
+            .current_dir(&root)
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false");
         command
     };
     let mut outcomes = vec![
