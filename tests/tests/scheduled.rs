@@ -993,3 +993,61 @@ async fn an_auditor_verifies_an_export_offline_with_only_the_public_key_and_sees
     std::fs::remove_dir_all(&dir).unwrap();
     ops.stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_operator_restores_a_table_from_its_newest_backup_with_the_medvault_command() {
+    // Arrange: two patients, backed up by the job; a third written after the backup.
+    let ops = Ops::start("ops-restore", &[]).await;
+    tag_like_the_template(&ops).await;
+    seed_patient(&ops, "Ada").await;
+    seed_patient(&ops, "Grace").await;
+    ops.fire("BackupJobFunction").await;
+    seed_patient(&ops, "Later").await;
+    let records = ops.physical("RecordsTable");
+    let target = format!("{records}-restored");
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+
+    // Act
+    let listed = medvault(&["backup", "list", "--table", &records], &endpoint);
+    let restored = medvault(&["backup", "restore", "--table", &records, "--target", &target], &endpoint);
+    let again = medvault(&["backup", "restore", "--table", &records, "--target", &target], &endpoint);
+
+    // Assert: the restored table holds what the backup held, not what came after it; no restore over a table.
+    assert!(text(&listed).contains(&format!("medvault-daily-{}", Utc::now().format("%Y-%m-%d"))), "{}", text(&listed));
+    assert!(restored.status.success(), "{}", text(&restored));
+    assert!(text(&restored).contains("2 items (the backup recorded 2)"), "{}", text(&restored));
+    let count = ops.dynamodb().scan().table_name(&target).select(aws_sdk_dynamodb::types::Select::Count).send().await;
+    assert_eq!(count.unwrap().count(), 2);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+    ops.dynamodb().delete_table().table_name(&target).send().await.unwrap();
+    ops.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stream_record_that_fails_is_reported_by_its_sequence_number_and_nothing_after_it_runs() {
+    // Arrange: alerts cannot be published (the topic does not exist); a batch of three records, the second and
+    // third break-glass grants.
+    let ops =
+        Ops::start("ops-streamfail", &[("MEDVAULT_ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:missing")])
+            .await;
+    let fixture = medvault_tests::event("dynamodb-stream-audit-break-glass.json");
+    let grant = fixture["Records"][0].clone();
+    let record = |sequence: &str| {
+        let mut record = grant.clone();
+        record["dynamodb"]["SequenceNumber"] = json!(sequence);
+        record
+    };
+    // First an item of the table that is not a chain event: skipped without an alert.
+    let mut other = record("100");
+    other["dynamodb"]["Keys"]["pk"] = json!({"S": "not-the-chain"});
+    let batch = json!({"Records": [other, record("200"), record("300")]});
+
+    // Act
+    let invocation = ops.invoke("SecurityAlertsFunction", batch).await;
+
+    // Assert
+    let response = ok("SecurityAlertsFunction", &invocation, &ops.stack.logs("SecurityAlertsFunction"));
+    assert_eq!(response["batchItemFailures"], json!([{"itemIdentifier": "200"}]), "{response:#}");
+    ops.stack.shutdown().await;
+}
