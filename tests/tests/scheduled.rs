@@ -1004,7 +1004,7 @@ async fn an_operator_restores_a_table_from_its_newest_backup_with_the_medvault_c
     ops.fire("BackupJobFunction").await;
     seed_patient(&ops, "Later").await;
     let records = ops.physical("RecordsTable");
-    let target = format!("{records}-restored");
+    let target = format!("restored-{records}");
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
 
     // Act

@@ -20,7 +20,8 @@ pub struct Args {
     /// The backup to restore (an ARN from `--list`); default the table's newest.
     #[arg(long)]
     backup: Option<String>,
-    /// The new table's name; default `<table>-restored-<Unix time>`.
+    /// The new table's name; default `restored-<Unix time>-<table>` (outside the stack's `<stack>-` names, so the
+    /// scheduled jobs do not take the copy for one of the stack's tables).
     #[arg(long)]
     target: Option<String>,
     /// List the stack's tables and their backups instead.
@@ -65,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .cloned()
         .or_else(|| tables.values().find(|p| **p == wanted).cloned())
         .with_context(|| format!("the dev stack has no table {wanted}"))?;
-    let target = args.target.unwrap_or_else(|| format!("{physical}-restored-{}", unix_now()));
+    let target = args.target.unwrap_or_else(|| format!("restored-{}-{physical}", unix_now()));
     let mut command = medvault();
     command.args(["backup", "restore", "--table", &physical, "--target", &target]);
     if let Some(backup) = &args.backup {
