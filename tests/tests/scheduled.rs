@@ -218,22 +218,18 @@ fn normal_traffic() -> Vec<AuditEvent> {
 
 // ------------------------------------------------------------------ backups
 
-/// The local stack does not apply tables' `Tags` yet; in AWS CloudFormation does. Until it does, the test applies
-/// the template's one backup tag itself (a no-op once the local stack tags tables).
-async fn tag_like_the_template(ops: &Ops) {
+/// The patient-keys table carries the template's `medvault:backup=exclude` tag on the emulator too, so that the
+/// backup job finds what to skip exactly as it would in AWS.
+async fn assert_keys_table_is_tagged_like_the_template(ops: &Ops) {
     let dynamodb = ops.dynamodb();
     let table = ops.physical("PatientKeysTable");
     let arn = dynamodb.describe_table().table_name(&table).send().await.unwrap().table.unwrap().table_arn.unwrap();
     let tags = dynamodb.list_tags_of_resource().resource_arn(&arn).send().await.unwrap();
-    if tags.tags().iter().all(|t| t.key() != "medvault:backup") {
-        dynamodb
-            .tag_resource()
-            .resource_arn(&arn)
-            .tags(aws_sdk_dynamodb::types::Tag::builder().key("medvault:backup").value("exclude").build().unwrap())
-            .send()
-            .await
-            .unwrap();
-    }
+    assert!(
+        tags.tags().iter().any(|t| t.key() == "medvault:backup" && t.value() == "exclude"),
+        "the local stack must apply the template's table tags: {:?}",
+        tags.tags()
+    );
 }
 
 /// The tables the template declares, by physical name.
@@ -254,7 +250,7 @@ async fn backup_job_backs_up_every_table_once_a_day_and_prunes_only_its_old_back
     // Arrange: retention 0 days, so every earlier backup of the job is past it; one of the job's (by name) and one
     // made by hand exist already.
     let ops = Ops::start("ops-backup", &[("MEDVAULT_BACKUP_RETENTION_DAYS", "0")]).await;
-    tag_like_the_template(&ops).await;
+    assert_keys_table_is_tagged_like_the_template(&ops).await;
     let dynamodb = ops.dynamodb();
     let records = ops.physical("RecordsTable");
     let old = dynamodb.create_backup().table_name(&records).backup_name("medvault-daily-2020-01-01").send().await;
@@ -366,7 +362,7 @@ async fn erase(ops: &Ops, patient: &str) {
 async fn a_restore_drill_restores_counts_and_decrypts_the_newest_backups_then_cleans_up() {
     // Arrange: three patients, one of them erased (a tombstone, no key), backed up.
     let ops = Ops::start("ops-drill", &[]).await;
-    tag_like_the_template(&ops).await;
+    assert_keys_table_is_tagged_like_the_template(&ops).await;
     for name in ["Ada", "Grace"] {
         seed_patient(&ops, name).await;
     }
@@ -404,7 +400,7 @@ async fn a_restore_drill_restores_counts_and_decrypts_the_newest_backups_then_cl
 async fn a_restore_drill_that_cannot_decrypt_a_record_fails_and_says_so_in_its_report() {
     // Arrange: one patient's sealed name moved onto another patient before the backup.
     let ops = Ops::start("ops-drillfail", &[]).await;
-    tag_like_the_template(&ops).await;
+    assert_keys_table_is_tagged_like_the_template(&ops).await;
     let a = seed_patient(&ops, "Ada").await;
     let b = seed_patient(&ops, "Grace").await;
     let dynamodb = ops.dynamodb();
@@ -998,7 +994,7 @@ async fn an_auditor_verifies_an_export_offline_with_only_the_public_key_and_sees
 async fn an_operator_restores_a_table_from_its_newest_backup_with_the_medvault_command() {
     // Arrange: two patients, backed up by the job; a third written after the backup.
     let ops = Ops::start("ops-restore", &[]).await;
-    tag_like_the_template(&ops).await;
+    assert_keys_table_is_tagged_like_the_template(&ops).await;
     seed_patient(&ops, "Ada").await;
     seed_patient(&ops, "Grace").await;
     ops.fire("BackupJobFunction").await;

@@ -152,6 +152,12 @@ impl Provision<'_> {
             }
             request = request.sse_specification(spec.build());
         }
+        // Tags carry meaning to the jobs (e.g. `medvault:backup=exclude` keeps the patient-keys table out of backups).
+        for tag in list(p, "Tags") {
+            if let (Some(key), Some(value)) = (text(tag, "Key"), text(tag, "Value")) {
+                request = request.tags(ddb::Tag::builder().key(key).value(value).build().map_err(|e| e.to_string())?);
+            }
+        }
         let created = request.send().await.map_err(|e| detail(&e))?;
         let description = created.table_description();
         let arn = description
