@@ -145,8 +145,7 @@ async fn a_timed_out_invocation_frees_its_key_at_its_deadline_not_after_the_reco
     // The first invocation claims the key with a deadline 2 s away and never finishes (Lambda killed it).
     let crashed = f.idempotency(Duration::ZERO);
     let deadline = SystemTime::now() + Duration::from_secs(2);
-    let never =
-        crashed.run("s3://uploads/a.pdf#v1", "p", Some(deadline), std::future::pending::<Result<u64, &str>>);
+    let never = crashed.run("s3://uploads/a.pdf#v1", "p", Some(deadline), std::future::pending::<Result<u64, &str>>);
     assert!(tokio::time::timeout(Duration::from_millis(500), never).await.is_err());
 
     // Before the deadline a retry is refused; after it (the record's one-hour TTL is far away) the retry runs.
