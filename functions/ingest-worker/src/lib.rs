@@ -1,34 +1,42 @@
-//! The ingest worker: reads S3 upload notifications from the ingest queue and records each uploaded object version,
-//! exactly once, however often SQS delivers its notification.
+//! The ingest worker, the pipeline's first stage: reads S3 upload notifications from the ingest queue, records each
+//! uploaded object version exactly once however often SQS delivers its notification, and hands documents to
+//! intake (`medvault_pipeline::stages::intake`): identified by their bytes, quarantined with a reason, read
+//! (text-layer PDFs) or routed to the OCR and speech queues.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
+use medvault_pipeline::job::{document_of, version_token};
+use medvault_pipeline::runner::receive_count;
+use medvault_pipeline::stages::Shared;
+use medvault_pipeline::stages::intake::{Intake, Queues};
+use medvault_pipeline::{Outcome, PipelineConfig, PipelineError, Runner};
 use medvault_platform::WorkerError;
 use medvault_platform::aws::{AwsClients, AwsSettings};
 use medvault_platform::batch::{BatchError, process_sqs_batch};
 use medvault_platform::config::{ConfigError, EnvSource, FromEnv};
-use medvault_platform::idempotency::{DynamoDbStore, Idempotency};
 use medvault_platform::s3_event::{self, S3Notification, S3ObjectRef};
 
 /// The ingest worker's configuration, read once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub aws: AwsSettings,
-    pub documents_table: String,
-    pub idempotency_table: String,
-    pub idempotency_ttl: Duration,
+    pub pipeline: PipelineConfig,
+    pub queues: Queues,
 }
 
 impl FromEnv for Config {
     fn from_env(env: &EnvSource) -> Result<Self, ConfigError> {
         Ok(Self {
             aws: AwsSettings::from_env(env)?,
-            documents_table: env.required("MEDVAULT_DOCUMENTS_TABLE")?,
-            idempotency_table: env.required("MEDVAULT_IDEMPOTENCY_TABLE")?,
-            idempotency_ttl: env.seconds("MEDVAULT_IDEMPOTENCY_TTL_SECONDS", Duration::from_secs(24 * 3600))?,
+            pipeline: PipelineConfig::from_env(env)?,
+            queues: Queues {
+                ocr: env.required("MEDVAULT_OCR_QUEUE_URL")?,
+                asr: env.required("MEDVAULT_ASR_QUEUE_URL")?,
+                phi: env.required("MEDVAULT_PHI_QUEUE_URL")?,
+            },
         })
     }
 }
@@ -38,18 +46,18 @@ impl FromEnv for Config {
 pub struct Worker {
     dynamodb: aws_sdk_dynamodb::Client,
     documents_table: String,
-    idempotency: Idempotency<DynamoDbStore>,
+    runner: Runner,
+    intake: Intake,
 }
 
 impl Worker {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
-        let dynamodb = clients.dynamodb();
-        let store = DynamoDbStore::new(dynamodb.clone(), &config.idempotency_table);
+        let (shared, runner) = Shared::build(&config.pipeline, clients);
         Self {
-            idempotency: Idempotency::new(store, medvault_platform::telemetry::function_name())
-                .with_ttl(config.idempotency_ttl),
-            dynamodb,
-            documents_table: config.documents_table.clone(),
+            dynamodb: clients.dynamodb(),
+            documents_table: config.pipeline.documents_table.clone(),
+            runner,
+            intake: Intake::new(shared, config.queues.clone()),
         }
     }
 
@@ -70,59 +78,67 @@ impl Worker {
             }
             S3Notification::Objects(objects) => {
                 for object in &objects {
-                    self.record_upload(object, deadline).await?;
+                    if let Err(error) = self.receive(object, deadline).await {
+                        if let Some((patient, document)) = document_of(&object.key) {
+                            let version = version_token(object.version_id.as_deref(), object.etag.as_deref());
+                            let receives = receive_count(&message);
+                            self.runner.give_up_if_last(document, patient, &version, receives, &error).await;
+                        }
+                        return Err(error);
+                    }
                 }
                 Ok(())
             }
         }
     }
 
-    /// Records one object version; a second delivery of the same notification replays the first result.
-    async fn record_upload(&self, object: &S3ObjectRef, deadline: SystemTime) -> Result<(), WorkerError> {
-        let identity = object.identity();
-        let outcome = self
-            .idempotency
-            .run(&identity, &identity, Some(deadline), || async {
-                self.dynamodb
-                    .update_item()
-                    .table_name(&self.documents_table)
-                    .key("id", AttributeValue::S(upload_id(object)))
-                    // Every attribute through a placeholder: several of these names are DynamoDB reserved words.
-                    .update_expression(
-                        "SET #status = :uploaded, #bucket = :bucket, #key = :key, #version = :version, \
-                         #size = :size, #received = :now ADD #deliveries :one",
-                    )
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_names("#bucket", "bucket")
-                    .expression_attribute_names("#key", "object_key")
-                    .expression_attribute_names("#version", "version_id")
-                    .expression_attribute_names("#size", "size_bytes")
-                    .expression_attribute_names("#received", "received_at")
-                    .expression_attribute_names("#deliveries", "deliveries")
-                    .expression_attribute_values(":uploaded", AttributeValue::S("uploaded".into()))
-                    .expression_attribute_values(":bucket", AttributeValue::S(object.bucket.clone()))
-                    .expression_attribute_values(":key", AttributeValue::S(object.key.clone()))
-                    .expression_attribute_values(
-                        ":version",
-                        AttributeValue::S(object.version_id.clone().unwrap_or_default()),
-                    )
-                    .expression_attribute_values(":size", AttributeValue::N(object.size.unwrap_or(0).to_string()))
-                    .expression_attribute_values(":now", AttributeValue::S(chrono::Utc::now().to_rfc3339()))
-                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                    .send()
-                    .await
-                    .map_err(WorkerError::from_sdk)?;
-                Ok::<_, WorkerError>(())
+    /// Records one object version and runs intake on it, once: a second delivery of the same notification replays
+    /// the first outcome.
+    async fn receive(&self, object: &S3ObjectRef, deadline: SystemTime) -> Result<(), WorkerError> {
+        self.runner
+            .once(&object.identity(), deadline, || async {
+                self.record_upload(object).await?;
+                self.intake.receive(object).await
             })
             .await
-            .map_err(WorkerError::from)?;
+    }
+
+    /// The receipt of an object version (every object the bucket notifies about, documents or not): where it is,
+    /// how large, when it came, and how many times this work ran for it (once, unless a retry followed a failure).
+    async fn record_upload(&self, object: &S3ObjectRef) -> Result<Outcome, PipelineError> {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.documents_table)
+            .key("id", AttributeValue::S(upload_id(object)))
+            // Every attribute through a placeholder: several of these names are DynamoDB reserved words.
+            .update_expression(
+                "SET #status = :uploaded, #bucket = :bucket, #key = :key, #version = :version, \
+                 #size = :size, #received = :now ADD #deliveries :one",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#bucket", "bucket")
+            .expression_attribute_names("#key", "object_key")
+            .expression_attribute_names("#version", "version_id")
+            .expression_attribute_names("#size", "size_bytes")
+            .expression_attribute_names("#received", "received_at")
+            .expression_attribute_names("#deliveries", "deliveries")
+            .expression_attribute_values(":uploaded", AttributeValue::S("uploaded".into()))
+            .expression_attribute_values(":bucket", AttributeValue::S(object.bucket.clone()))
+            .expression_attribute_values(":key", AttributeValue::S(object.key.clone()))
+            .expression_attribute_values(":version", AttributeValue::S(object.version_id.clone().unwrap_or_default()))
+            .expression_attribute_values(":size", AttributeValue::N(object.size.unwrap_or(0).to_string()))
+            .expression_attribute_values(":now", AttributeValue::S(chrono::Utc::now().to_rfc3339()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map_err(PipelineError::sdk)?;
         // Object keys may carry file names; log only that it happened.
-        tracing::info!(replayed = outcome.replayed, "upload recorded");
-        Ok(())
+        tracing::info!("upload recorded");
+        Ok(Outcome::Ignored)
     }
 }
 
-/// The documents-table id of an uploaded object.
+/// The documents-table id of an uploaded object's receipt.
 pub fn upload_id(object: &S3ObjectRef) -> String {
     format!("upload#{}/{}", object.bucket, object.key)
 }
