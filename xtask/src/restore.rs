@@ -38,7 +38,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let state: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", state_file.display()))?;
     let tables = tables(&state);
 
-    workspace::run(workspace::cargo().args(["build", "--quiet", "-p", "medvault-cli", "--bin", "medvault"]))?;
+    workspace::run(workspace::cargo().args(["build", "--quiet", "-p", "medvault-ops", "--bin", "medvault"]))?;
     let medvault = || {
         let mut command = Command::new(workspace::target_dir().join("debug").join("medvault"));
         command

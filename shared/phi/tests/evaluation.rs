@@ -29,3 +29,26 @@ fn targets_hold_on_the_baseline_seed() {
 fn targets_hold_on_the_held_out_seed() {
     check(HELD_OUT_SEED);
 }
+
+/// The evaluation `cargo xtask eval-phi --record` wrote: its seed, corpus size and counts.
+#[derive(serde::Deserialize)]
+struct Recorded {
+    seed: u64,
+    documents: usize,
+    report: medvault_phi::eval::Report,
+}
+
+#[test]
+fn no_metric_falls_below_the_recorded_baseline() {
+    // Arrange: the recorded baseline and the same corpus it was scored on.
+    let recorded: Recorded = serde_json::from_str(include_str!("../eval/baseline.json")).expect("baseline.json");
+    let analyzer = Analyzer::new().expect("analyzer");
+    let notes = corpus(recorded.seed, recorded.documents);
+
+    // Act
+    let report = evaluate(&analyzer, &AnalyzeOptions::default(), &notes);
+
+    // Assert: no overall or per-type recall or precision below what was recorded.
+    let regressions = report.regressions(&recorded.report, 0.0);
+    assert!(regressions.is_empty(), "below the recorded baseline:\n{}\n{}", regressions.join("\n"), report.table());
+}
