@@ -201,7 +201,9 @@ impl Pipeline {
 
     /// Messages in a queue, visible or in flight.
     async fn queue_depth(&self, logical_id: &str) -> u64 {
-        use aws_sdk_sqs::types::QueueAttributeName::{ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible};
+        use aws_sdk_sqs::types::QueueAttributeName::{
+            ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+        };
         let attributes = self
             .sqs()
             .get_queue_attributes()
@@ -370,7 +372,10 @@ fn cer(truth: &str, read: &str) -> f64 {
 fn assert_no_phi(name: &str, deidentified: &str, values: &[&str]) {
     let lower = deidentified.to_lowercase();
     for value in values {
-        assert!(!lower.contains(&value.to_lowercase()), "{name}: {value:?} survived de-identification: {deidentified:?}");
+        assert!(
+            !lower.contains(&value.to_lowercase()),
+            "{name}: {value:?} survived de-identification: {deidentified:?}"
+        );
     }
 }
 
@@ -505,9 +510,8 @@ async fn the_same_s3_notification_delivered_twice_causes_one_extraction() {
     let id = pipeline.upload("note.png", "image/png", &png).await;
     let bucket = physical(&pipeline.stack, "UploadBucket");
     let key = format!("documents/{}/{id}", pipeline.patient);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&pipeline.sdk).force_path_style(true).build(),
-    );
+    let s3 =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&pipeline.sdk).force_path_style(true).build());
     let head = s3.head_object().bucket(&bucket).key(&key).send().await.unwrap();
     // The notification S3 sent for this upload (the emulator's shape: no version id), sent again, twice.
     let notification = json!({ "Records": [{
