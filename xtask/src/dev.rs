@@ -73,6 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let docs_assets = swagger_ui();
     let moto = Moto::start(&venv.bin("moto_server")).await?;
     eprintln!("xtask: AWS emulator (moto) at {}", moto.endpoint_url());
+    let parameter_overrides = with_speech_model(local_parameters());
     let options = StackOptions {
         stack_name: "medvault-local".into(),
         template: template(),
@@ -80,7 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         endpoint_url: moto.endpoint_url().to_owned(),
         region: "us-east-1".into(),
         http_port: args.port,
-        parameter_overrides: local_parameters(),
+        parameter_overrides,
         env_overrides,
         run_schedules: true,
         echo_logs: true,
@@ -101,6 +102,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     stack.shutdown().await;
     moto.stop().await;
     Ok(())
+}
+
+/// Points the speech worker at the PyPI pocketsphinx model in `.venv/pipeline` (made on first use): the template's
+/// default is the path inside the asr-worker image. Without it everything else still runs, and the speech worker's
+/// cold start names the missing model.
+fn with_speech_model(mut parameters: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    match crate::pipeline_env::ensure() {
+        Ok(env) => {
+            if let Some((_, model)) = env.into_iter().find(|(name, _)| name == "MEDVAULT_ASR_MODEL_DIR") {
+                parameters.insert("AsrModelDir".to_owned(), model);
+            }
+        }
+        Err(error) => {
+            eprintln!("xtask: no speech model for asr-worker ({error:#}); dictations will fail to transcribe")
+        }
+    }
+    parameters
 }
 
 fn parse_env(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -13,7 +13,7 @@ pub enum Bench {
     /// Init Duration and first-invocation Duration of every function (median of 10 cold starts on the local
     /// emulator) next to a hello-world Rust Lambda, with release binary and zipped package sizes.
     ColdStart,
-    /// OCR pages per second and speech real-time factor of the document pipeline.
+    /// OCR pages per second and speech real-time factor of the document pipeline, and upload-to-ready seconds.
     Pipeline,
     /// PHI detection throughput and scores of the release `phi` CLI next to Microsoft Presidio's analyzer.
     Phi,
@@ -26,7 +26,7 @@ pub enum Bench {
 pub async fn run(bench: Bench) -> anyhow::Result<()> {
     match bench {
         Bench::ColdStart => cold_start::run().await,
-        Bench::Pipeline => pipeline::run(),
+        Bench::Pipeline => pipeline::run().await,
         Bench::Phi => phi::run(),
         Bench::Records => records::run().await,
         Bench::Auth => auth::run(),

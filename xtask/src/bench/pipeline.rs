@@ -1,17 +1,24 @@
 //! `cargo xtask bench pipeline`: OCR pages per second per core through medvault's Tesseract engine next to the
-//! `tesseract` CLI on the same images, text-layer PDF pages per second, and the speech real-time factor.
+//! `tesseract` CLI on the same images, text-layer PDF pages per second, the speech real-time factor, and seconds
+//! from upload to `ready` for a one-page image on the local stack.
 //!
 //! Inputs are made fresh (ImageMagick, fpdf2, festival, sox) under `target/bench-pipeline`. The measured programs
 //! are the crates' examples, built in release mode without LTO (the engines' time is spent in libtesseract and
-//! libpocketsphinx, which LTO does not touch; it would only make the build minutes longer on two cores).
+//! libpocketsphinx, which LTO does not touch; it would only make the build minutes longer on two cores). The
+//! upload-to-ready run drives the template's functions as release binaries (the deployed profile, LTO included)
+//! behind the local stack on moto: records API, ingest, OCR and PHI workers, with their queues' event sources.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use local_stack::emulator::Moto;
 
-use crate::{pipeline_env, workspace};
+use crate::{dev, pipeline_env, python, workspace};
+
+/// Uploads timed after the first (which pays every function's cold start).
+const READY_RUNS: &str = "10";
 
 const LINES: [&str; 4] = [
     "Patient: Jane Roe, DOB 03/14/1961, MRN 448812",
@@ -21,7 +28,7 @@ const LINES: [&str; 4] = [
 ];
 
 /// Runs the pipeline benchmarks and prints their numbers.
-pub fn run() -> anyhow::Result<()> {
+pub async fn run() -> anyhow::Result<()> {
     let env = pipeline_env::ensure()?;
     let dir = workspace::target_dir().join("bench-pipeline");
     std::fs::create_dir_all(&dir)?;
@@ -33,12 +40,15 @@ pub fn run() -> anyhow::Result<()> {
     let cli_per_page = tesseract_cli_seconds_per_page(&dir, &images)?;
     let ocr = example(
         &env,
+        &[],
         "medvault-ocr",
         "ocr_throughput",
         &images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
     )?;
-    let pdf_text = example(&env, "medvault-intake", "pdf_text_throughput", &[pdf.display().to_string(), "20".into()])?;
-    let speech = example(&env, "medvault-speech", "speech_rtf", &[wav.display().to_string()])?;
+    let pdf_text =
+        example(&env, &[], "medvault-intake", "pdf_text_throughput", &[pdf.display().to_string(), "20".into()])?;
+    let speech = example(&env, &[], "medvault-speech", "speech_rtf", &[wav.display().to_string()])?;
+    let ready = upload_to_ready(&env, &images[0]).await?;
 
     println!("\n== pipeline benchmark ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     println!(
@@ -73,7 +83,35 @@ pub fn run() -> anyhow::Result<()> {
             run["load_seconds"]
         );
     }
+    println!(
+        "upload to ready, one-page PNG through the local stack (release binaries, moto): median {:.3} s over {} warm \
+         runs (min {:.3}, max {:.3}); the first, with every cold start: {:.3} s",
+        ready["median"].as_f64().unwrap_or(0.0),
+        ready["warm_seconds"].as_array().map(Vec::len).unwrap_or(0),
+        ready["min"].as_f64().unwrap_or(0.0),
+        ready["max"].as_f64().unwrap_or(0.0),
+        ready["cold_seconds"].as_f64().unwrap_or(0.0),
+    );
     Ok(())
+}
+
+/// Seconds from the upload's PUT to the document's `ready`, through the whole stack on moto (medvault-pipeline's
+/// `upload_to_ready` example, which starts the stack from the template with the release binaries).
+async fn upload_to_ready(env: &[(String, String)], image: &Path) -> anyhow::Result<serde_json::Value> {
+    dev::build_functions(true, &[])?;
+    let venv = python::ensure_tools()?;
+    let moto = Moto::start(&venv.bin("moto_server")).await?;
+    let aws = [
+        ("AWS_ENDPOINT_URL", moto.endpoint_url().to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "bench".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "bench".to_owned()),
+        ("MEDVAULT_BIN_DIR", dev::bin_dir(true).display().to_string()),
+    ];
+    let result =
+        example(env, &aws, "medvault-pipeline", "upload_to_ready", &[image.display().to_string(), READY_RUNS.into()]);
+    moto.stop().await;
+    result
 }
 
 fn check(command: &mut Command) -> anyhow::Result<std::process::Output> {
@@ -160,13 +198,21 @@ fn tesseract_cli_seconds_per_page(dir: &Path, images: &[PathBuf]) -> anyhow::Res
     Ok((all - one) / (images.len() - 1) as f64)
 }
 
-/// Runs a crate's example in release mode (no LTO) and parses the JSON line it prints.
-fn example(env: &[(String, String)], package: &str, name: &str, args: &[String]) -> anyhow::Result<serde_json::Value> {
+/// Runs a crate's example in release mode (no LTO) with `env` and `extra` variables, and parses the JSON line it
+/// prints.
+fn example(
+    env: &[(String, String)],
+    extra: &[(&str, String)],
+    package: &str,
+    name: &str,
+    args: &[String],
+) -> anyhow::Result<serde_json::Value> {
     let mut command = workspace::cargo();
     command
         .args(["run", "--quiet", "--release", "-p", package, "--example", name, "--"])
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .env("OMP_THREAD_LIMIT", "1");
