@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+pub mod auth;
+
 use local_stack::{LocalStack, StackOptions};
 
 /// The SDK configuration for the emulator `cargo xtask test` started.

@@ -22,6 +22,7 @@ mod openapi;
 mod provision;
 mod report;
 mod resource;
+mod rotation;
 mod runtime;
 mod schedule;
 mod server;

@@ -286,15 +286,16 @@ impl FunctionRuntime {
         if let Ok(mut live) = self.live.lock() {
             live.insert(id, pid);
         }
+        let mut readers = Vec::new();
         for pipe in [child.stdout.take().map(boxed), child.stderr.take().map(boxed)].into_iter().flatten() {
             let sinks = self.sinks.clone();
             let function = self.spec.logical_id.clone();
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut lines = BufReader::new(pipe).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     sinks.log(&function, line);
                 }
-            });
+            }));
         }
         let (exit_tx, exit_rx) = watch::channel(None);
         let live = self.live.clone();
@@ -303,6 +304,9 @@ impl FunctionRuntime {
                 Ok(status) => status.to_string(),
                 Err(error) => error.to_string(),
             };
+            // A process's last lines are logged before its exit is reported (an init failure's cause must be in the
+            // log when the failed invocation returns); a child that kept the pipes open is not waited for long.
+            let _ = tokio::time::timeout(Duration::from_secs(2), futures::future::join_all(readers)).await;
             if let Ok(mut live) = live.lock() {
                 live.remove(&id);
             }

@@ -18,6 +18,7 @@ use crate::http_api::{self, Route, RouteTable};
 use crate::provision::{Provision, list, text};
 use crate::report::{Invocation, Report};
 use crate::resource::{Resource, default_name};
+use crate::rotation::{self, PendingRotation};
 use crate::runtime::{FunctionRuntime, Sinks};
 use crate::schedule::Schedule;
 use crate::template::{ACCOUNT_ID, Resolver, Template};
@@ -218,7 +219,7 @@ impl LocalStack {
         let port = listener.local_addr().map_err(StackError::io("reading the API's port"))?.port();
         let api_url = format!("http://127.0.0.1:{port}");
 
-        let (resources, specs) = create_resources(&template, &options, &clients, &api_url).await?;
+        let (resources, specs, rotations) = create_resources(&template, &options, &clients, &api_url).await?;
         let sinks = Arc::new(Sinks::new(options.echo_logs));
         let mut functions = BTreeMap::new();
         let mut environments = BTreeMap::new();
@@ -292,6 +293,9 @@ impl LocalStack {
             }
         }
         let stack = LocalStack { inner, tasks, stop };
+        for rotation in &rotations {
+            rotation::rotate(&stack.inner, rotation).await?;
+        }
         if let Some(path) = &stack.inner.options.state_file {
             write_state(path, &stack.inner.describe())?;
         }
@@ -434,12 +438,13 @@ async fn create_resources(
     options: &StackOptions,
     clients: &Clients,
     api_url: &str,
-) -> Result<(BTreeMap<String, Resource>, Vec<FunctionSpec>), StackError> {
+) -> Result<(BTreeMap<String, Resource>, Vec<FunctionSpec>, Vec<PendingRotation>), StackError> {
     let stack = options.stack_name.as_str();
     let region = options.region.as_str();
     let mut resources: BTreeMap<String, Resource> = BTreeMap::new();
     let mut function_arns = Vec::new();
     let mut functions = Vec::new();
+    let mut rotations = Vec::new();
     for id in template.creation_order()? {
         let raw = &template.resources[&id];
         let resolver = Resolver { template, stack_name: stack, region, resources: &resources };
@@ -460,6 +465,18 @@ async fn create_resources(
                 function_arns.push(arn.clone());
                 functions.push((id.clone(), name.clone(), arn.clone()));
                 let mut resource = Resource::new(&id, &raw.kind, &name).with("Arn", arn);
+                resource.emulated = false;
+                resource
+            }
+            "AWS::SecretsManager::RotationSchedule" => {
+                let properties = resolver.value(&raw.properties)?;
+                let immediately = properties.get("RotateImmediatelyOnUpdate").and_then(Value::as_bool).unwrap_or(true);
+                let secret_id = text(&properties, "SecretId").unwrap_or_default();
+                let function_arn = text(&properties, "RotationLambdaARN").unwrap_or_default();
+                if immediately && !secret_id.is_empty() && !function_arn.is_empty() {
+                    rotations.push(PendingRotation { schedule: id.clone(), secret_id, function_arn });
+                }
+                let mut resource = Resource::new(&id, &raw.kind, default_name(stack, &id));
                 resource.emulated = false;
                 resource
             }
@@ -489,7 +506,7 @@ async fn create_resources(
         specs.push(FunctionSpec::from_template(&template.resources[&id], &resolver, &name, &arn)?);
     }
     add_rule_schedules(template, &resolver, &mut specs)?;
-    Ok((resources, specs))
+    Ok((resources, specs, rotations))
 }
 
 /// `AWS::Events::Rule`s with a `ScheduleExpression` and a target that is one of the stack's functions.
