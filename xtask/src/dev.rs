@@ -24,7 +24,18 @@ pub struct Args {
     /// Extra environment for every function process (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
+    /// E-mail of the admin the auth API seeds on the local stack.
+    #[arg(long, env = "MEDVAULT_DEV_ADMIN_EMAIL", default_value = DEV_ADMIN_EMAIL)]
+    admin_email: String,
+    /// Password of that admin (12 characters or more, not on the breached list).
+    #[arg(long, env = "MEDVAULT_DEV_ADMIN_PASSWORD", default_value = DEV_ADMIN_PASSWORD, hide_default_value = true)]
+    admin_password: String,
 }
+
+/// The local stack's admin unless `MEDVAULT_DEV_ADMIN_EMAIL` / `MEDVAULT_DEV_ADMIN_PASSWORD` say otherwise; the
+/// auth API seeds it only when `Stage=local`, so a deployed stack never has it.
+const DEV_ADMIN_EMAIL: &str = "admin@medvault.test";
+const DEV_ADMIN_PASSWORD: &str = "medvault local admin";
 
 /// The template every command runs.
 pub fn template() -> PathBuf {
@@ -67,7 +78,11 @@ pub fn bin_dir(release: bool) -> PathBuf {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let env_overrides = parse_env(&args.env)?;
+    let mut env_overrides = BTreeMap::from([
+        ("MEDVAULT_DEV_ADMIN_EMAIL".to_owned(), args.admin_email.clone()),
+        ("MEDVAULT_DEV_ADMIN_PASSWORD".to_owned(), args.admin_password.clone()),
+    ]);
+    env_overrides.extend(parse_env(&args.env)?);
     let venv = python::ensure_tools()?;
     build_functions(args.release, &[])?;
     let docs_assets = swagger_ui();
@@ -96,6 +111,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     print_stack(&stack, moto.endpoint_url());
+    let password = if args.admin_password == DEV_ADMIN_PASSWORD {
+        format!("password \"{DEV_ADMIN_PASSWORD}\"")
+    } else {
+        "password from MEDVAULT_DEV_ADMIN_PASSWORD".to_owned()
+    };
+    println!(
+        "dev admin: {} with {password} (set MEDVAULT_DEV_ADMIN_EMAIL / MEDVAULT_DEV_ADMIN_PASSWORD to change)",
+        args.admin_email
+    );
     println!("medvault dev stack ready at {}", stack.api_url());
     wait_for_stop().await;
     eprintln!("xtask: stopping the dev stack");

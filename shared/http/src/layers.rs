@@ -23,6 +23,9 @@ use crate::problem::{ApiError, CORRELATION_ID};
 /// The response header carrying the correlation id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The header a browser sends with the CSRF token on requests that carry the refresh-token cookie.
+pub const CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
+
 /// Marks a response as answering an authenticated caller, so it is never cached (the auth layer inserts it).
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated;
@@ -61,6 +64,7 @@ fn cors(config: &HttpConfig) -> Option<CorsLayer> {
                 header::IF_MATCH,
                 header::IF_NONE_MATCH,
                 REQUEST_ID,
+                CSRF_TOKEN,
             ])
             .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, REQUEST_ID])
             .allow_credentials(true)

@@ -180,6 +180,10 @@ async fn cors_allows_configured_origins_only() {
     let allowed = invoke(&service, preflight("https://app.example.org")).await;
     assert_eq!(header(&allowed, "access-control-allow-origin"), Some("https://app.example.org"));
     assert_eq!(header(&allowed, "access-control-allow-credentials"), Some("true"));
+    let allowed_headers = header(&allowed, "access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
+    for name in ["authorization", "content-type", "if-match", "x-request-id", "x-csrf-token"] {
+        assert!(allowed_headers.split(',').any(|h| h.trim() == name), "{name} not in {allowed_headers}");
+    }
     let refused = invoke(&service, preflight("https://evil.example.com")).await;
     assert_eq!(header(&refused, "access-control-allow-origin"), None);
 }
