@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::iac_check;
 use crate::python::{self, Venv};
 use crate::workspace::{self, run};
 
@@ -37,6 +38,7 @@ pub fn iac_checks(venv: &Venv) -> Vec<Outcome> {
         command
     };
     let mut outcomes = vec![
+        queue_rules(&root.join("template.yaml")),
         Outcome {
             name: "sam validate --lint",
             result: run(quiet(venv.command("sam")).args(["validate", "--lint", "--template-file", "template.yaml"])),
@@ -73,6 +75,12 @@ pub fn iac_checks(venv: &Venv) -> Vec<Outcome> {
     outcomes
 }
 
+/// The custom check of the template's SQS queues (visibility timeout ≥ 6 × the consumer's timeout, a redrive policy
+/// on every source queue); see iac_check.rs.
+pub fn queue_rules(template: &std::path::Path) -> Outcome {
+    Outcome { name: "IaC check: SQS visibility and redrive (xtask iac_check)", result: iac_check::check(template) }
+}
+
 /// `cargo xtask lint`.
 pub fn run_all() -> anyhow::Result<()> {
     let venv = python::ensure_tools()?;
@@ -92,4 +100,44 @@ pub fn summarize(outcomes: &[Outcome]) -> anyhow::Result<()> {
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.name).collect();
     if failed.is_empty() { Ok(()) } else { anyhow::bail!("failed: {}", failed.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_rule_violation_fails_the_summary_that_lint_and_test_exit_with() {
+        // Arrange: a queue hiding messages for less than six times its consumer's timeout.
+        let dir = std::env::temp_dir().join(format!("xtask-lint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let template = dir.join("template.yaml");
+        std::fs::write(
+            &template,
+            "Resources:\n  \
+             Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 60\n      \
+             RedrivePolicy: { deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: 5 }\n  \
+             Dlq: { Type: AWS::SQS::Queue }\n  \
+             Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Timeout: 30\n      \
+             Events: { Jobs: { Type: SQS, Properties: { Queue: !GetAtt Queue.Arn } } }\n",
+        )
+        .unwrap();
+
+        // Act
+        let outcome = queue_rules(&template);
+        let summary = summarize(std::slice::from_ref(&outcome));
+
+        // Assert
+        std::fs::remove_dir_all(&dir).unwrap();
+        let error = format!("{:#}", outcome.result.unwrap_err());
+        assert!(error.contains("Queue: VisibilityTimeout 60 s"), "{error}");
+        assert!(summary.is_err());
+    }
+
+    #[test]
+    fn the_real_template_passes_the_queue_rules() {
+        let outcome = queue_rules(&workspace::root().join("template.yaml"));
+
+        assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    }
 }
