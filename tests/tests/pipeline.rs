@@ -220,6 +220,21 @@ impl Pipeline {
             .sum()
     }
 
+    /// Waits until a queue holds no message, visible or in flight, for at most `limit`: a message that was
+    /// acknowledged is deleted within moments, one that is being retried stays (in flight or visible) until it
+    /// reaches the dead-letter queue.
+    async fn drained(&self, logical_id: &str, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let depth = self.queue_depth(logical_id).await;
+            if depth == 0 {
+                return;
+            }
+            assert!(started.elapsed() < limit, "{logical_id} still holds {depth} message(s) after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// A queue receiving this stack's completion events for the patient (an EventBridge rule on the default bus).
     async fn capture_completions(&self) -> String {
         let name = unique("completions");
@@ -361,6 +376,45 @@ fn dictation(dir: &Path, text: &str) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// A ZIP archive of one text file (a known type medvault does not accept).
+fn zip_archive(dir: &Path) -> Vec<u8> {
+    let out = dir.join("records.zip");
+    python("import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').writestr('note.txt', 'hello')", &[path(&out)]);
+    std::fs::read(out).unwrap()
+}
+
+/// A PNG whose header declares `width` × `height` pixels over an empty image stream: a decompression bomb's
+/// shape, refused from the header before anything is decoded.
+fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut header = [width.to_be_bytes(), height.to_be_bytes()].concat();
+    header.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &header);
+    // A zlib stream of nothing.
+    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// CRC-32 (ISO-HDLC) bit by bit, for PNG chunks: a few bytes of one test need nothing faster.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
 /// Character error rate: Levenshtein distance over characters divided by the truth's length, whitespace collapsed
 /// on both sides (line breaks are layout, not characters read).
 fn cer(truth: &str, read: &str) -> f64 {
@@ -466,8 +520,10 @@ async fn a_text_pdf_a_png_a_scanned_pdf_and_a_dictation_each_reach_ready_with_th
 
 #[tokio::test]
 async fn uploads_whose_bytes_are_not_what_they_claim_or_cannot_be_read_are_quarantined_with_a_reason() {
-    // Arrange
-    let pipeline = Pipeline::start("pipe-quarantine", &[], &[]).await;
+    // Arrange: uploads of at most 100 kB are accepted, so that an oversize file stays small.
+    let limit = 100_000;
+    let pipeline =
+        Pipeline::start("pipe-quarantine", &[], &[("MEDVAULT_INTAKE_MAX_FILE_BYTES", &limit.to_string())]).await;
     let dir = tempfile::tempdir().unwrap();
     let png = std::fs::read(text_png(dir.path(), "note.png", &LINES)).unwrap();
     let pdf = text_pdf(dir.path());
@@ -479,25 +535,104 @@ async fn uploads_whose_bytes_are_not_what_they_claim_or_cannot_be_read_are_quara
         "qpdf",
     );
     let truncated = pdf[..pdf.len() / 3].to_vec();
+    let zip = zip_archive(dir.path());
+    let bomb = png_declaring(60_000, 60_000);
+    let mut oversize = png.clone();
+    oversize.resize(limit + 20_000, 0);
 
     // Act
-    let png_as_wav = pipeline.upload("dictation.wav", "audio/wav", &png).await;
-    let locked = pipeline.upload("locked.pdf", "application/pdf", &std::fs::read(&encrypted).unwrap()).await;
-    let broken = pipeline.upload("broken.pdf", "application/pdf", &truncated).await;
+    let uploads = [
+        ("dictation.wav", "audio/wav", png.clone()),
+        ("locked.pdf", "application/pdf", std::fs::read(&encrypted).unwrap()),
+        ("broken.pdf", "application/pdf", truncated),
+        ("records.pdf", "application/pdf", zip),
+        ("scan.png", "image/png", bomb),
+        ("large.png", "image/png", oversize.clone()),
+    ];
+    let mut ids = Vec::new();
+    for (filename, content_type, bytes) in &uploads {
+        ids.push(pipeline.upload(filename, content_type, bytes).await);
+    }
+    let mut documents = Vec::new();
+    for id in &ids {
+        documents.push(pipeline.finished(id, Duration::from_secs(90)).await);
+    }
 
-    // Assert
-    let png_as_wav = pipeline.finished(&png_as_wav, Duration::from_secs(60)).await;
-    assert_eq!(png_as_wav.status, "quarantined");
-    assert_eq!(png_as_wav.reason.as_deref(), Some("the file is image/png but was declared as audio/wav"));
-    assert!(png_as_wav.text.is_none() && png_as_wav.deidentified.is_none());
-    let locked = pipeline.finished(&locked, Duration::from_secs(60)).await;
-    assert_eq!((locked.status.as_str(), locked.reason.as_deref()), ("quarantined", Some("the PDF is encrypted")));
-    let broken = pipeline.finished(&broken, Duration::from_secs(60)).await;
-    assert_eq!(broken.status, "quarantined");
-    assert!(broken.reason.as_deref().unwrap().starts_with("the PDF is malformed"), "{broken:?}");
-    // Quarantined for good: acknowledged, not retried into the dead-letter queue.
-    assert_eq!(pipeline.queue_depth("IngestQueue").await, 0);
+    // Assert: each quarantined with the reason its bytes give, and nothing extracted.
+    let reasons: Vec<(&str, &str)> =
+        documents.iter().map(|d| (d.status.as_str(), d.reason.as_deref().unwrap_or_default())).collect();
+    let [png_as_wav, locked, broken, zip, bomb, large] = &reasons[..] else { unreachable!() };
+    assert_eq!(*png_as_wav, ("quarantined", "the file is image/png but was declared as audio/wav"));
+    assert_eq!(*locked, ("quarantined", "the PDF is encrypted"));
+    assert!(broken.0 == "quarantined" && broken.1.starts_with("the PDF is malformed"), "{broken:?}");
+    assert_eq!(*zip, ("quarantined", "unsupported file type application/zip"));
+    assert!(bomb.0 == "quarantined" && bomb.1.starts_with("decompression bomb"), "{bomb:?}");
+    let too_large = format!("the file is {} bytes; the limit is {limit}", oversize.len());
+    assert_eq!(*large, ("quarantined", too_large.as_str()));
+    for document in &documents {
+        assert!(document.text.is_none() && document.deidentified.is_none(), "{document:?}");
+    }
+    // Quarantined for good: acknowledged, not retried into the dead-letter queues (the bomb was refused by the
+    // OCR stage, the others by intake). S3's test event, sent when the stack set up the bucket's notifications,
+    // was acknowledged the same way.
+    for queue in ["IngestQueue", "OcrQueue"] {
+        pipeline.drained(queue, Duration::from_secs(30)).await;
+    }
     assert_eq!(pipeline.queue_depth("IngestDeadLetterQueue").await, 0);
+    assert_eq!(pipeline.queue_depth("OcrDeadLetterQueue").await, 0);
+    let ingest = pipeline.stack.logs("IngestWorkerFunction").join("\n");
+    assert!(ingest.contains("S3 test event acknowledged"), "{ingest}");
+    pipeline.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_malformed_message_is_retried_alone_while_its_batch_mates_are_done_and_encoded_keys_are_decoded() {
+    // Arrange: receives a second apart, so the malformed message reaches the dead-letter queue quickly.
+    let pipeline = Pipeline::start("pipe-batch", &[("IngestQueueVisibilityTimeout", "1")], &[]).await;
+    pipeline.drained("IngestQueue", Duration::from_secs(30)).await;
+    let bucket = physical(&pipeline.stack, "UploadBucket");
+    // The key `a+b c/é.pdf` as S3 writes it in a notification: URL-encoded, a space as `+`.
+    let notification = json!({ "Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Put",
+        "s3": { "bucket": { "name": bucket }, "object": {
+            "key": "a%2Bb+c/%C3%A9.pdf", "size": 3, "eTag": "0123456789abcdef", "versionId": "v1", "sequencer": "01"
+        } }
+    }] });
+    let good = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+        .id("good")
+        .message_body(notification.to_string())
+        .build()
+        .unwrap();
+    let malformed = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+        .id("malformed")
+        .message_body("{\"Records\": \"not a list\"}")
+        .build()
+        .unwrap();
+
+    // Act: both in one batch.
+    pipeline
+        .sqs()
+        .send_message_batch()
+        .queue_url(pipeline.queue_url("IngestQueue"))
+        .entries(good)
+        .entries(malformed)
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while pipeline.queue_depth("IngestDeadLetterQueue").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the malformed message never reached the DLQ");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Assert: the batch reported only the malformed message failed; the other was done once and not retried.
+    let ingest = pipeline.stack.logs("IngestWorkerFunction").join("\n");
+    assert!(ingest.contains("2 records, 1 reported failed"), "one batch of both: {ingest}");
+    assert_eq!(ingest.matches("replayed=true").count(), 0, "the good message came back: {ingest}");
+    assert_eq!(pipeline.queue_depth("IngestDeadLetterQueue").await, 1);
+    let receipt = pipeline.item(&format!("upload#{bucket}/a+b c/é.pdf")).await;
+    assert_eq!(attribute(&receipt, "object_key"), Some("a+b c/é.pdf"), "the key is decoded once: {receipt:?}");
+    assert_eq!(number(&receipt, "deliveries"), 1);
     pipeline.stack.shutdown().await;
 }
 
@@ -553,18 +688,20 @@ async fn the_same_s3_notification_delivered_twice_causes_one_extraction() {
 
 #[tokio::test]
 async fn an_ocr_worker_killed_mid_document_leaves_it_retryable_and_the_redelivery_finishes_it() {
+    const PAGES: usize = 8;
     // Arrange: one engine (pages one after another) and a visibility timeout just past the invocation's deadline,
-    // when the killed attempt's idempotency claim lapses.
+    // when the killed attempt's idempotency claim lapses. The deadline leaves the redelivery room to read every
+    // page on a loaded two-core CI machine (about 1 s a page idle, a few under load).
     let pipeline = Pipeline::start(
         "pipe-kill",
-        &[("OcrWorkerTimeout", "20"), ("OcrQueueVisibilityTimeout", "21")],
+        &[("OcrWorkerTimeout", "45"), ("OcrQueueVisibilityTimeout", "46")],
         &[("MEDVAULT_OCR_THREADS", "1")],
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let pages: Vec<PathBuf> = (0..12)
+    let pages: Vec<PathBuf> = (0..PAGES)
         .map(|i| {
-            let numbered = format!("Page {} of 12: progress note", i + 1);
+            let numbered = format!("Page {} of {PAGES}: progress note", i + 1);
             let lines = [numbered.as_str(), LINES[0], LINES[1], LINES[2]];
             text_png(dir.path(), &format!("page-{i}.png"), &lines)
         })
@@ -593,12 +730,12 @@ async fn an_ocr_worker_killed_mid_document_leaves_it_retryable_and_the_redeliver
     // Assert: killed mid-document, still extracting, then finished by the redelivery with every page.
     assert!(done < total, "the kill came too late to be mid-document ({done} of {total})");
     assert_eq!(attribute(&killed_at, "status"), Some("extracting"));
-    let document = pipeline.finished(&id, Duration::from_secs(120)).await;
+    let document = pipeline.finished(&id, Duration::from_secs(150)).await;
     assert_eq!(document.status, "ready", "{document:?}");
     let text = document.text.unwrap();
-    assert_eq!(text.split('\u{c}').count(), 12, "every page's text, page by page");
-    for page in 1..=12 {
-        assert!(text.contains(&format!("Page {page} of 12")), "page {page} is missing: {text:?}");
+    assert_eq!(text.split('\u{c}').count(), PAGES, "every page's text, page by page");
+    for page in 1..=PAGES {
+        assert!(text.contains(&format!("Page {page} of {PAGES}")), "page {page} is missing: {text:?}");
     }
     let item = pipeline.item(&id).await;
     assert_eq!(number(&item, "extractions"), 1, "the killed attempt stored nothing");
