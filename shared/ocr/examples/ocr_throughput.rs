@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use medvault_intake::{Accepted, Limits, ObjectRef, inspect};
+use medvault_intake::{Accepted, Limits, inspect};
 use medvault_ocr::config::TesseractConfig;
 use medvault_ocr::{TesseractEngine, no_progress};
 
@@ -21,7 +21,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let decode_seconds = decode_start.elapsed().as_secs_f64();
-    let _ = ObjectRef { bucket: String::new(), key: String::new(), version_id: None };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut results = Vec::new();
     for threads in [1, cores] {

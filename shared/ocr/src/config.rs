@@ -44,6 +44,10 @@ pub struct TesseractConfig {
     pub max_pages: u32,
     /// The resolution assumed for page images that carry none (PGM pages carry none).
     pub dpi: u32,
+    /// Tesseract's page segmentation mode (`--psm`): 3, fully automatic layout analysis, is the `tesseract`
+    /// command's default; the library's own default (6, one uniform block of text) misreads multi-column pages
+    /// and forms.
+    pub page_segmentation: u8,
 }
 
 /// Settings of the Textract engine.
@@ -77,7 +81,14 @@ fn default_threads() -> usize {
 
 impl Default for TesseractConfig {
     fn default() -> Self {
-        Self { data_dir: None, language: "eng".into(), threads: default_threads(), max_pages: 500, dpi: 300 }
+        Self {
+            data_dir: None,
+            language: "eng".into(),
+            threads: default_threads(),
+            max_pages: 500,
+            dpi: 300,
+            page_segmentation: 3,
+        }
     }
 }
 
@@ -94,6 +105,7 @@ impl FromEnv for OcrConfig {
                 threads: env.or("MEDVAULT_OCR_THREADS", tesseract.threads)?.max(1),
                 max_pages,
                 dpi: env.or("MEDVAULT_OCR_DPI", tesseract.dpi)?,
+                page_segmentation: env.or("MEDVAULT_OCR_PSM", tesseract.page_segmentation)?,
             },
             textract: TextractConfig {
                 poll_interval: env.seconds("MEDVAULT_TEXTRACT_POLL_SECONDS", textract.poll_interval)?,

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use leptess::LepTess;
+use leptess::{LepTess, Variable};
 use medvault_intake::PageImage;
 
 use crate::config::TesseractConfig;
@@ -53,9 +53,12 @@ impl TesseractEngine {
         };
         let engines = (0..config.threads.max(1))
             .map(|_| {
-                let engine = LepTess::new(data_dir.as_deref(), &config.language).map_err(|e| {
+                let mut engine = LepTess::new(data_dir.as_deref(), &config.language).map_err(|e| {
                     OcrError::Load(format!("libtesseract could not load language {:?}: {e}", config.language))
                 })?;
+                engine.set_variable(Variable::TesseditPagesegMode, &config.page_segmentation.to_string()).map_err(
+                    |_| OcrError::Load(format!("invalid page segmentation mode {}", config.page_segmentation)),
+                )?;
                 MODEL_LOADS.fetch_add(1, Ordering::Relaxed);
                 Ok(Mutex::new(engine))
             })

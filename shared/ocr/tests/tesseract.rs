@@ -84,6 +84,35 @@ async fn a_rendered_png_is_read_with_a_character_error_rate_under_five_percent()
 }
 
 #[tokio::test]
+async fn a_two_column_page_is_read_column_after_column_as_the_tesseract_command_reads_it() {
+    // Arrange: a note in two columns; read as one block of text (libtesseract's own default page segmentation),
+    // each line would run into the other column's line.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("columns.png");
+    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    let left = "The patient reports chest pain\nwhen climbing stairs since the\nbeginning of the month and was\nseen in the clinic on Monday\nfor a full examination today";
+    let right = "Blood pressure was measured\nat rest and again after walking\nthe electrocardiogram showed no\nacute changes and the plan is\nto continue the current therapy";
+    let mut args = vec!["-size", "1800x500", "xc:white", "-font", font, "-pointsize", "30", "-fill", "black"];
+    args.extend(["-annotate", "+40+60", left, "-annotate", "+1000+60", right]);
+    args.extend(["-colorspace", "Gray", "-depth", "8", out.to_str().expect("utf-8")]);
+    run("convert", &args, "imagemagick");
+    let bytes = std::fs::read(&out).unwrap();
+    let Accepted::Image { pages, .. } = inspect(&bytes, Some("image/png"), &Limits::default()).unwrap() else {
+        panic!("a PNG is an image")
+    };
+
+    // Act
+    let document = engine().recognize(OcrRequest { object: object(), pages }, no_progress()).await.unwrap();
+
+    // Assert: the left column's lines follow each other, and the right column comes after all of them.
+    let text = document.pages[0].text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("chest pain when climbing stairs"), "{text:?}");
+    let left_end = text.find("examination today").unwrap_or_else(|| panic!("{text:?}"));
+    let right_start = text.find("Blood pressure").unwrap_or_else(|| panic!("{text:?}"));
+    assert!(left_end < right_start, "the columns are interleaved: {text:?}");
+}
+
+#[tokio::test]
 async fn an_image_only_pdf_goes_through_ocr_page_by_page() {
     // Arrange: two scanned pages wrapped by img2pdf; intake finds no text layer and extracts the images.
     let dir = tempfile::tempdir().unwrap();
