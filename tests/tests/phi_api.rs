@@ -333,3 +333,22 @@ async fn requests_carrying_phi_leave_none_of_it_in_the_function_logs() {
         assert!(!logs.contains(value), "{value:?} reached the logs");
     }
 }
+
+#[tokio::test]
+async fn the_api_gateway_fixture_is_refused_without_a_token_and_analyzed_with_one() {
+    let api = start("phi-fixture", &[]).await;
+    let (_, token) = signed_in(&api, &["clinician"]).await;
+    let anonymous = medvault_tests::event("phi-apigw-v2-analyze.json");
+    let mut signed = anonymous.clone();
+    signed["headers"]["authorization"] = json!(format!("Bearer {token}"));
+
+    let refused = api.stack.invoke("PhiApiFunction", anonymous).await.unwrap().result.unwrap();
+    let analyzed = api.stack.invoke("PhiApiFunction", signed).await.unwrap().result.unwrap();
+
+    assert_eq!(refused["statusCode"], 401, "{refused}");
+    assert_eq!(refused["headers"]["content-type"], "application/problem+json");
+    assert_eq!(analyzed["statusCode"], 200, "{analyzed}");
+    let body: Value = serde_json::from_str(analyzed["body"].as_str().unwrap()).unwrap();
+    let types: Vec<&str> = body["entities"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["PERSON", "DATE", "MRN"]);
+}
