@@ -352,3 +352,23 @@ async fn the_api_gateway_fixture_is_refused_without_a_token_and_analyzed_with_on
     let types: Vec<&str> = body["entities"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["PERSON", "DATE", "MRN"]);
 }
+
+#[tokio::test]
+async fn its_readiness_probes_every_dependency_it_uses() {
+    let api = start("phi-ready", &[]).await;
+
+    let ready = api.stack.invoke("PhiApiFunction", medvault_tests::event("apigw-v2-ready.json")).await.unwrap();
+
+    let response = ready.result.unwrap();
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let report: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    let mut names: Vec<&str> =
+        report["checks"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(report["status"], "ok", "{report}");
+    assert_eq!(
+        names,
+        ["dynamodb:audit", "kms:data-key", "secretsmanager:jwt-public-keys", "secretsmanager:phi-hash-key"],
+        "{report}"
+    );
+}
