@@ -181,7 +181,8 @@ fn make_dictation(dir: &Path, sentences: usize) -> anyhow::Result<PathBuf> {
 /// the model load (paid once per run) drops out.
 fn tesseract_cli_seconds_per_page(dir: &Path, images: &[PathBuf]) -> anyhow::Result<f64> {
     let time_list = |list: &[PathBuf], name: &str| -> anyhow::Result<f64> {
-        let file = dir.join(format!("{name}.txt"));
+        // The list is not `{name}.txt`: that is the file the CLI writes its text to for the output base `{name}`.
+        let file = dir.join(format!("{name}-images.txt"));
         std::fs::write(&file, list.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
         let start = Instant::now();
         check(
