@@ -691,11 +691,12 @@ async fn an_ocr_worker_killed_mid_document_leaves_it_retryable_and_the_redeliver
     const PAGES: usize = 8;
     // Arrange: one engine (pages one after another) and a visibility timeout just past the invocation's deadline,
     // when the killed attempt's idempotency claim lapses. The deadline leaves the redelivery room to read every
-    // page on a loaded two-core CI machine (about 1 s a page idle, a few under load).
+    // page on a loaded two-core CI machine (about 1 s a page idle, a few under load). The decoded-image budget
+    // holds two of the scan's pages (416 kB of grey pixels each), not all of them: OCR must read page by page.
     let pipeline = Pipeline::start(
         "pipe-kill",
         &[("OcrWorkerTimeout", "45"), ("OcrQueueVisibilityTimeout", "46")],
-        &[("MEDVAULT_OCR_THREADS", "1")],
+        &[("MEDVAULT_OCR_THREADS", "1"), ("MEDVAULT_INTAKE_MAX_DOCUMENT_INFLATED_BYTES", "1000000")],
     )
     .await;
     let dir = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub use audio::AudioHeader;
 pub use kind::{Detected, Family, FileKind, identify};
 pub use limits::Limits;
-pub use pdf::{PdfDocument, PdfPage};
+pub use pdf::{PdfDocument, PdfPage, PdfReader};
 pub use raster::PageImage;
 pub use refusal::{Bomb, Refusal};
 

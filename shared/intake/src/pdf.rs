@@ -56,13 +56,17 @@ impl PdfDocument {
     }
 }
 
-/// Counts inflated bytes across a document against the per-document limit.
+/// Counts inflated bytes against a limit: a whole document's, or one page's images.
 struct InflationBudget {
     used: Cell<u64>,
     limit: u64,
 }
 
 impl InflationBudget {
+    fn new(limit: u64) -> Self {
+        Self { used: Cell::new(0), limit }
+    }
+
     fn spend(&self, bytes: usize) -> Result<(), Refusal> {
         let used = self.used.get().saturating_add(bytes as u64);
         self.used.set(used);
@@ -73,26 +77,71 @@ impl InflationBudget {
     }
 }
 
-/// Reads a PDF: every page's text, and the images of the pages that need OCR.
-pub fn read(bytes: &[u8], limits: &Limits) -> Result<PdfDocument, Refusal> {
-    let document = load(bytes, limits)?;
-    let pages = document.get_pages();
-    if pages.len() as u64 > u64::from(limits.max_pages) {
-        return Err(Refusal::TooManyPages { pages: pages.len() as u64, limit: u64::from(limits.max_pages) });
+/// A parsed PDF whose pages are read one at a time, so that OCR can hold a few pages' images instead of a whole
+/// scan's: [`Limits::max_document_inflated_bytes`] then bounds the text streams of the document and the images of
+/// each page, rather than every image of every page at once.
+pub struct PdfReader {
+    document: Document,
+    pages: Vec<(u32, lopdf::ObjectId)>,
+    limits: Limits,
+    text_budget: InflationBudget,
+}
+
+impl fmt::Debug for PdfReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PdfReader").field("pages", &self.pages.len()).finish_non_exhaustive()
     }
-    if pages.is_empty() {
-        return Err(Refusal::malformed_pdf("the document has no pages"));
+}
+
+impl PdfReader {
+    /// Parses the PDF and checks what can be checked before any page is read: encryption, structure, page count.
+    pub fn open(bytes: &[u8], limits: &Limits) -> Result<Self, Refusal> {
+        let document = load(bytes, limits)?;
+        let pages: Vec<(u32, lopdf::ObjectId)> = document.get_pages().into_iter().collect();
+        if pages.len() as u64 > u64::from(limits.max_pages) {
+            return Err(Refusal::TooManyPages { pages: pages.len() as u64, limit: u64::from(limits.max_pages) });
+        }
+        if pages.is_empty() {
+            return Err(Refusal::malformed_pdf("the document has no pages"));
+        }
+        let text_budget = InflationBudget::new(limits.max_document_inflated_bytes);
+        Ok(Self { document, pages, limits: limits.clone(), text_budget })
     }
-    let budget = InflationBudget { used: Cell::new(0), limit: limits.max_document_inflated_bytes };
-    let mut out = Vec::with_capacity(pages.len());
-    for (&number, &page_id) in &pages {
-        let text = page_text(&document, page_id, limits, &budget)?;
+
+    /// How many pages the document has.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Reads the page at `index` (0-based; its `number` is 1-based): its text, and its images when the text layer
+    /// is too thin. The images count against a budget of this page's own; the caller drops them once read.
+    pub fn page(&self, index: usize) -> Result<PdfPage, Refusal> {
+        self.read_page(index, &InflationBudget::new(self.limits.max_document_inflated_bytes))
+    }
+
+    fn read_page(&self, index: usize, image_budget: &InflationBudget) -> Result<PdfPage, Refusal> {
+        let &(number, page_id) =
+            self.pages.get(index).ok_or_else(|| Refusal::malformed_pdf(format!("no page at index {index}")))?;
+        let text = page_text(&self.document, page_id, &self.limits, &self.text_budget)?;
         let meaningful = text.chars().filter(|c| c.is_alphanumeric()).count();
-        let needs_ocr = meaningful < limits.min_text_chars_per_page;
-        let images = if needs_ocr { page_images(&document, number, page_id, limits, &budget)? } else { Vec::new() };
-        out.push(PdfPage { number, text, needs_ocr, images });
+        let needs_ocr = meaningful < self.limits.min_text_chars_per_page;
+        let images = if needs_ocr {
+            page_images(&self.document, number, page_id, &self.limits, image_budget)?
+        } else {
+            Vec::new()
+        };
+        Ok(PdfPage { number, text, needs_ocr, images })
     }
-    Ok(PdfDocument { pages: out })
+}
+
+/// Reads a PDF whole: every page's text, and the images of the pages that need OCR, all of them counted against
+/// one budget (they are all held at once).
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<PdfDocument, Refusal> {
+    let reader = PdfReader::open(bytes, limits)?;
+    let pages = (0..reader.page_count())
+        .map(|index| reader.read_page(index, &reader.text_budget))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PdfDocument { pages })
 }
 
 fn load(bytes: &[u8], limits: &Limits) -> Result<Document, Refusal> {

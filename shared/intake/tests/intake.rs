@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
-use medvault_intake::{Accepted, Bomb, FileKind, Limits, Refusal, classify, inspect};
+use medvault_intake::{Accepted, Bomb, FileKind, Limits, PdfReader, Refusal, classify, inspect};
 use support::{LINES, squash};
 use tempfile::TempDir;
 
@@ -285,6 +285,29 @@ fn image_only_pdfs_yield_page_images_for_ocr_from_flate_and_jpeg_streams() {
             / original.as_raw().len() as u64;
         assert!(mean_error <= 3, "{source:?}: mean pixel error {mean_error}");
     }
+}
+
+#[test]
+fn a_long_scan_is_read_page_by_page_within_a_budget_that_all_its_pages_at_once_would_exceed() {
+    // Arrange: three scanned pages (1600 × 260 grey each); the budget holds two pages' pixels, not three.
+    let dir = TempDir::new().unwrap();
+    let png = support::text_png(dir.path(), "scan.png");
+    let out = dir.path().join("three.pdf");
+    let script = "import sys, img2pdf; open(sys.argv[1], 'wb').write(img2pdf.convert([sys.argv[2]] * 3))";
+    let python = support::python();
+    support::run(python.to_str().unwrap(), &["-c", script, support::path(&out), support::path(&png)], "python3");
+    let bytes = read(&out);
+    let limits = Limits { max_document_inflated_bytes: 2 * 1600 * 260, ..Limits::default() };
+
+    // Act
+    let whole = medvault_intake::pdf::read(&bytes, &limits);
+    let reader = PdfReader::open(&bytes, &limits).unwrap();
+    let pages: Vec<_> = (0..reader.page_count()).map(|index| reader.page(index).unwrap()).collect();
+
+    // Assert: held all at once, the pages are a bomb; read one at a time, each is an ordinary page.
+    assert!(matches!(whole, Err(Refusal::DecompressionBomb(Bomb::PdfDocument { .. }))), "{whole:?}");
+    assert_eq!(pages.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(pages.iter().all(|p| p.needs_ocr && p.images.len() == 1), "{pages:?}");
 }
 
 #[test]

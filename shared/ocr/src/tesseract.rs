@@ -83,6 +83,11 @@ impl TesseractEngine {
         MODEL_LOADS.load(Ordering::Relaxed)
     }
 
+    /// Most pages one document may send to this engine.
+    pub fn max_pages(&self) -> u32 {
+        self.inner.max_pages
+    }
+
     /// Engines working side by side.
     pub fn parallelism(&self) -> usize {
         self.inner.engines.len()

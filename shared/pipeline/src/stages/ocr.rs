@@ -1,12 +1,15 @@
 //! OCR, for images and scanned PDFs: page images through the configured engine (Tesseract, or Textract reading
 //! the stored object), progress per page on the document, and each PDF page's text from its text layer where it
 //! has one and from OCR where it is a scan.
+//!
+//! Tesseract reads a PDF a window of pages at a time (one page per engine): a window's images are decoded, read
+//! and dropped before the next window's are decoded, so a long scan needs the memory of a few pages, not of all.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use medvault_intake::{Accepted, inspect};
-use medvault_ocr::{ConfiguredOcr, OcrEngine, OcrPage, OcrRequest, PageProgress};
+use medvault_intake::{Family, FileKind, Limits, PageImage, PdfReader, Refusal, classify, raster};
+use medvault_ocr::{ConfiguredOcr, OcrEngine, OcrError, OcrPage, OcrRequest, PageProgress, Progress, TesseractEngine};
 use medvault_platform::error::Failure;
 
 use crate::error::PipelineError;
@@ -22,6 +25,24 @@ pub struct OcrStage {
     shared: Shared,
     engine: ConfiguredOcr,
     phi_queue: String,
+}
+
+/// Why a document's text could not be read: the upload itself (quarantined) or the engine.
+enum ReadError {
+    Refused(Refusal),
+    Engine(OcrError),
+}
+
+impl From<Refusal> for ReadError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
+impl From<OcrError> for ReadError {
+    fn from(error: OcrError) -> Self {
+        Self::Engine(error)
+    }
 }
 
 impl OcrStage {
@@ -40,44 +61,118 @@ impl OcrStage {
             Ok(bytes) => bytes,
             Err(outcome) => return Ok(outcome),
         };
-        let accepted = match inspect(&bytes, Some(&job.media_type), &shared.limits) {
-            Ok(accepted) => accepted,
-            Err(refusal) => return shared.quarantine(&job, &refusal).await,
-        };
-        drop(bytes);
-        let (layer, images) = match accepted {
-            Accepted::Pdf(pdf) => {
-                let mut layer = Vec::new();
-                let mut images = Vec::new();
-                for page in pdf.pages {
-                    if page.needs_ocr && !page.images.is_empty() {
-                        images.extend(page.images);
-                    } else {
-                        layer.push(PageText { page: page.number, text: page.text });
-                    }
-                }
-                (layer, images)
-            }
-            Accepted::Image { pages, .. } => (Vec::new(), pages),
-            Accepted::Audio(_) => {
+        let kind = match classify(&bytes, Some(&job.media_type), &shared.limits) {
+            Ok(kind) if kind.family() == Family::Audio => {
                 return shared.fail(&job, "not_a_document", "the OCR stage received an audio file").await;
             }
+            Ok(kind) => kind,
+            Err(refusal) => return shared.quarantine(&job, &refusal).await,
         };
         let progress = ProgressWriter::start(shared.documents.clone(), job.document_id, job.version(), "pages");
         let report = progress.reporter();
-        let request = OcrRequest { object: job.object(), pages: images };
-        let result = self.engine.recognize(request, Arc::new(move |p: PageProgress| report(p.done, p.total))).await;
+        let report: Progress = Arc::new(move |p: PageProgress| report(p.done, p.total));
+        let result = match &self.engine {
+            ConfiguredOcr::Tesseract(engine) => {
+                let (engine, limits) = (engine.clone(), shared.limits.clone());
+                tokio::task::spawn_blocking(move || read_locally(&engine, kind, &bytes, &limits, &report))
+                    .await
+                    .unwrap_or(Err(ReadError::Engine(OcrError::WorkerLost)))
+            }
+            ConfiguredOcr::Textract(_) => self.read_in_the_cloud(&job, kind, bytes, report).await,
+        };
         progress.finish().await;
-        let read = match result {
-            Ok(read) => read,
-            Err(error) if error.failure() == Failure::Permanent => {
+        let pages = match result {
+            Ok(pages) => pages,
+            Err(ReadError::Refused(refusal)) => return shared.quarantine(&job, &refusal).await,
+            Err(ReadError::Engine(error)) if error.failure() == Failure::Permanent => {
                 return shared.fail(&job, "ocr_failed", &error.to_string()).await;
             }
-            Err(error) => return Err(PipelineError::Engine(Box::new(error))),
+            Err(ReadError::Engine(error)) => return Err(PipelineError::Engine(Box::new(error))),
         };
-        let pages = merge(layer, read.pages);
         shared.store_text(&job, pages, self.engine.name(), &self.phi_queue).await
     }
+
+    /// An engine that reads the stored object itself (Textract): the PDF's text layer is read here (no image is
+    /// decoded), the engine reads every page, and the layer wins where there is one.
+    async fn read_in_the_cloud(
+        &self,
+        job: &Job,
+        kind: FileKind,
+        bytes: Vec<u8>,
+        progress: Progress,
+    ) -> Result<Vec<PageText>, ReadError> {
+        let layer = if kind == FileKind::Pdf {
+            let limits = Limits { min_text_chars_per_page: 0, ..self.shared.limits.clone() };
+            let threshold = self.shared.limits.min_text_chars_per_page;
+            tokio::task::spawn_blocking(move || text_layer(&bytes, &limits, threshold))
+                .await
+                .unwrap_or(Err(ReadError::Engine(OcrError::WorkerLost)))?
+        } else {
+            Vec::new()
+        };
+        let read = self.engine.recognize(OcrRequest { object: job.object(), pages: Vec::new() }, progress).await?;
+        Ok(merge(layer, read.pages))
+    }
+}
+
+/// The pages of a PDF whose text layer is thick enough to stand on its own, read without decoding any image.
+fn text_layer(bytes: &[u8], limits: &Limits, threshold: usize) -> Result<Vec<PageText>, ReadError> {
+    let reader = PdfReader::open(bytes, limits)?;
+    let mut layer = Vec::new();
+    for index in 0..reader.page_count() {
+        let page = reader.page(index)?;
+        if page.text.chars().filter(|c| c.is_alphanumeric()).count() >= threshold {
+            layer.push(PageText { page: page.number, text: page.text });
+        }
+    }
+    Ok(layer)
+}
+
+/// Reads a document with the local engine, blocking: an image's pages, or a PDF a window of pages at a time.
+fn read_locally(
+    engine: &TesseractEngine,
+    kind: FileKind,
+    bytes: &[u8],
+    limits: &Limits,
+    progress: &Progress,
+) -> Result<Vec<PageText>, ReadError> {
+    if kind != FileKind::Pdf {
+        let images = raster::single_image(kind, bytes, limits)?;
+        return Ok(merge(Vec::new(), engine.recognize_blocking(&images, progress)?.pages));
+    }
+    let reader = PdfReader::open(bytes, limits)?;
+    let total = reader.page_count();
+    if total > engine.max_pages() as usize {
+        return Err(OcrError::TooManyPages { pages: total as u64, limit: u64::from(engine.max_pages()) }.into());
+    }
+    let total_u32 = u32::try_from(total).unwrap_or(u32::MAX);
+    let window = engine.parallelism().max(1);
+    let (mut layer, mut read) = (Vec::new(), Vec::new());
+    let mut index = 0;
+    while index < total {
+        // Pages until the window holds one page image per engine; pages with a text layer cost no OCR.
+        let first = u32::try_from(index).unwrap_or(u32::MAX);
+        let mut images: Vec<PageImage> = Vec::new();
+        while index < total && images.len() < window {
+            let page = reader.page(index)?;
+            index += 1;
+            if page.needs_ocr && !page.images.is_empty() {
+                images.extend(page.images);
+            } else {
+                layer.push(PageText { page: page.number, text: page.text });
+            }
+        }
+        let last = u32::try_from(index).unwrap_or(u32::MAX);
+        if !images.is_empty() {
+            let outer = Arc::clone(progress);
+            let within: Progress = Arc::new(move |p: PageProgress| {
+                outer(PageProgress { done: first.saturating_add(p.done).min(last), total: total_u32 });
+            });
+            read.extend(engine.recognize_blocking(&images, &within)?.pages);
+        }
+        progress(PageProgress { done: last, total: total_u32 });
+    }
+    Ok(merge(layer, read))
 }
 
 /// Each page's text: OCR's for the pages it read (several images of one page joined), the text layer's for the
