@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use local_stack::control::DevStack;
 use local_stack::{LocalStack, StackOptions};
 use medvault_auth::keys::SigningKey;
 use medvault_auth::layer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
@@ -59,7 +60,11 @@ struct Document {
 impl Pipeline {
     /// Starts a stack with the pipeline's model directory and `parameters`, then a clinician and a patient.
     async fn start(prefix: &str, parameters: &[(&str, &str)], env: &[(&str, &str)]) -> Self {
-        let mut options = StackOptions::for_tests(prefix);
+        Self::start_with(StackOptions::for_tests(prefix), parameters, env).await
+    }
+
+    /// [`Pipeline::start`] from given stack options (e.g. with a state file, as `cargo xtask dev` writes).
+    async fn start_with(mut options: StackOptions, parameters: &[(&str, &str)], env: &[(&str, &str)]) -> Self {
         let model = std::env::var("MEDVAULT_ASR_MODEL_DIR")
             .expect("MEDVAULT_ASR_MODEL_DIR is not set: run through `cargo xtask test` (the PyPI pocketsphinx model)");
         options.parameter_overrides.insert("AsrModelDir".into(), model);
@@ -749,7 +754,12 @@ async fn an_ocr_worker_killed_mid_document_leaves_it_retryable_and_the_redeliver
 #[tokio::test]
 async fn a_job_that_keeps_failing_fails_its_document_lands_in_the_dead_letter_queue_and_a_redrive_finishes_it() {
     // Arrange: receives a second apart; the PHI queue deleted, so every OCR attempt fails to hand its text on.
-    let pipeline = Pipeline::start("pipe-redrive", &[("OcrQueueVisibilityTimeout", "1")], &[]).await;
+    // The stack describes itself in a state file, as `cargo xtask dev` does: the redrive goes through its control
+    // API, the way `cargo xtask redrive` reaches a dev stack.
+    let state = tempfile::tempdir().unwrap();
+    let mut options = StackOptions::for_tests("pipe-redrive");
+    options.state_file = Some(state.path().join("dev-stack.json"));
+    let pipeline = Pipeline::start_with(options, &[("OcrQueueVisibilityTimeout", "1")], &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let png = std::fs::read(text_png(dir.path(), "note.png", &LINES)).unwrap();
     let phi_queue = physical(&pipeline.stack, "PhiQueue");
@@ -765,13 +775,14 @@ async fn a_job_that_keeps_failing_fails_its_document_lands_in_the_dead_letter_qu
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     pipeline.sqs().create_queue().queue_name(&phi_queue_name).send().await.unwrap();
-    let redrive = pipeline.stack.redrive("OcrDeadLetterQueue").await.unwrap();
+    let control = DevStack::connect(&state.path().join("dev-stack.json")).await.expect("the stack's control API");
+    let redrive = control.redrive("OcrDeadLetterQueue").await.unwrap();
     let finished = pipeline.reaches(&id, "ready", Duration::from_secs(90)).await;
 
     // Assert
     assert_eq!(failed.status, "failed");
     assert!(failed.reason.as_deref().unwrap().contains("dead-letter queue"), "{failed:?}");
-    assert_eq!((redrive.from.as_str(), redrive.to.as_str(), redrive.moved), ("OcrDeadLetterQueue", "OcrQueue", 1));
+    assert_eq!(redrive, json!({ "moved": 1, "from": "OcrDeadLetterQueue", "to": "OcrQueue" }));
     assert_eq!(finished.status, "ready", "{finished:?}");
     assert!(cer(&LINES.join("\n"), finished.text.as_deref().unwrap()) < 0.05);
     assert_eq!(pipeline.queue_depth("OcrDeadLetterQueue").await, 0);
