@@ -3,9 +3,9 @@
 //! workers behind their queues, results read back through the API.
 //!
 //! Inputs are made during the run with real tools: fpdf2 (a PDF with a text layer), ImageMagick (a PNG of rendered
-//! text), img2pdf (an image-only PDF), festival and sox (a WAV dictation). Each carries PHI; the de-identified
-//! text must carry none of it. Needs `MEDVAULT_PIPELINE_PYTHON` and `MEDVAULT_ASR_MODEL_DIR` (cargo xtask test
-//! sets both) and the Debian tools of infra/local/debian-packages.txt.
+//! text, and a two-page TIFF of it), img2pdf (an image-only PDF), festival and sox (a WAV dictation). Each carries
+//! PHI; the de-identified text must carry none of it. Needs `MEDVAULT_PIPELINE_PYTHON` and `MEDVAULT_ASR_MODEL_DIR`
+//! (cargo xtask test sets both) and the Debian tools of infra/local/debian-packages.txt.
 #![allow(clippy::unwrap_used)] // Test fixtures: a failed setup call should stop the test loudly.
 
 use std::collections::HashMap;
@@ -370,6 +370,13 @@ fn image_pdf(dir: &Path, images: &[PathBuf]) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// A two-page TIFF of the same scan (ImageMagick).
+fn two_page_tiff(dir: &Path, page: &Path) -> Vec<u8> {
+    let out = dir.join("scan.tiff");
+    run("convert", &[path(page), path(page), "-adjoin", path(&out)], "imagemagick");
+    std::fs::read(out).unwrap()
+}
+
 /// `text` spoken by festival (voice kal), converted by sox to 16 kHz mono 16-bit WAV.
 fn dictation(dir: &Path, text: &str) -> Vec<u8> {
     let text_file = dir.join("dictation.txt");
@@ -441,7 +448,7 @@ fn assert_no_phi(name: &str, deidentified: &str, values: &[&str]) {
 // ------------------------------------------------------------------------------------------------ the tests
 
 #[tokio::test]
-async fn a_text_pdf_a_png_a_scanned_pdf_and_a_dictation_each_reach_ready_with_their_phi_removed() {
+async fn a_text_pdf_a_png_a_scanned_pdf_a_tiff_and_a_dictation_each_reach_ready_with_their_phi_removed() {
     // Arrange
     let pipeline = Pipeline::start("pipe-e2e", &[], &[]).await;
     let events = pipeline.capture_completions().await;
@@ -451,6 +458,7 @@ async fn a_text_pdf_a_png_a_scanned_pdf_and_a_dictation_each_reach_ready_with_th
         ("referral.pdf", "application/pdf", text_pdf(dir.path())),
         ("note.png", "image/png", std::fs::read(&png).unwrap()),
         ("scan.pdf", "application/pdf", image_pdf(dir.path(), std::slice::from_ref(&png))),
+        ("scan.tiff", "image/tiff", two_page_tiff(dir.path(), &png)),
         ("dictation.wav", "audio/wav", dictation(dir.path(), DICTATION)),
     ];
 
@@ -472,7 +480,7 @@ async fn a_text_pdf_a_png_a_scanned_pdf_and_a_dictation_each_reach_ready_with_th
         assert!(summary.get("PERSON").and_then(Value::as_u64).unwrap_or(0) >= 1, "{filename}: {summary:?}");
         assert!(summary.values().all(Value::is_u64), "{filename}: the summary holds counts only: {summary:?}");
     }
-    let [pdf, image, scan, audio] = &documents[..] else { unreachable!() };
+    let [pdf, image, scan, tiff, audio] = &documents[..] else { unreachable!() };
     let truth = LINES.join("\n");
     assert_eq!(cer(&truth, pdf.text.as_deref().unwrap()), 0.0, "the text layer is read exactly: {:?}", pdf.text);
     let image_cer = cer(&truth, image.text.as_deref().unwrap());
@@ -480,18 +488,21 @@ async fn a_text_pdf_a_png_a_scanned_pdf_and_a_dictation_each_reach_ready_with_th
     assert!(image_cer < 0.05, "CER {image_cer:.3}: {:?}", image.text);
     assert!(cer(&truth, scan.text.as_deref().unwrap()) < 0.05, "{:?}", scan.text);
     assert!(audio.text.as_deref().unwrap().contains("john smith"), "the dictation is heard: {:?}", audio.text);
-    for ((filename, _, _), document) in inputs.iter().zip(&documents).take(3) {
+    let tiff_pages: Vec<&str> = tiff.text.as_deref().unwrap().split('\u{c}').collect();
+    assert_eq!(tiff_pages.len(), 2, "each TIFF page's text: {tiff_pages:?}");
+    assert!(tiff_pages.iter().all(|page| cer(&truth, page) < 0.05), "{tiff_pages:?}");
+    for ((filename, _, _), document) in inputs.iter().zip(&documents).take(4) {
         assert_no_phi(filename, document.deidentified.as_deref().unwrap(), &PHI);
     }
     assert_no_phi("dictation.wav", audio.deidentified.as_deref().unwrap(), &DICTATED_PHI);
 
-    // The engines that read them: the text layer directly (no OCR), OCR for the image and the scan, speech.
+    // The engines that read them: the text layer directly (no OCR), OCR for the images and the scan, speech.
     let engines: Vec<String> = futures::future::join_all(ids.iter().map(|id| pipeline.item(id)))
         .await
         .iter()
         .map(|item| attribute(item, "extraction_engine").unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(engines, ["text-layer", "tesseract", "tesseract", "pocketsphinx"]);
+    assert_eq!(engines, ["text-layer", "tesseract", "tesseract", "tesseract", "pocketsphinx"]);
 
     // Stored encrypted: no PHI value in the table.
     let scan_all = pipeline.dynamodb().scan().table_name(physical(&pipeline.stack, "DocumentsTable")).send().await;
@@ -753,25 +764,28 @@ async fn an_ocr_worker_killed_mid_document_leaves_it_retryable_and_the_redeliver
 
 #[tokio::test]
 async fn a_job_that_keeps_failing_fails_its_document_lands_in_the_dead_letter_queue_and_a_redrive_finishes_it() {
-    // Arrange: receives a second apart; the PHI queue deleted, so every OCR attempt fails to hand its text on.
+    // Arrange: the PHI queue deleted, so every OCR attempt fails to hand its text on. Two receives before the
+    // dead-letter queue (deployments keep five), ten seconds apart: longer than an attempt takes on a loaded CI
+    // machine, so attempts never overlap (an overlapping one would only meet the first one's claim and fail).
     // The stack describes itself in a state file, as `cargo xtask dev` does: the redrive goes through its control
     // API, the way `cargo xtask redrive` reaches a dev stack.
     let state = tempfile::tempdir().unwrap();
     let mut options = StackOptions::for_tests("pipe-redrive");
     options.state_file = Some(state.path().join("dev-stack.json"));
-    let pipeline = Pipeline::start_with(options, &[("OcrQueueVisibilityTimeout", "1")], &[]).await;
+    let parameters = [("OcrQueueVisibilityTimeout", "10"), ("OcrMaxReceiveCount", "2")];
+    let pipeline = Pipeline::start_with(options, &parameters, &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let png = std::fs::read(text_png(dir.path(), "note.png", &LINES)).unwrap();
     let phi_queue = physical(&pipeline.stack, "PhiQueue");
     let phi_queue_name = phi_queue.rsplit('/').next().unwrap().to_owned();
     pipeline.sqs().delete_queue().queue_url(&phi_queue).send().await.unwrap();
 
-    // Act: the upload fails five receives in a row, then its queue is repaired and its dead letters redriven.
+    // Act: the upload fails every receive, then its queue is repaired and its dead letters redriven.
     let id = pipeline.upload("note.png", "image/png", &png).await;
     let failed = pipeline.finished(&id, Duration::from_secs(90)).await;
     let started = Instant::now();
     while pipeline.queue_depth("OcrDeadLetterQueue").await == 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the job never reached the dead-letter queue");
+        assert!(started.elapsed() < Duration::from_secs(60), "the job never reached the dead-letter queue");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     pipeline.sqs().create_queue().queue_name(&phi_queue_name).send().await.unwrap();

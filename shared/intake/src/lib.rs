@@ -18,7 +18,7 @@ pub use audio::AudioHeader;
 pub use kind::{Detected, Family, FileKind, identify};
 pub use limits::Limits;
 pub use pdf::{PdfDocument, PdfPage, PdfReader};
-pub use raster::PageImage;
+pub use raster::{PageImage, TiffReader};
 pub use refusal::{Bomb, Refusal};
 
 /// The stored object an upload is: cloud engines (Textract, Transcribe) read it from S3 themselves, and its

@@ -97,27 +97,53 @@ pub(crate) fn decode_gray(format: ImageFormat, bytes: &[u8], limits: &Limits) ->
 
 /// Every page of a TIFF, each checked against the pixel limit and the page limit before it is decoded.
 fn tiff_pages(bytes: &[u8], limits: &Limits) -> Result<Vec<PageImage>, Refusal> {
-    use image::codecs::tiff::TiffDecoder;
+    let reader = TiffReader::open(bytes, limits)?;
+    (0..reader.page_count()).map(|index| reader.page(index)).collect()
+}
 
-    // The `image` crate decodes one TIFF page; walking the directories (IFDs) of a multi-page scan needs the
-    // `tiff` crate underneath it, which `image` re-exports through its TIFF decoder only for the first page.
-    // Each page is therefore located by its IFD offset and handed to `image` as a one-page TIFF view.
-    let offsets = tiff_ifd_offsets(bytes, limits).map_err(|d| Refusal::malformed_image(FileKind::Tiff, d))?;
-    let mut pages = Vec::with_capacity(offsets.len());
-    for (index, offset) in offsets.into_iter().enumerate() {
-        let view = with_first_ifd(bytes, offset);
+/// A TIFF whose pages are decoded one at a time (a multi-page scan need not be held whole).
+///
+/// The `image` crate decodes one TIFF page; walking the directories (IFDs) of a multi-page scan needs the `tiff`
+/// crate underneath it, which `image` re-exports through its TIFF decoder only for the first page. Each page is
+/// therefore located by its IFD offset and handed to `image` as a one-page TIFF view.
+#[derive(Debug)]
+pub struct TiffReader<'a> {
+    bytes: &'a [u8],
+    offsets: Vec<usize>,
+    limits: Limits,
+}
+
+impl<'a> TiffReader<'a> {
+    /// Finds the pages (at most [`Limits::max_pages`]) without decoding any.
+    pub fn open(bytes: &'a [u8], limits: &Limits) -> Result<Self, Refusal> {
+        let offsets = tiff_ifd_offsets(bytes, limits).map_err(|d| Refusal::malformed_image(FileKind::Tiff, d))?;
+        Ok(Self { bytes, offsets, limits: limits.clone() })
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Decodes the page at `index` (0-based) to grey, after checking its size against the pixel limit.
+    pub fn page(&self, index: usize) -> Result<PageImage, Refusal> {
+        use image::codecs::tiff::TiffDecoder;
+
+        let offset = *self
+            .offsets
+            .get(index)
+            .ok_or_else(|| Refusal::malformed_image(FileKind::Tiff, format!("no page at index {index}")))?;
+        let view = with_first_ifd(self.bytes, offset);
         let mut decoder =
             TiffDecoder::new(Cursor::new(&view[..])).map_err(|e| Refusal::malformed_image(FileKind::Tiff, e))?;
-        decoder.set_limits(decoder_limits(limits)).map_err(|e| Refusal::malformed_image(FileKind::Tiff, e))?;
+        decoder.set_limits(decoder_limits(&self.limits)).map_err(|e| Refusal::malformed_image(FileKind::Tiff, e))?;
         let (width, height) = decoder.dimensions();
-        check_pixels(u64::from(width), u64::from(height), limits)?;
+        check_pixels(u64::from(width), u64::from(height), &self.limits)?;
         let image = image::DynamicImage::from_decoder(decoder)
             .map_err(|e| Refusal::malformed_image(FileKind::Tiff, e))?
             .into_luma8();
         let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        pages.push(PageImage::from_gray(page, image.width(), image.height(), image.as_raw()));
+        Ok(PageImage::from_gray(page, image.width(), image.height(), image.as_raw()))
     }
-    Ok(pages)
 }
 
 /// The offsets of a TIFF's image file directories, in order; refuses more than `max_pages` and loops.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use medvault_intake::{Family, FileKind, Limits, PageImage, PdfReader, Refusal, classify, raster};
+use medvault_intake::{Family, FileKind, Limits, PageImage, PdfReader, Refusal, TiffReader, classify, raster};
 use medvault_ocr::{ConfiguredOcr, OcrEngine, OcrError, OcrPage, OcrRequest, PageProgress, Progress, TesseractEngine};
 use medvault_platform::error::Failure;
 
@@ -128,7 +128,14 @@ fn text_layer(bytes: &[u8], limits: &Limits, threshold: usize) -> Result<Vec<Pag
     Ok(layer)
 }
 
-/// Reads a document with the local engine, blocking: an image's pages, or a PDF a window of pages at a time.
+/// One page as the local engine meets it: text from the layer, or images to read.
+enum LocalPage {
+    Layer(PageText),
+    Scan(Vec<PageImage>),
+}
+
+/// Reads a document with the local engine, blocking: a PDF or a TIFF a window of pages at a time, a PNG or JPEG
+/// whole (one page).
 fn read_locally(
     engine: &TesseractEngine,
     kind: FileKind,
@@ -136,12 +143,30 @@ fn read_locally(
     limits: &Limits,
     progress: &Progress,
 ) -> Result<Vec<PageText>, ReadError> {
-    if kind != FileKind::Pdf {
-        let images = raster::single_image(kind, bytes, limits)?;
-        return Ok(merge(Vec::new(), engine.recognize_blocking(&images, progress)?.pages));
-    }
-    let reader = PdfReader::open(bytes, limits)?;
-    let total = reader.page_count();
+    type PageAt<'a> = Box<dyn Fn(usize) -> Result<LocalPage, Refusal> + 'a>;
+    let (total, page_at): (usize, PageAt<'_>) = match kind {
+        FileKind::Pdf => {
+            let reader = PdfReader::open(bytes, limits)?;
+            let total = reader.page_count();
+            let page_at = move |index| {
+                let page = reader.page(index)?;
+                Ok(if page.needs_ocr && !page.images.is_empty() {
+                    LocalPage::Scan(page.images)
+                } else {
+                    LocalPage::Layer(PageText { page: page.number, text: page.text })
+                })
+            };
+            (total, Box::new(page_at))
+        }
+        FileKind::Tiff => {
+            let reader = TiffReader::open(bytes, limits)?;
+            (reader.page_count(), Box::new(move |index| Ok(LocalPage::Scan(vec![reader.page(index)?]))))
+        }
+        _ => {
+            let images = raster::single_image(kind, bytes, limits)?;
+            return Ok(merge(Vec::new(), engine.recognize_blocking(&images, progress)?.pages));
+        }
+    };
     if total > engine.max_pages() as usize {
         return Err(OcrError::TooManyPages { pages: total as u64, limit: u64::from(engine.max_pages()) }.into());
     }
@@ -154,13 +179,11 @@ fn read_locally(
         let first = u32::try_from(index).unwrap_or(u32::MAX);
         let mut images: Vec<PageImage> = Vec::new();
         while index < total && images.len() < window {
-            let page = reader.page(index)?;
-            index += 1;
-            if page.needs_ocr && !page.images.is_empty() {
-                images.extend(page.images);
-            } else {
-                layer.push(PageText { page: page.number, text: page.text });
+            match page_at(index)? {
+                LocalPage::Scan(page_images) => images.extend(page_images),
+                LocalPage::Layer(text) => layer.push(text),
             }
+            index += 1;
         }
         let last = u32::try_from(index).unwrap_or(u32::MAX);
         if !images.is_empty() {
