@@ -5,10 +5,8 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use crate::entity::EntityType;
-use crate::gazetteer::KeyHasher;
+use crate::gazetteer::{KeyHasher, KeyTable};
 
 /// What a label phrase before a number says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +50,32 @@ pub enum FacilityWord {
 
 #[derive(Debug)]
 pub struct Lexicon {
-    labels: FxHashMap<u64, Label>,
-    roles: FxHashMap<u64, u8>,
-    facility: FxHashMap<u64, FacilityWord>,
-    states: FxHashMap<u64, u8>,
-    units: FxHashMap<u64, ()>,
-    fillers: FxHashMap<u64, ()>,
+    entries: KeyTable<LexEntry>,
+}
+
+/// Everything the lexicon knows about one word or phrase: one lookup answers every question about it.
+#[derive(Debug, Clone, Copy, Default)]
+struct LexEntry {
+    label: Option<Label>,
+    roles: u8,
+    facility: Option<FacilityWord>,
+    state: bool,
+    unit: bool,
+    filler: bool,
+}
+
+impl LexEntry {
+    /// Combines two entries of the same key; where both set the label or facility kind, `later` wins.
+    fn merge(self, later: Self) -> Self {
+        Self {
+            label: later.label.or(self.label),
+            roles: self.roles | later.roles,
+            facility: later.facility.or(self.facility),
+            state: self.state || later.state,
+            unit: self.unit || later.unit,
+            filler: self.filler || later.filler,
+        }
+    }
 }
 
 fn phrase_key(phrase: &str) -> u64 {
@@ -1964,23 +1982,23 @@ impl Lexicon {
     }
 
     fn build() -> Self {
-        let mut labels = FxHashMap::default();
-        // Later inserts win: non-PHI measurement labels first, then dates and ages, then identifier labels.
+        let mut entries: Vec<(u64, LexEntry)> = Vec::new();
+        let mut add = |phrase: &str, entry: LexEntry| entries.push((phrase_key(phrase), entry));
+        // Later entries win: non-PHI measurement labels first, then dates and ages, then identifier labels.
         for l in NOT_PHI_LABELS {
-            labels.insert(phrase_key(l), Label::NotPhi);
+            add(l, LexEntry { label: Some(Label::NotPhi), ..LexEntry::default() });
         }
         for l in DATE_LABELS {
-            labels.insert(phrase_key(l), Label::Date);
+            add(l, LexEntry { label: Some(Label::Date), ..LexEntry::default() });
         }
         for l in AGE_LABELS {
-            labels.insert(phrase_key(l), Label::Age);
+            add(l, LexEntry { label: Some(Label::Age), ..LexEntry::default() });
         }
         for (ty, phrases) in ID_LABELS {
             for p in *phrases {
-                labels.insert(phrase_key(p), Label::Id(*ty));
+                add(p, LexEntry { label: Some(Label::Id(*ty)), ..LexEntry::default() });
             }
         }
-        let mut roles: FxHashMap<u64, u8> = FxHashMap::default();
         for (words, bit) in [
             (CLINICAL, role::CLINICAL),
             (STOP, role::STOP),
@@ -1990,58 +2008,65 @@ impl Lexicon {
             (TITLES, role::TITLE),
         ] {
             for w in words {
-                *roles.entry(phrase_key(w)).or_insert(0) |= bit;
+                add(w, LexEntry { roles: bit, ..LexEntry::default() });
             }
         }
-        let mut facility = FxHashMap::default();
-        for w in FACILITY_GENERIC {
-            facility.insert(phrase_key(w), FacilityWord::Generic);
+        // Heads last: a word that is both a tail and a head is a head.
+        for (words, kind) in [
+            (FACILITY_GENERIC, FacilityWord::Generic),
+            (FACILITY_TAILS, FacilityWord::TailAfterGeneric),
+            (FACILITY_HEADS, FacilityWord::Head),
+        ] {
+            for w in words {
+                add(w, LexEntry { facility: Some(kind), ..LexEntry::default() });
+            }
         }
-        for w in FACILITY_TAILS {
-            facility.insert(phrase_key(w), FacilityWord::TailAfterGeneric);
-        }
-        for w in FACILITY_HEADS {
-            facility.insert(phrase_key(w), FacilityWord::Head);
-        }
-        let mut states = FxHashMap::default();
         for (abbr, name) in STATES {
-            states.insert(phrase_key(abbr), 1);
-            states.insert(phrase_key(name), name.split(' ').count() as u8);
+            add(abbr, LexEntry { state: true, ..LexEntry::default() });
+            add(name, LexEntry { state: true, ..LexEntry::default() });
         }
-        let units = UNITS.iter().map(|u| (phrase_key(u), ())).collect();
-        let fillers = FILLERS.iter().map(|u| (phrase_key(u), ())).collect();
-        Self { labels, roles, facility, states, units, fillers }
+        for u in UNITS {
+            add(u, LexEntry { unit: true, ..LexEntry::default() });
+        }
+        for f in FILLERS {
+            add(f, LexEntry { filler: true, ..LexEntry::default() });
+        }
+        Self { entries: KeyTable::build(entries, LexEntry::merge) }
+    }
+
+    fn entry(&self, hash: u64) -> LexEntry {
+        self.entries.get(hash).unwrap_or_default()
     }
 
     pub fn label(&self, hash: u64) -> Option<Label> {
-        self.labels.get(&hash).copied()
+        self.entry(hash).label
     }
 
     /// The [`role`] bits of a hashed word or phrase (0 when it has none).
     pub fn role(&self, hash: u64) -> u8 {
-        self.roles.get(&hash).copied().unwrap_or(0)
+        self.entry(hash).roles
     }
 
     pub fn facility(&self, hash: u64) -> Option<FacilityWord> {
-        self.facility.get(&hash).copied()
+        self.entry(hash).facility
     }
 
     /// Whether the hashed words are a US state or territory name or abbreviation.
     pub fn is_state(&self, hash: u64) -> bool {
-        self.states.contains_key(&hash)
+        self.entry(hash).state
     }
 
     /// Whether a word may stand between a label and its value.
     pub fn is_filler(&self, hash: u64) -> bool {
-        self.fillers.contains_key(&hash)
+        self.entry(hash).filler
     }
 
     pub fn is_unit(&self, hash: u64) -> bool {
-        self.units.contains_key(&hash)
+        self.entry(hash).unit
     }
 }
 
 /// Hash of one word, for the lookups above.
 pub fn word_key(word: &str) -> u64 {
-    KeyHasher::default().word(word).finish()
+    crate::gazetteer::word_hash(word)
 }

@@ -15,7 +15,7 @@ use regex_automata::{Anchored, Input};
 use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
-use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD};
+use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, word_hash};
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
 use crate::text::Normalized;
@@ -65,10 +65,37 @@ lights?|lock|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount
 overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
 squares?|throughway|trace|track|tunnel|underpass|unions?|via|viaduct|villages?|vlg|ville|wy";
 
-/// ASCII word boundaries and digits: the text is normalized first, and an ASCII `\b` keeps every pattern inside
-/// the lazy DFA (a Unicode `\b` would force the slower engines on any non-ASCII haystack).
+/// ASCII word boundaries, digits and white space: the text is normalized first (every Unicode space is already a
+/// `' '` or a line break there, so an ASCII `\s` means the same), and ASCII classes keep the automata small and every
+/// pattern inside the lazy DFA (a Unicode `\b` would force the slower engines on any non-ASCII haystack).
 fn ascii_classes(pattern: &str) -> String {
-    pattern.replace(r"\b", r"(?-u:\b)").replace(r"\d", "[0-9]")
+    let mut out = String::with_capacity(pattern.len() + 64);
+    let mut in_class = false;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('b') if !in_class => out.push_str(r"(?-u:\b)"),
+                Some('d') => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
+                Some('s') => out.push_str(if in_class { "[:space:]" } else { "[[:space:]]" }),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn patterns() -> Vec<(Shape, String)> {
@@ -114,10 +141,19 @@ fn patterns() -> Vec<(Shape, String)> {
     ]
 }
 
+/// State of one structured pass.
+struct Scan {
+    /// The leftmost match of the shapes other than tokens from some earlier position, once searched.
+    shape: Option<Option<(usize, usize, usize)>>,
+    /// See [`ascii_case_folding`].
+    ascii_letters: bool,
+}
+
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    all: Regex,
+    /// Every shape but the last ([`Shape::Token`]), in priority order.
+    shaped: Regex,
     each: Vec<Regex>,
     shapes: Vec<Shape>,
 }
@@ -127,14 +163,15 @@ impl Analyzer {
     pub fn new() -> Result<Self, PhiError> {
         let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
-        let all = Regex::new_many(&sources).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let token = sources.len() - 1;
+        let shaped = Regex::new_many(&sources[..token]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let each = sources
             .iter()
             .map(|p| Regex::new(p).map_err(|e| PhiError::BuiltinPattern(Box::new(e))))
             .collect::<Result<_, _>>()?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
-        Ok(Self { all, each, shapes: list.into_iter().map(|(s, _)| s).collect() })
+        Ok(Self { shaped, each, shapes: list.into_iter().map(|(s, _)| s).collect() })
     }
 
     /// The entities in `text`, sorted by start, non-overlapping, filtered by `options`.
@@ -156,12 +193,42 @@ impl Analyzer {
             .collect()
     }
 
+    /// The leftmost-first match of all shapes from `pos`, as one multi-pattern regex would find it, but with the
+    /// catch-all [`Shape::Token`] (every word holding a digit) matched by [`next_token`] instead of the regex: the
+    /// regex then stops only at real shapes, and the token scan costs a byte loop. `scan` caches the leftmost match of
+    /// the other shapes, valid while `pos` has not passed its start.
+    fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan) -> Option<(usize, usize, usize)> {
+        let token_pid = self.shapes.len() - 1;
+        let shape = match scan.shape {
+            Some(Some((s, _, _))) if s < pos => None,
+            cached => cached,
+        };
+        let shape = shape.unwrap_or_else(|| {
+            let found = self
+                .shaped
+                .search(&Input::new(hay).span(pos..hay.len()))
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+            scan.shape = Some(found);
+            found
+        });
+        let limit = shape.map_or(hay.len(), |(s, _, _)| s);
+        // At the same start a shape wins over a token (priority order), so a token must start strictly before.
+        let token = if scan.ascii_letters {
+            next_token(hay.as_bytes(), pos, limit)
+        } else {
+            self.each[token_pid].search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+        };
+        match token {
+            Some((s, e)) if s < limit => Some((s, e, token_pid)),
+            _ => shape,
+        }
+    }
+
     fn structured(&self, hay: &str, out: &mut Vec<Candidate>) {
         let mut pos = 0;
+        let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay) };
         while pos < hay.len() {
-            let Some(m) = self.all.search(&Input::new(hay).span(pos..hay.len())) else { break };
-            let pid = m.pattern().as_usize();
-            let (s, e) = (m.start(), m.end());
+            let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
                 pos = c.end.max(s + 1);
                 out.push(c);
@@ -190,6 +257,97 @@ impl Analyzer {
                 None => pos = next_char(hay, s),
             }
         }
+    }
+}
+
+/// Whether `(?i)[a-z]` means exactly the ASCII letters in `hay`: Unicode case folding adds `ſ` (U+017F) and the
+/// Kelvin sign (U+212A), which [`next_token`] does not know.
+fn ascii_case_folding(hay: &str) -> bool {
+    hay.is_ascii() || !(hay.contains('\u{17F}') || hay.contains('\u{212A}'))
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// End of the maximal run of ASCII letters and digits from `at`.
+fn alnum_end(b: &[u8], mut at: usize) -> usize {
+    while at < b.len() && b[at].is_ascii_alphanumeric() {
+        at += 1;
+    }
+    at
+}
+
+/// The leftmost match, starting before `limit`, of the token pattern
+/// `(?i)\b(?:[a-z]{1,10}-)?[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b` (ASCII `\b`, ASCII letters), with the regex
+/// engine's leftmost-first semantics. Hand-written because this shape matches every number of a note: as part of the
+/// multi-pattern regex it made the search stop, and run backwards for the start, at each of them.
+fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
+    let mut from = pos;
+    loop {
+        // Every token holds a digit; the first digit from `from` lies in the body run of the leftmost token, or
+        // no token starts before the end of its run.
+        let digit = from + b.get(from..)?.iter().position(u8::is_ascii_digit)?;
+        let mut run = digit;
+        while run > from && b[run - 1].is_ascii_alphanumeric() {
+            run -= 1;
+        }
+        // A prefix `[a-z]{1,10}-` right before the run: all of a letter run (a shorter one is not at a boundary).
+        let mut prefix = None;
+        if run >= from + 2 && b[run - 1] == b'-' {
+            let mut p = run - 1;
+            while p > from && b[p - 1].is_ascii_alphabetic() {
+                p -= 1;
+            }
+            if (1..=10).contains(&(run - 1 - p)) {
+                prefix = Some(p);
+            }
+        }
+        for start in prefix.into_iter().chain([run]) {
+            if start >= limit {
+                return None;
+            }
+            if (start == 0 || !is_word_byte(b[start - 1]))
+                && let Some(end) = token_at(b, start)
+            {
+                return Some((start, end));
+            }
+        }
+        from = alnum_end(b, digit);
+    }
+}
+
+/// End of the token pattern's match at `start` (a word boundary before an ASCII letter or digit), if any.
+fn token_at(b: &[u8], start: usize) -> Option<usize> {
+    let letters = b[start..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    if (1..=10).contains(&letters)
+        && b.get(start + letters) == Some(&b'-')
+        && let Some(end) = token_body(b, start + letters + 1)
+    {
+        return Some(end);
+    }
+    token_body(b, start)
+}
+
+/// `[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b` at `at`: the whole alphanumeric run (it must hold a digit), then every
+/// `-run` group; when a word character (`_`) follows, the last group is given back for a boundary.
+fn token_body(b: &[u8], at: usize) -> Option<usize> {
+    let run_end = alnum_end(b, at);
+    if !b[at..run_end].iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    let (mut end, mut before_last) = (run_end, run_end);
+    while end + 1 < b.len() && b[end] == b'-' && b[end + 1].is_ascii_alphanumeric() {
+        before_last = end;
+        end = alnum_end(b, end + 1);
+    }
+    if end == b.len() || !is_word_byte(b[end]) {
+        Some(end)
+    } else if end > run_end {
+        // Without the last group the match ends before a `-`, which is a boundary.
+        Some(before_last)
+    } else {
+        None
     }
 }
 
@@ -600,10 +758,14 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         }
         i -= 1;
     }
+    let mut hashes = [0u64; 6];
+    for (hash, &(a, z)) in hashes.iter_mut().zip(&words[..n]) {
+        *hash = word_hash(&hay[a..z]);
+    }
     // words[0] is nearest. Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..n.min(4) {
         // Only filler words (`is`, `number`, `on file`) may stand between the label and the value.
-        if k > 0 && !lex.is_filler(KeyHasher::default().word(&hay[words[k - 1].0..words[k - 1].1]).finish()) {
+        if k > 0 && !lex.is_filler(hashes[k - 1]) {
             break;
         }
         for len in (1..=3).rev() {
@@ -611,9 +773,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 continue;
             }
             let mut h = KeyHasher::default();
-            for idx in (k..k + len).rev() {
-                let (a, z) = words[idx];
-                h.word(&hay[a..z]);
+            for &hash in hashes[k..k + len].iter().rev() {
+                h.push(hash);
             }
             if let Some(label) = lex.label(h.finish()) {
                 return Some(label);
@@ -704,7 +865,12 @@ fn case_of(w: &str) -> Case {
             first_upper.get_or_insert(upper);
         }
     }
-    match (first_upper.unwrap_or(false), letters, uppers) {
+    case_from_counts(first_upper.unwrap_or(false), letters, uppers)
+}
+
+/// The case of a word from its letter counts and whether its first letter is upper case.
+fn case_from_counts(first_upper: bool, letters: usize, uppers: usize) -> Case {
+    match (first_upper, letters, uppers) {
         (true, 1, _) => Case::Initial,
         (true, l, u) if u == l => Case::Upper,
         (true, _, _) => Case::Cap,
@@ -748,9 +914,13 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         }
         let start = i;
         let mut possessive = false;
+        // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
+        let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
         while i < b.len() {
             let c = b[i];
             if c.is_ascii_alphabetic() {
+                letters += 1;
+                uppers += usize::from(c.is_ascii_uppercase());
                 i += 1;
             } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
@@ -764,7 +934,10 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                 i += 1;
             } else if c >= 0x80 {
                 match hay[i..].chars().next() {
-                    Some(ch) if ch.is_alphabetic() => i += ch.len_utf8(),
+                    Some(ch) if ch.is_alphabetic() => {
+                        ascii = false;
+                        i += ch.len_utf8();
+                    }
                     _ => break,
                 }
             } else {
@@ -780,7 +953,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             continue;
         }
         let w = &hay[start..i];
-        let case = case_of(w);
+        let case = if ascii { case_from_counts(b[start].is_ascii_uppercase(), letters, uppers) } else { case_of(w) };
         match case {
             Case::Cap => line_has_cap = true,
             Case::Lower if w.len() > 2 => line_has_lower = true,
@@ -795,7 +968,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             caseless: false,
             gap_start,
             blocked: false,
-            flags: gaz.flags_of(hash),
+            // Looked up when the line ends, once it is known whether case carries a signal.
+            flags: 0,
             roles: lex.role(hash),
         });
         gap_start = i;
@@ -920,7 +1094,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     if i >= 2 {
         let mut h = KeyHasher::default();
-        h.word(&hay[words[i - 2].start..words[i - 2].end]).word(&hay[prev.start..prev.end]);
+        h.push(words[i - 2].hash).push(prev.hash);
         if lex.role(h.finish()) & role::NAME_CUE != 0 {
             return role::NAME_CUE;
         }
@@ -1085,7 +1259,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             if !(w.caseless || matches!(w.case, Case::Cap | Case::Upper) || connector) {
                 break;
             }
-            h.word(&hay[w.start..w.end]);
+            h.push(w.hash);
             let key = h.finish();
             if lex.is_state(key) {
                 continue;
@@ -1152,7 +1326,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let text = &hay[next.start..next.end];
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
-    h.word(text);
+    h.push(next.hash);
     if (abbr || g.contains(',')) && lex.is_state(next.hash) && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows.
         let credential = matches!(
@@ -1185,7 +1359,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
         && g.contains(',')
         && joins(gap(hay, second))
     {
-        h.word(&hay[second.start..second.end]);
+        h.push(second.hash);
         return lex.is_state(h.finish());
     }
     false
@@ -1452,5 +1626,90 @@ mod tests {
         let entities = analyzer.analyze(text, &AnalyzeOptions::default());
         let ssn = entities.iter().find(|e| e.entity_type == EntityType::Ssn).expect("ssn found");
         assert_eq!(chars[ssn.start..ssn.end].iter().collect::<String>(), "１２３-４５-６７８９");
+    }
+}
+
+#[cfg(test)]
+mod token_scan_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn token_regex() -> &'static Regex {
+        static TOKEN: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+            let (_, pattern) = patterns().pop().expect("the token shape is last");
+            Regex::new(&ascii_classes(&pattern)).expect("token pattern compiles")
+        });
+        &TOKEN
+    }
+
+    /// The leftmost token match from `pos` as the regex finds it.
+    fn by_regex(re: &Regex, hay: &str, pos: usize) -> Option<(usize, usize)> {
+        re.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+    }
+
+    #[test]
+    fn hand_scanner_agrees_with_the_token_pattern_on_tricky_cases() {
+        let re = token_regex();
+        for hay in [
+            "abc-12",
+            "12-abc",
+            "12-",
+            "12_",
+            "12-ab_",
+            "abcdefghijk-12",
+            "ab-cd-12",
+            "a_1",
+            "_12",
+            "abc-def-12",
+            "12_ ab-34",
+            "x-1-2-3_",
+            "MRN 00456123.",
+            "E11.9",
+            "1-a-b-c",
+            "ICD-10",
+            "abcdefghij-1",
+            "Q-",
+            "1",
+        ] {
+            for pos in 0..=hay.len() {
+                let expected = by_regex(re, hay, pos);
+                assert_eq!(next_token(hay.as_bytes(), pos, hay.len()), expected, "{hay:?} from {pos}");
+            }
+        }
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z]{1,12}",
+            "[0-9]{1,5}",
+            Just("-".to_string()),
+            Just("_".to_string()),
+            Just(" ".to_string()),
+            Just(".".to_string()),
+            Just("é".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn hand_scanner_agrees_with_the_token_pattern(parts in proptest::collection::vec(fragment(), 0..14), pos in 0usize..40) {
+            let hay = parts.concat();
+            let pos = (0..=pos.min(hay.len())).rev().find(|&p| hay.is_char_boundary(p)).unwrap_or(0);
+            let re = token_regex();
+            prop_assert_eq!(next_token(hay.as_bytes(), pos, hay.len()), by_regex(re, &hay, pos));
+        }
+    }
+
+    #[test]
+    fn only_ascii_letters_fold_to_ascii_letters_outside_two_exceptions() {
+        let re = Regex::new("(?i)^[a-z]$").expect("compiles");
+        let folding: Vec<char> = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii_alphabetic() && re.is_match(c.encode_utf8(&mut [0; 4]) as &str))
+            .collect();
+        assert_eq!(folding, vec!['\u{17F}', '\u{212A}']);
     }
 }

@@ -109,3 +109,17 @@ mod tests {
         assert_eq!(Normalized::new("Dr.\u{00A0}Okafor").as_str(), "Dr. Okafor");
     }
 }
+
+#[cfg(test)]
+mod whitespace_tests {
+    use super::*;
+
+    #[test]
+    fn every_unicode_space_becomes_ascii_white_space() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32).filter(|c| c.is_whitespace()) {
+            let text = c.to_string();
+            let n = Normalized::new(&text);
+            assert!(n.as_str().bytes().all(|b| b.is_ascii_whitespace() || b == 0x0B), "{c:?} -> {:?}", n.as_str());
+        }
+    }
+}
