@@ -9,8 +9,10 @@
 //! match, the later patterns are tried anchored at the same position, then the search resumes one character later,
 //! so a rejected shape never hides another.
 
-use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input};
+use std::sync::Mutex;
+
+use regex_automata::meta::{Cache, Regex};
+use regex_automata::{Anchored, Input, PatternID};
 
 use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
 use crate::entity::{Entity, EntityType};
@@ -142,11 +144,12 @@ fn patterns() -> Vec<(Shape, String)> {
 }
 
 /// State of one structured pass.
-struct Scan {
+struct Scan<'c> {
     /// The leftmost match of the shapes other than tokens from some earlier position, once searched.
     shape: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
+    cache: &'c mut Cache,
 }
 
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
@@ -154,24 +157,75 @@ struct Scan {
 pub struct Analyzer {
     /// Every shape but the last ([`Shape::Token`]), in priority order.
     shaped: Regex,
-    each: Vec<Regex>,
+    /// Search caches of `shaped` (the states its lazy DFA has built), lent to one call at a time.
+    caches: CachePool,
+    /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
+    token: Regex,
     shapes: Vec<Shape>,
 }
+
+/// Lazy-DFA caches of the shapes regex. The DFA builds its states as text needs them, which is most of the cost of
+/// the first documents a process sees; a cache warmed on [`WARM_UP`] when the analyzer is built is cloned for each
+/// thread instead of starting empty, and caches go back to the pool after each call.
+#[derive(Debug)]
+struct CachePool {
+    warm: Cache,
+    idle: Mutex<Vec<Cache>>,
+}
+
+/// Most caches kept idle: one per thread that analyzes at the same time, more are dropped.
+const IDLE_CACHES: usize = 64;
+
+impl CachePool {
+    fn take(&self) -> Cache {
+        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| self.warm.clone())
+    }
+
+    fn give(&self, cache: Cache) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < IDLE_CACHES
+        {
+            idle.push(cache);
+        }
+    }
+}
+
+/// Text the DFA states are built on at start-up: every shape and the common near-misses, in mixed, lower and upper
+/// case (written for this purpose; not taken from the evaluation corpus).
+const WARM_UP: &str = "Patient: Maria Lopez, DOB 03/14/1962, MRN 00456123, seen on March 14, 2023 (14-MAR-2023, \
+2023-03-14T10:30:00Z), follow-up Jan. 5 or 5th of June, '24; admitted 1/2. Phone (415) 555-0134 ext. 12, fax \
+415.555.0199, cell +44 20 7946 0958, 1-800-555-0100. Lives at 1234 N. Main Street Apt 4B, Springfield, IL 62704-1234; \
+P.O. Box 771; 88 Elm Ave., Austin, Texas 78701. E-mail jane.doe@example.org, portal https://portal.example.org/p/1?x=2, \
+www.clinic.med, labs.example.com/r/7. IP 172.21.47.165 and fe80::1ff:fe23:4567:890a, ::1. SSN 123-45-6789, card \
+4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, MBI 1EG4-TE5-MK73, VIN 1HGCM82633A004352, DEA AB1234563.\n\
+BP 128/82, HR 72, RR 16, T 98.6 F, SpO2 97% on room air. Hgb 13.5 g/dL, A1c 7.2%, metformin 500 mg PO BID, \
+ICD-10 E11.9, CPT 99213, LOINC 4548-4, NDC 0002-7510-01, room 412, bed 2, lot AB4471, exp 10/2026, at 10:30, \
+a 92-year-old woman, pain 4/10, walked 200 feet in 2019 with 3 refills.\n";
 
 impl Analyzer {
     /// Compiles the built-in patterns and loads the gazetteers.
     pub fn new() -> Result<Self, PhiError> {
         let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
-        let token = sources.len() - 1;
-        let shaped = Regex::new_many(&sources[..token]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
-        let each = sources
-            .iter()
-            .map(|p| Regex::new(p).map_err(|e| PhiError::BuiltinPattern(Box::new(e))))
-            .collect::<Result<_, _>>()?;
+        let token_pid = sources.len() - 1;
+        let shaped = Regex::new_many(&sources[..token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
-        Ok(Self { shaped, each, shapes: list.into_iter().map(|(s, _)| s).collect() })
+        let warm = shaped.create_cache();
+        let mut analyzer = Self {
+            shaped,
+            caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
+            token,
+            shapes: list.into_iter().map(|(s, _)| s).collect(),
+        };
+        let mut cache = analyzer.shaped.create_cache();
+        for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
+            let mut warmed = Vec::new();
+            analyzer.structured_with(&text, &mut cache, &mut warmed);
+        }
+        analyzer.caches.warm = cache;
+        Ok(analyzer)
     }
 
     /// The entities in `text`, sorted by start, non-overlapping, filtered by `options`.
@@ -197,7 +251,7 @@ impl Analyzer {
     /// catch-all [`Shape::Token`] (every word holding a digit) matched by [`next_token`] instead of the regex: the
     /// regex then stops only at real shapes, and the token scan costs a byte loop. `scan` caches the leftmost match of
     /// the other shapes, valid while `pos` has not passed its start.
-    fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan) -> Option<(usize, usize, usize)> {
+    fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let token_pid = self.shapes.len() - 1;
         let shape = match scan.shape {
             Some(Some((s, _, _))) if s < pos => None,
@@ -206,7 +260,7 @@ impl Analyzer {
         let shape = shape.unwrap_or_else(|| {
             let found = self
                 .shaped
-                .search(&Input::new(hay).span(pos..hay.len()))
+                .search_with(scan.cache, &Input::new(hay).span(pos..hay.len()))
                 .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
             scan.shape = Some(found);
             found
@@ -216,7 +270,7 @@ impl Analyzer {
         let token = if scan.ascii_letters {
             next_token(hay.as_bytes(), pos, limit)
         } else {
-            self.each[token_pid].search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+            self.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
         };
         match token {
             Some((s, e)) if s < limit => Some((s, e, token_pid)),
@@ -224,9 +278,30 @@ impl Analyzer {
         }
     }
 
+    /// End of shape `pid`'s match anchored at `start`, as that shape's pattern alone would find it.
+    fn anchored_match(&self, hay: &str, start: usize, pid: usize, scan: &mut Scan<'_>) -> Option<usize> {
+        if pid == self.shapes.len() - 1 {
+            let b = hay.as_bytes();
+            if !scan.ascii_letters {
+                let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
+                return self.token.search(&input).map(|m| m.end());
+            }
+            let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
+            return if boundary { token_at(b, start) } else { None };
+        }
+        let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(PatternID::new(pid).ok()?));
+        self.shaped.search_with(scan.cache, &input).map(|m| m.end())
+    }
+
     fn structured(&self, hay: &str, out: &mut Vec<Candidate>) {
+        let mut cache = self.caches.take();
+        self.structured_with(hay, &mut cache, out);
+        self.caches.give(cache);
+    }
+
+    fn structured_with(&self, hay: &str, cache: &mut Cache, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay) };
+        let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay), cache };
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
@@ -240,10 +315,9 @@ impl Analyzer {
             }
             // Rejected: give the lower-priority shapes their chance at the same start, then move on by one char.
             let mut accepted = None;
-            for q in pid + 1..self.each.len() {
-                let input = Input::new(hay).span(s..hay.len()).anchored(Anchored::Yes);
-                if let Some(m2) = self.each[q].search(&input)
-                    && let Some(c) = classify(self.shapes[q], hay, m2.start(), m2.end())
+            for q in pid + 1..self.shapes.len() {
+                if let Some(end) = self.anchored_match(hay, s, q, &mut scan)
+                    && let Some(c) = classify(self.shapes[q], hay, s, end)
                 {
                     accepted = Some(c);
                     break;
@@ -714,56 +788,23 @@ fn state_before(hay: &str, s: usize) -> bool {
 /// previous line when the value starts its own line). A number or identifier in between ends the search.
 pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let lex = Lexicon::get();
-    let b = hay.as_bytes();
-    let mut words: [(usize, usize); 6] = [(0, 0); 6];
+    let mut walk = WordsBefore { b: hay.as_bytes(), i: s, floor: s.saturating_sub(80), newlines: 0, n: 0, done: false };
+    // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them.
+    let mut hashes = [0u64; 6];
     let mut n = 0;
-    let mut i = s;
-    let mut newlines = 0;
-    let floor = s.saturating_sub(80);
-    while i > floor && n < 6 {
-        let c = b[i - 1];
-        if c == b'\n' {
-            newlines += 1;
-            if newlines > 1 {
-                break;
-            }
-            i -= 1;
-            continue;
+    let mut read_up_to = |m: usize, hashes: &mut [u64; 6], n: &mut usize| {
+        while *n < m.min(6) {
+            let Some((a, z)) = walk.next_word() else { break };
+            hashes[*n] = word_hash(&hay[a..z]);
+            *n += 1;
         }
-        if c.is_ascii_alphabetic() || c == b'\'' {
-            let end = i;
-            while i > floor && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'\'') {
-                i -= 1;
-            }
-            if b[i..end].iter().any(u8::is_ascii_digit) {
-                // `ICD-10`, `E11`: another code stands between.
-                if n == 0 && (b[i..end].len() <= 3) {
-                    continue;
-                }
-                break;
-            }
-            words[n] = (i, end);
-            n += 1;
-            // Check the phrases ending at the newest word first... the nearest label wins.
-            continue;
-        }
-        if c.is_ascii_digit() {
+    };
+    // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
+    for k in 0..4 {
+        read_up_to(k + 3, &mut hashes, &mut n);
+        if k >= n {
             break;
         }
-        if matches!(c, b'.' | b',' | b';') && n > 0 {
-            // A sentence or clause boundary after a word: stop unless it is an abbreviation dot (`No.`, `Acct.`).
-            if c != b'.' {
-                break;
-            }
-        }
-        i -= 1;
-    }
-    let mut hashes = [0u64; 6];
-    for (hash, &(a, z)) in hashes.iter_mut().zip(&words[..n]) {
-        *hash = word_hash(&hay[a..z]);
-    }
-    // words[0] is nearest. Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
-    for k in 0..n.min(4) {
         // Only filler words (`is`, `number`, `on file`) may stand between the label and the value.
         if k > 0 && !lex.is_filler(hashes[k - 1]) {
             break;
@@ -782,6 +823,62 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         }
     }
     None
+}
+
+/// The words before a value, nearest first, on the same line (or the previous line when the value starts its own
+/// line), at most six and 80 bytes back; a number or identifier in between ends the walk.
+struct WordsBefore<'a> {
+    b: &'a [u8],
+    i: usize,
+    floor: usize,
+    newlines: u32,
+    n: usize,
+    done: bool,
+}
+
+impl WordsBefore<'_> {
+    fn next_word(&mut self) -> Option<(usize, usize)> {
+        if self.done || self.n >= 6 {
+            return None;
+        }
+        let b = self.b;
+        while self.i > self.floor {
+            let c = b[self.i - 1];
+            if c == b'\n' {
+                self.newlines += 1;
+                if self.newlines > 1 {
+                    break;
+                }
+                self.i -= 1;
+                continue;
+            }
+            if c.is_ascii_alphabetic() || c == b'\'' {
+                let end = self.i;
+                while self.i > self.floor && (b[self.i - 1].is_ascii_alphanumeric() || b[self.i - 1] == b'\'') {
+                    self.i -= 1;
+                }
+                if b[self.i..end].iter().any(u8::is_ascii_digit) {
+                    // `ICD-10`, `E11`: another code stands between.
+                    if self.n == 0 && (b[self.i..end].len() <= 3) {
+                        continue;
+                    }
+                    break;
+                }
+                self.n += 1;
+                return Some((self.i, end));
+            }
+            if c.is_ascii_digit() {
+                break;
+            }
+            // A sentence or clause boundary after a word: stop unless it is an abbreviation dot (`No.`, `Acct.`).
+            if matches!(c, b',' | b';') && self.n > 0 {
+                break;
+            }
+            self.i -= 1;
+        }
+        self.done = true;
+        None
+    }
 }
 
 fn next_word(hay: &str, e: usize) -> &str {
@@ -816,6 +913,10 @@ fn right_is_age(hay: &str, e: usize) -> bool {
     ];
     // Lower-cased into a stack buffer: this runs for every bare number, so it must not allocate.
     let rest = hay[e..].trim_start_matches([' ', '-', '\n']).as_bytes();
+    // Every age word starts with `y`.
+    if !matches!(rest.first(), Some(b'y' | b'Y')) {
+        return false;
+    }
     let mut buf = [0u8; 12];
     let n = rest.len().min(buf.len());
     for (d, s) in buf.iter_mut().zip(&rest[..n]) {
