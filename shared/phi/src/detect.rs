@@ -674,6 +674,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if (1..=3).contains(&lead_digits) {
         let rest = &text[lead_digits..];
         let value: u32 = text[..lead_digits].parse().ok()?;
+        // A bare number of one to three digits is PHI only as an age over 89: any other needs no context lookup.
+        if rest.is_empty() && !(90..=125).contains(&value) {
+            return None;
+        }
         let age_suffix = ["-year-old", "-year", "-yr-old", "-yo", "yo", "y", "-y", "yr", "yrs"]
             .iter()
             .any(|suffix| rest.eq_ignore_ascii_case(suffix))
@@ -1344,6 +1348,11 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         }
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
+        let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+        let mut strong_context = None;
+        let label = i > 0
+            && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
+            && gap(hay, &words[i]).contains(':');
         for n in 1..=3 {
             let j = i + n - 1;
             if j >= words.len()
@@ -1365,24 +1374,25 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             if lex.is_state(key) {
                 continue;
             }
-            let flags = gaz.flags_of(key);
+            // A starting word's flags were looked up by the tokenizer; only places have several words, and every
+            // one of them starts with a head word.
+            let flags = match n {
+                1 => w0.flags,
+                _ if w0.flags & PLACE_HEAD != 0 => gaz.flags_of(key),
+                _ => 0,
+            };
             let roles = lex.role(key);
-            let followed_by_state = state_follows(hay, words, j, lex);
-            let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
-            let strong_context = cue && residence_before(hay, words, i);
-            let label = i > 0
-                && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
-                && gap(hay, &words[i]).contains(':');
             let place = flags & PLACE != 0;
             let word_roles = w.roles;
-            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && gaz.flags_of(h.finish()) & PLACE == 0 {
+            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !place {
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
-            let before_state = followed_by_state && (place || !w.caseless);
-            let residence = strong_context
+            let before_state = (place || !w.caseless) && state_follows(hay, words, j, lex);
+            let residence = cue
                 && roles & role::NAME_CUE == 0
-                && (place || (!w.caseless && gaz.flags_of(key) & ENGLISH == 0));
+                && (place || (!w.caseless && flags & ENGLISH == 0))
+                && *strong_context.get_or_insert_with(|| residence_before(hay, words, i));
             let score = if (before_state || residence || label) && plain {
                 0.9
             } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {

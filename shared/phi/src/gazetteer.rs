@@ -28,7 +28,77 @@ const ENGLISH_WORDS: &[u8] = include_bytes!("../data/english_words.txt.gz");
 /// Lookup table from hashed lower-case entry to its flags.
 #[derive(Debug)]
 pub struct Gazetteer {
-    entries: KeyTable<u8>,
+    entries: FlagTable,
+}
+
+/// The gazetteer's table: each slot is one `u64`, the key's upper 56 bits and the flags in the low byte, so that the
+/// ~150,000 entries take 2 MiB and a lookup (one per capitalised word, most of them rare) touches one cache line.
+#[derive(Debug)]
+struct FlagTable {
+    slots: Box<[u64]>,
+    shift: u32,
+}
+
+const KEY_BITS: u64 = !0xFF;
+
+impl FlagTable {
+    fn build(mut entries: Vec<(u64, u8)>) -> Self {
+        entries.sort_unstable_by_key(|(key, _)| key & KEY_BITS);
+        let mut merged: Vec<(u64, u8)> = Vec::with_capacity(entries.len());
+        for (key, flags) in entries {
+            let key = Self::stored_key(key);
+            match merged.last_mut() {
+                Some((last, f)) if *last == key => *f |= flags,
+                _ => merged.push((key, flags)),
+            }
+        }
+        // At most 5/8 full: short probe runs for absent words.
+        let bits = (merged.len().max(1) * 8 / 5).next_power_of_two().trailing_zeros().max(4);
+        let mut table = Self { slots: vec![0; 1 << bits].into_boxed_slice(), shift: 64 - bits };
+        let mask = table.slots.len() - 1;
+        for (key, flags) in merged {
+            let mut i = table.home(key);
+            while table.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            table.slots[i] = key | u64::from(flags);
+        }
+        table
+    }
+
+    /// The key as stored: its upper 56 bits, never all zero (an empty slot is 0).
+    fn stored_key(key: u64) -> u64 {
+        match key & KEY_BITS {
+            0 => 0x100,
+            k => k,
+        }
+    }
+
+    fn home(&self, stored: u64) -> usize {
+        (stored >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> u8 {
+        let key = Self::stored_key(key);
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let slot = self.slots[i];
+            if slot & KEY_BITS == key {
+                return slot as u8;
+            }
+            if slot == 0 {
+                return 0;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|s| **s != 0).count()
+    }
 }
 
 /// Open-addressing table from a [`KeyHasher`] key to a small value, built once and then only read.
@@ -92,12 +162,6 @@ impl<V: Copy + Default> KeyTable<V> {
             }
             i = (i + 1) & mask;
         }
-    }
-
-    /// Number of keys.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.slots.iter().filter(|(k, _)| *k != EMPTY).count()
     }
 }
 
@@ -204,13 +268,13 @@ impl Gazetteer {
                 }
             }
         }
-        Self { entries: KeyTable::build(entries, |a, b| a | b) }
+        Self { entries: FlagTable::build(entries) }
     }
 
     /// Flags of a hashed key (0 when absent).
     #[inline]
     pub fn flags_of(&self, hash: u64) -> u8 {
-        self.entries.get(hash).unwrap_or(0)
+        self.entries.get(hash)
     }
 
     /// Flags of one word.
@@ -248,7 +312,8 @@ mod tests {
             for entry in lines(file).lines() {
                 let normalized: String =
                     entry.chars().filter(|c| *c != '\'' && *c != '.').map(|c| c.to_ascii_lowercase()).collect();
-                if let Some(previous) = seen.insert(key(entry), normalized.clone()) {
+                // The table keeps a key's upper 56 bits.
+                if let Some(previous) = seen.insert(key(entry) >> 8, normalized.clone()) {
                     assert_eq!(previous, normalized, "two entries share a key");
                 }
             }
