@@ -55,13 +55,15 @@ pub struct Lexicon {
 
 /// Everything the lexicon knows about one word or phrase: one lookup answers every question about it.
 #[derive(Debug, Clone, Copy, Default)]
-struct LexEntry {
-    label: Option<Label>,
-    roles: u8,
-    facility: Option<FacilityWord>,
-    state: bool,
-    unit: bool,
-    filler: bool,
+pub struct LexEntry {
+    pub label: Option<Label>,
+    /// [`role`] bits.
+    pub roles: u8,
+    pub facility: Option<FacilityWord>,
+    /// A US state or territory name or abbreviation.
+    pub state: bool,
+    pub unit: bool,
+    pub filler: bool,
 }
 
 impl LexEntry {
@@ -2034,7 +2036,8 @@ impl Lexicon {
         Self { entries: KeyTable::build(entries, LexEntry::merge) }
     }
 
-    fn entry(&self, hash: u64) -> LexEntry {
+    /// Everything known about a hashed word or phrase (all empty when it is absent).
+    pub fn entry(&self, hash: u64) -> LexEntry {
         self.entries.get(hash).unwrap_or_default()
     }
 
@@ -2045,10 +2048,6 @@ impl Lexicon {
     /// The [`role`] bits of a hashed word or phrase (0 when it has none).
     pub fn role(&self, hash: u64) -> u8 {
         self.entry(hash).roles
-    }
-
-    pub fn facility(&self, hash: u64) -> Option<FacilityWord> {
-        self.entry(hash).facility
     }
 
     /// Whether the hashed words are a US state or territory name or abbreviation.

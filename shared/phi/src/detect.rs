@@ -9,12 +9,13 @@
 //! match, the later patterns are tried anchored at the same position, then the search resumes one character later,
 //! so a rejected shape never hides another.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
-use crate::context::{FacilityWord, Label, Lexicon, role, state_abbreviations, state_names, word_key};
+use crate::context::{FacilityWord, Label, LexEntry, Lexicon, role, state_abbreviations, state_names, word_key};
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
 use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, word_hash};
@@ -957,6 +958,9 @@ struct Word {
     /// Gazetteer flags and lexicon roles, looked up once.
     flags: u8,
     roles: u8,
+    facility: Option<FacilityWord>,
+    /// A US state name or abbreviation.
+    state: bool,
 }
 
 fn case_of(w: &str) -> Case {
@@ -1065,6 +1069,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             _ => {}
         }
         let hash = word_key(w);
+        let entry = lex.entry(hash);
         words.push(Word {
             start,
             end: i,
@@ -1075,7 +1080,9 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             blocked: false,
             // Looked up when the line ends, once it is known whether case carries a signal.
             flags: 0,
-            roles: lex.role(hash),
+            roles: entry.roles,
+            facility: entry.facility,
+            state: entry.state,
         });
         gap_start = i;
         if possessive {
@@ -1114,20 +1121,38 @@ fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
     joins(g) || (short && matches!(g, ". " | ".\n" | "."))
 }
 
+thread_local! {
+    /// The word list of the last document analyzed on this thread, reused so that a call allocates no word list.
+    static WORDS: RefCell<Vec<Word>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Largest word list kept for the next document (about 4 MiB); a longer one is freed after its document.
+const KEPT_WORDS: usize = 1 << 16;
+
 fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
+    let mut words = WORDS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    words.clear();
+    words_pass_with(hay, &mut words, out);
+    if words.capacity() <= KEPT_WORDS {
+        WORDS.with(|w| *w.borrow_mut() = words);
+    }
+}
+
+fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     let gaz = Gazetteer::get();
     let lex = Lexicon::get();
-    let mut words = Vec::with_capacity(hay.len() / 6);
-    tokenize(hay, &mut words, gaz, lex);
+    words.reserve(hay.len() / 6);
+    tokenize(hay, words, gaz, lex);
     if words.is_empty() {
         return;
     }
-    block_structured(&mut words, out);
+    let words = &mut words[..];
+    block_structured(words, out);
     let first_new = out.len();
-    facilities(hay, &words, lex, out);
-    persons(hay, &words, lex, out);
-    cities(hay, &words, gaz, lex, out);
-    coreference(&words, first_new, out);
+    facilities(hay, words, out);
+    persons(hay, words, lex, out);
+    cities(hay, words, gaz, lex, out);
+    coreference(words, first_new, out);
 }
 
 /// What one word can be inside a person's name.
@@ -1141,7 +1166,7 @@ enum NamePart {
     Initial,
 }
 
-fn name_part(hay: &str, w: &Word, lex: &Lexicon, title_before: bool) -> Option<NamePart> {
+fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     let text = &hay[w.start..w.end];
     let roles = w.roles;
     let flags = w.flags;
@@ -1154,7 +1179,7 @@ fn name_part(hay: &str, w: &Word, lex: &Lexicon, title_before: bool) -> Option<N
     }
     let named = flags & (FIRST | LAST) != 0;
     let capitalised = !w.caseless && matches!(w.case, Case::Cap | Case::Upper);
-    if roles & (role::TITLE | role::STOP) != 0 || (lex.is_state(w.hash) && !title_before) {
+    if roles & (role::TITLE | role::STOP) != 0 || (w.state && !title_before) {
         return None;
     }
     if roles & role::CLINICAL != 0 && !(named && capitalised) {
@@ -1170,7 +1195,7 @@ fn name_part(hay: &str, w: &Word, lex: &Lexicon, title_before: bool) -> Option<N
     let english = flags & (ENGLISH | PLACE) != 0;
     let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
-    if !english && wordlike && !lex.is_state(w.hash) && lex.facility(w.hash).is_none() {
+    if !english && wordlike && !w.state && w.facility.is_none() {
         return Some(NamePart::Foreign);
     }
     // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
@@ -1236,7 +1261,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             if w.blocked {
                 break;
             }
-            let Some(part) = name_part(hay, w, lex, cue == role::TITLE && j == i) else { break };
+            let Some(part) = name_part(hay, w, cue == role::TITLE && j == i) else { break };
             parts.push(part);
             j += 1;
         }
@@ -1371,7 +1396,12 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             }
             h.push(w.hash);
             let key = h.finish();
-            if lex.is_state(key) {
+            let entry = if n == 1 {
+                LexEntry { roles: w.roles, state: w.state, ..LexEntry::default() }
+            } else {
+                lex.entry(key)
+            };
+            if entry.state {
                 continue;
             }
             // A starting word's flags were looked up by the tokenizer; only places have several words, and every
@@ -1381,7 +1411,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 _ if w0.flags & PLACE_HEAD != 0 => gaz.flags_of(key),
                 _ => 0,
             };
-            let roles = lex.role(key);
+            let roles = entry.roles;
             let place = flags & PLACE != 0;
             let word_roles = w.roles;
             if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !place {
@@ -1438,7 +1468,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || g.contains(',')) && lex.is_state(next.hash) && (abbr || text.len() > 2) {
+    if (abbr || g.contains(',')) && next.state && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows.
         let credential = matches!(
             text,
@@ -1476,18 +1506,15 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     false
 }
 
-fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
     for (i, w) in words.iter().enumerate() {
-        let kind = lex.facility(w.hash);
+        let kind = w.facility;
         let head_end = match kind {
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
                         && !gap(hay, next).contains('\n')
-                        && matches!(
-                            lex.facility(next.hash),
-                            Some(FacilityWord::TailAfterGeneric | FacilityWord::Head)
-                        )
+                        && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
                     i + 1
@@ -1495,11 +1522,7 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
                 _ => i,
             },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
-                Some(next)
-                    if joins(gap(hay, next)) && lex.facility(next.hash) == Some(FacilityWord::TailAfterGeneric) =>
-                {
-                    i + 1
-                }
+                Some(next) if joins(gap(hay, next)) && next.facility == Some(FacilityWord::TailAfterGeneric) => i + 1,
                 _ => continue,
             },
             _ => continue,
@@ -1534,7 +1557,7 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
                 k -= 1;
                 continue;
             }
-            let generic = lex.facility(prev.hash).is_some();
+            let generic = prev.facility.is_some();
             let shaped = if prev.caseless {
                 generic
                     || saint
@@ -1548,7 +1571,7 @@ fn facilities(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
             if roles & role::TITLE != 0 && !saint {
                 break;
             }
-            if lex.facility(prev.hash).is_none() && !lex.is_state(prev.hash) || saint {
+            if prev.facility.is_none() && !prev.state || saint {
                 distinctive += 1;
             }
             k -= 1;
