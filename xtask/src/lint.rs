@@ -1,5 +1,6 @@
 //! `cargo xtask lint`: rustfmt, clippy with warnings as errors, and the infrastructure-as-code checks
-//! (`sam validate --lint`, `cfn-lint`, `checkov` on template.yaml and infra/).
+//! (the custom SQS queue check, `sam validate --lint`, `cfn-lint`, the SAM transform, `checkov` on template.yaml and
+//! infra/).
 
 use std::process::Command;
 
@@ -44,6 +45,11 @@ pub fn iac_checks(venv: &Venv) -> Vec<Outcome> {
             result: run(quiet(venv.command("sam")).args(["validate", "--lint", "--template-file", "template.yaml"])),
         },
         Outcome { name: "cfn-lint", result: run(quiet(venv.command("cfn-lint")).args(["template.yaml"])) },
+        // The deploy-time SAM transform, offline: it enforces rules neither of the linters above does.
+        Outcome {
+            name: "sam transform (infra/local/sam_translate.py)",
+            result: run(quiet(venv.command("python")).args(["infra/local/sam_translate.py", "template.yaml"])),
+        },
         Outcome {
             name: "checkov (template.yaml)",
             result: run(quiet(venv.command("checkov")).args([
