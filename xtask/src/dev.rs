@@ -131,7 +131,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// Points the speech worker at the PyPI pocketsphinx model in `.venv/pipeline` (made on first use): the template's
 /// default is the path inside the asr-worker image. Without it everything else still runs, and the speech worker's
 /// cold start names the missing model.
-fn with_speech_model(mut parameters: BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub fn with_speech_model(mut parameters: BTreeMap<String, String>) -> BTreeMap<String, String> {
     match crate::pipeline_env::ensure() {
         Ok(env) => {
             if let Some((_, model)) = env.into_iter().find(|(name, _)| name == "MEDVAULT_ASR_MODEL_DIR") {

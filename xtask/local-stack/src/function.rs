@@ -248,6 +248,8 @@ pub struct TemplateFunction {
     pub binary: String,
     /// The `Type` of each of its `Events` (`HttpApi`, `SQS`, `Schedule`, ...).
     pub event_types: Vec<String>,
+    /// `PackageType: Image`: deployed as a container image (built from its Dockerfile), not a zip.
+    pub image: bool,
 }
 
 /// The functions of `template` whose `Condition` (if any) holds under `overrides`.
@@ -276,7 +278,8 @@ pub fn template_functions(
                 events.values().filter_map(|e| e.get("Type").and_then(Value::as_str)).map(str::to_owned).collect()
             })
             .unwrap_or_default();
-        functions.push(TemplateFunction { logical_id: raw.logical_id.clone(), binary, event_types });
+        let image = raw.properties.get("PackageType").and_then(Value::as_str) == Some("Image");
+        functions.push(TemplateFunction { logical_id: raw.logical_id.clone(), binary, event_types, image });
     }
     Ok(functions)
 }

@@ -41,6 +41,7 @@ pub use function::{
 pub use openapi::{MergeConflict, merge as merge_openapi};
 pub use report::{FunctionError, Invocation, Report, ReportStatus};
 pub use resource::Resource;
+pub use rotation::CompletedRotation;
 pub use server::TOKEN_HEADER;
 pub use stack::{LocalStack, Redrive};
 pub use template::{ACCOUNT_ID, TemplateError};

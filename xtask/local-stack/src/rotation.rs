@@ -21,11 +21,23 @@ pub struct PendingRotation {
     pub function_arn: String,
 }
 
+/// A rotation the stack ran at its start: its last step can be replayed as a no-op (what `cargo xtask bench
+/// cold-start` invokes the rotation function with).
+#[derive(Debug, Clone)]
+pub struct CompletedRotation {
+    /// The rotation function's logical id.
+    pub function: String,
+    /// The secret's ARN or name.
+    pub secret_id: String,
+    /// The version the rotation made current.
+    pub token: String,
+}
+
 /// The protocol's steps, in the order Secrets Manager runs them.
 const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
 
 /// Starts a rotation on the emulator and runs its four steps through the rotation function.
-pub async fn rotate(inner: &Inner, rotation: &PendingRotation) -> Result<(), StackError> {
+pub async fn rotate(inner: &Inner, rotation: &PendingRotation) -> Result<CompletedRotation, StackError> {
     let function = inner.functions.values().find(|f| f.spec.arn == rotation.function_arn).ok_or_else(|| {
         StackError::Function(format!(
             "{}: the rotation function {} is not a function of this template",
@@ -63,5 +75,9 @@ pub async fn rotate(inner: &Inner, rotation: &PendingRotation) -> Result<(), Sta
         }
     }
     tracing::info!(schedule = %rotation.schedule, "secret rotated at stack start");
-    Ok(())
+    Ok(CompletedRotation {
+        function: function.spec.logical_id.clone(),
+        secret_id: rotation.secret_id.clone(),
+        token,
+    })
 }

@@ -18,7 +18,7 @@ use crate::http_api::{self, Route, RouteTable};
 use crate::provision::{Provision, list, text};
 use crate::report::{Invocation, Report};
 use crate::resource::{Resource, default_name};
-use crate::rotation::{self, PendingRotation};
+use crate::rotation::{self, CompletedRotation, PendingRotation};
 use crate::runtime::{FunctionRuntime, Sinks};
 use crate::schedule::Schedule;
 use crate::template::{ACCOUNT_ID, Resolver, Template};
@@ -206,6 +206,7 @@ pub struct LocalStack {
     pub(crate) inner: Arc<Inner>,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    rotated: Vec<CompletedRotation>,
 }
 
 impl LocalStack {
@@ -292,14 +293,20 @@ impl LocalStack {
                 )));
             }
         }
-        let stack = LocalStack { inner, tasks, stop };
+        let mut stack = LocalStack { inner, tasks, stop, rotated: Vec::new() };
         for rotation in &rotations {
-            rotation::rotate(&stack.inner, rotation).await?;
+            let done = rotation::rotate(&stack.inner, rotation).await?;
+            stack.rotated.push(done);
         }
         if let Some(path) = &stack.inner.options.state_file {
             write_state(path, &stack.inner.describe())?;
         }
         Ok(stack)
+    }
+
+    /// The secret rotations the stack ran at its start (one per immediately rotating `RotationSchedule`).
+    pub fn rotations(&self) -> &[CompletedRotation] {
+        &self.rotated
     }
 
     /// `http://127.0.0.1:<port>`: the HTTP API, `/openapi.json`, `/docs` and the control API.

@@ -33,13 +33,12 @@ struct Measured {
 
 pub async fn run() -> anyhow::Result<()> {
     let functions = dev::build_functions(true, &[HELLO])?;
-    let events: Vec<(String, Value)> = functions.iter().map(event_for).collect::<anyhow::Result<_>>()?;
     let venv = python::ensure_tools()?;
     let moto = Moto::start(&venv.bin("moto_server")).await?;
     let bench_dir = workspace::target_dir().join("bench-cold-start");
     std::fs::create_dir_all(&bench_dir)?;
 
-    let result = measure_all(&moto, &functions, &events, &bench_dir).await;
+    let result = measure_all(&moto, &functions, &bench_dir).await;
     moto.stop().await;
     let (hello, measured) = result?;
 
@@ -47,7 +46,7 @@ pub async fn run() -> anyhow::Result<()> {
         "\n== cold starts on the local emulator: median of {COLD_STARTS} per function, release profile (lto, codegen-units=1, strip, panic=abort)"
     );
     println!(
-        "{:<24} {:<28} {:>11} {:>9} {:>13} {:>9} {:>8} {:>11} {:>10} {:>6}",
+        "{:<24} {:<38} {:>11} {:>9} {:>13} {:>9} {:>8} {:>11} {:>10} {:>6}",
         "function", "event", "init ms", "init ×", "1st invoke ms", "invoke ×", "max MB", "binary", "zip", "errors"
     );
     for m in std::iter::once(&hello).chain(measured.iter()) {
@@ -55,7 +54,7 @@ pub async fn run() -> anyhow::Result<()> {
         let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
         let zipped = zip_size(&binary, &bench_dir).unwrap_or(0);
         println!(
-            "{:<24} {:<28} {:>11.2} {:>9.2} {:>13.2} {:>9.2} {:>8} {:>11} {:>10} {:>6}",
+            "{:<24} {:<38} {:>11.2} {:>9.2} {:>13.2} {:>9.2} {:>8} {:>11} {:>10} {:>6}",
             m.name,
             m.event,
             m.init_ms,
@@ -76,7 +75,6 @@ pub async fn run() -> anyhow::Result<()> {
 async fn measure_all(
     moto: &Moto,
     functions: &[TemplateFunction],
-    events: &[(String, Value)],
     bench_dir: &Path,
 ) -> anyhow::Result<(Measured, Vec<Measured>)> {
     let hello_template = bench_dir.join("hello-template.yaml");
@@ -90,8 +88,15 @@ async fn measure_all(
     // Let event sources settle (an S3 bucket's s3:TestEvent reaching a worker) before measuring.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let mut measured = Vec::new();
-    for (function, event) in functions.iter().zip(events) {
-        match measure(&stack, &function.logical_id, &function.binary, event.clone()).await {
+    for function in functions {
+        let event = match event_for(&stack, function) {
+            Ok(event) => event,
+            Err(error) => {
+                stack.shutdown().await;
+                return Err(error);
+            }
+        };
+        match measure(&stack, &function.logical_id, &function.binary, event).await {
             Ok(m) => measured.push(m),
             Err(error) => {
                 stack.shutdown().await;
@@ -111,7 +116,7 @@ fn options(name: &str, template: PathBuf, moto: &Moto) -> StackOptions {
         endpoint_url: moto.endpoint_url().to_owned(),
         region: "us-east-1".into(),
         http_port: 0,
-        parameter_overrides: dev::local_parameters(),
+        parameter_overrides: dev::with_speech_model(dev::local_parameters()),
         env_overrides: Default::default(),
         run_schedules: false,
         echo_logs: false,
@@ -150,15 +155,26 @@ async fn measure(stack: &LocalStack, function: &str, binary: &str, event: (Strin
     })
 }
 
-/// The fixture each kind of function is measured with.
-fn event_for(function: &TemplateFunction) -> anyhow::Result<(String, Value)> {
+/// The event each function is measured with: a fixture of its kind of event source, so that the first invocation
+/// takes the path it takes in production (a health check, an S3 test event, a scheduled run, a stream record); the
+/// rotation function, which only Secrets Manager invokes, replays the last step of the rotation the stack ran at its
+/// start (a no-op that still reads the secret).
+fn event_for(stack: &LocalStack, function: &TemplateFunction) -> anyhow::Result<(String, Value)> {
     let kinds = &function.event_types;
+    let spec = stack.functions().into_iter().find(|f| f.logical_id == function.logical_id);
     let file = if kinds.iter().any(|k| k == "HttpApi") {
         "apigw-v2-health.json"
     } else if kinds.iter().any(|k| k == "SQS") {
         "sqs-s3-test-event.json"
     } else if kinds.iter().any(|k| k == "Schedule" || k == "ScheduleV2") {
         "eventbridge-scheduled.json"
+    } else if spec.is_some_and(|s| !s.streams.is_empty()) {
+        "dynamodb-stream-audit-break-glass.json"
+    } else if let Some(rotation) = stack.rotations().iter().find(|r| r.function == function.logical_id) {
+        let event = serde_json::json!({
+            "Step": "finishSecret", "SecretId": rotation.secret_id, "ClientRequestToken": rotation.token
+        });
+        return Ok(("finishSecret (replayed)".into(), event));
     } else {
         return Ok(("(empty event)".into(), serde_json::json!({})));
     };
@@ -230,17 +246,20 @@ fn arm64_zips(functions: &[TemplateFunction]) {
     };
     let mut command = venv.command("cargo-lambda");
     command.current_dir(workspace::root()).args(["lambda", "build", "--release", "--arm64", "--output-format", "zip"]);
-    for function in functions {
-        command.args(["--bin", &function.binary]);
+    // Container-image functions (the OCR and speech workers link native libraries) are built by their Dockerfiles.
+    let mut binaries: Vec<&str> =
+        functions.iter().filter(|f| !f.image).map(|f| f.binary.as_str()).chain([HELLO]).collect();
+    binaries.sort_unstable();
+    binaries.dedup();
+    for binary in &binaries {
+        command.args(["--bin", binary]);
     }
-    command.args(["--bin", HELLO]);
     if let Err(error) = workspace::run(&mut command) {
         println!("arm64 zips: skipped — cargo lambda build failed ({error:#})");
         return;
     }
     println!("arm64 zips (cargo lambda build --release --arm64 --output-format zip):");
-    let names = std::iter::once(HELLO).chain(functions.iter().map(|f| f.binary.as_str()));
-    for name in names {
+    for name in binaries {
         let zip = workspace::target_dir().join("lambda").join(name).join("bootstrap.zip");
         match std::fs::metadata(&zip) {
             Ok(meta) => println!("  {name:<28} {:>10}", human(meta.len())),
