@@ -75,9 +75,5 @@ pub async fn rotate(inner: &Inner, rotation: &PendingRotation) -> Result<Complet
         }
     }
     tracing::info!(schedule = %rotation.schedule, "secret rotated at stack start");
-    Ok(CompletedRotation {
-        function: function.spec.logical_id.clone(),
-        secret_id: rotation.secret_id.clone(),
-        token,
-    })
+    Ok(CompletedRotation { function: function.spec.logical_id.clone(), secret_id: rotation.secret_id.clone(), token })
 }
