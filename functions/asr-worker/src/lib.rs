@@ -3,16 +3,13 @@
 //! execution environment, or Transcribe Medical), then hands the transcript to PHI detection
 //! (`medvault_pipeline::stages::speech`).
 
-use std::time::SystemTime;
-
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use medvault_pipeline::stages::Shared;
 use medvault_pipeline::stages::speech::SpeechStage;
 use medvault_pipeline::{PipelineConfig, Runner};
-use medvault_platform::WorkerError;
 use medvault_platform::aws::{AwsClients, AwsSettings};
-use medvault_platform::batch::{BatchError, process_sqs_batch};
+use medvault_platform::batch::BatchError;
 use medvault_platform::config::{ConfigError, EnvSource, FromEnv};
 use medvault_speech::{ConfiguredSpeech, SpeechConfig, SpeechError};
 
@@ -54,11 +51,6 @@ impl Worker {
     /// Handles one SQS batch, reporting only the messages that failed.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BatchError> {
         let deadline = event.context.deadline();
-        let batch = process_sqs_batch(event.payload, |message| Box::pin(self.handle_message(message, deadline)));
-        medvault_platform::metrics::scope(batch).await
-    }
-
-    async fn handle_message(&self, message: SqsMessage, deadline: SystemTime) -> Result<(), WorkerError> {
-        self.runner.job(message, deadline, |job| self.stage.extract(job)).await
+        self.runner.batch(event.payload, deadline, |job| self.stage.extract(job)).await
     }
 }

@@ -2,17 +2,15 @@
 //! once per execution environment) and makes the document `ready` (`medvault_pipeline::stages::detect`).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use medvault_phi::{Analyzer, PhiError};
 use medvault_pipeline::stages::Shared;
 use medvault_pipeline::stages::detect::Detector;
 use medvault_pipeline::{PipelineConfig, Runner};
-use medvault_platform::WorkerError;
 use medvault_platform::aws::{AwsClients, AwsSettings};
-use medvault_platform::batch::{BatchError, process_sqs_batch};
+use medvault_platform::batch::BatchError;
 use medvault_platform::config::{ConfigError, EnvSource, FromEnv};
 
 /// The PHI worker's configuration, read once at cold start.
@@ -46,11 +44,6 @@ impl Worker {
     /// Handles one SQS batch, reporting only the messages that failed.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, BatchError> {
         let deadline = event.context.deadline();
-        let batch = process_sqs_batch(event.payload, |message| Box::pin(self.handle_message(message, deadline)));
-        medvault_platform::metrics::scope(batch).await
-    }
-
-    async fn handle_message(&self, message: SqsMessage, deadline: SystemTime) -> Result<(), WorkerError> {
-        self.runner.job(message, deadline, |job| self.detector.detect(job)).await
+        self.runner.batch(event.payload, deadline, |job| self.detector.detect(job)).await
     }
 }

@@ -5,7 +5,8 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use aws_lambda_events::sqs::SqsMessage;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use medvault_platform::batch::BatchError;
 use medvault_platform::error::{Failure, chain};
 use medvault_platform::idempotency::{DynamoDbStore, Idempotency, IdempotencyError};
 use medvault_platform::{WorkerError, batch};
@@ -73,6 +74,24 @@ impl Runner {
         max_receives: u32,
     ) -> Self {
         Self { idempotency, documents, notifier, max_receives }
+    }
+
+    /// Runs `stage` on the job of every message of an SQS batch (each once per object version), reporting only the
+    /// messages that failed, with the invocation's metrics flushed once: the whole handler of a stage's worker.
+    pub async fn batch<F, Fut>(
+        &self,
+        event: SqsEvent,
+        deadline: SystemTime,
+        stage: F,
+    ) -> Result<SqsBatchResponse, BatchError>
+    where
+        F: Fn(Job) -> Fut,
+        Fut: Future<Output = Result<Outcome, PipelineError>>,
+    {
+        let stage = &stage;
+        // Boxing each message's future keeps the handler's future type shallow (SDK futures nest deeply).
+        let batch = batch::process_sqs_batch(event, |message| Box::pin(self.job(message, deadline, stage)));
+        medvault_platform::metrics::scope(batch).await
     }
 
     /// Runs `stage` on the job a message carries, once per object version.
