@@ -156,7 +156,7 @@ impl SphinxEngine {
 
     /// Transcribes 16 kHz audio: cut into chunks, decoded in parallel, joined in order. Blocking.
     pub fn transcribe_blocking(&self, audio: &Pcm16k, progress: &Progress) -> Result<String, SpeechError> {
-        let chunks = split_at_quiet_points(&audio.samples, self.chunk_samples);
+        let chunks = split_at_quiet_points(&audio.samples, self.chunk_samples, self.threads);
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
         let replies = chunks
             .iter()
@@ -179,26 +179,46 @@ impl SphinxEngine {
     }
 }
 
-/// Cuts `samples` into ranges of at most `max_len`, each ending at the quietest 20 ms window of the last quarter
-/// of its span, so a cut rarely falls inside a word.
-pub fn split_at_quiet_points(samples: &[i16], max_len: usize) -> Vec<std::ops::Range<usize>> {
+/// Shortest chunk worth a decoder of its own: below this, pocketsphinx's cepstral mean has too little audio to
+/// settle and the language model too little context, so splitting further costs accuracy for little time.
+const MIN_CHUNK_SAMPLES: usize = 4 * TARGET_RATE as usize;
+
+/// How many chunks `len` samples are cut into: enough that none is longer than `max_len` (each cut may move up to
+/// an eighth of a chunk to find a quiet point, hence the margin), and a multiple of `decoders` while chunks stay at
+/// least [`MIN_CHUNK_SAMPLES`] long, so every decoder gets the same share and none waits for another's last chunk.
+fn chunk_count(len: usize, max_len: usize, decoders: usize) -> usize {
+    let longest = (max_len * 4 / 5).max(1);
+    let needed = len.div_ceil(longest).max(1);
+    let decoders = decoders.max(1);
+    let balanced = needed.div_ceil(decoders) * decoders;
+    if len / balanced >= MIN_CHUNK_SAMPLES { balanced } else { needed.max((len / MIN_CHUNK_SAMPLES).min(decoders)) }
+}
+
+/// Cuts `samples` into [`chunk_count`] ranges of about equal length for `decoders` decoders, none longer than
+/// `max_len`; each cut is the quietest 20 ms window within an eighth of a chunk of its even position, so a cut
+/// rarely falls inside a word.
+pub fn split_at_quiet_points(samples: &[i16], max_len: usize, decoders: usize) -> Vec<std::ops::Range<usize>> {
     const WINDOW: usize = (TARGET_RATE / 50) as usize;
-    let mut ranges = Vec::new();
+    if samples.is_empty() {
+        return Vec::new();
+    }
+    let count = chunk_count(samples.len(), max_len, decoders);
+    let even = samples.len() / count;
+    let reach = even / 8;
+    let mut ranges = Vec::with_capacity(count);
     let mut start = 0;
-    while samples.len() - start > max_len {
-        let search_from = start + max_len * 3 / 4;
-        let search_to = start + max_len - WINDOW;
+    for index in 1..count {
+        let ideal = index * samples.len() / count;
+        let search_from = (ideal - reach).max(start + WINDOW);
+        let search_to = (ideal + reach).min(samples.len() - WINDOW);
         let cut = (search_from..search_to)
             .step_by(WINDOW / 2)
             .min_by_key(|&at| samples[at..at + WINDOW].iter().map(|s| i64::from(*s).abs()).sum::<i64>())
-            .map(|at| at + WINDOW / 2)
-            .unwrap_or(start + max_len);
+            .map_or(ideal, |at| at + WINDOW / 2);
         ranges.push(start..cut);
         start = cut;
     }
-    if start < samples.len() {
-        ranges.push(start..samples.len());
-    }
+    ranges.push(start..samples.len());
     ranges
 }
 
@@ -208,16 +228,36 @@ mod tests {
 
     #[test]
     fn long_audio_is_cut_in_the_quiet_and_nothing_is_lost() {
-        // Ten seconds of "speech" (noise) with silence from 6.5 s to 6.7 s; chunks of at most 8 s.
+        // Ten seconds of "speech" (noise) with silence from 4.6 s to 4.8 s; chunks of at most 8 s, one decoder.
         let mut samples: Vec<i16> = (0..160_000).map(|i| ((i * 7919 % 2000) as i16) - 1000).collect();
-        samples[104_000..107_200].iter_mut().for_each(|s| *s = 0);
+        samples[73_600..76_800].iter_mut().for_each(|s| *s = 0);
 
-        let ranges = split_at_quiet_points(&samples, 128_000);
+        let ranges = split_at_quiet_points(&samples, 128_000, 1);
 
         assert_eq!(ranges.len(), 2);
-        assert!((104_000..107_200).contains(&ranges[0].end), "cut at {}", ranges[0].end);
+        assert!((73_600..76_800).contains(&ranges[0].end), "cut at {}", ranges[0].end);
         assert_eq!(ranges[0].start, 0);
         assert_eq!(ranges[0].end, ranges[1].start);
         assert_eq!(ranges[1].end, samples.len());
+    }
+
+    #[test]
+    fn every_decoder_gets_an_equal_share_and_no_chunk_is_too_long() {
+        // 55 s with 20 s chunks: three chunks would leave one of two decoders idle for a third of the time.
+        let samples: Vec<i16> = (0..55 * 16_000_u64).map(|i| ((i * 7919 % 2000) as i16) - 1000).collect();
+        for decoders in [1, 2, 4] {
+            let ranges = split_at_quiet_points(&samples, 20 * 16_000, decoders);
+            assert_eq!(ranges.len() % decoders, 0, "{decoders} decoders: {} chunks", ranges.len());
+            assert!(ranges.iter().all(|r| r.len() <= 20 * 16_000), "{ranges:?}");
+            let (shortest, longest) = (ranges.iter().map(|r| r.len()).min(), ranges.iter().map(|r| r.len()).max());
+            assert!(longest.unwrap() - shortest.unwrap() <= samples.len() / ranges.len() / 3, "{ranges:?}");
+            assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+            assert_eq!(ranges.last().map(|r| r.end), Some(samples.len()));
+        }
+        // Short audio is not cut below four seconds a chunk, and empty audio has no chunk.
+        assert_eq!(split_at_quiet_points(&samples[..6 * 16_000], 20 * 16_000, 2).len(), 1);
+        assert_eq!(split_at_quiet_points(&samples[..9 * 16_000], 20 * 16_000, 2).len(), 2);
+        assert!(split_at_quiet_points(&[], 20 * 16_000, 2).is_empty());
     }
 }
