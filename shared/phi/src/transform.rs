@@ -191,8 +191,6 @@ fn apply(
             hex::encode(mac.finalize().into_bytes())
         }
         Operator::Pseudonymize => {
-            let next = pseudonyms.len();
-            let _ = next;
             let key = (t, canonical(value));
             let n = match pseudonyms.get(&key) {
                 Some(n) => *n,

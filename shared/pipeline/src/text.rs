@@ -76,7 +76,7 @@ mod tests {
     fn the_summary_counts_types_and_holds_no_value() {
         let analyzer = medvault_phi::Analyzer::new().unwrap();
         let text = "Patient: Jane Roe, DOB 03/14/1961, seen by Dr. Alan Smith.";
-        let output = medvault_phi::deidentify(&analyzer, text, &medvault_phi::AnalyzeOptions::default());
+        let output = medvault_phi::deidentify(&analyzer, text, &medvault_phi::AnalyzeOptions::default()).unwrap();
 
         let summary = entity_summary(&output.items);
 

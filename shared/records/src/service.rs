@@ -808,6 +808,7 @@ impl Records {
             medvault_phi::deidentify(&analyzer, owned.expose(), &AnalyzeOptions::default())
         })
         .await
+        .map_err(|e| RecordsError::Unavailable(Box::new(e)))?
         .map_err(|e| RecordsError::Unavailable(Box::new(e)))?;
         let mut entities = serde_json::Map::new();
         for item in &output.items {

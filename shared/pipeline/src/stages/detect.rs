@@ -56,7 +56,9 @@ impl Detector {
             medvault_phi::deidentify(&analyzer, text.expose(), &AnalyzeOptions::default())
         })
         .await
-        .map_err(|e| PipelineError::Unavailable(Box::new(e)))?;
+        .map_err(|e| PipelineError::Unavailable(Box::new(e)))?
+        // A de-identification failure is never stored as an empty text: the message is retried, then dead-lettered.
+        .map_err(|e| PipelineError::Engine(Box::new(e)))?;
         let entities = entity_summary(&output.items);
         let sealed = place.seal(&key, ATTR_DEIDENTIFIED, output.text.as_bytes())?;
         if !shared.documents.finish(job.document_id, &version, sealed, &entities).await? {
