@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use crate::permission::Role;
 use crate::principal::{AuthMethod, UserId};
 use crate::throttle::ThrottleKey;
+use medvault_platform::dynamo::{n, s};
 
 /// The index listing users by email.
 pub const INDEX_BY_KIND: &str = "by-kind";
@@ -181,14 +182,6 @@ pub struct ThrottleState {
 pub struct AccountStore {
     client: Client,
     table: String,
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn key(pk: impl Into<String>, sk: &str) -> Item {

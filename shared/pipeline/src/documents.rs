@@ -10,6 +10,7 @@ use medvault_records::store::{Item, number, text};
 
 use crate::error::PipelineError;
 use crate::status::{Observed, Step, padded};
+use medvault_platform::dynamo::s;
 
 /// What the pipeline needs of a document item.
 #[derive(Clone)]
@@ -135,10 +136,6 @@ impl Update {
         }
         clauses.join(" ")
     }
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
 }
 
 fn now() -> AttributeValue {

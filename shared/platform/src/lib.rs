@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod batch;
 pub mod config;
+pub mod dynamo;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;

@@ -12,6 +12,7 @@ use medvault_crypto::{Aad, DataKey, open, seal};
 
 use crate::error::RecordsError;
 use crate::model::PatientId;
+pub use medvault_platform::dynamo::{n, s};
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -43,14 +44,6 @@ pub fn member_pk(user: &str) -> String {
 
 pub fn mrn_pk(index: &str) -> String {
     format!("MRN#{index}")
-}
-
-pub fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-pub fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 pub fn time(value: DateTime<Utc>) -> AttributeValue {

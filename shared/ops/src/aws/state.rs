@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use super::AwsError;
 use crate::finding::Finding;
 use crate::rules::Baseline;
+use medvault_platform::dynamo::{n, s};
 
 /// Whether a finding was seen before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +35,6 @@ pub enum Recorded {
 pub struct OpsState {
     client: Client,
     table: String,
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn number<T: std::str::FromStr>(item: &HashMap<String, AttributeValue>, name: &str) -> Option<T> {
