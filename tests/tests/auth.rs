@@ -361,6 +361,22 @@ async fn tokens_signed_before_a_rotation_verify_after_it_and_retired_keys_do_not
     assert_eq!(api.get("/v1/auth/me", Some(&second)).await.status, 200);
 }
 
+/// The version of `secret` that holds `stage`.
+async fn version_in_stage(api: &support::Api, secret: &str, stage: &str) -> String {
+    api.secrets
+        .describe_secret()
+        .secret_id(secret)
+        .send()
+        .await
+        .unwrap()
+        .version_ids_to_stages
+        .unwrap()
+        .into_iter()
+        .find(|(_, stages)| stages.iter().any(|s| s == stage))
+        .unwrap()
+        .0
+}
+
 #[tokio::test]
 async fn rotation_steps_are_idempotent_and_refuse_unknown_or_finished_tokens() {
     let api = start("auth-rotation-steps", &[]).await;
@@ -368,33 +384,9 @@ async fn rotation_steps_are_idempotent_and_refuse_unknown_or_finished_tokens() {
 
     let unknown = api.rotation_step("create", &secret, &uuid::Uuid::new_v4().to_string()).await;
     assert!(unknown.unwrap_err().contains("not a version"), "an unknown token is refused");
-    let current = api
-        .secrets
-        .describe_secret()
-        .secret_id(&secret)
-        .send()
-        .await
-        .unwrap()
-        .version_ids_to_stages
-        .unwrap()
-        .into_iter()
-        .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
-        .unwrap()
-        .0;
+    let current = version_in_stage(&api, &secret, "AWSCURRENT").await;
     assert!(api.rotation_step("finish", &secret, &current).await.is_ok(), "finishing a finished rotation is a no-op");
-    let previous = api
-        .secrets
-        .describe_secret()
-        .secret_id(&secret)
-        .send()
-        .await
-        .unwrap()
-        .version_ids_to_stages
-        .unwrap()
-        .into_iter()
-        .find(|(_, stages)| stages.iter().any(|s| s == "AWSPREVIOUS"))
-        .unwrap()
-        .0;
+    let previous = version_in_stage(&api, &secret, "AWSPREVIOUS").await;
     assert!(api.rotation_step("create", &secret, &previous).await.unwrap_err().contains("not AWSPENDING"));
     let other = api.rotation_step("create", &api.physical("BootstrapSecret"), &current).await;
     assert!(other.unwrap_err().contains("only the signing key"), "the function rotates one secret only");

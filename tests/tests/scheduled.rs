@@ -335,9 +335,9 @@ async fn seed_patient(ops: &Ops, name: &str) -> String {
     patient
 }
 
-async fn erase(ops: &Ops, patient: &str) {
-    let dynamodb = ops.dynamodb();
-    dynamodb
+/// Marks a patient's profile erased (its identifying fields removed), as the records API's erasure does.
+async fn mark_erased(ops: &Ops, patient: &str) {
+    ops.dynamodb()
         .update_item()
         .table_name(ops.physical("RecordsTable"))
         .key("pk", AttributeValue::S(format!("PATIENT#{patient}")))
@@ -349,7 +349,11 @@ async fn erase(ops: &Ops, patient: &str) {
         .send()
         .await
         .unwrap();
-    dynamodb
+}
+
+async fn erase(ops: &Ops, patient: &str) {
+    mark_erased(ops, patient).await;
+    ops.dynamodb()
         .delete_item()
         .table_name(ops.physical("PatientKeysTable"))
         .key("pk", AttributeValue::S(patient.to_owned()))
@@ -841,18 +845,7 @@ async fn retention_job_deletes_what_is_past_due_purges_soft_deletes_completes_sh
     soft("PATIENT#soft-old-n", AttributeValue::N((now - 90 * 86_400).to_string())).send().await.unwrap();
     soft("PATIENT#soft-recent", AttributeValue::S(Utc::now().to_rfc3339())).send().await.unwrap();
     let erased = seed_patient(&ops, "Erased").await;
-    ops.dynamodb()
-        .update_item()
-        .table_name(&records)
-        .key("pk", AttributeValue::S(format!("PATIENT#{erased}")))
-        .key("sk", AttributeValue::S(PROFILE.into()))
-        .update_expression("SET #status = :erased REMOVE #name, mrn, birth_date")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_names("#name", "name")
-        .expression_attribute_values(":erased", AttributeValue::S("erased".into()))
-        .send()
-        .await
-        .unwrap();
+    mark_erased(&ops, &erased).await;
     let uploads = ops.physical("UploadBucket");
     let s3 = ops.clients.s3();
     s3.put_object()
