@@ -1553,6 +1553,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
         // Extend left over name words; connectors (`of`, `&`, `and`, `the`) only between name words.
         let mut start = i;
         let mut distinctive = 0;
+        let mut states = 0;
         let mut k = i;
         while k > 0 && i - k < 5 {
             let prev = &words[k - 1];
@@ -1594,6 +1595,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             if prev.facility.is_none() && !prev.state || saint {
                 distinctive += 1;
             }
+            states += usize::from(prev.state && !saint);
             k -= 1;
             start = k;
         }
@@ -1621,6 +1623,12 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
         {
             start += 1;
+        }
+        // A state names a facility when capitalised before its head (`Massachusetts General Hospital`, `Texas
+        // Children's Hospital`); in dictation only with another word between (`massachusetts general hospital`, not
+        // `a texas hospital`).
+        if states > 0 && (!w.caseless || i - start >= 2) {
+            distinctive += 1;
         }
         if distinctive > 0 {
             let score = if w.caseless { 0.8 } else { 0.88 };
@@ -1755,6 +1763,14 @@ mod tests {
     fn facilities_and_addresses() {
         let text = "Transferred to St. Mary's Hospital from 61759 Drake Orchard Apt 4.";
         assert!(has(text, EntityType::Facility, "St. Mary's Hospital"), "{:?}", found(text));
+        for (text, facility) in [
+            ("Seen at Massachusetts General Hospital today.", "Massachusetts General Hospital"),
+            ("Admitted to Texas Children's Hospital.", "Texas Children's Hospital"),
+            ("seen at massachusetts general hospital today", "massachusetts general hospital"),
+        ] {
+            assert!(has(text, EntityType::Facility, facility), "{text}: {:?}", found(text));
+        }
+        assert!(!found("she was seen at a texas hospital").iter().any(|(t, _)| *t == EntityType::Facility));
         assert!(has(text, EntityType::Address, "61759 Drake Orchard Apt 4"), "{:?}", found(text));
     }
 
