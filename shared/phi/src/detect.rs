@@ -1713,6 +1713,7 @@ mod tests {
         assert!(has(text, EntityType::HealthPlanId, "XJH123456789"));
         assert!(has(text, EntityType::AccountNumber, "000123456789"));
         assert!(has(text, EntityType::Ssn, "123456789"));
+        assert!(has("Visit ID: V000123456", EntityType::AccountNumber, "V000123456"));
     }
 
     #[test]
@@ -1747,6 +1748,9 @@ mod tests {
         assert!(has("Today John Smith was seen.", EntityType::Person, "John Smith"), "{:?}", found("Today John Smith"));
         assert!(has("John Smith was seen today.", EntityType::Person, "John Smith"));
         assert!(has("Seen at the org. John Smith was seen today.", EntityType::Person, "John Smith"));
+        // A preposition ends a name in dictation, and `name is` announces one.
+        assert!(has("a man named john smith from dallas", EntityType::Person, "john smith"));
+        assert!(has("Her name is Ngozi Okonkwo-Adeyemi.", EntityType::Person, "Ngozi Okonkwo-Adeyemi"));
         // Lower case in a mixed-case line is not a name.
         assert!(!found("We will john smith the report.").iter().any(|(t, _)| *t == EntityType::Person));
     }
