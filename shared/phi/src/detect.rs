@@ -971,6 +971,8 @@ struct Word {
     facility: Option<FacilityWord>,
     /// A US state name or abbreviation.
     state: bool,
+    /// A one-word identifier label (`DEA`, `NPI`, `MRN`): never part of a name.
+    id_label: bool,
 }
 
 fn case_of(w: &str) -> Case {
@@ -1093,6 +1095,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             roles: entry.roles,
             facility: entry.facility,
             state: entry.state,
+            id_label: matches!(entry.label, Some(Label::Id(_))),
         });
         gap_start = i;
         if possessive {
@@ -1189,7 +1192,7 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     }
     let named = flags & (FIRST | LAST) != 0;
     let capitalised = !w.caseless && matches!(w.case, Case::Cap | Case::Upper);
-    if roles & (role::TITLE | role::STOP) != 0 || (w.state && !title_before) {
+    if roles & (role::TITLE | role::STOP) != 0 || ((w.state || w.id_label) && !title_before) {
         return None;
     }
     if roles & role::CLINICAL != 0 && !(named && capitalised) {
@@ -1714,6 +1717,13 @@ mod tests {
         assert!(has(text, EntityType::AccountNumber, "000123456789"));
         assert!(has(text, EntityType::Ssn, "123456789"));
         assert!(has("Visit ID: V000123456", EntityType::AccountNumber, "V000123456"));
+        // A label after a name is not part of it (`Chen, DEA` is not a comma-form name).
+        let text = "Rx written by Dr. Chen, DEA BC1234563.";
+        assert!(
+            has(text, EntityType::Person, "Chen") && has(text, EntityType::LicenseNumber, "BC1234563"),
+            "{:?}",
+            found(text)
+        );
     }
 
     #[test]
