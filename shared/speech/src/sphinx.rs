@@ -3,7 +3,7 @@
 //!
 //! Decoders are loaded once per execution environment, one per core. The `pocketsphinx` crate's decoder is not
 //! `Send`, so each lives on its own thread for the life of the process and takes chunks of audio from a shared
-//! queue; long audio is cut at quiet points into chunks that the decoders read side by side.
+//! queue; long audio is cut at quiet points into chunks of equal length that the decoders read side by side.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +26,8 @@ pub struct SphinxConfig {
     pub model_dir: PathBuf,
     /// Decoders loaded side by side (one per core).
     pub threads: usize,
-    /// Longest chunk handed to one decoder, in seconds; chunks are cut at the quietest point near this length.
+    /// Longest chunk handed to one decoder, in seconds. A recording is cut into chunks of equal length, at most
+    /// this long and as many as a multiple of `threads` (see [`split_at_quiet_points`]).
     pub chunk_seconds: u32,
 }
 
