@@ -195,9 +195,9 @@ fn chunk_count(len: usize, max_len: usize, decoders: usize) -> usize {
     if len / balanced >= MIN_CHUNK_SAMPLES { balanced } else { needed.max((len / MIN_CHUNK_SAMPLES).min(decoders)) }
 }
 
-/// Cuts `samples` into ranges of about equal length (as many as `chunk_count` says) for `decoders` decoders, none longer than
-/// `max_len`; each cut is the quietest 20 ms window within an eighth of a chunk of its even position, so a cut
-/// rarely falls inside a word.
+/// Cuts `samples` into ranges of about equal length (as many as `chunk_count` says) for `decoders` decoders, none
+/// longer than `max_len`; each cut is the quietest 20 ms window within an eighth of a chunk of its even position, so
+/// a cut rarely falls inside a word.
 pub fn split_at_quiet_points(samples: &[i16], max_len: usize, decoders: usize) -> Vec<std::ops::Range<usize>> {
     const WINDOW: usize = (TARGET_RATE / 50) as usize;
     if samples.is_empty() {
