@@ -1259,8 +1259,17 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         parts.clear();
         let mut j = i;
         let mut comma_form = false;
-        while j < words.len() && j < i + 4 {
+        let mut particles = 0;
+        while j < words.len() && j < i + 4 + particles {
             let w = &words[j];
+            if j > i
+                && let Some(after) = particles_before_name(hay, words, j)
+            {
+                // `Maria de la Cruz`, `Van der Berg`: the particles belong to the name that follows them.
+                particles += after - j;
+                j = after;
+                continue;
+            }
             if j > i {
                 let g = gap(hay, w);
                 let comma = (g == ", " || g == ",") && j == i + 1;
@@ -1296,6 +1305,55 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             i += 1;
         }
     }
+}
+
+/// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
+fn is_particle(word: &str) -> bool {
+    matches!(
+        word,
+        "de" | "del"
+            | "della"
+            | "la"
+            | "las"
+            | "los"
+            | "le"
+            | "van"
+            | "von"
+            | "der"
+            | "den"
+            | "da"
+            | "di"
+            | "du"
+            | "dos"
+            | "das"
+            | "ter"
+            | "ten"
+            | "bin"
+            | "ibn"
+            | "al"
+    )
+}
+
+/// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
+/// line (`de la Cruz`), the index of that name word.
+fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
+    let mut k = j;
+    while k < words.len()
+        && k < j + 2
+        && !words[k].caseless
+        && words[k].case == Case::Lower
+        && is_particle(&hay[words[k].start..words[k].end])
+        && joins(gap(hay, &words[k]))
+    {
+        k += 1;
+    }
+    let name = words.get(k)?;
+    let named = k > j
+        && joins(gap(hay, name))
+        && !name.blocked
+        && name.case == Case::Cap
+        && matches!(name_part(hay, name, false), Some(NamePart::Named { .. } | NamePart::Foreign));
+    named.then_some(k)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1761,6 +1819,10 @@ mod tests {
         // A preposition ends a name in dictation, and `name is` announces one.
         assert!(has("a man named john smith from dallas", EntityType::Person, "john smith"));
         assert!(has("Her name is Ngozi Okonkwo-Adeyemi.", EntityType::Person, "Ngozi Okonkwo-Adeyemi"));
+        // Surname particles belong to the name.
+        assert!(has("Patient Maria de la Cruz, 67, presented.", EntityType::Person, "Maria de la Cruz"));
+        assert!(has("Mr. Van der Berg was admitted.", EntityType::Person, "Van der Berg"));
+        assert!(has("Juan Carlos de la Cruz was seen.", EntityType::Person, "Juan Carlos de la Cruz"));
         // Lower case in a mixed-case line is not a name.
         assert!(!found("We will john smith the report.").iter().any(|(t, _)| *t == EntityType::Person));
     }
