@@ -1550,10 +1550,11 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let mut h = KeyHasher::default();
     h.push(next.hash);
     if (abbr || g.contains(',')) && next.state && (abbr || text.len() > 2) {
-        // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows.
+        // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
             "MD" | "PA"
+                | "ID"
                 | "DO"
                 | "OR"
                 | "IN"
@@ -1833,6 +1834,9 @@ mod tests {
         assert!(has(text, EntityType::City, "Springfield"), "{:?}", found(text));
         assert!(has(text, EntityType::Zip, "62704"));
         assert!(!found(text).iter().any(|(_, v)| v == "Texas"));
+        // Idaho's abbreviation after a word is a city's state only with a ZIP code; otherwise it is `ID`.
+        assert!(!found("Study ID SUBJ-0042 was randomized.").iter().any(|(t, _)| *t == EntityType::City));
+        assert!(has("Moved to Boise, ID 83702.", EntityType::City, "Boise"));
     }
 
     #[test]
