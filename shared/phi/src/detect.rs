@@ -1262,15 +1262,13 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         let mut particles = 0;
         while j < words.len() && j < i + 4 + particles {
             let w = &words[j];
-            if j > i
-                && let Some(after) = particles_before_name(hay, words, j)
-            {
-                // `Maria de la Cruz`, `Van der Berg`: the particles belong to the name that follows them.
-                particles += after - j;
-                j = after;
-                continue;
-            }
             if j > i {
+                if let Some(after) = particles_before_name(hay, words, j) {
+                    // `Maria de la Cruz`, `Van der Berg`: the particles belong to the name that follows them.
+                    particles += after - j;
+                    j = after;
+                    continue;
+                }
                 let g = gap(hay, w);
                 let comma = (g == ", " || g == ",") && j == i + 1;
                 if !(joins_after(hay, &words[j - 1], g) || comma)
@@ -1615,7 +1613,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
         // Extend left over name words; connectors (`of`, `&`, `and`, `the`) only between name words.
         let mut start = i;
         let mut distinctive = 0;
-        let mut states = 0;
+        let mut state_word = false;
         let mut k = i;
         while k > 0 && i - k < 5 {
             let prev = &words[k - 1];
@@ -1657,7 +1655,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             if prev.facility.is_none() && !prev.state || saint {
                 distinctive += 1;
             }
-            states += usize::from(prev.state && !saint);
+            state_word |= prev.state && !saint;
             k -= 1;
             start = k;
         }
@@ -1689,7 +1687,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
         // A state names a facility when capitalised before its head (`Massachusetts General Hospital`, `Texas
         // Children's Hospital`); in dictation only with another word between (`massachusetts general hospital`, not
         // `a texas hospital`).
-        if states > 0 && (!w.caseless || i - start >= 2) {
+        if state_word && (!w.caseless || i - start >= 2) {
             distinctive += 1;
         }
         if distinctive > 0 {
