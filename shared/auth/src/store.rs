@@ -24,11 +24,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use medvault_platform::dynamo::{n, s};
 
 use crate::permission::Role;
 use crate::principal::{AuthMethod, UserId};
 use crate::throttle::ThrottleKey;
-use medvault_platform::dynamo::{n, s};
 
 /// The index listing users by email.
 pub const INDEX_BY_KIND: &str = "by-kind";

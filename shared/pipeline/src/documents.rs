@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use medvault_platform::dynamo::s;
 use medvault_records::model::{DocumentId, DocumentStatus, PatientId};
 use medvault_records::store::{Item, number, text};
 
 use crate::error::PipelineError;
 use crate::status::{Observed, Step, padded};
-use medvault_platform::dynamo::s;
 
 /// What the pipeline needs of a document item.
 #[derive(Clone)]

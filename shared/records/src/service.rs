@@ -14,6 +14,7 @@ use medvault_auth::{Permission, Principal, Role, UserId};
 use medvault_crypto::{DataKey, IndexKey, KeyContext, KeyError, PatientKeys, WrappedKey};
 use medvault_phi::{AnalyzeOptions, Analyzer};
 use medvault_platform::Phi;
+use medvault_platform::dynamo::{n, s};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Basis, Decision, Intent, Relationship, decide};
@@ -24,8 +25,8 @@ use crate::model::{
     PatientId, PatientInput, PatientPatch,
 };
 use crate::store::{
-    Item, KEY_PURPOSE, PROFILE, Place, care_sk, grant_sk, member_pk, mrn_pk, n, number, patient_pk, s, text, time,
-    timestamp, unavailable,
+    Item, KEY_PURPOSE, PROFILE, Place, care_sk, grant_sk, member_pk, mrn_pk, number, patient_pk, text, time, timestamp,
+    unavailable,
 };
 
 /// What the records service needs to know about its deployment.
@@ -809,6 +810,7 @@ impl Records {
         })
         .await
         .map_err(|e| RecordsError::Unavailable(Box::new(e)))?
+        // The de-identification itself failed: the note is not stored (never with an empty de-identified text).
         .map_err(|e| RecordsError::Unavailable(Box::new(e)))?;
         let mut entities = serde_json::Map::new();
         for item in &output.items {

@@ -12,7 +12,6 @@ use medvault_crypto::{Aad, DataKey, open, seal};
 
 use crate::error::RecordsError;
 use crate::model::PatientId;
-pub use medvault_platform::dynamo::{n, s};
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use chrono::{DateTime, Utc};
+use medvault_platform::dynamo::{n, s};
 
 use super::AwsError;
 use crate::finding::Finding;
 use crate::rules::Baseline;
-use medvault_platform::dynamo::{n, s};
 
 /// Whether a finding was seen before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
