@@ -87,25 +87,18 @@ async fn measure_all(
     let stack = LocalStack::start(options("bench", dev::template(), moto)).await.context("starting the local stack")?;
     // Let event sources settle (an S3 bucket's s3:TestEvent reaching a worker) before measuring.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let mut measured = Vec::new();
-    for function in functions {
-        let event = match event_for(&stack, function) {
-            Ok(event) => event,
-            Err(error) => {
-                stack.shutdown().await;
-                return Err(error);
-            }
-        };
-        match measure(&stack, &function.logical_id, &function.binary, event).await {
-            Ok(m) => measured.push(m),
-            Err(error) => {
-                stack.shutdown().await;
-                return Err(error);
-            }
+    let measured = async {
+        let mut measured = Vec::new();
+        for function in functions {
+            let event = event_for(&stack, function)?;
+            measured.push(measure(&stack, &function.logical_id, &function.binary, event).await?);
         }
+        anyhow::Ok(measured)
     }
+    .await;
+    // Shut down whether or not every function was measured.
     stack.shutdown().await;
-    Ok((hello, measured))
+    Ok((hello, measured?))
 }
 
 fn options(name: &str, template: PathBuf, moto: &Moto) -> StackOptions {
