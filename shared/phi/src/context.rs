@@ -35,6 +35,8 @@ pub mod role {
     pub const STOP: u8 = 16;
     /// Clinical vocabulary capitalised in notes but never a name (`Assessment`, `Metformin`).
     pub const CLINICAL: u8 = 32;
+    /// A relative or household member (`son`, `wife`): `Tom, her son` names Tom.
+    pub const RELATIVE: u8 = 64;
 }
 
 /// How a facility name ends.
@@ -655,37 +657,6 @@ const NAME_CUES: &[&str] = &[
     "patient name",
     "pt name",
     "dear",
-    "wife",
-    "husband",
-    "son",
-    "daughter",
-    "mother",
-    "mom",
-    "father",
-    "dad",
-    "brother",
-    "sister",
-    "spouse",
-    "partner",
-    "friend",
-    "neighbor",
-    "neighbour",
-    "caregiver",
-    "guardian",
-    "grandmother",
-    "grandfather",
-    "grandson",
-    "granddaughter",
-    "aunt",
-    "uncle",
-    "niece",
-    "nephew",
-    "cousin",
-    "fiance",
-    "fiancee",
-    "boyfriend",
-    "girlfriend",
-    "roommate",
     "employer",
     "boss",
     "supervisor",
@@ -751,6 +722,46 @@ const NAME_CUES: &[&str] = &[
     "login",
     "account holder",
     "cardholder",
+];
+
+/// Relatives and household members: each is a name cue, and so is `<relative> is` (`Husband is Bob`); a relative
+/// after a name names it (`Tom, her son, ...`).
+const RELATIVES: &[&str] = &[
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "mother",
+    "mom",
+    "father",
+    "dad",
+    "brother",
+    "sister",
+    "spouse",
+    "partner",
+    "friend",
+    "neighbor",
+    "neighbour",
+    "caregiver",
+    "guardian",
+    "grandmother",
+    "grandfather",
+    "grandson",
+    "granddaughter",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "cousin",
+    "fiance",
+    "fiancee",
+    "boyfriend",
+    "girlfriend",
+    "roommate",
+    "stepson",
+    "stepdaughter",
+    "stepmother",
+    "stepfather",
 ];
 
 const WEAK_NAME_CUES: &[&str] = &[
@@ -2033,6 +2044,10 @@ impl Lexicon {
             for w in words {
                 add(w, LexEntry { roles: bit, ..LexEntry::default() });
             }
+        }
+        for r in RELATIVES {
+            add(r, LexEntry { roles: role::NAME_CUE | role::RELATIVE, ..LexEntry::default() });
+            add(&format!("{r} is"), LexEntry { roles: role::NAME_CUE, ..LexEntry::default() });
         }
         // Heads last: a word that is both a tail and a head is a head.
         for (words, kind) in [

@@ -41,6 +41,7 @@ enum Shape {
     Email,
     Ipv6,
     Ipv4,
+    Mac,
     Mbi,
     Iban,
     DateNumeric,
@@ -111,6 +112,10 @@ fn patterns() -> Vec<(Shape, String)> {
         (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
         (Shape::Ipv6, r"(?i)(?:\b[0-9a-f]{1,4})?(?:::?[0-9a-f]{1,4}){2,7}(?:::)?|::1\b".into()),
         (Shape::Ipv4, r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into()),
+        (
+            Shape::Mac,
+            r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b|\b[0-9a-f]{2}(?:-[0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b".into(),
+        ),
         (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
         (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
         (
@@ -127,7 +132,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?-i:\s+[NS][EW]\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
         (
@@ -484,6 +489,15 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             }
             cand(s, e, EntityType::IpAddress, 0.9)
         }
+        // A network (MAC) address of a device; six groups of digits alone need a label to be one.
+        Shape::Mac => match left_label(hay, s) {
+            Some(Label::NotPhi) => None,
+            Some(Label::Id(ty)) => cand(s, e, ty, 0.9),
+            _ if text.bytes().any(|b| b.is_ascii_alphabetic()) || text.contains([':', '.']) => {
+                cand(s, e, EntityType::DeviceId, 0.85)
+            }
+            _ => None,
+        },
         Shape::Mbi => validate::is_mbi(text).then_some(Candidate {
             start: s,
             end: e,
@@ -693,6 +707,9 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             .iter()
             .any(|suffix| rest.eq_ignore_ascii_case(suffix))
             || (rest.is_empty() && right_is_age(hay, e));
+        if (1..=31).contains(&value) && is_ordinal_suffix(value, rest) && day_of_month_context(hay, s, e) {
+            return cand(s, e, EntityType::Date, 0.75);
+        }
         let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
         if age_suffix || age_label {
             return (90..=125).contains(&value).then_some(Candidate {
@@ -746,6 +763,41 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
                 score: 0.35,
             })
         }
+    }
+}
+
+/// `st`, `nd`, `rd` or `th`, the one that belongs to `value` (`1st`, `22nd`, `13th`).
+fn is_ordinal_suffix(value: u32, suffix: &str) -> bool {
+    let expected = match (value % 10, value % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    suffix.eq_ignore_ascii_case(expected)
+}
+
+/// `seen on the 14th.`, `since the 3rd and ...`: a day of the month, not `the 3rd floor` or `the 2nd dose`.
+fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
+    const BEFORE: &[&str] = &["on", "since", "until", "till", "by", "from", "before", "after", "through", "thru"];
+    const AFTER: &[&str] = &["at", "and", "or", "to", "when", "for", "in", "with", "but", "through"];
+    let Some(head) = hay[..s].strip_suffix(' ') else { return false };
+    let cut = head.len().saturating_sub(3);
+    let Some((head, the)) = head.is_char_boundary(cut).then(|| head.split_at(cut)) else { return false };
+    let Some(head) = head.strip_suffix(' ').filter(|_| the.eq_ignore_ascii_case("the")) else { return false };
+    let word_start = head.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    if !BEFORE.iter().any(|w| head[word_start..].eq_ignore_ascii_case(w)) {
+        return false;
+    }
+    let rest = &hay[e..];
+    match rest.bytes().next() {
+        None | Some(b'.' | b',' | b';' | b':' | b')' | b'!' | b'?' | b'\n') => true,
+        Some(b' ') => {
+            let next = next_word(hay, e);
+            next.is_empty() || AFTER.iter().any(|w| next.eq_ignore_ascii_case(w))
+        }
+        _ => false,
     }
 }
 
@@ -1281,16 +1333,39 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             if w.blocked {
                 break;
             }
-            let Some(part) = name_part(hay, w, cue == role::TITLE && j == i) else { break };
+            let part = match name_part(hay, w, cue == role::TITLE && j == i) {
+                Some(part) => part,
+                None if j == i && modal_first_name(hay, words, i) => {
+                    NamePart::Named { first: true, last: false, common: true }
+                }
+                // The middle initial of an upper-case form's `JOHNSON, MARY A`, where the field ends.
+                None if comma_form
+                    && j == i + 2
+                    && w.end - w.start == 1
+                    && (hay[w.end..].is_empty()
+                        || hay[w.end..].starts_with(['\n', ',', ';'])
+                        || hay[w.end..].starts_with("  ")) =>
+                {
+                    NamePart::Initial
+                }
+                None => break,
+            };
             parts.push(part);
             j += 1;
         }
+        // A trailing initial is not part of `John Smith A`, but is of a comma form (`JOHNSON, MARY A`).
         while let Some(NamePart::Initial) = parts.last() {
+            if comma_form && parts.len() >= 3 {
+                break;
+            }
             parts.pop();
             j -= 1;
         }
         let n = parts.len();
-        let score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
+        let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
+        if n > 0 && score < 0.85 && relative_after(hay, words, j) {
+            score = 0.85;
+        }
         if score > 0.0 {
             out.push(Candidate {
                 start: words[i].start,
@@ -1303,6 +1378,39 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             i += 1;
         }
     }
+}
+
+/// `Will Okafor`: a capitalised first name that is also a common word of the stop list (`Will`, `May`), right before
+/// a capitalised surname that is not an English word.
+fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
+    let (w, Some(next)) = (&words[i], words.get(i + 1)) else { return false };
+    !w.caseless
+        && w.case == Case::Cap
+        && w.flags & FIRST != 0
+        && w.roles & role::TITLE == 0
+        && gap(hay, next) == " "
+        && !next.blocked
+        && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
+}
+
+/// `Tom, her son` and `Ana (the patient's daughter)`: the words from `j` (the one after a name) are `, her|his|their|
+/// my|the patient's <relative>`.
+fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
+    let Some(first) = words.get(j) else { return false };
+    if !matches!(gap(hay, first), ", " | " (") {
+        return false;
+    }
+    let the = hay[first.start..first.end].eq_ignore_ascii_case("the");
+    let owner_at = j + usize::from(the);
+    let (Some(owner), Some(relative)) = (words.get(owner_at), words.get(owner_at + 1)) else { return false };
+    let owner_text = hay[owner.start..owner.end].to_ascii_lowercase();
+    let owner_ok = if the {
+        matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s")
+    } else {
+        matches!(owner_text.as_str(), "her" | "his" | "their" | "my")
+            || (matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s"))
+    };
+    owner_ok && (!the || joins(gap(hay, owner))) && joins(gap(hay, relative)) && relative.roles & role::RELATIVE != 0
 }
 
 /// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
@@ -1443,9 +1551,11 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
     let mut i = 0;
     while i < words.len() {
         let w0 = &words[i];
-        // Only a place word, the head of a multi-word place, or a capitalised word can start a city.
+        // Only a place word, the head of a multi-word place, or a capitalised word can start a city; a compass
+        // direction (`1600 Pennsylvania Ave NW, Washington`) never does.
         if w0.blocked
             || (w0.flags & (PLACE | PLACE_HEAD) == 0 && (w0.caseless || !matches!(w0.case, Case::Cap | Case::Upper)))
+            || matches!(&hay[w0.start..w0.end], "NW" | "NE" | "SW" | "SE")
         {
             i += 1;
             continue;
@@ -1480,9 +1590,6 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             } else {
                 lex.entry(key)
             };
-            if entry.state {
-                continue;
-            }
             // A starting word's flags were looked up by the tokenizer; only places have several words, and every
             // one of them starts with a head word.
             let flags = match n {
@@ -1490,8 +1597,13 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 _ if w0.flags & PLACE_HEAD != 0 => gaz.flags_of(key),
                 _ => 0,
             };
-            let roles = entry.roles;
             let place = flags & PLACE != 0;
+            // A state is not PHI, but a city of the same name before a state abbreviation is (`Washington, DC`,
+            // `New York, NY`).
+            if entry.state && !(place && state_abbreviation_follows(hay, words, j)) {
+                continue;
+            }
+            let roles = entry.roles;
             let word_roles = w.roles;
             if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !place {
                 break;
@@ -1535,6 +1647,14 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
         .take(12)
         .take_while(|w| w.start >= floor)
         .any(|w| RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
+}
+
+/// Whether a comma and an upper-case state abbreviation follow `words[j]`.
+fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
+    words.get(j + 1).is_some_and(|next| {
+        let text = &hay[next.start..next.end];
+        gap(hay, next).starts_with(',') && next.state && text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
+    })
 }
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
@@ -1646,7 +1766,12 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             } else {
                 matches!(prev.case, Case::Cap | Case::Upper)
             };
-            if !shaped || (!saint && !generic && roles & role::STOP != 0) {
+            // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there.
+            let place_head = !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
+                let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
+                Gazetteer::get().flags_of(pair) & PLACE != 0 || Lexicon::get().is_state(pair)
+            };
+            if !shaped || (!saint && !generic && !place_head && roles & role::STOP != 0) {
                 break;
             }
             if roles & role::TITLE != 0 && !saint {
@@ -1678,6 +1803,18 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
                     break;
                 }
             }
+        }
+        // A capitalised town after the head (`Florida Hospital Orlando`).
+        if end == head_end
+            && let Some(town) = words.get(end + 1)
+            && gap(hay, town) == " "
+            && !town.caseless
+            && town.case == Case::Cap
+            && town.flags & PLACE != 0
+            && town.roles & (role::STOP | role::CLINICAL) == 0
+            && !town.state
+        {
+            end += 1;
         }
         while start < i
             && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
@@ -1870,6 +2007,62 @@ mod tests {
         assert!(has(text, EntityType::HealthPlanId, "1EG4-TE5-MK73"));
         assert!(has(text, EntityType::VehicleId, "1HGCM82633A004352"));
         assert!(has(text, EntityType::LicenseNumber, "AB1234563"));
+    }
+
+    #[test]
+    fn a_mac_address_is_a_device_identifier() {
+        let text = "Infusion pump MAC 00:1B:44:11:3A:B7 replaced; bridge 001b.4411.3ab7, port 00-1B-44-11-3A-B8.";
+        assert!(has(text, EntityType::DeviceId, "00:1B:44:11:3A:B7"), "{:?}", found(text));
+        assert!(has(text, EntityType::DeviceId, "001b.4411.3ab7"), "{:?}", found(text));
+        assert!(has(text, EntityType::DeviceId, "00-1B-44-11-3A-B8"), "{:?}", found(text));
+        // An IPv6 address stays one, and a time of day is not a device.
+        assert!(has("from fe80::1ff:fe23:4567:890a", EntityType::IpAddress, "fe80::1ff:fe23:4567:890a"));
+        assert!(found("Seen at 10:30:00 today.").is_empty());
+    }
+
+    #[test]
+    fn a_city_named_like_a_state_before_a_state_abbreviation() {
+        let text = "Lives at 1600 Pennsylvania Ave NW, Washington, DC 20500.";
+        assert!(has(text, EntityType::Address, "1600 Pennsylvania Ave NW"), "{:?}", found(text));
+        assert!(has(text, EntityType::City, "Washington"), "{:?}", found(text));
+        assert!(!found(text).iter().any(|(_, v)| v == "NW"), "{:?}", found(text));
+        assert!(has("Moved from New York, NY last year.", EntityType::City, "New York"));
+        // States alone stay unflagged.
+        assert!(found("Moved here from Texas in 1981; grew up in Washington.").is_empty());
+    }
+
+    #[test]
+    fn facility_names_that_hold_a_place() {
+        let text = "Transferred to New York Presbyterian Hospital.";
+        assert!(has(text, EntityType::Facility, "New York Presbyterian Hospital"), "{:?}", found(text));
+        let text = "Follow up at Florida Hospital Orlando.";
+        assert!(has(text, EntityType::Facility, "Florida Hospital Orlando"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn relatives_named_after_the_cue_or_before_it() {
+        assert!(has("Husband is Bob.", EntityType::Person, "Bob"), "{:?}", found("Husband is Bob."));
+        let text = "Tom, her son, was at the bedside.";
+        assert!(has(text, EntityType::Person, "Tom"), "{:?}", found(text));
+        let text = "Ana (the patient's daughter) called.";
+        assert!(has(text, EntityType::Person, "Ana"), "{:?}", found(text));
+        assert!(found("Mother is deceased. Wife is at bedside.").is_empty());
+    }
+
+    #[test]
+    fn will_as_a_first_name_and_a_form_s_middle_initial() {
+        let text = "Will Okafor called back.";
+        assert!(has(text, EntityType::Person, "Will Okafor"), "{:?}", found(text));
+        assert!(found("Will continue current regimen.").is_empty());
+        let text = "PATIENT: JOHNSON, MARY A\nDOB: 01/02/1950";
+        assert!(has(text, EntityType::Person, "JOHNSON, MARY A"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn a_day_of_the_month_after_on_the() {
+        assert!(has("Labs drawn on the 14th.", EntityType::Date, "14th"));
+        assert!(has("No fever since the 3rd and eating well.", EntityType::Date, "3rd"));
+        assert!(found("Moved to the 3rd floor on the 2nd dose; 1st degree AV block; the 4th time.").is_empty());
     }
 
     #[test]
