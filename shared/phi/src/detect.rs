@@ -23,6 +23,7 @@ use crate::error::PhiError;
 use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, word_hash};
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
+use crate::spoken::ordinal_suffix;
 use crate::text::Normalized;
 use crate::validate;
 
@@ -254,13 +255,17 @@ impl Analyzer {
         options.run_recognizers(hay, &mut candidates);
         candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
         resolve(&mut candidates);
-        candidates
-            .into_iter()
-            .map(|c| {
-                let (start, end) = normalized.char_span(c.start, c.end);
-                Entity { entity_type: c.entity_type, start, end, score: c.score }
-            })
-            .collect()
+        let mut entities: Vec<Entity> = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let (start, end) = normalized.char_span(c.start, c.end);
+            match entities.last_mut() {
+                // Two entities inside one spelled-out number (a custom pattern matching part of `1952` written as
+                // `nineteen fifty two`) map back to the same words: they become one.
+                Some(last) if start < last.end => last.end = last.end.max(end),
+                _ => entities.push(Entity { entity_type: c.entity_type, start, end, score: c.score }),
+            }
+        }
+        entities
     }
 
     /// The leftmost-first match of all shapes from `pos`, as one multi-pattern regex would find it, but with the
@@ -707,7 +712,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             .iter()
             .any(|suffix| rest.eq_ignore_ascii_case(suffix))
             || (rest.is_empty() && right_is_age(hay, e));
-        if (1..=31).contains(&value) && is_ordinal_suffix(value, rest) && day_of_month_context(hay, s, e) {
+        if (1..=31).contains(&value)
+            && rest.eq_ignore_ascii_case(ordinal_suffix(value))
+            && day_of_month_context(hay, s, e)
+        {
             return cand(s, e, EntityType::Date, 0.75);
         }
         let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
@@ -766,18 +774,6 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     }
 }
 
-/// `st`, `nd`, `rd` or `th`, the one that belongs to `value` (`1st`, `22nd`, `13th`).
-fn is_ordinal_suffix(value: u32, suffix: &str) -> bool {
-    let expected = match (value % 10, value % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    suffix.eq_ignore_ascii_case(expected)
-}
-
 /// `seen on the 14th.`, `since the 3rd and ...`: a day of the month, not `the 3rd floor` or `the 2nd dose`.
 fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
     const BEFORE: &[&str] = &["on", "since", "until", "till", "by", "from", "before", "after", "through", "thru"];
@@ -786,8 +782,8 @@ fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
     let cut = head.len().saturating_sub(3);
     let Some((head, the)) = head.is_char_boundary(cut).then(|| head.split_at(cut)) else { return false };
     let Some(head) = head.strip_suffix(' ').filter(|_| the.eq_ignore_ascii_case("the")) else { return false };
-    let word_start = head.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
-    if !BEFORE.iter().any(|w| head[word_start..].eq_ignore_ascii_case(w)) {
+    let word = head.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    if !BEFORE.iter().any(|w| word.eq_ignore_ascii_case(w)) {
         return false;
     }
     let rest = &hay[e..];
@@ -2063,6 +2059,42 @@ mod tests {
         assert!(has("Labs drawn on the 14th.", EntityType::Date, "14th"));
         assert!(has("No fever since the 3rd and eating well.", EntityType::Date, "3rd"));
         assert!(found("Moved to the 3rd floor on the 2nd dose; 1st degree AV block; the 4th time.").is_empty());
+        // A non-ASCII letter glued before the cue word (found by the property test) made a slice panic.
+        let _ = found("éon the 14th");
+    }
+
+    #[test]
+    fn numbers_spoken_in_words_are_found_and_map_back_to_the_words() {
+        let text = "patient john okafor date of birth march third nineteen fifty two phone four one five five five \
+                    five one two three four zip nine four one one oh, a ninety two year old";
+        let entities = found(text);
+        for (ty, value) in [
+            (EntityType::Date, "march third nineteen fifty two"),
+            (EntityType::Phone, "four one five five five five one two three four"),
+            (EntityType::Zip, "nine four one one oh"),
+            (EntityType::AgeOver89, "ninety two"),
+        ] {
+            assert!(entities.contains(&(ty, value.to_owned())), "{ty:?} {value:?} in {entities:?}");
+        }
+        assert!(found("take two tablets for the next three days, pain seven out of ten").is_empty());
+    }
+
+    #[test]
+    fn entities_inside_one_spelled_out_number_become_one() {
+        let options = AnalyzeOptions::from_config(&crate::options::AnalyzeConfig {
+            recognizers: vec![crate::options::RecognizerConfig {
+                entity_type: EntityType::OtherId,
+                pattern: r"\d\d".into(),
+                score: 0.9,
+            }],
+            ..Default::default()
+        })
+        .expect("valid options");
+        let analyzer = Analyzer::new().expect("patterns compile");
+        let text = "code four one five five";
+        let entities = analyzer.analyze(text, &options);
+        assert_eq!(entities.len(), 1, "{entities:?}");
+        assert_eq!((entities[0].start, entities[0].end), (5, text.len()));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod keys;
 mod options;
 mod resolve;
 pub mod safe_harbor;
+mod spoken;
 mod text;
 mod transform;
 pub mod validate;

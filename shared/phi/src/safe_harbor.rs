@@ -75,6 +75,8 @@ mod tests {
         assert_eq!(generalize(EntityType::Date, "March 14, '62"), "1962");
         assert_eq!(generalize(EntityType::Date, "3/14/05"), "2005");
         assert_eq!(generalize(EntityType::Date, "Jan. 5"), "[DATE]");
+        // Dictated: the year spoken in words.
+        assert_eq!(generalize(EntityType::Date, "march third nineteen fifty two"), "1952");
     }
 
     #[test]
@@ -82,6 +84,7 @@ mod tests {
         assert_eq!(generalize(EntityType::Zip, "62704-1234"), "627");
         assert_eq!(generalize(EntityType::Zip, "03601"), "000");
         assert_eq!(generalize(EntityType::Zip, "89301"), "000");
+        assert_eq!(generalize(EntityType::Zip, "nine four one one oh"), "941");
         assert_eq!(restricted_zip3().len(), 17);
     }
 

@@ -10,9 +10,9 @@ use std::borrow::Cow;
 #[derive(Debug)]
 pub struct Normalized<'a> {
     text: Cow<'a, str>,
-    /// Original code point index of every normalized byte, plus one final entry; `None` when the input is ASCII
-    /// (bytes are then code points and nothing changed).
-    char_of_byte: Option<Vec<u32>>,
+    /// For every normalized byte, the code points `start..end` of the original it stands for; `None` when the input
+    /// is ASCII and nothing was rewritten (bytes are then code points).
+    span_of_byte: Option<Vec<(u32, u32)>>,
 }
 
 enum Fold {
@@ -35,11 +35,29 @@ fn fold(c: char) -> Fold {
 
 impl<'a> Normalized<'a> {
     pub fn new(original: &'a str) -> Self {
+        let folded = Self::folded(original);
+        // Numbers spelled out in dictated text are written in digits (see [`crate::spoken`]); each digit maps to
+        // the code points of the words it replaces.
+        let Some((text, map)) = crate::spoken::rewrite(&folded.text) else { return folded };
+        let span_of_byte = map
+            .into_iter()
+            .map(|(s, e)| {
+                let (s, e) = (s as usize, e as usize);
+                let first = folded.char_span(s, s + 1).0;
+                let last = folded.char_span(e - 1, e).1;
+                (to_u32(first), to_u32(last))
+            })
+            .collect();
+        Self { text: Cow::Owned(text), span_of_byte: Some(span_of_byte) }
+    }
+
+    /// Unicode tricks folded.
+    fn folded(original: &'a str) -> Self {
         if original.is_ascii() {
-            return Self { text: Cow::Borrowed(original), char_of_byte: None };
+            return Self { text: Cow::Borrowed(original), span_of_byte: None };
         }
         let mut text = String::with_capacity(original.len());
-        let mut map = Vec::with_capacity(original.len() + 1);
+        let mut map = Vec::with_capacity(original.len());
         let mut index = 0u32;
         for c in original.chars() {
             let out = match fold(c) {
@@ -52,11 +70,10 @@ impl<'a> Normalized<'a> {
             };
             let before = text.len();
             text.push(out);
-            map.extend(std::iter::repeat_n(index, text.len() - before));
+            map.extend(std::iter::repeat_n((index, index + 1), text.len() - before));
             index += 1;
         }
-        map.push(index);
-        Self { text: Cow::Owned(text), char_of_byte: Some(map) }
+        Self { text: Cow::Owned(text), span_of_byte: Some(map) }
     }
 
     /// The normalized text detection runs on.
@@ -66,15 +83,19 @@ impl<'a> Normalized<'a> {
 
     /// Code point span of the original text for the normalized byte span `start..end` (non-empty).
     pub fn char_span(&self, start: usize, end: usize) -> (usize, usize) {
-        match &self.char_of_byte {
+        match &self.span_of_byte {
             None => (start, end),
             Some(map) => {
-                let first = map[start] as usize;
-                let last = if end > start { map[end - 1] as usize + 1 } else { first };
+                let first = map[start].0 as usize;
+                let last = if end > start { map[end - 1].1 as usize } else { first };
                 (first, last)
             }
         }
     }
+}
+
+fn to_u32(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
 }
 
 /// Byte offset of every code point of `text`, plus `text.len()` at the end: index `i` is where code point `i` starts.

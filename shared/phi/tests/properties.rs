@@ -27,6 +27,28 @@ fn clinical_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(fragment, 0..12).prop_map(|v| v.concat())
 }
 
+/// Lower-case dictation with numbers spelled out (rewritten into digits before detection), Unicode tricks between.
+fn dictated_text() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        Just("one ".to_owned()),
+        Just("twenty".to_owned()),
+        Just("-".to_owned()),
+        Just("first ".to_owned()),
+        Just("hundred ".to_owned()),
+        Just("thousand ".to_owned()),
+        Just("and ".to_owned()),
+        Just("oh ".to_owned()),
+        Just("nineteen fifty two ".to_owned()),
+        Just("march ".to_owned()),
+        Just("the ".to_owned()),
+        Just("phone ".to_owned()),
+        Just("mrn ".to_owned()),
+        Just("\u{200B}\u{00A0}é".to_owned()),
+        "[a-z0-9 ,.-]{0,8}",
+    ];
+    proptest::collection::vec(fragment, 0..16).prop_map(|v| v.concat())
+}
+
 /// A value that the operators' own vocabulary can contain by construction (`ERSON` in `[PERSON]`), or so short
 /// and hex/base64-like that a digest or ciphertext holds it by chance: not a leak.
 fn incidental(type_name: &str, value: &str) -> bool {
@@ -52,6 +74,18 @@ proptest! {
 
     #[test]
     fn spans_are_within_bounds_sorted_and_disjoint(text in clinical_text()) {
+        let n = text.chars().count();
+        let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
+        for e in &entities {
+            prop_assert!(e.start < e.end && e.end <= n, "{e:?} in {n} chars");
+        }
+        for w in entities.windows(2) {
+            prop_assert!(w[0].end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn spelled_out_numbers_keep_spans_within_bounds_sorted_and_disjoint(text in dictated_text()) {
         let n = text.chars().count();
         let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
         for e in &entities {

@@ -1,0 +1,374 @@
+//! Numbers spelled out in words, as speech recognition writes them: `nineteen fifty two`, `four one five`,
+//! `march twenty third`. Detection runs on a copy where each run of number words is written in digits
+//! (`1952`, `415`, `march 23rd`), so that every recognizer and context rule for numbers applies to dictated text too,
+//! and each digit maps back to the words it came from.
+//!
+//! Hand-written: the crates that parse English number words (e.g. `text2num`) return values, not the byte span of
+//! each value, and join a spoken phone number's digits by arithmetic rather than as a sequence.
+//!
+//! Only text without an upper-case ASCII letter is rewritten: recognizers write lower case, and a typed note that
+//! spells out `two tablets` keeps its words (nothing there is an identifier).
+
+/// What one number word contributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Num {
+    /// `zero` to `nine` (and `oh` inside a run).
+    Digit(u32),
+    /// `ten` to `nineteen`.
+    Teen(u32),
+    /// `twenty` to `ninety`.
+    Tens(u32),
+    Hundred,
+    Thousand,
+    /// `and` between `hundred` or `thousand` and the rest of the number.
+    And,
+    /// `first` to `nineteenth`, `twentieth`, `thirtieth`.
+    Ordinal(u32),
+}
+
+fn number_word(w: &str, inside_run: bool) -> Option<Num> {
+    const DIGITS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    const TEENS: [&str; 10] =
+        ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    const ORDINALS: [&str; 19] = [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+    ];
+    let position = |list: &[&str]| list.iter().position(|x| *x == w).and_then(|p| u32::try_from(p).ok());
+    if let Some(d) = position(&DIGITS) {
+        return Some(Num::Digit(d));
+    }
+    if let Some(t) = position(&TEENS) {
+        return Some(Num::Teen(10 + t));
+    }
+    if let Some(t) = position(&TENS) {
+        return Some(Num::Tens(20 + 10 * t));
+    }
+    if let Some(o) = position(&ORDINALS) {
+        return Some(Num::Ordinal(1 + o));
+    }
+    match w {
+        "oh" | "o" if inside_run => Some(Num::Digit(0)),
+        "hundred" if inside_run => Some(Num::Hundred),
+        "thousand" if inside_run => Some(Num::Thousand),
+        "twentieth" => Some(Num::Ordinal(20)),
+        "thirtieth" => Some(Num::Ordinal(30)),
+        _ => None,
+    }
+}
+
+fn is_month(w: &str) -> bool {
+    matches!(
+        w,
+        "january"
+            | "february"
+            | "march"
+            | "april"
+            | "may"
+            | "june"
+            | "july"
+            | "august"
+            | "september"
+            | "october"
+            | "november"
+            | "december"
+    )
+}
+
+/// `st`, `nd`, `rd` or `th`: the suffix that belongs to `n` (`1st`, `22nd`, `13th`).
+pub(crate) fn ordinal_suffix(n: u32) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    }
+}
+
+/// A word of the text: its byte span.
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+}
+
+fn words(text: &str) -> Vec<Word> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_lowercase() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        // A word glued to digits or other letters (`x2`, `café`) is not a number word: keep it whole.
+        let glued = |at: usize| b.get(at).is_some_and(|c| c.is_ascii_alphanumeric() || *c >= 0x80);
+        let glued_before = start > 0 && glued(start - 1);
+        if !glued_before && !glued(i) {
+            out.push(Word { start, end: i });
+        }
+    }
+    out
+}
+
+/// One number written in digits and the byte span of the words it replaces.
+#[derive(Debug)]
+struct Group {
+    digits: String,
+    start: usize,
+    end: usize,
+}
+
+/// The remainder after `hundred` or `thousand` at `run[j]`: `twenty five`, `twelve`, `three`.
+fn remainder(run: &[(Word, Num)], j: usize) -> Option<(u32, usize)> {
+    match (run.get(j).map(|r| r.1), run.get(j + 1).map(|r| r.1)) {
+        (Some(Num::Tens(t)), Some(Num::Digit(d))) if d > 0 => Some((t + d, j + 2)),
+        (Some(Num::Tens(x) | Num::Teen(x) | Num::Digit(x)), _) => Some((x, j + 1)),
+        _ => None,
+    }
+}
+
+/// `one hundred (and) two`, `two thousand (and) three`, `nineteen hundred`: the value of the number whose words
+/// before `hundred` or `thousand` end at `run[i]` and are worth `first`, and the index after it.
+fn compound(run: &[(Word, Num)], i: usize, first: u32) -> (u32, usize) {
+    let is = |j: usize, n: Num| run.get(j).is_some_and(|r| r.1 == n);
+    let mut value = first;
+    let mut j = i + 1;
+    if is(j, Num::Hundred) {
+        value *= 100;
+        j += 1;
+        let skip = usize::from(is(j, Num::And));
+        if let Some((r, next)) = remainder(run, j + skip)
+            && !is(next, Num::Hundred)
+            && !is(next, Num::Thousand)
+        {
+            value += r;
+            j = next;
+        }
+    }
+    if is(j, Num::Thousand) {
+        let thousands = value * 1000;
+        value = 0;
+        j += 1;
+        let skip = usize::from(is(j, Num::And));
+        if let Some((r, next)) = remainder(run, j + skip) {
+            value = r;
+            j = next;
+            if is(j, Num::Hundred) && r < 10 {
+                value *= 100;
+                j += 1;
+                let skip = usize::from(is(j, Num::And));
+                if let Some((r, next)) = remainder(run, j + skip) {
+                    value += r;
+                    j = next;
+                }
+            }
+        }
+        value += thousands;
+    }
+    (value, j)
+}
+
+/// Reads a run of number words (each joined to the next by one space or hyphen) into groups: cardinals are
+/// concatenated as spoken digit sequences are (`nineteen fifty two` = `1952`, `four one five` = `415`), and an
+/// ordinal ends its group (`twenty third` = `23rd`).
+fn groups(run: &[(Word, Num)]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let mut current: Option<Group> = None;
+    let push = |current: &mut Option<Group>, piece: String, start: usize, end: usize| match current {
+        Some(g) => {
+            g.digits.push_str(&piece);
+            g.end = end;
+        }
+        None => *current = Some(Group { digits: piece, start, end }),
+    };
+    let mut i = 0;
+    while i < run.len() {
+        let (w, num) = run[i];
+        let next = run.get(i + 1).map(|(_, n)| *n);
+        let multiplier_at = |j: usize| matches!(run.get(j).map(|r| r.1), Some(Num::Hundred | Num::Thousand));
+        match (num, next) {
+            (Num::Tens(t), Some(Num::Digit(d))) if d > 0 => {
+                // `twenty five` (hundred ...).
+                let (value, j) = if multiplier_at(i + 2) { compound(run, i + 1, t + d) } else { (t + d, i + 2) };
+                push(&mut current, value.to_string(), w.start, run[j - 1].0.end);
+                i = j;
+            }
+            (Num::Tens(t), Some(Num::Ordinal(o))) if o < 10 => {
+                push(&mut current, format!("{}{}", t + o, ordinal_suffix(t + o)), w.start, run[i + 1].0.end);
+                out.extend(current.take());
+                i += 2;
+            }
+            (Num::Digit(x) | Num::Teen(x) | Num::Tens(x), _) if multiplier_at(i + 1) => {
+                let (value, j) = compound(run, i, x);
+                push(&mut current, value.to_string(), w.start, run[j - 1].0.end);
+                i = j;
+            }
+            (Num::Ordinal(o), _) => {
+                push(&mut current, format!("{o}{}", ordinal_suffix(o)), w.start, w.end);
+                out.extend(current.take());
+                i += 1;
+            }
+            (Num::Digit(x) | Num::Teen(x) | Num::Tens(x), _) => {
+                push(&mut current, x.to_string(), w.start, w.end);
+                i += 1;
+            }
+            (Num::Hundred | Num::Thousand | Num::And, _) => {
+                out.extend(current.take());
+                i += 1;
+            }
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// The text with its spelled-out numbers in digits, and for every byte of it the byte span of `text` it stands for;
+/// `None` when nothing is rewritten.
+pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let words = words(text);
+    let word = |w: &Word| &text[w.start..w.end];
+    let mut all_groups: Vec<Group> = Vec::new();
+    let mut k = 0;
+    while k < words.len() {
+        let inside = |j: usize| j > k;
+        let Some(first) = number_word(word(&words[k]), false) else {
+            k += 1;
+            continue;
+        };
+        // A lone ordinal is a day only next to a month or after `the` (`march third`, `third of may`, `on the
+        // third`); `the second opinion` becomes `the 2nd opinion`, which no rule reads as PHI.
+        if let Num::Ordinal(_) = first {
+            let before = k.checked_sub(1).map(|p| word(&words[p]));
+            let after = words.get(k + 1).map(word);
+            let ok =
+                before.is_some_and(|b| is_month(b) || b == "the") || after.is_some_and(|a| is_month(a) || a == "of");
+            if !ok {
+                k += 1;
+                continue;
+            }
+        }
+        let mut run = vec![(words[k], first)];
+        let mut j = k + 1;
+        while let Some(w) = words.get(j) {
+            let sep = &text[words[j - 1].end..w.start];
+            if sep != " " && sep != "-" {
+                break;
+            }
+            let after_multiplier = matches!(run.last(), Some((_, Num::Hundred | Num::Thousand)));
+            let num = match number_word(word(w), inside(j)) {
+                Some(num) => num,
+                // `one hundred and two`: the `and` belongs to the number when one follows.
+                None if word(w) == "and"
+                    && after_multiplier
+                    && words
+                        .get(j + 1)
+                        .is_some_and(|n| text[w.end..n.start] == *" " && number_word(word(n), true).is_some()) =>
+                {
+                    Num::And
+                }
+                None => break,
+            };
+            run.push((*w, num));
+            j += 1;
+        }
+        all_groups.extend(groups(&run));
+        k = j;
+    }
+    if all_groups.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut map: Vec<(u32, u32)> = Vec::with_capacity(text.len());
+    let mut cursor = 0;
+    let to_u32 = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+    for g in &all_groups {
+        for (at, _) in text[cursor..g.start].char_indices() {
+            let at = cursor + at;
+            let len = text[at..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&text[at..at + len]);
+            map.extend(std::iter::repeat_n((to_u32(at), to_u32(at + len)), len));
+        }
+        out.push_str(&g.digits);
+        map.extend(std::iter::repeat_n((to_u32(g.start), to_u32(g.end)), g.digits.len()));
+        cursor = g.end;
+    }
+    for (at, c) in text[cursor..].char_indices() {
+        let at = cursor + at;
+        out.push(c);
+        map.extend(std::iter::repeat_n((to_u32(at), to_u32(at + c.len_utf8())), c.len_utf8()));
+    }
+    Some((out, map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spoken(text: &str) -> String {
+        rewrite(text).map_or_else(|| text.to_owned(), |(t, _)| t)
+    }
+
+    #[test]
+    fn years_phone_numbers_and_dates_in_words_become_digits() {
+        assert_eq!(spoken("born march third nineteen fifty two"), "born march 3rd 1952");
+        assert_eq!(spoken("call four one five five five five one two three four"), "call 4155551234");
+        assert_eq!(spoken("a ninety two year old"), "a 92 year old");
+        assert_eq!(spoken("on march twenty-first two thousand three"), "on march 21st 2003");
+        assert_eq!(spoken("zip nine four one one oh"), "zip 94110");
+        assert_eq!(spoken("one hundred and two"), "102");
+        assert_eq!(spoken("two thousand and nine"), "2009");
+        assert_eq!(spoken("nineteen hundred"), "1900");
+        assert_eq!(spoken("twenty five hundred"), "2500");
+        assert_eq!(spoken("one hundred two years"), "102 years");
+        assert_eq!(spoken("seen on the fourteenth"), "seen on the 14th");
+        assert_eq!(spoken("the third of may"), "the 3rd of may");
+    }
+
+    #[test]
+    fn ordinary_words_and_typed_text_stay() {
+        assert_eq!(spoken("at first he refused a second opinion"), "at first he refused a second opinion");
+        assert_eq!(spoken("oh no"), "oh no");
+        assert!(rewrite("Take two tablets").is_none());
+        assert!(rewrite("someone gone").is_none());
+    }
+
+    #[test]
+    fn every_byte_maps_back_to_the_words_it_came_from() {
+        let text = "dob march third nineteen fifty two, ok";
+        let (out, map) = rewrite(text).expect("rewritten");
+        assert_eq!(out, "dob march 3rd 1952, ok");
+        assert_eq!(map.len(), out.len());
+        let year = out.find("1952").expect("year");
+        let (s, e) = (map[year].0 as usize, map[year + 3].1 as usize);
+        assert_eq!(&text[s..e], "nineteen fifty two");
+        let comma = out.find(',').expect("comma");
+        assert_eq!(&text[map[comma].0 as usize..map[comma].1 as usize], ",");
+    }
+}
