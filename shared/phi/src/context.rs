@@ -823,6 +823,7 @@ const PLACE_CUES: &[&str] = &[
     "traveled",
     "travelled",
     "visiting",
+    "visited",
     "hometown",
     "municipality",
 ];
@@ -1676,6 +1677,11 @@ const FACILITY_HEADS: &[&str] = &[
     "practice",
     "medicine",
     "health",
+    // Schools and universities: employers and places a patient is named by.
+    "school",
+    "college",
+    "university",
+    "academy",
 ];
 
 const FACILITY_GENERIC: &[&str] = &[

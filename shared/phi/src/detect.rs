@@ -699,6 +699,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let alnum_count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
     let all_digits = digit_count == bytes.len();
 
+    // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
+    if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
+        return Some(phone);
+    }
     // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
@@ -771,6 +775,29 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
                 score: 0.35,
             })
         }
+    }
+}
+
+/// Groups of digits from `s` (the first ends at `e`) joined by single spaces, dots or dashes, 9 to 15 digits in
+/// all, after a phone or fax label: one number.
+fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let b = hay.as_bytes();
+    let (mut end, mut digits, mut groups) = (e, e - s, 1);
+    while end + 1 < b.len() && matches!(b[end], b' ' | b'.' | b'-') && b[end + 1].is_ascii_digit() {
+        let group_end = end + 1 + b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits + group_end - end - 1 > 15 || b.get(group_end).is_some_and(|c| c.is_ascii_alphabetic()) {
+            break;
+        }
+        digits += group_end - end - 1;
+        end = group_end;
+        groups += 1;
+    }
+    if groups < 2 || !(9..=15).contains(&digits) {
+        return None;
+    }
+    match left_label(hay, s) {
+        Some(Label::Id(ty @ (EntityType::Phone | EntityType::Fax))) => cand(s, end, ty, 0.85),
+        _ => None,
     }
 }
 
@@ -1560,22 +1587,24 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let mut h = KeyHasher::default();
         let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
         let mut strong_context = None;
-        let label = i > 0
-            && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
-            && gap(hay, &words[i]).contains(':');
+        let mut wrapped = false;
+        let label = city_label_before(hay, words, i);
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len()
-                || (n > 1
-                    && (!joins_after(hay, &words[j - 1], gap(hay, &words[j])) || gap(hay, &words[j]).contains('\n')))
-            {
+            if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap(hay, &words[j]))) {
                 break;
             }
+            // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
+            wrapped |= n > 1 && gap(hay, &words[j]).contains('\n');
             let w = &words[j];
-            if w.blocked {
+            // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
+            // GRACE`).
+            let last_word = words.get(j + 1).is_none_or(|next| gap(hay, next) != " ");
+            if w.blocked || (n > 1 && w.state && w.case == Case::Upper && w.end - w.start == 2 && last_word) {
                 break;
             }
-            let connector = n > 1 && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of");
+            let connector = n > 1
+                && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of" | "on" | "DE" | "LA" | "OF" | "On" | "ON");
             if !(w.caseless || matches!(w.case, Case::Cap | Case::Upper) || connector) {
                 break;
             }
@@ -1601,7 +1630,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             }
             let roles = entry.roles;
             let word_roles = w.roles;
-            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !place {
+            if n > 1 && word_roles & (role::STOP | role::CLINICAL) != 0 && !place && !connector {
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
@@ -1619,7 +1648,8 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             } else {
                 0.0
             };
-            if score > 0.0 {
+            // A connector never ends a city (`Malden On` of `Malden On Hudson`).
+            if score > 0.0 && (place || !wrapped) && !connector {
                 best = Some((j, score));
             }
         }
@@ -1630,6 +1660,13 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             i += 1;
         }
     }
+}
+
+/// Whether `words[i]` is the value of a `City:` field.
+fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
+    i > 0
+        && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
+        && gap(hay, &words[i]).contains(':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -1823,7 +1860,8 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
         if state_word && (!w.caseless || i - start >= 2) {
             distinctive += 1;
         }
-        if distinctive > 0 {
+        // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
+        if distinctive > 0 && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
             out.push(Candidate {
                 start: words[start].start,
@@ -2061,6 +2099,41 @@ mod tests {
         assert!(found("Moved to the 3rd floor on the 2nd dose; 1st degree AV block; the 4th time.").is_empty());
         // A non-ASCII letter glued before the cue word (found by the property test) made a slice panic.
         let _ = found("éon the 14th");
+    }
+
+    #[test]
+    fn a_labelled_phone_number_in_other_groups() {
+        assert!(has("Tel.: 020 7946 0958", EntityType::Phone, "020 7946 0958"), "{:?}", found("Tel.: 020 7946 0958"));
+        assert!(has("Fax 030 1234 5678 (office)", EntityType::Fax, "030 1234 5678"));
+        // Without a label, or too few digits, groups of numbers are not a phone.
+        assert!(found("BP 120 80 HR 72, pain 020 7946 0958").is_empty());
+        assert!(found("Phone 12 34").is_empty());
+    }
+
+    #[test]
+    fn schools_and_universities_are_facilities_but_not_in_a_city_field() {
+        let text = "He works as a teacher at Lincoln Elementary School.";
+        assert!(has(text, EntityType::Facility, "Lincoln Elementary School"), "{:?}", found(text));
+        assert!(has("Graduated from Stanford University in 1990.", EntityType::Facility, "Stanford University"));
+        assert!(found("School: attends 3rd grade; the university hospital follow-up.").is_empty());
+        let text = "CITY: VIRGINIA STATE UNIVERSITY  STATE: MI";
+        assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Facility), "{:?}", found(text));
+    }
+
+    #[test]
+    fn city_names_that_wrap_hold_connectors_or_precede_a_state() {
+        let text = "She lives with her partner, in Hampton\nBays. Discharged home to Watkins\nGlen, OR 09695.";
+        assert!(has(text, EntityType::City, "Hampton\nBays"), "{:?}", found(text));
+        assert!(has(text, EntityType::City, "Watkins\nGlen"), "{:?}", found(text));
+        let text = "Lives in Malden On Hudson with her son; CITY: POINT OF ROCKS  STATE: OR";
+        assert!(has(text, EntityType::City, "Malden On Hudson"), "{:?}", found(text));
+        assert!(has(text, EntityType::City, "POINT OF ROCKS"), "{:?}", found(text));
+        assert!(has("She lives in Boston on weekends.", EntityType::City, "Boston"));
+        let text = "visited Boston last summer, now lives in Cambridge MA 02139";
+        assert!(has(text, EntityType::City, "Boston"), "{:?}", found(text));
+        assert!(has(text, EntityType::City, "Cambridge"), "{:?}", found(text));
+        let text = "CITY: HAVRE DE GRACE  STATE: WA";
+        assert!(has(text, EntityType::City, "HAVRE DE GRACE"), "{:?}", found(text));
     }
 
     #[test]
