@@ -1743,10 +1743,12 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
     for (i, w) in words.iter().enumerate() {
         let kind = w.facility;
         let head_end = match kind {
+            // A line may wrap before the tail (`Nodine Medical\nCenter`), not before another head.
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
-                        && !gap(hay, next).contains('\n')
+                        && (!gap(hay, next).contains('\n')
+                            || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
@@ -1776,12 +1778,19 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             let g = gap(hay, &words[k]);
             let text = &hay[prev.start..prev.end];
             let lower = text.to_ascii_lowercase();
-            let saint = matches!(lower.as_str(), "st" | "saint" | "ste" | "mt" | "mount");
+            let saint = matches!(lower.as_str(), "st" | "saint" | "ste" | "mt" | "mount")
+                || (lower == "good"
+                    && matches!(
+                        hay[words[k].start..words[k].end].to_ascii_lowercase().as_str(),
+                        "samaritan" | "shepherd"
+                    ));
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
             let roles = prev.roles;
-            let connector = matches!(lower.as_str(), "of" | "and" | "the");
+            // `Van der Berg Hospice`: lower-case surname particles join name words like connectors.
+            let connector =
+                matches!(lower.as_str(), "of" | "and" | "the") || (prev.case == Case::Lower && is_particle(text));
             if connector {
                 // Only inside a name: the word before the connector must itself be a name word.
                 let Some(before) = k.checked_sub(2).map(|x| &words[x]) else { break };
@@ -2134,6 +2143,17 @@ mod tests {
         assert!(has(text, EntityType::City, "Cambridge"), "{:?}", found(text));
         let text = "CITY: HAVRE DE GRACE  STATE: WA";
         assert!(has(text, EntityType::City, "HAVRE DE GRACE"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn facility_names_across_a_line_wrap_with_particles_or_good_samaritan() {
+        let text = "Ms. Bochenek was admitted from Nodine Medical\nCenter with shortness of breath.";
+        assert!(has(text, EntityType::Facility, "Nodine Medical\nCenter"), "{:?}", found(text));
+        let text = "Performing lab: Van der Berg Hospice";
+        assert!(has(text, EntityType::Facility, "Van der Berg Hospice"), "{:?}", found(text));
+        let text = "BIBA from Good Samaritan Nursing Home c/o chest pain.";
+        assert!(has(text, EntityType::Facility, "Good Samaritan Nursing Home"), "{:?}", found(text));
+        assert!(found("Discharged from the hospital\nCenter of pain is the left knee.").is_empty());
     }
 
     #[test]
