@@ -1331,6 +1331,19 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             continue;
         }
         let cue = name_cue(hay, words, i, lex);
+        if cue == role::NAME_CUE
+            && gap(hay, w0).contains(':')
+            && let Some(end) = name_field(hay, words, i)
+        {
+            out.push(Candidate {
+                start: w0.start,
+                end: words[end - 1].end,
+                entity_type: EntityType::Person,
+                score: 0.85,
+            });
+            i = end;
+            continue;
+        }
         parts.clear();
         let mut j = i;
         let mut comma_form = false;
@@ -1358,7 +1371,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             }
             let part = match name_part(hay, w, cue == role::TITLE && j == i) {
                 Some(part) => part,
-                None if j == i && modal_first_name(hay, words, i) => {
+                None if j == i && (modal_first_name(hay, words, i) || named_by_relative(hay, words, i)) => {
                     NamePart::Named { first: true, last: false, common: true }
                 }
                 // The middle initial of an upper-case form's `JOHNSON, MARY A`, where the field ends.
@@ -1414,6 +1427,78 @@ fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
         && gap(hay, next) == " "
         && !next.blocked
         && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
+}
+
+/// `wife Iris`, `daughter May`: a capitalised Census first name right after a relative, even one that is also a
+/// clinical or stop word.
+fn named_by_relative(hay: &str, words: &[Word], i: usize) -> bool {
+    let w = &words[i];
+    i > 0
+        && words[i - 1].roles & role::RELATIVE != 0
+        && gap(hay, w) == " "
+        && !w.caseless
+        && w.case == Case::Cap
+        && w.flags & FIRST != 0
+        && w.roles & role::TITLE == 0
+}
+
+/// The value of a form's name field (`NAME: USHA SELF`, `Guarantor: MAC ZAMORA  DL#: ...`, `Patient: Spencer In`,
+/// `GUARANTOR: VAN DER BERG, ALESHA`), starting at `words[i]` right after the label: up to five capitalised words
+/// (one comma allowed) that end the field (line end, two spaces, `(`, `;`, `,`), none of them a stop word or a
+/// clinical word outside the Census lists (`MAC`, `SELF` are surnames there), and at least one a name that is not an
+/// English word. Returns the index after the last word.
+fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
+    let mut j = i;
+    let mut named = false;
+    let mut comma = false;
+    while j < words.len() && j < i + 5 {
+        let w = &words[j];
+        let text = &hay[w.start..w.end];
+        if j > i {
+            match gap(hay, w) {
+                " " => {}
+                ", " if !comma && !is_credential(text) => comma = true,
+                _ => break,
+            }
+        }
+        let shaped = matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
+        let particle = is_particle(&text.to_ascii_lowercase());
+        if !shaped
+            || w.blocked
+            || w.id_label
+            || w.roles & role::TITLE != 0
+            || (w.roles & role::CLINICAL != 0 && w.flags & (FIRST | LAST) == 0)
+            || (w.roles & role::STOP != 0 && !particle)
+        {
+            return None;
+        }
+        named |= matches!(name_part(hay, w, false), Some(NamePart::Named { common: false, .. } | NamePart::Foreign));
+        j += 1;
+    }
+    let rest = &hay[words[j - 1].end..];
+    let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', '\t', '(', ';', ',']) || rest.starts_with("  ");
+    (named && field_ends && j - i >= 2).then_some(j)
+}
+
+/// A clinician's credential after a name (`Jane Roe, MD`).
+fn is_credential(word: &str) -> bool {
+    matches!(
+        word.to_ascii_uppercase().as_str(),
+        "MD" | "DO"
+            | "RN"
+            | "NP"
+            | "PA"
+            | "PHD"
+            | "DDS"
+            | "DPM"
+            | "LPN"
+            | "CNA"
+            | "APRN"
+            | "PA-C"
+            | "FNP"
+            | "CRNA"
+            | "MBBS"
+    )
 }
 
 /// `Tom, her son` and `Ana (the patient's daughter)`: the words from `j` (the one after a name) are `, her|his|their|
@@ -2154,6 +2239,27 @@ mod tests {
         let text = "BIBA from Good Samaritan Nursing Home c/o chest pain.";
         assert!(has(text, EntityType::Facility, "Good Samaritan Nursing Home"), "{:?}", found(text));
         assert!(found("Discharged from the hospital\nCenter of pain is the left knee.").is_empty());
+    }
+
+    #[test]
+    fn a_form_s_name_field_is_one_name() {
+        for (text, name) in [
+            ("NAME: USHA SELF\nADDRESS: 11392 WALNUT ORCHARD", "USHA SELF"),
+            ("GUARANTOR: MAC ZAMORA  DL#: L9594415", "MAC ZAMORA"),
+            ("GUARANTOR: VAN DER BERG, ALESHA  DL#: S8763744", "VAN DER BERG, ALESHA"),
+            ("Ordering provider: Ronny Gerrard, MD", "Ronny Gerrard"),
+        ] {
+            assert!(has(text, EntityType::Person, name), "{name:?} in {:?}", found(text));
+        }
+        assert!(found("Patient: Stable Condition\n").is_empty());
+        assert!(!has("PATIENT: ALERT AND ORIENTED\n", EntityType::Person, "ALERT AND ORIENTED"));
+    }
+
+    #[test]
+    fn a_first_name_right_after_a_relative_even_a_clinical_or_stop_word() {
+        assert!(has("Pt states wife Iris drove behind ambulance.", EntityType::Person, "Iris"));
+        assert!(has("Discharged with daughter May. Follow up.", EntityType::Person, "May"));
+        assert!(found("Discharged with daughter home. Wife Has no questions.").is_empty());
     }
 
     #[test]
