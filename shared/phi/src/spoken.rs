@@ -75,6 +75,19 @@ fn number_word(w: &str, inside_run: bool) -> Option<Num> {
     }
 }
 
+/// Words a recognizer writes for a digit it heard (`for won five` for `four one five`): a digit only between other
+/// digits of a spoken sequence.
+fn homophone(w: &str) -> Option<u32> {
+    match w {
+        "won" => Some(1),
+        "to" | "too" => Some(2),
+        "for" | "fore" => Some(4),
+        "ate" => Some(8),
+        "oh" | "o" => Some(0),
+        _ => None,
+    }
+}
+
 fn is_month(w: &str) -> bool {
     matches!(
         w,
@@ -256,6 +269,8 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
     let word = |w: &Word| &text[w.start..w.end];
     let mut all_groups: Vec<Group> = Vec::new();
     let mut k = 0;
+    // Index after the last run: a run never extends back into it.
+    let mut taken = 0;
     while k < words.len() {
         let inside = |j: usize| j > k;
         let Some(first) = number_word(word(&words[k]), false) else {
@@ -293,13 +308,39 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
                 {
                     Num::And
                 }
+                // `five five for one`: a homophone between digits, two of them before it (`one to two tablets` is a
+                // range).
+                None if run.len() >= 2
+                    && run[run.len() - 2..].iter().all(|(_, n)| matches!(n, Num::Digit(_)))
+                    && words.get(j + 1).is_some_and(|n| {
+                        text[w.end..n.start] == *" " && matches!(number_word(word(n), true), Some(Num::Digit(_)))
+                    }) =>
+                {
+                    match homophone(word(w)) {
+                        Some(d) => Num::Digit(d),
+                        None => break,
+                    }
+                }
                 None => break,
             };
             run.push((*w, num));
             j += 1;
         }
+        // A spoken sequence of five digits or more takes the homophones before it (`phone is for won five five
+        // five ...`).
+        if run.len() >= 5 && run.iter().all(|(_, n)| matches!(n, Num::Digit(_))) {
+            let mut p = k;
+            while p > taken
+                && text[words[p - 1].end..words[p].start] == *" "
+                && let Some(d) = homophone(word(&words[p - 1]))
+            {
+                p -= 1;
+                run.insert(0, (words[p], Num::Digit(d)));
+            }
+        }
         all_groups.extend(groups(&run));
         k = j;
+        taken = j;
     }
     if all_groups.is_empty() {
         return None;
@@ -349,6 +390,10 @@ mod tests {
         assert_eq!(spoken("one hundred two years"), "102 years");
         assert_eq!(spoken("seen on the fourteenth"), "seen on the 14th");
         assert_eq!(spoken("the third of may"), "the 3rd of may");
+        // What pocketsphinx wrote for a spoken `four one five five five five one two three four`.
+        assert_eq!(spoken("phone is for won five five five five one two three four"), "phone is 4155551234");
+        assert_eq!(spoken("five five for one two three"), "554123");
+        assert_eq!(spoken("for five days, one to two tablets"), "for 5 days, 1 to 2 tablets");
     }
 
     #[test]
