@@ -1402,6 +1402,9 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         if n > 0 && score < 0.85 && relative_after(hay, words, j) {
             score = 0.85;
         }
+        if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
+            score = 0.65;
+        }
         if score > 0.0 {
             out.push(Candidate {
                 start: words[i].start,
@@ -1499,6 +1502,42 @@ fn is_credential(word: &str) -> bool {
             | "CRNA"
             | "MBBS"
     )
+}
+
+/// `john smith was born on ...`: in dictation (no case), a Census first name and surname (each also an English word)
+/// that are the subject of a clinical verb.
+fn dictated_subject(hay: &str, words: &[Word], i: usize, j: usize, parts: &[NamePart]) -> bool {
+    const VERBS: &[&str] = &[
+        "was",
+        "is",
+        "has",
+        "had",
+        "presents",
+        "presented",
+        "reports",
+        "reported",
+        "states",
+        "stated",
+        "denies",
+        "denied",
+        "complains",
+        "complained",
+        "came",
+        "comes",
+        "returns",
+        "returned",
+        "arrived",
+        "underwent",
+        "tolerated",
+    ];
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else { return false };
+    let Some(verb) = words.get(j) else { return false };
+    words[i].caseless
+        && parts.len() == 2
+        && matches!(first, NamePart::Named { first: true, .. })
+        && matches!(last, NamePart::Named { last: true, .. })
+        && gap(hay, verb) == " "
+        && VERBS.contains(&hay[verb.start..verb.end].to_ascii_lowercase().as_str())
 }
 
 /// `Tom, her son` and `Ana (the patient's daughter)`: the words from `j` (the one after a name) are `, her|his|their|
@@ -2260,6 +2299,14 @@ mod tests {
         assert!(has("Pt states wife Iris drove behind ambulance.", EntityType::Person, "Iris"));
         assert!(has("Discharged with daughter May. Follow up.", EntityType::Person, "May"));
         assert!(found("Discharged with daughter home. Wife Has no questions.").is_empty());
+    }
+
+    #[test]
+    fn a_dictated_name_that_is_the_subject_of_a_clinical_verb() {
+        let text = "john smith was born on march third nineteen fifty two";
+        assert!(has(text, EntityType::Person, "john smith"), "{:?}", found(text));
+        assert!(has("the patient is stable. mark king reports pain", EntityType::Person, "mark king"));
+        assert!(found("will brown was not available, may hope is").is_empty());
     }
 
     #[test]

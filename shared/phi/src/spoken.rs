@@ -27,52 +27,62 @@ enum Num {
 }
 
 fn number_word(w: &str, inside_run: bool) -> Option<Num> {
-    const DIGITS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
-    const TEENS: [&str; 10] =
-        ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
-    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-    const ORDINALS: [&str; 19] = [
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "eleventh",
-        "twelfth",
-        "thirteenth",
-        "fourteenth",
-        "fifteenth",
-        "sixteenth",
-        "seventeenth",
-        "eighteenth",
-        "nineteenth",
-    ];
-    let position = |list: &[&str]| list.iter().position(|x| *x == w).and_then(|p| u32::try_from(p).ok());
-    if let Some(d) = position(&DIGITS) {
-        return Some(Num::Digit(d));
-    }
-    if let Some(t) = position(&TEENS) {
-        return Some(Num::Teen(10 + t));
-    }
-    if let Some(t) = position(&TENS) {
-        return Some(Num::Tens(20 + 10 * t));
-    }
-    if let Some(o) = position(&ORDINALS) {
-        return Some(Num::Ordinal(1 + o));
-    }
-    match w {
-        "oh" | "o" if inside_run => Some(Num::Digit(0)),
-        "hundred" if inside_run => Some(Num::Hundred),
-        "thousand" if inside_run => Some(Num::Thousand),
-        "twentieth" => Some(Num::Ordinal(20)),
-        "thirtieth" => Some(Num::Ordinal(30)),
-        _ => None,
-    }
+    // One `match` (compiled to a length switch and a few comparisons): every word of a dictation is asked.
+    Some(match w {
+        "zero" => Num::Digit(0),
+        "one" => Num::Digit(1),
+        "two" => Num::Digit(2),
+        "three" => Num::Digit(3),
+        "four" => Num::Digit(4),
+        "five" => Num::Digit(5),
+        "six" => Num::Digit(6),
+        "seven" => Num::Digit(7),
+        "eight" => Num::Digit(8),
+        "nine" => Num::Digit(9),
+        "ten" => Num::Teen(10),
+        "eleven" => Num::Teen(11),
+        "twelve" => Num::Teen(12),
+        "thirteen" => Num::Teen(13),
+        "fourteen" => Num::Teen(14),
+        "fifteen" => Num::Teen(15),
+        "sixteen" => Num::Teen(16),
+        "seventeen" => Num::Teen(17),
+        "eighteen" => Num::Teen(18),
+        "nineteen" => Num::Teen(19),
+        "twenty" => Num::Tens(20),
+        "thirty" => Num::Tens(30),
+        "forty" => Num::Tens(40),
+        "fifty" => Num::Tens(50),
+        "sixty" => Num::Tens(60),
+        "seventy" => Num::Tens(70),
+        "eighty" => Num::Tens(80),
+        "ninety" => Num::Tens(90),
+        "first" => Num::Ordinal(1),
+        "second" => Num::Ordinal(2),
+        "third" => Num::Ordinal(3),
+        "fourth" => Num::Ordinal(4),
+        "fifth" => Num::Ordinal(5),
+        "sixth" => Num::Ordinal(6),
+        "seventh" => Num::Ordinal(7),
+        "eighth" => Num::Ordinal(8),
+        "ninth" => Num::Ordinal(9),
+        "tenth" => Num::Ordinal(10),
+        "eleventh" => Num::Ordinal(11),
+        "twelfth" => Num::Ordinal(12),
+        "thirteenth" => Num::Ordinal(13),
+        "fourteenth" => Num::Ordinal(14),
+        "fifteenth" => Num::Ordinal(15),
+        "sixteenth" => Num::Ordinal(16),
+        "seventeenth" => Num::Ordinal(17),
+        "eighteenth" => Num::Ordinal(18),
+        "nineteenth" => Num::Ordinal(19),
+        "twentieth" => Num::Ordinal(20),
+        "thirtieth" => Num::Ordinal(30),
+        "oh" | "o" if inside_run => Num::Digit(0),
+        "hundred" if inside_run => Num::Hundred,
+        "thousand" if inside_run => Num::Thousand,
+        _ => return None,
+    })
 }
 
 /// Words a recognizer writes for a digit it heard (`for won five` for `four one five`): a digit only between other
