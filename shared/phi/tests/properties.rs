@@ -57,6 +57,19 @@ fn incidental(type_name: &str, value: &str) -> bool {
     value.chars().count() < 3 || vocabulary.contains(value) || coded
 }
 
+/// Every entity of `text` (any score) lies within it, and they are sorted and disjoint.
+fn spans_within_bounds_sorted_and_disjoint(text: &str) -> Result<(), TestCaseError> {
+    let n = text.chars().count();
+    let entities = analyzer().analyze(text, &AnalyzeOptions::default().with_threshold(0.0));
+    for e in &entities {
+        prop_assert!(e.start < e.end && e.end <= n, "{e:?} in {n} chars");
+    }
+    for w in entities.windows(2) {
+        prop_assert!(w[0].end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
+    }
+    Ok(())
+}
+
 fn policies() -> Vec<Policy> {
     vec![
         Policy::uniform(Operator::Redact),
@@ -74,26 +87,12 @@ proptest! {
 
     #[test]
     fn spans_are_within_bounds_sorted_and_disjoint(text in clinical_text()) {
-        let n = text.chars().count();
-        let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
-        for e in &entities {
-            prop_assert!(e.start < e.end && e.end <= n, "{e:?} in {n} chars");
-        }
-        for w in entities.windows(2) {
-            prop_assert!(w[0].end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
-        }
+        spans_within_bounds_sorted_and_disjoint(&text)?;
     }
 
     #[test]
     fn spelled_out_numbers_keep_spans_within_bounds_sorted_and_disjoint(text in dictated_text()) {
-        let n = text.chars().count();
-        let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
-        for e in &entities {
-            prop_assert!(e.start < e.end && e.end <= n, "{e:?} in {n} chars");
-        }
-        for w in entities.windows(2) {
-            prop_assert!(w[0].end <= w[1].start, "{:?} overlaps {:?}", w[0], w[1]);
-        }
+        spans_within_bounds_sorted_and_disjoint(&text)?;
     }
 
     #[test]
