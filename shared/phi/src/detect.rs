@@ -109,7 +109,7 @@ fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
     let names: Vec<&str> = state_names().collect();
     vec![
-        (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)(?:/[^\s<>"'`]*)?"#.into()),
+        (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)\b(?:/[^\s<>"'`]*)?"#.into()),
         (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
         (Shape::Ipv6, r"(?i)(?:\b[0-9a-f]{1,4})?(?:::?[0-9a-f]{1,4}){2,7}(?:::)?|::1\b".into()),
         (Shape::Ipv4, r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into()),
@@ -611,6 +611,9 @@ fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         _ if validate::is_nanp_phone(strip_extension(text)) => {
             cand(s, e, EntityType::Phone, if formatted { 0.9 } else { 0.6 })
         }
+        // Written as a phone number (`(811)316-7534`, `411-756-0238`, `+1 911 221 7358`) but outside the NANP
+        // numbering rules (an N11 area code): still someone's number as far as redaction goes.
+        _ if formatted && label != Some(Label::NotPhi) => cand(s, e, EntityType::Phone, 0.7),
         _ => None,
     }
 }
@@ -840,6 +843,8 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
         EntityType::Phone | EntityType::Fax => ((7..=15).contains(&digits)
             && digits == text.bytes().filter(u8::is_ascii_digit).count())
         .then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.85 }),
+        // A VIN may hold a single digit (`SDNUCPRGXUGTLA7JA`): its check digit decides.
+        EntityType::VehicleId if text.len() == 17 && validate::is_vin(text) => cand(s, e, ty, 0.95),
         _ if right_is_unit(hay, e) && digits <= 3 => None,
         _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
     }
@@ -2307,6 +2312,23 @@ mod tests {
         assert!(has(text, EntityType::Person, "john smith"), "{:?}", found(text));
         assert!(has("the patient is stable. mark king reports pain", EntityType::Person, "mark king"));
         assert!(found("will brown was not available, may hope is").is_empty());
+    }
+
+    #[test]
+    fn phones_outside_the_numbering_plan_vins_with_one_digit_and_e_mails_after_a_dotted_local_part() {
+        for (text, ty, value) in [
+            ("Result called to the RN at 211.631.9464.", EntityType::Phone, "211.631.9464"),
+            ("Result called at (811)316-7534 ext. 292.", EntityType::Phone, "(811)316-7534 ext. 292"),
+            ("Son's car VIN SDNUCPRGXUGTLA7JA parked in lot B.", EntityType::VehicleId, "SDNUCPRGXUGTLA7JA"),
+            (
+                "user=ifeoma.nettleton@healthmail.example.org",
+                EntityType::Email,
+                "ifeoma.nettleton@healthmail.example.org",
+            ),
+        ] {
+            assert!(has(text, ty, value), "{value:?} in {:?}", found(text));
+        }
+        assert!(found("NDC 0002-7510-01 and lot 123-456-7890").is_empty());
     }
 
     #[test]
