@@ -424,6 +424,12 @@ const DATE_LABELS: &[&str] = &[
     "doa",
     "doi",
     "injury",
+    // Obstetric dates: last menstrual period, estimated date of delivery.
+    "lmp",
+    "edd",
+    "edc",
+    "due",
+    "due date",
 ];
 
 const AGE_LABELS: &[&str] = &["age", "aged", "ages", "age is", "years of age"];

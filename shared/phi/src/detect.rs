@@ -147,7 +147,7 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Phone,
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
-        (Shape::DateShort, r"\b\d{1,2}/\d{1,2}\b".into()),
+        (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
         (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-)?[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
@@ -570,6 +570,24 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             cand(s, e, ty, 0.85)
         }
         Shape::Phone => phone(hay, s, e),
+        // A month and a year (`scheduled 12/2023`, `in 3/2024`): the month is a date element, the year stays under
+        // Safe Harbor. Only after a date label or a preposition of time: `epinephrine 1/2000` is a dilution.
+        Shape::DateShort if text.len() > 5 => {
+            let (m, _) = text.split_once('/')?;
+            let month: u32 = m.parse().ok()?;
+            let before = hay[..s].trim_end_matches([' ', ':']);
+            let word = before.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+            let timed = matches!(left_label(hay, s), Some(Label::Date))
+                || ["in", "by", "before", "after", "during", "around", "circa", "of", "until", "till"]
+                    .iter()
+                    .any(|w| word.eq_ignore_ascii_case(w));
+            ((1..=12).contains(&month) && timed && !right_is_unit(hay, e)).then_some(Candidate {
+                start: s,
+                end: e,
+                entity_type: EntityType::Date,
+                score: 0.8,
+            })
+        }
         Shape::DateShort => {
             let (m, d) = text.split_once('/')?;
             let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
@@ -2329,6 +2347,16 @@ mod tests {
             assert!(has(text, ty, value), "{value:?} in {:?}", found(text));
         }
         assert!(found("NDC 0002-7510-01 and lot 123-456-7890").is_empty());
+    }
+
+    #[test]
+    fn a_month_and_year_after_a_date_cue_and_obstetric_date_labels() {
+        assert!(has("Surgery scheduled 12/2023.", EntityType::Date, "12/2023"));
+        assert!(has("Moved in 6/1999 from out of state.", EntityType::Date, "6/1999"));
+        assert!(has("LMP: 2/14, EDD 9/30", EntityType::Date, "2/14"));
+        assert!(has("LMP: 2/14, EDD 9/30", EntityType::Date, "9/30"));
+        assert!(found("epinephrine 1/2000 dilution, ratio 1/1990, BP 12/2023, pain 3/10").is_empty());
+        assert_eq!(crate::safe_harbor::generalize(EntityType::Date, "12/2023"), "2023");
     }
 
     #[test]
