@@ -1381,9 +1381,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                     continue;
                 }
                 let g = gap(hay, w);
-                let comma = (g == ", " || g == ",") && j == i + 1;
+                let comma = matches!(g, ", " | "," | ",\n" | ", \n") && j == i + 1;
                 if !(joins_after(hay, &words[j - 1], g) || comma)
-                    || (g.contains('\n') && w.caseless != words[j - 1].caseless)
+                    || (g.contains('\n')
+                        && w.caseless != words[j - 1].caseless
+                        && !(comma && w.case == words[j - 1].case))
                 {
                     break;
                 }
@@ -1470,13 +1472,14 @@ fn named_by_relative(hay: &str, words: &[Word], i: usize) -> bool {
 
 /// The value of a form's name field (`NAME: USHA SELF`, `Guarantor: MAC ZAMORA  DL#: ...`, `Patient: Spencer In`,
 /// `GUARANTOR: VAN DER BERG, ALESHA`), starting at `words[i]` right after the label: up to five capitalised words
-/// (one comma allowed) that end the field (line end, two spaces, `(`, `;`, `,`), none of them a stop word or a
-/// clinical word outside the Census lists (`MAC`, `SELF` are surnames there), and at least one a name that is not an
-/// English word. Returns the index after the last word.
+/// (one comma allowed) that end the field (line end, two spaces, `(`, `;`, `,`), none of them a clinical word outside
+/// the Census lists (`MAC`, `SELF` are surnames there) nor, unless in the comma form, a stop word, and at least one a
+/// name that is not an English word. Returns the index after the last word.
 fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
     let mut j = i;
     let mut named = false;
     let mut comma = false;
+    let mut stop_words = false;
     while j < words.len() && j < i + 5 {
         let w = &words[j];
         let text = &hay[w.start..w.end];
@@ -1488,22 +1491,22 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
             }
         }
         let shaped = matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
-        let particle = is_particle(&text.to_ascii_lowercase());
         if !shaped
             || w.blocked
             || w.id_label
             || w.roles & role::TITLE != 0
             || (w.roles & role::CLINICAL != 0 && w.flags & (FIRST | LAST) == 0)
-            || (w.roles & role::STOP != 0 && !particle)
         {
             return None;
         }
+        stop_words |= w.roles & role::STOP != 0 && !is_particle(&text.to_ascii_lowercase());
         named |= matches!(name_part(hay, w, false), Some(NamePart::Named { common: false, .. } | NamePart::Foreign));
         j += 1;
     }
     let rest = &hay[words[j - 1].end..];
     let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', '\t', '(', ';', ',']) || rest.starts_with("  ");
-    (named && field_ends && j - i >= 2).then_some(j)
+    // A stop word is a surname only in the comma form (`HE, SABRA`), not in `ALERT AND ORIENTED`.
+    (named && field_ends && j - i >= 2 && (!stop_words || comma)).then_some(j)
 }
 
 /// A clinician's credential after a name (`Jane Roe, MD`).
@@ -2357,6 +2360,18 @@ mod tests {
         assert!(has("LMP: 2/14, EDD 9/30", EntityType::Date, "9/30"));
         assert!(found("epinephrine 1/2000 dilution, ratio 1/1990, BP 12/2023, pain 3/10").is_empty());
         assert_eq!(crate::safe_harbor::generalize(EntityType::Date, "12/2023"), "2023");
+    }
+
+    #[test]
+    fn comma_form_names_across_a_line_wrap_and_stop_word_surnames_in_a_field() {
+        for (text, name) in [
+            ("Daughter OKAFOR,\nDORRIS at bedside", "OKAFOR,\nDORRIS"),
+            ("He lives with his wife Scheuermann,\nDenyse, in Cerro Gordo.", "Scheuermann,\nDenyse"),
+            ("Patient: HE, SABRA    MRN: 1380304", "HE, SABRA"),
+        ] {
+            assert!(has(text, EntityType::Person, name), "{name:?} in {:?}", found(text));
+        }
+        assert!(!has("PATIENT: ALERT AND ORIENTED\n", EntityType::Person, "ALERT AND ORIENTED"));
     }
 
     #[test]
