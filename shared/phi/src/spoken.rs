@@ -3,8 +3,9 @@
 //! (`1952`, `415`, `march 23rd`), so that every recognizer and context rule for numbers applies to dictated text too,
 //! and each digit maps back to the words it came from.
 //!
-//! Hand-written: the crates that parse English number words (e.g. `text2num`) return values, not the byte span of
-//! each value, and join a spoken phone number's digits by arithmetic rather than as a sequence.
+//! Hand-written: the crates that read English number words (e.g. `text2num`) parse a number's arithmetic, where
+//! `twenty twelve` is an error, while dictation speaks years in pairs (`nineteen fifty two`) and identifiers digit by
+//! digit, with the homophones a recognizer writes (`for won five`); and every digit here must map back to its words.
 //!
 //! Only text without an upper-case ASCII letter is rewritten: recognizers write lower case, and a typed note that
 //! spells out `two tablets` keeps its words (nothing there is an identifier).
