@@ -1396,6 +1396,9 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             }
             let part = match name_part(hay, w, cue == role::TITLE && j == i) {
                 Some(part) => part,
+                None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, &parts) => {
+                    NamePart::Named { first: false, last: true, common: true }
+                }
                 None if j == i && (modal_first_name(hay, words, i) || named_by_relative(hay, words, i)) => {
                     NamePart::Named { first: true, last: false, common: true }
                 }
@@ -1455,6 +1458,24 @@ fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
         && gap(hay, next) == " "
         && !next.blocked
         && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
+}
+
+/// `Dr. Keena Monday`, `seeing Kenny Lane`, `Chaplain Dann An`: after a title or a name cue and a Census first name,
+/// a capitalised Census surname is the name's end even when it is also a stop or clinical word.
+fn surname_after_cued_first_name(hay: &str, words: &[Word], j: usize, cue: u8, parts: &[NamePart]) -> bool {
+    let w = &words[j];
+    matches!(cue, role::TITLE | role::NAME_CUE)
+        && matches!(parts, [NamePart::Named { first: true, .. }])
+        && gap(hay, w) == " "
+        && !w.caseless
+        && w.case == Case::Cap
+        && w.flags & LAST != 0
+        && w.roles & role::TITLE == 0
+        && !w.id_label
+        && !matches!(
+            &hay[w.start..w.end],
+            "Is" | "Was" | "Has" | "Had" | "Does" | "Did" | "Can" | "Should" | "Would" | "Are" | "Were"
+        )
 }
 
 /// `wife Iris`, `daughter May`: a capitalised Census first name right after a relative, even one that is also a
@@ -2372,6 +2393,18 @@ mod tests {
             assert!(has(text, EntityType::Person, name), "{name:?} in {:?}", found(text));
         }
         assert!(!has("PATIENT: ALERT AND ORIENTED\n", EntityType::Person, "ALERT AND ORIENTED"));
+    }
+
+    #[test]
+    fn a_surname_that_is_also_a_word_after_a_cued_first_name() {
+        for (text, name) in [
+            ("Thank you for seeing Kenny Lane (DOB February 15th)", "Kenny Lane"),
+            ("Attending: Dr. Keena Monday", "Keena Monday"),
+            ("Chaplain Dann An visited.", "Dann An"),
+        ] {
+            assert!(has(text, EntityType::Person, name), "{name:?} in {:?}", found(text));
+        }
+        assert!(has("Patient John Has no complaints", EntityType::Person, "John"));
     }
 
     #[test]
