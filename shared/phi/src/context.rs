@@ -343,6 +343,7 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "pager",
             "beeper",
             "phone number",
+            "area code",
             "callback",
             "call back",
             "reached at",

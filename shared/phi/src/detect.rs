@@ -2421,6 +2421,10 @@ mod tests {
             assert!(entities.contains(&(ty, value.to_owned())), "{ty:?} {value:?} in {entities:?}");
         }
         assert!(found("take two tablets for the next three days, pain seven out of ten").is_empty());
+        let text = "call her at area code four one five five five five one two three four";
+        assert!(has(text, EntityType::Phone, "four one five five five five one two three four"), "{:?}", found(text));
+        let text = "medical record number four four five five six six seven";
+        assert!(has(text, EntityType::Mrn, "four four five five six six seven"), "{:?}", found(text));
     }
 
     #[test]
