@@ -272,7 +272,7 @@ fn groups(run: &[(Word, Num)]) -> Vec<Group> {
 
 /// The text with its spelled-out numbers in digits, and for every byte of it the byte span of `text` it stands for;
 /// `None` when nothing is rewritten.
-pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
+pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     if text.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
@@ -283,7 +283,6 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
     // Index after the last run: a run never extends back into it.
     let mut taken = 0;
     while k < words.len() {
-        let inside = |j: usize| j > k;
         let Some(first) = number_word(word(&words[k]), false) else {
             k += 1;
             continue;
@@ -308,7 +307,7 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
                 break;
             }
             let after_multiplier = matches!(run.last(), Some((_, Num::Hundred | Num::Thousand)));
-            let num = match number_word(word(w), inside(j)) {
+            let num = match number_word(word(w), true) {
                 Some(num) => num,
                 // `one hundred and two`: the `and` belongs to the number when one follows.
                 None if word(w) == "and"
@@ -357,25 +356,23 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
         return None;
     }
     let mut out = String::with_capacity(text.len());
-    let mut map: Vec<(u32, u32)> = Vec::with_capacity(text.len());
-    let mut cursor = 0;
-    let to_u32 = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-    for g in &all_groups {
-        for (at, _) in text[cursor..g.start].char_indices() {
-            let at = cursor + at;
-            let len = text[at..].chars().next().map_or(1, char::len_utf8);
-            out.push_str(&text[at..at + len]);
-            map.extend(std::iter::repeat_n((to_u32(at), to_u32(at + len)), len));
+    let mut map: Vec<(usize, usize)> = Vec::with_capacity(text.len());
+    // Text outside the numbers is copied as it is, each byte standing for its own character.
+    let verbatim = |out: &mut String, map: &mut Vec<(usize, usize)>, from: usize, to: usize| {
+        for (at, c) in text[from..to].char_indices() {
+            let at = from + at;
+            out.push(c);
+            map.extend(std::iter::repeat_n((at, at + c.len_utf8()), c.len_utf8()));
         }
+    };
+    let mut cursor = 0;
+    for g in &all_groups {
+        verbatim(&mut out, &mut map, cursor, g.start);
         out.push_str(&g.digits);
-        map.extend(std::iter::repeat_n((to_u32(g.start), to_u32(g.end)), g.digits.len()));
+        map.extend(std::iter::repeat_n((g.start, g.end), g.digits.len()));
         cursor = g.end;
     }
-    for (at, c) in text[cursor..].char_indices() {
-        let at = cursor + at;
-        out.push(c);
-        map.extend(std::iter::repeat_n((to_u32(at), to_u32(at + c.len_utf8())), c.len_utf8()));
-    }
+    verbatim(&mut out, &mut map, cursor, text.len());
     Some((out, map))
 }
 
@@ -422,9 +419,9 @@ mod tests {
         assert_eq!(out, "dob march 3rd 1952, ok");
         assert_eq!(map.len(), out.len());
         let year = out.find("1952").expect("year");
-        let (s, e) = (map[year].0 as usize, map[year + 3].1 as usize);
+        let (s, e) = (map[year].0, map[year + 3].1);
         assert_eq!(&text[s..e], "nineteen fifty two");
         let comma = out.find(',').expect("comma");
-        assert_eq!(&text[map[comma].0 as usize..map[comma].1 as usize], ",");
+        assert_eq!(&text[map[comma].0..map[comma].1], ",");
     }
 }

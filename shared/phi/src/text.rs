@@ -42,7 +42,6 @@ impl<'a> Normalized<'a> {
         let span_of_byte = map
             .into_iter()
             .map(|(s, e)| {
-                let (s, e) = (s as usize, e as usize);
                 let first = folded.char_span(s, s + 1).0;
                 let last = folded.char_span(e - 1, e).1;
                 (to_u32(first), to_u32(last))
