@@ -575,8 +575,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::DateShort if text.len() > 5 => {
             let (m, _) = text.split_once('/')?;
             let month: u32 = m.parse().ok()?;
-            let before = hay[..s].trim_end_matches([' ', ':']);
-            let word = before.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+            let word = last_word(hay[..s].trim_end_matches([' ', ':']));
             let timed = matches!(left_label(hay, s), Some(Label::Date))
                 || ["in", "by", "before", "after", "during", "around", "circa", "of", "until", "till"]
                     .iter()
@@ -822,6 +821,11 @@ fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     }
 }
 
+/// The ASCII letters that end `text` (empty when it does not end in a letter).
+fn last_word(text: &str) -> &str {
+    text.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("")
+}
+
 /// `seen on the 14th.`, `since the 3rd and ...`: a day of the month, not `the 3rd floor` or `the 2nd dose`.
 fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
     const BEFORE: &[&str] = &["on", "since", "until", "till", "by", "from", "before", "after", "through", "thru"];
@@ -830,7 +834,7 @@ fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
     let cut = head.len().saturating_sub(3);
     let Some((head, the)) = head.is_char_boundary(cut).then(|| head.split_at(cut)) else { return false };
     let Some(head) = head.strip_suffix(' ').filter(|_| the.eq_ignore_ascii_case("the")) else { return false };
-    let word = head.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let word = last_word(head);
     if !BEFORE.iter().any(|w| word.eq_ignore_ascii_case(w)) {
         return false;
     }
@@ -1260,7 +1264,7 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     let words = &mut words[..];
     block_structured(words, out);
     let first_new = out.len();
-    facilities(hay, words, out);
+    facilities(hay, words, gaz, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
     coreference(words, first_new, out);
@@ -1598,12 +1602,8 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let owner_at = j + usize::from(the);
     let (Some(owner), Some(relative)) = (words.get(owner_at), words.get(owner_at + 1)) else { return false };
     let owner_text = hay[owner.start..owner.end].to_ascii_lowercase();
-    let owner_ok = if the {
-        matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s")
-    } else {
-        matches!(owner_text.as_str(), "her" | "his" | "their" | "my")
-            || (matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s"))
-    };
+    let patients = matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s");
+    let owner_ok = patients || (!the && matches!(owner_text.as_str(), "her" | "his" | "their" | "my"));
     owner_ok && (!the || joins(gap(hay, owner))) && joins(gap(hay, relative)) && relative.roles & role::RELATIVE != 0
 }
 
@@ -1910,7 +1910,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     false
 }
 
-fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
+fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     for (i, w) in words.iter().enumerate() {
         let kind = w.facility;
         let head_end = match kind {
@@ -1982,7 +1982,7 @@ fn facilities(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
             // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there.
             let place_head = !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
                 let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
-                Gazetteer::get().flags_of(pair) & PLACE != 0 || Lexicon::get().is_state(pair)
+                gaz.flags_of(pair) & PLACE != 0 || lex.is_state(pair)
             };
             if !shaped || (!saint && !generic && !place_head && roles & role::STOP != 0) {
                 break;
