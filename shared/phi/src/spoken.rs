@@ -100,21 +100,7 @@ fn homophone(w: &str) -> Option<u32> {
 }
 
 fn is_month(w: &str) -> bool {
-    matches!(
-        w,
-        "january"
-            | "february"
-            | "march"
-            | "april"
-            | "may"
-            | "june"
-            | "july"
-            | "august"
-            | "september"
-            | "october"
-            | "november"
-            | "december"
-    )
+    crate::validate::MONTHS.contains(&w)
 }
 
 /// `st`, `nd`, `rd` or `th`: the suffix that belongs to `n` (`1st`, `22nd`, `13th`).

@@ -175,26 +175,28 @@ pub fn is_calendar_date(year: Option<u32>, month: u32, day: u32) -> bool {
     day <= max
 }
 
+/// The English month names, lower case, January first.
+pub(crate) const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 /// Month number for an English month name or abbreviation (any case, trailing dot allowed).
 pub fn month_number(word: &str) -> Option<u32> {
     let w = word.trim_end_matches('.');
     if w.len() < 3 {
         return None;
     }
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let lower = w.to_ascii_lowercase();
     if lower == "sept" {
         return Some(9);

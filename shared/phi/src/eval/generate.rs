@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entity::EntityType;
 use crate::gazetteer::{FIRST_NAMES, PLACES, SURNAMES, lines};
+use crate::spoken::ordinal_suffix;
 
 /// SplitMix64: a tiny, well-known deterministic generator (a test-data PRNG needs no cryptographic crate).
 #[derive(Debug, Clone)]
@@ -391,9 +392,9 @@ impl Gen<'_> {
             5 => format!("{d} {abbr} {y}"),
             6 => format!("{d:02}-{}-{y}", abbr.to_uppercase()),
             7 => format!("{abbr}. {d}"),
-            8 => format!("{month} {d}{}", ordinal(d)),
+            8 => format!("{month} {d}{}", ordinal_suffix(d)),
             9 => format!("{m:02}.{d:02}.{y}"),
-            10 => format!("{}{} of {month}, {y}", d, ordinal(d)),
+            10 => format!("{}{} of {month}, {y}", d, ordinal_suffix(d)),
             11 => format!("{} {d} {y}", month.to_uppercase()),
             12 => format!("{m}/{d}/{y}"),
             _ => format!("{month} {y}"),
@@ -642,16 +643,6 @@ impl Gen<'_> {
     fn clinician(&mut self) -> String {
         let (f, l) = (self.first(), self.last());
         if self.r.chance(0.5) { l } else { format!("{f} {l}") }
-    }
-}
-
-fn ordinal(d: u32) -> &'static str {
-    match (d % 10, d % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
     }
 }
 
