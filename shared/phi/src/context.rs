@@ -433,7 +433,7 @@ const DATE_LABELS: &[&str] = &[
     "due date",
 ];
 
-const AGE_LABELS: &[&str] = &["age", "aged", "ages", "age is", "years of age"];
+const AGE_LABELS: &[&str] = &["age", "aged", "ages", "age is", "years of age", "turned", "turns"];
 
 const NOT_PHI_LABELS: &[&str] = &[
     "bp",
@@ -1118,6 +1118,10 @@ const STOP: &[&str] = &[
     "negative",
     "positive",
     "stable",
+    // Mental status after a `Patient:` field; `Alert` is also a Census surname.
+    "alert",
+    "oriented",
+    "awake",
     "follow",
     "return",
     "monday",
@@ -1644,6 +1648,8 @@ const CLINICAL: &[&str] = &[
 ];
 
 const FACILITY_HEADS: &[&str] = &[
+    // A health system whose name has no generic word (`Kaiser Permanente San Jose`).
+    "permanente",
     "hospital",
     "hospitals",
     "clinic",

@@ -141,7 +141,8 @@ fn patterns() -> Vec<(Shape, String)> {
             format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
         ),
         (Shape::Card, r"\b\d(?:[ -]?\d){12,18}\b".into()),
-        (Shape::Ssn, r"\b\d{3}[- ]\d{2}[- ]\d{4}\b".into()),
+        // A masked SSN (`xxx-xx-6789`, `***-**-6789`) still shows its last four digits.
+        (Shape::Ssn, r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|(?i:\bx{3}|\*{3})-(?i:x{2}|\*{2})-\d{4}\b".into()),
         (Shape::PhoneIntl, r"\+\s?[2-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}\b".into()),
         (
             Shape::Phone,
@@ -551,6 +552,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
                 cand(s, e, ty, 0.9)
             }
             Some(Label::NotPhi) => None,
+            _ if !text.starts_with(|c: char| c.is_ascii_digit()) => cand(s, e, EntityType::Ssn, 0.85),
             _ => validate::is_ssn(text).then_some(Candidate {
                 start: s,
                 end: e,
@@ -742,7 +744,8 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         {
             return cand(s, e, EntityType::Date, 0.75);
         }
-        let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age));
+        // `turned 91`, but not `turned 90 degrees`.
+        let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age)) && !right_is_unit(hay, e);
         if age_suffix || age_label {
             return (90..=125).contains(&value).then_some(Candidate {
                 start: s,
@@ -852,12 +855,13 @@ fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
 fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     match ty {
-        EntityType::Ssn => (digits == 9 && validate::is_ssn(text)).then_some(Candidate {
-            start: s,
-            end: e,
-            entity_type: ty,
-            score: 0.95,
-        }),
+        EntityType::Ssn if digits == 9 => {
+            validate::is_ssn(text).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.95 })
+        }
+        // The last four digits of an SSN (`SSN last 4: 6789`) still identify; nothing else after the label is.
+        EntityType::Ssn => {
+            (digits == 4 && text.len() == 4).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.85 })
+        }
         EntityType::Zip => is_zip(text).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
         EntityType::CreditCard => {
             validate::luhn(text).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 })
@@ -2017,17 +2021,9 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
                 }
             }
         }
-        // A capitalised town after the head (`Florida Hospital Orlando`).
-        if end == head_end
-            && let Some(town) = words.get(end + 1)
-            && gap(hay, town) == " "
-            && !town.caseless
-            && town.case == Case::Cap
-            && town.flags & PLACE != 0
-            && town.roles & (role::STOP | role::CLINICAL) == 0
-            && !town.state
-        {
-            end += 1;
+        // A capitalised town after the head (`Florida Hospital Orlando`, `Kaiser Permanente San Jose`).
+        if end == head_end {
+            end += town_after(hay, words, end, gaz);
         }
         while start < i
             && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
@@ -2051,6 +2047,27 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             });
         }
     }
+}
+
+/// Number of words (0 to 3) of a capitalised gazetteer town right after `words[j]`.
+fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
+    let mut h = KeyHasher::default();
+    let mut town = 0;
+    for n in 1..=3 {
+        let Some(w) = words.get(j + n) else { break };
+        if gap(hay, w) != " " || w.caseless || w.case != Case::Cap || w.roles & (role::STOP | role::CLINICAL) != 0 {
+            break;
+        }
+        h.push(w.hash);
+        let flags = if n == 1 { w.flags } else { gaz.flags_of(h.finish()) };
+        if flags & PLACE != 0 && !(n == 1 && w.state) {
+            town = n;
+        }
+        if n == 1 && flags & PLACE_HEAD == 0 {
+            break;
+        }
+    }
+    town
 }
 
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
@@ -2115,6 +2132,42 @@ mod tests {
 
     fn has(text: &str, ty: EntityType, value: &str) -> bool {
         found(text).iter().any(|(t, v)| *t == ty && v == value)
+    }
+
+    #[test]
+    fn masked_ssn_and_its_labelled_last_four_digits_are_ssn() {
+        for (text, value) in [
+            ("SSN: xxx-xx-6789", "xxx-xx-6789"),
+            ("SSN ***-**-6789 on file", "***-**-6789"),
+            ("last four of SSN 6789", "6789"),
+        ] {
+            assert!(has(text, EntityType::Ssn, value), "{text}: {:?}", found(text));
+        }
+        assert!(found("MRN 4471 and lot 6789 and 1234 N. Main").iter().all(|(t, _)| *t != EntityType::Ssn));
+    }
+
+    #[test]
+    fn an_age_over_89_after_turned_but_not_an_angle() {
+        assert!(has("He turned 91 last week.", EntityType::AgeOver89, "91"));
+        assert!(found("Patient turned 90 degrees to the left.").is_empty());
+    }
+
+    #[test]
+    fn mental_status_in_a_patient_field_is_not_a_name() {
+        for text in ["PATIENT: ALERT AND ORIENTED.", "Patient: Alert and oriented x3.", "patient: awake"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_health_system_and_the_town_after_a_facility_are_one_facility() {
+        for (text, value) in [
+            ("Seen at Kaiser Permanente San Jose for follow-up.", "Kaiser Permanente San Jose"),
+            ("transferred to Mercy Hospital San Diego yesterday", "Mercy Hospital San Diego"),
+            ("Admitted to Mercy Hospital New patient orientation given.", "Mercy Hospital"),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
