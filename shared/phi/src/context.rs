@@ -66,6 +66,8 @@ pub struct LexEntry {
     pub state: bool,
     pub unit: bool,
     pub filler: bool,
+    /// A noun that makes the name before it an eponym (`Parkinson disease`, `Babinski sign`, `Hoyer lift`).
+    pub eponym: bool,
 }
 
 impl LexEntry {
@@ -78,6 +80,7 @@ impl LexEntry {
             state: self.state || later.state,
             unit: self.unit || later.unit,
             filler: self.filler || later.filler,
+            eponym: self.eponym || later.eponym,
         }
     }
 }
@@ -1122,6 +1125,8 @@ const STOP: &[&str] = &[
     "alert",
     "oriented",
     "awake",
+    // `NAME: SEE ABOVE`; `See` is also a Census first name.
+    "see",
     "follow",
     "return",
     "monday",
@@ -1894,6 +1899,78 @@ pub fn state_names() -> impl Iterator<Item = &'static str> {
     STATES.iter().map(|(_, n)| *n)
 }
 
+/// Nouns after an eponym: a disease, sign, test, procedure or instrument named after a person is not that person.
+const EPONYM_NOUNS: &[&str] = &[
+    "disease",
+    "diseases",
+    "syndrome",
+    "syndromes",
+    "sign",
+    "signs",
+    "palsy",
+    "lymphoma",
+    "thyroiditis",
+    "sarcoma",
+    "disorder",
+    "dystrophy",
+    "anemia",
+    "anaemia",
+    "ataxia",
+    "chorea",
+    "phenomenon",
+    "triad",
+    "pentad",
+    "tetrad",
+    "test",
+    "tests",
+    "maneuver",
+    "maneuvers",
+    "manoeuvre",
+    "procedure",
+    "operation",
+    "fracture",
+    "reflex",
+    "reflexes",
+    "criteria",
+    "classification",
+    "score",
+    "scale",
+    "catheter",
+    "retractor",
+    "retractors",
+    "lift",
+    "suction",
+    "forceps",
+    "clamp",
+    "point",
+    "ulcer",
+    "node",
+    "nodes",
+    "nodule",
+    "nodules",
+    "diverticulum",
+    "contracture",
+    "esophagus",
+    "encephalopathy",
+    "neuralgia",
+    "neuroma",
+    "hernia",
+    "incision",
+    "position",
+    "positive",
+    "negative",
+    "tumor",
+    "tumour",
+    "cyst",
+    "law",
+    "stage",
+    "staging",
+    "grade",
+    "grading",
+    "cells",
+    "bodies",
+];
+
 const UNITS: &[&str] = &[
     "mg",
     "mcg",
@@ -2087,6 +2164,9 @@ impl Lexicon {
         }
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
+        }
+        for e in EPONYM_NOUNS {
+            add(e, LexEntry { eponym: true, ..LexEntry::default() });
         }
         Self { entries: KeyTable::build(entries, LexEntry::merge) }
     }

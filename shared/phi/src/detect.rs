@@ -1441,6 +1441,9 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
             score = 0.65;
         }
+        if cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
+            score = 0.0;
+        }
         if score > 0.0 {
             out.push(Candidate {
                 start: words[i].start,
@@ -1453,6 +1456,22 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             i += 1;
         }
     }
+}
+
+/// Whether the name that ends before `words[j]` is an eponym: a disease, sign, test or instrument noun follows it
+/// (`Parkinson disease`, `Bell's palsy`, `Hoyer lift`), also after a second name (`Babinski and Hoffmann signs`,
+/// `Ortolani and Barlow negative`) when the name is one word.
+fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lexicon) -> bool {
+    let noun = |k: usize| {
+        words.get(k).is_some_and(|w| matches!(gap(hay, w), " " | "'s " | "' " | "-") && lex.entry(w.hash).eponym)
+    };
+    if noun(j) {
+        return true;
+    }
+    let coordinated = one_word
+        && words.get(j).is_some_and(|w| gap(hay, w) == " " && matches!(&hay[w.start..w.end], "and" | "or"))
+        && words.get(j + 1).is_some_and(|w| gap(hay, w) == " " && matches!(w.case, Case::Cap));
+    coordinated && noun(j + 2)
 }
 
 /// `Will Okafor`: a capitalised first name that is also a common word of the stop list (`Will`, `May`), right before
@@ -1689,6 +1708,11 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         return 0.92;
     }
     if cue == role::NAME_CUE {
+        // Without case, one surname that is also an English word says little after a cue (`patient works`, `father
+        // living`); a first name does (`her son jasmine`).
+        if caseless && n == 1 && matches!(parts[0], NamePart::Named { common: true, first: false, .. }) {
+            return 0.0;
+        }
         return if strong + common > 0 {
             0.88
         } else if !caseless || foreign == words_n {
@@ -1828,7 +1852,9 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 best = Some((j, score));
             }
         }
-        if let Some((j, score)) = best {
+        if let Some((j, score)) = best
+            && !eponym_follows(hay, words, j + 1, j == i, lex)
+        {
             out.push(Candidate { start: words[i].start, end: words[j].end, entity_type: EntityType::City, score });
             i = j + 1;
         } else {
@@ -2132,6 +2158,35 @@ mod tests {
 
     fn has(text: &str, ty: EntityType, value: &str) -> bool {
         found(text).iter().any(|(t, v)| *t == ty && v == value)
+    }
+
+    #[test]
+    fn eponyms_are_not_people_or_places() {
+        for text in [
+            "hx of Parkinson disease and Cushing syndrome",
+            "Pt with Parkinson's disease and Cushing's syndrome.",
+            "Bell's palsy excluded.",
+            "Ortolani and Barlow negative.",
+            "Babinski and Hoffmann signs absent.",
+            "Hashimoto thyroiditis and Addison disease.",
+            "Bovie, Yankauer suction and Richardson retractors.",
+            "Transfer with Hoyer lift.",
+            "Tender at Palmer's point.",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        // A title still makes a person, and a two-word name is not read as one half of `X and Y signs`.
+        assert!(has("Dr. Whipple test results reviewed.", EntityType::Person, "Whipple"));
+        assert!(has("Met Sarah Jones and Mark Test today.", EntityType::Person, "Sarah Jones"));
+    }
+
+    #[test]
+    fn a_common_word_after_a_cue_in_caseless_text_is_not_a_name_but_a_first_name_is() {
+        for text in ["patient works nights at the cannery", "father living mother deceased", "NAME: SEE ABOVE"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        assert!(has("her son jasmine can be reached", EntityType::Person, "jasmine"));
+        assert!(has("GUARANTOR: T. BONIER", EntityType::Person, "T. BONIER"));
     }
 
     #[test]
