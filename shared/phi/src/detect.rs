@@ -72,6 +72,11 @@ lights?|lock|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount
 overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
 squares?|throughway|trace|track|tunnel|underpass|unions?|via|viaduct|villages?|vlg|ville|wy";
 
+/// A street type after a street name that ends in one (`Oak Hill Rd`, `Harbor Point Road`); `dr` is left out, as
+/// `Main St Dr. Smith` would lose a title.
+const SECOND_SUFFIX: &str = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|\
+pkwy|trail|trl|highway|hwy";
+
 /// ASCII word boundaries, digits and white space: the text is normalized first (every Unicode space is already a
 /// `' '` or a line break there, so an ASCII `\s` means the same), and ASCII classes keep the automata small and every
 /// pattern inside the lazy DFA (a Unicode `\b` would force the slower engines on any non-ASCII haystack).
@@ -133,7 +138,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?-i:\s+[NS][EW]\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:\s+(?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
         (
@@ -696,9 +701,13 @@ const NOT_STREET_WORDS: &[&str] = &[
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lex = Lexicon::get();
     let text = &hay[s..e];
-    for w in text.split_whitespace().skip(1) {
+    for (n, w) in text.split_whitespace().skip(1).enumerate() {
         let w = w.trim_matches(['.', ',', '#']);
         let lower = w.to_ascii_lowercase();
+        // After the street, `Unit 2` is the secondary address, not a unit of measure.
+        if n >= 2 && matches!(lower.as_str(), "unit" | "apt" | "apartment" | "suite" | "ste" | "bldg" | "building") {
+            break;
+        }
         if NOT_STREET_WORDS.contains(&lower.as_str())
             || (lex.is_unit(word_key(w))
                 && !w.bytes().any(|b| b.is_ascii_digit())
@@ -1787,7 +1796,8 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
         let mut strong_context = None;
         let mut wrapped = false;
-        let label = city_label_before(hay, words, i);
+        // `12 Orchard Hill Rd Apt 4, Boston`: the town after a street address is a city like a `City:` field's value.
+        let label = city_label_before(hay, words, i) || (w0.flags & PLACE != 0 && after_address(hay, words, i, out));
         for n in 1..=3 {
             let j = i + n - 1;
             if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap(hay, &words[j]))) {
@@ -1861,6 +1871,15 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             i += 1;
         }
     }
+}
+
+/// Whether `words[i]` follows a street address and a comma.
+fn after_address(hay: &str, words: &[Word], i: usize, found: &[Candidate]) -> bool {
+    let before = &hay[..words[i].start];
+    let Some(end) = before.strip_suffix(", ").or_else(|| before.strip_suffix(",\n")).map(str::len) else {
+        return false;
+    };
+    found.iter().any(|c| c.entity_type == EntityType::Address && c.end == end)
 }
 
 /// Whether `words[i]` is the value of a `City:` field.
@@ -2158,6 +2177,38 @@ mod tests {
 
     fn has(text: &str, ty: EntityType, value: &str) -> bool {
         found(text).iter().any(|(t, v)| *t == ty && v == value)
+    }
+
+    #[test]
+    fn street_names_ending_in_a_street_type_units_and_directions_stay_in_the_address() {
+        for (text, value) in [
+            ("ADDRESS: 190 RIVER RD UNIT 2", "190 RIVER RD UNIT 2"),
+            ("ADDRESS: 55 OAK HILL RD", "55 OAK HILL RD"),
+            ("lives at one twenty three harbor point road", "one twenty three harbor point road"),
+            ("12 Orchard Hill Rd Apt 4, Boston", "12 Orchard Hill Rd Apt 4"),
+            ("3904 Lakeshore Blvd W #1207", "3904 Lakeshore Blvd W #1207"),
+        ] {
+            assert!(has(text, EntityType::Address, value), "{text}: {:?}", found(text));
+        }
+        // `Dr` is not taken as a second street type: it is the title of the name after it.
+        let text = "Lives at 12 Main St. Dr. Smith saw her.";
+        assert!(has(text, EntityType::Address, "12 Main St.") && has(text, EntityType::Person, "Smith"));
+    }
+
+    #[test]
+    fn the_town_after_a_street_address_is_a_city() {
+        assert!(has("19 River Rd, Unit 2, Salem", EntityType::City, "Salem"));
+        assert!(has("12 Main St, Apt 4, Springfield", EntityType::City, "Springfield"));
+    }
+
+    #[test]
+    fn dictated_lab_values_are_decimals_not_addresses() {
+        for text in [
+            "sodium one thirty five potassium four point one chloride one hundred",
+            "magnesium one point nine phosphorus three point two",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]

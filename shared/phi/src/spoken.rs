@@ -25,6 +25,8 @@ enum Num {
     And,
     /// `first` to `nineteenth`, `twentieth`, `thirtieth`.
     Ordinal(u32),
+    /// The decimal point of `four point one`.
+    Point,
 }
 
 fn number_word(w: &str, inside_run: bool) -> Option<Num> {
@@ -246,6 +248,10 @@ fn groups(run: &[(Word, Num)]) -> Vec<Group> {
                 push(&mut current, x.to_string(), w.start, w.end);
                 i += 1;
             }
+            (Num::Point, _) => {
+                push(&mut current, ".".to_owned(), w.start, w.end);
+                i += 1;
+            }
             (Num::Hundred | Num::Thousand | Num::And, _) => {
                 out.extend(current.take());
                 i += 1;
@@ -296,6 +302,16 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
             let num = match number_word(word(w), true) {
                 Some(num) => num,
                 // `one hundred and two`: the `and` belongs to the number when one follows.
+                // `four point one`: a decimal (a dictated lab value), once per number, between a number and a digit.
+                None if word(w) == "point"
+                    && matches!(run.last(), Some((_, Num::Digit(_) | Num::Teen(_) | Num::Tens(_))))
+                    && !run.iter().any(|(_, n)| *n == Num::Point)
+                    && words.get(j + 1).is_some_and(|n| {
+                        text[w.end..n.start] == *" " && matches!(number_word(word(n), true), Some(Num::Digit(_)))
+                    }) =>
+                {
+                    Num::Point
+                }
                 None if word(w) == "and"
                     && after_multiplier
                     && words
@@ -388,6 +404,14 @@ mod tests {
         assert_eq!(spoken("phone is for won five five five five one two three four"), "phone is 4155551234");
         assert_eq!(spoken("five five for one two three"), "554123");
         assert_eq!(spoken("for five days, one to two tablets"), "for 5 days, 1 to 2 tablets");
+    }
+
+    #[test]
+    fn dictated_decimals_become_decimals() {
+        assert_eq!(spoken("potassium four point one chloride one hundred"), "potassium 4.1 chloride 100");
+        assert_eq!(spoken("hemoglobin twelve point three five"), "hemoglobin 12.35");
+        assert_eq!(spoken("one point of contact"), "1 point of contact");
+        assert_eq!(spoken("four point one point two"), "4.1 point 2");
     }
 
     #[test]
