@@ -653,9 +653,19 @@ const TITLES: &[&str] = &[
     "pastor",
     "rabbi",
     "imam",
+    // Dictation spells titles out (`seen with mister garcia`) and names a clinician by role.
+    "mister",
+    "missus",
+    "practitioner",
+    "assistant",
 ];
 
 const NAME_CUES: &[&str] = &[
+    // Dictation introduces the patient without a colon: `patient is john smith`, `i saw john smith today`.
+    "patient is",
+    "pt is",
+    "i saw",
+    "we saw",
     "patient",
     "pt",
     "name",
@@ -1127,6 +1137,13 @@ const STOP: &[&str] = &[
     "awake",
     // `NAME: SEE ABOVE`; `See` is also a Census first name.
     "see",
+    // Hesitations in dictation (`the patient um frank o'malley`).
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "er",
+    "hmm",
     "follow",
     "return",
     "monday",

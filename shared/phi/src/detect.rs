@@ -138,7 +138,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?:\s+(?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
         (
@@ -1434,6 +1434,23 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             parts.push(part);
             j += 1;
         }
+        // Without case, an English word after a surname is the next word of the sentence (`mrs o'connor found him`),
+        // not a second surname; after a first name it is one (`john smith`).
+        let n = parts.len();
+        if words[i].caseless
+            && n >= 2
+            && particles == 0
+            && matches!(parts[n - 1], NamePart::Named { common: true, first: false, .. })
+            && match parts[n - 2] {
+                NamePart::Named { first: false, .. } => !is_particle(&hay[words[j - 2].start..words[j - 2].end]),
+                // `o'connor`: a surname's shape (`ngozi brawn` keeps its surname).
+                NamePart::Foreign => hay[words[j - 2].start..words[j - 2].end].contains('\''),
+                _ => false,
+            }
+        {
+            parts.pop();
+            j -= 1;
+        }
         // A trailing initial is not part of `John Smith A`, but is of a comma form (`JOHNSON, MARY A`).
         while let Some(NamePart::Initial) = parts.last() {
             if comma_form && parts.len() >= 3 {
@@ -2207,6 +2224,27 @@ mod tests {
             "sodium one thirty five potassium four point one chloride one hundred",
             "magnesium one point nine phosphorus three point two",
         ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn dictation_introduces_names_without_colons_or_capitals() {
+        for (text, value) in [
+            ("patient is john smith he is here for his annual physical", "john smith"),
+            ("i saw john smith today in clinic for knee pain", "john smith"),
+            ("next patient is tom nguyen here for a diabetes check", "tom nguyen"),
+            ("seen with mister garcia today", "garcia"),
+            ("seen by physician assistant mark lee", "mark lee"),
+            ("by nurse practitioner jennifer adams", "jennifer adams"),
+            ("uh the patient um frank o'malley was admitted", "frank o'malley"),
+            ("mrs o'connor found him", "o'connor"),
+            ("mrs van der berg found him", "van der berg"),
+            ("patient ngozi brawn date of birth", "ngozi brawn"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["patient is doing well", "patient is alert and oriented", "patient is a pleasant man"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
     }
