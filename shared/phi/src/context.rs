@@ -658,6 +658,17 @@ const TITLES: &[&str] = &[
     "missus",
     "practitioner",
     "assistant",
+    // Roles before a name (`Nurse Manager Jane Roe`), never names themselves.
+    "manager",
+    "coordinator",
+    "navigator",
+    "educator",
+    "specialist",
+    "technician",
+    "therapist",
+    "pharmacist",
+    "chaplain",
+    "midwife",
 ];
 
 const NAME_CUES: &[&str] = &[

@@ -12,7 +12,7 @@
 //! one character later, so a rejected shape never hides another.
 
 use std::cell::RefCell;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
@@ -702,6 +702,15 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lex = Lexicon::get();
     let text = &hay[s..e];
     for (n, w) in text.split_whitespace().skip(1).enumerate() {
+        // `500 BID. PHQ-2 neg. Pt`: a word of three letters or more and a period ends a sentence, not a street name
+        // (`Ave.` is a street type).
+        if let Some(stem) = w.strip_suffix('.')
+            && stem.len() >= 3
+            && stem.bytes().all(|b| b.is_ascii_alphabetic())
+            && !is_street_word(stem)
+        {
+            return None;
+        }
         let w = w.trim_matches(['.', ',', '#']);
         let lower = w.to_ascii_lowercase();
         // After the street, `Unit 2` is the secondary address, not a unit of measure.
@@ -721,6 +730,18 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         return None;
     }
     cand(s, e, EntityType::Address, 0.85)
+}
+
+/// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`).
+fn is_street_word(word: &str) -> bool {
+    static STREET_WORD: OnceLock<Option<Regex>> = OnceLock::new();
+    STREET_WORD
+        .get_or_init(|| {
+            let units = "apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|north|south|east|west";
+            Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{units})$")).ok()
+        })
+        .as_ref()
+        .is_some_and(|re| re.is_match(word))
 }
 
 fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
@@ -880,6 +901,8 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
         .then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.85 }),
         // A VIN may hold a single digit (`SDNUCPRGXUGTLA7JA`): its check digit decides.
         EntityType::VehicleId if text.len() == 17 && validate::is_vin(text) => cand(s, e, ty, 0.95),
+        // `vehicle (2019 Freightliner)`: a model year.
+        EntityType::VehicleId if text.len() == 4 && (text.starts_with("19") || text.starts_with("20")) => None,
         _ if right_is_unit(hay, e) && digits <= 3 => None,
         _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
     }
@@ -986,6 +1009,13 @@ impl WordsBefore<'_> {
                 let end = self.i;
                 while self.i > self.floor && (b[self.i - 1].is_ascii_alphanumeric() || b[self.i - 1] == b'\'') {
                     self.i -= 1;
+                }
+                // `mg/dL|70-99`: the `dL` of a unit is not the driver's licence label `DL`.
+                if self.i > 0
+                    && b[self.i - 1] == b'/'
+                    && std::str::from_utf8(&b[self.i..end]).is_ok_and(|w| Lexicon::get().is_unit(word_key(w)))
+                {
+                    break;
                 }
                 if b[self.i..end].iter().any(u8::is_ascii_digit) {
                     // `ICD-10`, `E11`: another code stands between.
@@ -1320,6 +1350,13 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
             common: flags & COMMON != 0,
         });
     }
+    // `LMP`, `HCP`, `CCRN`: a short upper-case word in mixed-case text, in no name list, is an acronym; not in an
+    // upper-case comma form (`entered by EZE, CONSUELO`).
+    let comma_form = hay[w.end..].strip_prefix(", ").is_some_and(|r| r.starts_with(|c: char| c.is_uppercase()))
+        || hay[..w.start].strip_suffix(", ").is_some_and(|l| l.ends_with(|c: char| c.is_uppercase()));
+    if !w.caseless && w.case == Case::Upper && w.end - w.start <= 4 && !title_before && !comma_form {
+        return None;
+    }
     let english = flags & (ENGLISH | PLACE) != 0;
     let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
@@ -1398,11 +1435,18 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                     continue;
                 }
                 let g = gap(hay, w);
-                let comma = matches!(g, ", " | "," | ",\n" | ", \n") && j == i + 1;
+                // `OKAFOR,\nDORRIS` wraps a comma form, but `Hi Sanjay,\nQuick question` starts a new line.
+                let comma = matches!(g, ", " | "," | ",\n" | ", \n")
+                    && j == i + 1
+                    && (!g.contains('\n') || w.flags & FIRST != 0 || w.end - w.start == 1);
                 if !(joins_after(hay, &words[j - 1], g) || comma)
                     || (g.contains('\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
+                    // A first name and a surname are whole before a line break (`Dr Fiona MacLeod\nWoodside Clinic`).
+                    || (g.contains('\n')
+                        && parts.iter().filter(|p| **p != NamePart::Initial).count() >= 2
+                        && !comma_form)
                 {
                     break;
                 }
@@ -1461,7 +1505,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         }
         let n = parts.len();
         let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
-        if n > 0 && score < 0.85 && relative_after(hay, words, j) {
+        if n > 0 && score < 0.85 && (relative_after(hay, words, j) || credential_after(hay, words, i, j, &parts)) {
             score = 0.85;
         }
         if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
@@ -1601,6 +1645,16 @@ fn is_credential(word: &str) -> bool {
             | "FNP"
             | "CRNA"
             | "MBBS"
+            | "PHARMD"
+            | "MSN"
+            | "BSN"
+            | "DNP"
+            | "RDH"
+            | "OCN"
+            | "CCRN"
+            | "FACC"
+            | "FACP"
+            | "FACS"
     )
 }
 
@@ -1638,6 +1692,22 @@ fn dictated_subject(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && matches!(last, NamePart::Named { last: true, .. })
         && gap(hay, verb) == " "
         && VERBS.contains(&hay[verb.start..verb.end].to_ascii_lowercase().as_str())
+}
+
+/// `Meera Krishnamurthy, DO` and `Frantz Jean-Baptiste, MD`: two or three capitalised name words, then a comma and a
+/// clinician's credential.
+fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[NamePart]) -> bool {
+    let named = parts.iter().filter(|p| matches!(p, NamePart::Named { .. } | NamePart::Foreign)).count();
+    named >= 2
+        && j - i <= 3
+        && words[i..j].iter().all(|w| !w.caseless && matches!(w.case, Case::Cap | Case::Upper | Case::Initial))
+        && words.get(j).is_some_and(|c| {
+            let text = &hay[c.start..c.end];
+            // Upper case, or an inner capital (`PharmD`): `Do you` is not a credential.
+            matches!(gap(hay, c), ", " | ",")
+                && (c.case == Case::Upper || text.bytes().skip(1).any(|b| b.is_ascii_uppercase()))
+                && is_credential(text)
+        })
 }
 
 /// `Tom, her son` and `Ana (the patient's daughter)`: the words from `j` (the one after a name) are `, her|his|their|
@@ -2247,6 +2317,41 @@ mod tests {
         for text in ["patient is doing well", "patient is alert and oriented", "patient is a pleasant man"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn a_name_before_a_clinicians_credential_is_a_person() {
+        for (text, value) in [
+            ("Ordering: Frantz Jean-Baptiste, MD", "Frantz Jean-Baptiste"),
+            ("Meera Krishnamurthy, DO", "Meera Krishnamurthy"),
+            ("Ravi Shankar, RN OCN", "Ravi Shankar"),
+            ("Olumide Bakare, PharmD", "Olumide Bakare"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        assert!(found("Internal Medicine, MD office").is_empty());
+    }
+
+    #[test]
+    fn acronyms_roles_units_and_model_years_are_not_identifiers_or_names() {
+        for text in [
+            "Dating by LMP consistent.",
+            "Her son, 74, is HCP.",
+            "Nurse Manager, 4 West",
+            "OBX|1|NM|GLU^Glucose||88|mg/dL|70-99|N",
+            "Pt's vehicle (2019 Freightliner) was parked outside.",
+            "metformin 500 BID. PHQ-2 neg. Pt",
+            "Hi Sanjay,\nQuick question about the labs.",
+        ] {
+            let names: Vec<_> =
+                found(text).into_iter().filter(|(t, v)| *t != EntityType::Person || v != "Sanjay").collect();
+            assert!(names.is_empty(), "{text}: {names:?}");
+        }
+        // Upper-case surnames in a comma form are still names, and a name stops at its line's end.
+        assert!(has("Break-glass reason entered by EZE, CONSUELO: employee", EntityType::Person, "EZE, CONSUELO"));
+        assert!(has("Dr Fiona MacLeod\nWoodside Clinic", EntityType::Person, "Fiona MacLeod"));
+        assert!(has("wife Qiana C.\nLaxson, in town", EntityType::Person, "Qiana C.\nLaxson"));
+        assert!(has("Nurse Manager Jane Roe", EntityType::Person, "Jane Roe"));
     }
 
     #[test]
