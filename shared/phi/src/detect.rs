@@ -258,6 +258,7 @@ impl Analyzer {
         let mut candidates = Vec::new();
         self.structured(hay, &mut candidates);
         words_pass(hay, &mut candidates);
+        crate::hl7::segments(hay, &mut candidates);
         options.run_recognizers(hay, &mut candidates);
         candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
         resolve(&mut candidates);
@@ -2352,6 +2353,14 @@ mod tests {
         assert!(has("Dr Fiona MacLeod\nWoodside Clinic", EntityType::Person, "Fiona MacLeod"));
         assert!(has("wife Qiana C.\nLaxson, in town", EntityType::Person, "Qiana C.\nLaxson"));
         assert!(has("Nurse Manager Jane Roe", EntityType::Person, "Jane Roe"));
+    }
+
+    #[test]
+    fn hl7_fields_win_over_word_readings_of_the_same_text() {
+        let text = "PID|1||00734521^^^MRN^MR||ABERNATHY^LUCINDA^MAE||19520611|F|||1187 Valencia St^Apt 5^San Francisco^CA^94110";
+        assert!(has(text, EntityType::City, "San Francisco"), "{:?}", found(text));
+        assert!(has(text, EntityType::Person, "ABERNATHY^LUCINDA^MAE"), "{:?}", found(text));
+        assert!(!found(text).iter().any(|(_, v)| v == "CA" || v == "F"), "{:?}", found(text));
     }
 
     #[test]

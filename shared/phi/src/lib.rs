@@ -17,6 +17,7 @@ mod entity;
 mod error;
 pub mod eval;
 mod gazetteer;
+mod hl7;
 mod keys;
 mod options;
 mod resolve;

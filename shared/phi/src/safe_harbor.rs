@@ -32,6 +32,13 @@ pub fn year_of(date: &str) -> Option<u32> {
     let normalized = Normalized::new(date);
     let text = normalized.as_str();
     let groups: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
+    // A compact date or timestamp (`19620314`, HL7's `20230914083012-0500`) starts with its year.
+    if let Some(g) = groups.first()
+        && g.len() >= 8
+        && (g.starts_with("19") || g.starts_with("20"))
+    {
+        return g[..4].parse().ok();
+    }
     if let Some(y) = groups.iter().find(|g| g.len() == 4).and_then(|g| g.parse().ok()) {
         return Some(y);
     }
@@ -75,6 +82,8 @@ mod tests {
         assert_eq!(generalize(EntityType::Date, "March 14, '62"), "1962");
         assert_eq!(generalize(EntityType::Date, "3/14/05"), "2005");
         assert_eq!(generalize(EntityType::Date, "Jan. 5"), "[DATE]");
+        assert_eq!(generalize(EntityType::Date, "19620314"), "1962");
+        assert_eq!(generalize(EntityType::Date, "20230914083012-0500"), "2023");
         // Dictated: the year spoken in words.
         assert_eq!(generalize(EntityType::Date, "march third nineteen fifty two"), "1952");
     }
