@@ -434,6 +434,28 @@ const DATE_LABELS: &[&str] = &[
     "edc",
     "due",
     "due date",
+    // A weekday before a month and day (`TEE scheduled Wed 1/17`), a discharge (`d/c 11/23`), a verification.
+    "monday",
+    "mon",
+    "tuesday",
+    "tue",
+    "tues",
+    "wednesday",
+    "wed",
+    "thursday",
+    "thu",
+    "thur",
+    "thurs",
+    "friday",
+    "fri",
+    "saturday",
+    "sat",
+    "sunday",
+    "sun",
+    "d c",
+    "dc",
+    "verified",
+    "arranged",
 ];
 
 const AGE_LABELS: &[&str] = &["age", "aged", "ages", "age is", "years of age", "turned", "turns"];

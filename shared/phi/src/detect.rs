@@ -761,6 +761,13 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if (1..=3).contains(&lead_digits) {
         let rest = &text[lead_digits..];
         let value: u32 = text[..lead_digits].parse().ok()?;
+        // `BIRTH DATE: 04 19 1944` (claim forms write dates in boxes).
+        if lead_digits == 2
+            && rest.is_empty()
+            && let Some(end) = spaced_date(hay, s, e)
+        {
+            return cand(s, end, EntityType::Date, 0.85);
+        }
         // A bare number of one to three digits is PHI only as an age over 89: any other needs no context lookup.
         if rest.is_empty() && !(90..=125).contains(&value) {
             return None;
@@ -775,8 +782,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         {
             return cand(s, e, EntityType::Date, 0.75);
         }
-        // `turned 91`, but not `turned 90 degrees`.
-        let age_label = rest.is_empty() && matches!(left_label(hay, s), Some(Label::Age)) && !right_is_unit(hay, e);
+        // `turned 91`, `she is 91`, but not `turned 90 degrees`.
+        let age_label = rest.is_empty()
+            && (matches!(left_label(hay, s), Some(Label::Age)) || subject_is_before(hay, s))
+            && !right_is_unit(hay, e)
+            && !hay[e..].starts_with(['/', '%'])
+            && !hay[e..].strip_prefix('.').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
         if age_suffix || age_label {
             return (90..=125).contains(&value).then_some(Candidate {
                 start: s,
@@ -1014,6 +1025,7 @@ impl WordsBefore<'_> {
                 // `mg/dL|70-99`: the `dL` of a unit is not the driver's licence label `DL`.
                 if self.i > 0
                     && b[self.i - 1] == b'/'
+                    && end - self.i >= 2
                     && std::str::from_utf8(&b[self.i..end]).is_ok_and(|w| Lexicon::get().is_unit(word_key(w)))
                 {
                     break;
@@ -1057,21 +1069,43 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
     !w.is_empty() && Lexicon::get().is_unit(word_key(w))
 }
 
+/// End of `MM DD YYYY` or `MM DD YY` from `s` (the month ends at `e`), a real calendar date after a date label.
+fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
+    let b = hay.as_bytes();
+    let digits = |from: usize, n: usize| b.get(from..from + n).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(b.get(e) == Some(&b' ') && digits(e + 1, 2) && b.get(e + 3) == Some(&b' ') && digits(e + 4, 2)) {
+        return None;
+    }
+    let year_digits = if digits(e + 4, 4) { 4 } else { 2 };
+    let end = e + 4 + year_digits;
+    if b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let (m, d): (u32, u32) = (hay[s..e].parse().ok()?, hay[e + 1..e + 3].parse().ok()?);
+    let year = (year_digits == 4).then(|| hay[e + 4..end].parse().ok()).flatten();
+    (validate::is_calendar_date(year, m, d) && matches!(left_label(hay, s), Some(Label::Date))).then_some(end)
+}
+
+/// `she is 91`, `(he's 93)`, `Pt is 95.`, `who is now 92`: a person is the subject of `is` right before the number.
+fn subject_is_before(hay: &str, s: usize) -> bool {
+    let before = hay[..s].trim_end_matches(' ');
+    let before = before.strip_suffix(" now").unwrap_or(before);
+    let lower = |w: &str| w.to_ascii_lowercase();
+    let mut words = before.rsplit([' ', '(', '\n']).filter(|w| !w.is_empty());
+    let Some(verb) = words.next().map(lower) else { return false };
+    if ["he's", "she's", "who's"].contains(&verb.as_str()) {
+        return true;
+    }
+    let (Some(subject), title) = (words.next().map(lower), words.next().map(lower)) else { return false };
+    // `Mrs. Abramowitz is 96`: a surname after a title is a subject too.
+    verb == "is"
+        && (matches!(subject.as_str(), "he" | "she" | "pt" | "patient" | "who" | "mother" | "father" | "mom" | "dad")
+            || title.is_some_and(|t| matches!(t.trim_end_matches('.'), "mr" | "mrs" | "ms" | "miss")))
+}
+
 fn right_is_age(hay: &str, e: usize) -> bool {
-    const AGE_WORDS: [&[u8]; 12] = [
-        b"year old",
-        b"year-old",
-        b"years old",
-        b"years-old",
-        b"yo ",
-        b"yo,",
-        b"yo.",
-        b"y/o",
-        b"y.o",
-        b"yr old",
-        b"yrs old",
-        b"years of age",
-    ];
+    const AGE_WORDS: [&[u8]; 9] =
+        [b"year old", b"year-old", b"years old", b"years-old", b"y/o", b"y.o", b"yr old", b"yrs old", b"years of age"];
     // Lower-cased into a stack buffer: this runs for every bare number, so it must not allocate.
     let rest = hay[e..].trim_start_matches([' ', '-', '\n']).as_bytes();
     // Every age word starts with `y`.
@@ -1084,7 +1118,9 @@ fn right_is_age(hay: &str, e: usize) -> bool {
         *d = if *s == b'\n' { b' ' } else { s.to_ascii_lowercase() };
     }
     let lower = &buf[..n];
-    AGE_WORDS.iter().any(|p| lower.starts_with(p)) || lower == b"yo"
+    // `yo` then anything but a letter (`92 yo)`, `92 yo,`, `92 yo`).
+    AGE_WORDS.iter().any(|p| lower.starts_with(p))
+        || (lower.starts_with(b"yo") && lower.get(2).is_none_or(|c| !c.is_ascii_alphabetic()))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -2361,6 +2397,39 @@ mod tests {
         assert!(has(text, EntityType::City, "San Francisco"), "{:?}", found(text));
         assert!(has(text, EntityType::Person, "ABERNATHY^LUCINDA^MAE"), "{:?}", found(text));
         assert!(!found(text).iter().any(|(_, v)| v == "CA" || v == "F"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn ages_over_89_after_a_person_is_or_before_yo() {
+        for (text, value) in [
+            ("Pt: Eleanor Whitcombe (92 yo) with CHF.", "92"),
+            ("Mrs. Abramowitz is 96 and her son visits.", "96"),
+            ("My father (he's 93) fell again.", "93"),
+            ("My mom (she is 91) is confused.", "91"),
+            ("Pt is 95.", "95"),
+            ("she is now 92", "92"),
+        ] {
+            assert!(has(text, EntityType::AgeOver89, value), "{text}: {:?}", found(text));
+        }
+        for text in ["HR is 95", "Glucose is 95 mg/dL", "He is 100% compliant", "Pt is 98.6 F", "she is 91/60"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn month_and_day_after_a_weekday_discharge_or_in_form_boxes_are_dates() {
+        for (text, value) in [
+            ("TEE scheduled Wed 1/17 with cardiology.", "1/17"),
+            ("Likely d/c 11/23 to home.", "11/23"),
+            ("Home Medications (verified 1/8):", "1/8"),
+            ("3. PATIENT'S BIRTH DATE: 04 19 1944", "04 19 1944"),
+            ("24A. DOS 10 02 23", "10 02 23"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        for text in ["take 1/2 tab", "BIRTH DATE: 14 19 1944", "PAIN 04 19 1944"] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Date), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
