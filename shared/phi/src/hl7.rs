@@ -159,7 +159,7 @@ pub(crate) fn segments(hay: &str, out: &mut Vec<Candidate>) {
 fn field_values(line: &str, field: &Field<'_>, kind: Kind, emit: &mut impl FnMut(usize, usize, EntityType)) {
     for repeat in field.repeats() {
         let mut put = |components: RangeInclusive<usize>, t: EntityType| {
-            if let Some((s, e)) = span_of(repeat, components) {
+            if let Some((s, e)) = span_of(repeat, components).and_then(|(s, e)| trimmed(line, s, e)) {
                 // A year alone (`1952` of a date field) is not PHI.
                 if !matches!(kind, Kind::Date) || line[s..e].bytes().take_while(u8::is_ascii_digit).count() >= 6 {
                     emit(s, e, t);
@@ -183,6 +183,14 @@ fn field_values(line: &str, field: &Field<'_>, kind: Kind, emit: &mut impl FnMut
             Kind::Id(t) => put(1..=1, t),
         }
     }
+}
+
+/// `s..e` without white space at either end, when a letter or digit remains (`PID|1| A |` gives `A`).
+fn trimmed(line: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let value = line.get(s..e)?;
+    let inner = value.trim();
+    let start = s + (value.len() - value.trim_start().len());
+    inner.chars().any(char::is_alphanumeric).then_some((start, start + inner.len()))
 }
 
 /// The byte span from the first to the last non-empty component among `components` (1-based) of one repetition.
@@ -246,6 +254,11 @@ mod tests {
             assert!(got.contains(&expected), "{expected:?} not in {got:?}");
         }
         assert_eq!(got.len(), 4, "{got:?}");
+    }
+
+    #[test]
+    fn values_are_trimmed_and_blank_ones_skipped() {
+        assert_eq!(found("PID|1| A |  |x"), vec![(EntityType::Mrn, "A"), (EntityType::Mrn, "x")]);
     }
 
     #[test]
