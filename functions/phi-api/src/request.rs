@@ -100,6 +100,9 @@ pub struct DetectionOptions {
     /// Extra regex recognizers (at most 32).
     #[serde(default)]
     recognizers: Vec<RecognizerSpec>,
+    /// The text was read from a scan by OCR: `l`, `I` and `O` inside numbers are read as digits (`03/l4/1962`).
+    #[serde(default)]
+    scanned: bool,
 }
 
 /// Options of `deidentify`: Safe Harbor removes every identifier type, so the types cannot be narrowed here (use
@@ -114,6 +117,9 @@ pub struct SafeHarborDetection {
     /// Extra regex recognizers (at most 32), for identifiers particular to the caller.
     #[serde(default)]
     recognizers: Vec<RecognizerSpec>,
+    /// The text was read from a scan by OCR: `l`, `I` and `O` inside numbers are read as digits (`03/l4/1962`).
+    #[serde(default)]
+    scanned: bool,
 }
 
 /// An extra recognizer: every match of `pattern` is an entity of `type` with `score`.
@@ -139,6 +145,7 @@ impl DetectionOptions {
             exclude: self.exclude.iter().map(|t| t.0).collect(),
             threshold: self.threshold,
             recognizers: recognizers(&self.recognizers)?,
+            scanned: self.scanned,
         };
         AnalyzeOptions::from_config(&config).map_err(InvalidRequest::Detection)
     }
@@ -150,6 +157,7 @@ impl SafeHarborDetection {
         let config = AnalyzeConfig {
             threshold: self.threshold,
             recognizers: recognizers(&self.recognizers)?,
+            scanned: self.scanned,
             ..AnalyzeConfig::default()
         };
         AnalyzeOptions::from_config(&config).map_err(InvalidRequest::Detection)
@@ -424,6 +432,14 @@ mod tests {
 
         assert_eq!(compiled.threshold(), 0.7);
         assert_eq!(options.recognizers[0].score, None);
+    }
+
+    #[test]
+    fn scanned_text_is_an_option_of_both_detection_objects() {
+        assert!(detection(r#"{"scanned":true}"#).unwrap().compile().unwrap().scanned());
+        assert!(!detection("{}").unwrap().compile().unwrap().scanned());
+        let safe_harbor = serde_json::from_str::<SafeHarborDetection>(r#"{"scanned":true}"#).unwrap();
+        assert!(safe_harbor.compile().unwrap().scanned());
     }
 
     #[test]

@@ -91,6 +91,18 @@ fn redact_replaces_entities_in_a_plain_text_file_and_keeps_its_layout() {
 }
 
 #[test]
+fn scanned_reads_ocr_letters_inside_numbers_as_digits() {
+    let input = "{\"id\":\"scan\",\"text\":\"DOB: 03/l4/1962\"}\n";
+
+    let typed = phi(&["redact", "--operator", "replace"], input, &[]);
+    let scanned = phi(&["redact", "--operator", "replace", "--scanned"], input, &[]);
+
+    assert!(typed.status.success() && scanned.status.success(), "{}", String::from_utf8_lossy(&scanned.stderr));
+    assert_eq!(lines(&typed)[0]["text"], "DOB: 03/l4/1962");
+    assert_eq!(lines(&scanned)[0]["text"], "DOB: [DATE]");
+}
+
+#[test]
 fn deidentify_applies_safe_harbor_to_jsonl() {
     let input = "{\"id\":\"n1\",\"text\":\"A 93-year-old seen 03/14/2021 in Springfield, IL 62704.\"}\n";
 

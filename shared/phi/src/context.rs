@@ -2222,6 +2222,7 @@ impl Lexicon {
     }
 
     /// Everything known about a hashed word or phrase (all empty when it is absent).
+    #[inline]
     pub fn entry(&self, hash: u64) -> LexEntry {
         self.entries.get(hash).unwrap_or_default()
     }

@@ -253,7 +253,7 @@ impl Analyzer {
 
     /// The entities in `text`, sorted by start, non-overlapping, filtered by `options`.
     pub fn analyze(&self, text: &str, options: &AnalyzeOptions) -> Vec<Entity> {
-        let normalized = Normalized::new(text);
+        let normalized = Normalized::with_ocr(text, options.scanned());
         let hay = normalized.as_str();
         let mut candidates = Vec::new();
         self.structured(hay, &mut candidates);
@@ -1389,9 +1389,7 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     }
     // `LMP`, `HCP`, `CCRN`: a short upper-case word in mixed-case text, in no name list, is an acronym; not in an
     // upper-case comma form (`entered by EZE, CONSUELO`).
-    let comma_form = hay[w.end..].strip_prefix(", ").is_some_and(|r| r.starts_with(|c: char| c.is_uppercase()))
-        || hay[..w.start].strip_suffix(", ").is_some_and(|l| l.ends_with(|c: char| c.is_uppercase()));
-    if !w.caseless && w.case == Case::Upper && w.end - w.start <= 4 && !title_before && !comma_form {
+    if !w.caseless && w.case == Case::Upper && w.end - w.start <= 4 && !title_before && !upper_comma_form(hay, w) {
         return None;
     }
     let english = flags & (ENGLISH | PLACE) != 0;
@@ -1402,6 +1400,12 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     }
     // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
     (title_before && wordlike && roles == 0).then_some(NamePart::Foreign)
+}
+
+/// Whether `w` is one side of an upper-case comma form (`EZE, CONSUELO`).
+fn upper_comma_form(hay: &str, w: &Word) -> bool {
+    hay[w.end..].strip_prefix(", ").is_some_and(|r| r.starts_with(|c: char| c.is_uppercase()))
+        || hay[..w.start].strip_suffix(", ").is_some_and(|l| l.ends_with(|c: char| c.is_uppercase()))
 }
 
 /// How strongly the words before `i` announce a name.
@@ -1548,7 +1552,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
             score = 0.65;
         }
-        if cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
+        if score > 0.0 && cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
             score = 0.0;
         }
         if score > 0.0 {
@@ -2429,6 +2433,35 @@ mod tests {
         }
         for text in ["take 1/2 tab", "BIRTH DATE: 14 19 1944", "PAIN 04 19 1944"] {
             assert!(found(text).iter().all(|(t, _)| *t != EntityType::Date), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn scanned_text_reads_ocr_misreadings_inside_numbers_and_typed_text_does_not() {
+        let analyzer = Analyzer::new().expect("analyzer");
+        let scanned = AnalyzeOptions::default().with_scanned(true);
+        for (text, ty, value) in [
+            ("DOB: 03/l4/1962", EntityType::Date, "03/l4/1962"),
+            ("SSN: l23-45-6789", EntityType::Ssn, "l23-45-6789"),
+            ("Phone: (503) 555-0l22", EntityType::Phone, "(503) 555-0l22"),
+        ] {
+            let found = analyzer.analyze(text, &scanned);
+            let chars: Vec<char> = text.chars().collect();
+            let values: Vec<(EntityType, String)> =
+                found.iter().map(|e| (e.entity_type, chars[e.start..e.end].iter().collect())).collect();
+            assert!(values.contains(&(ty, value.to_owned())), "{text}: {values:?}");
+            assert!(analyzer.analyze(text, &AnalyzeOptions::default()).iter().all(|e| e.entity_type != ty));
+        }
+    }
+
+    #[test]
+    fn words_hyphenated_across_lines_are_read_whole() {
+        for (text, ty, value) in [
+            ("Patient: Margaret Thomp-\nson, DOB 03/14/1952", EntityType::Person, "Margaret Thomp-\nson"),
+            ("Lives with her daughter in Ann Ar-\nbor.", EntityType::City, "Ann Ar-\nbor"),
+            ("Seen at Provi-\ndence Hospital on 5/6/2023.", EntityType::Facility, "Provi-\ndence Hospital"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
         }
     }
 

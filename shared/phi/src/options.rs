@@ -21,6 +21,9 @@ pub struct AnalyzeConfig {
     pub threshold: Option<f32>,
     /// Extra recognizers.
     pub recognizers: Vec<RecognizerConfig>,
+    /// The text was read from a scan by OCR: `l`, `I` and `O` inside numbers are read as digits (`03/l4/1962`).
+    /// Off by default, as the check costs a pass over every document and typed text never needs it.
+    pub scanned: bool,
 }
 
 /// An extra recognizer: every match of `pattern` is an entity of `type` with `score`.
@@ -45,11 +48,12 @@ pub struct AnalyzeOptions {
     allowed: u32,
     threshold: f32,
     recognizers: Vec<(EntityType, regex::Regex, f32)>,
+    scanned: bool,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        Self { allowed: u32::MAX, threshold: DEFAULT_THRESHOLD, recognizers: Vec::new() }
+        Self { allowed: u32::MAX, threshold: DEFAULT_THRESHOLD, recognizers: Vec::new(), scanned: false }
     }
 }
 
@@ -89,7 +93,17 @@ impl AnalyzeOptions {
                 Ok((r.entity_type, re, r.score))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { allowed, threshold, recognizers })
+        Ok(Self { allowed, threshold, recognizers, scanned: config.scanned })
+    }
+
+    /// Options for text read from a scan by OCR (see [`AnalyzeConfig::scanned`]).
+    pub fn with_scanned(mut self, scanned: bool) -> Self {
+        self.scanned = scanned;
+        self
+    }
+
+    pub fn scanned(&self) -> bool {
+        self.scanned
     }
 
     /// Options with a different threshold.

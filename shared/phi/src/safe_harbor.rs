@@ -29,7 +29,7 @@ const TWO_DIGIT_PIVOT: u32 = 40;
 
 /// The year of a date written in any of the detector's formats, if it has one.
 pub fn year_of(date: &str) -> Option<u32> {
-    let normalized = Normalized::new(date);
+    let normalized = Normalized::with_ocr(date, true);
     let text = normalized.as_str();
     let groups: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
     // A compact date or timestamp (`19620314`, HL7's `20230914083012-0500`) starts with its year.
@@ -60,7 +60,7 @@ pub fn generalize(t: EntityType, value: &str) -> String {
         EntityType::Date => year_of(value).map_or_else(|| "[DATE]".to_owned(), |y| y.to_string()),
         EntityType::AgeOver89 => "90+".to_owned(),
         EntityType::Zip => {
-            let normalized = Normalized::new(value);
+            let normalized = Normalized::with_ocr(value, true);
             let digits: Vec<u8> = normalized.as_str().bytes().filter(u8::is_ascii_digit).take(3).collect();
             match <[u8; 3]>::try_from(digits.as_slice()) {
                 Ok(zip3) if !restricted_zip3().contains(&zip3) => String::from_utf8_lossy(&zip3).into_owned(),

@@ -1,7 +1,8 @@
 //! Normalization of Unicode tricks before detection, and the map back to code points of the original text.
 //!
 //! Full-width forms become ASCII, zero-width characters and soft hyphens vanish, every kind of space becomes `' '`
-//! and Unicode dashes become `'-'`. Detection runs on the normalized bytes; [`Normalized::char_span`] maps a byte span
+//! and Unicode dashes become `'-'`. Scanned text is mended the way OCR breaks it: `l`, `I` and `O` inside numbers
+//! are digits again, and a word hyphenated across a line break is joined. Detection runs on the normalized bytes; [`Normalized::char_span`] maps a byte span
 //! back to `start`/`end` code points of the original, so callers index the characters they sent.
 
 use std::borrow::Cow;
@@ -35,15 +36,35 @@ fn fold(c: char) -> Fold {
 
 impl<'a> Normalized<'a> {
     pub fn new(original: &'a str) -> Self {
-        let folded = Self::folded(original);
+        Self::with_ocr(original, false)
+    }
+
+    /// Like [`Normalized::new`]; for text read by OCR (`scanned`), letters misread inside numbers become digits.
+    pub fn with_ocr(original: &'a str, scanned: bool) -> Self {
+        let mut normalized = Self::folded(original);
+        // Same length: every offset stays.
+        if scanned && let Some(mended) = ocr_digits(&normalized.text) {
+            normalized.text = Cow::Owned(mended);
+        }
+        if let Some(joined) = join_wrapped_words(&normalized.text) {
+            normalized = normalized.then(joined);
+        }
         // Numbers spelled out in dictated text are written in digits (see [`crate::spoken`]); each digit maps to
         // the code points of the words it replaces.
-        let Some((text, map)) = crate::spoken::rewrite(&folded.text) else { return folded };
+        match crate::spoken::rewrite(&normalized.text) {
+            Some(spoken) => normalized.then(spoken),
+            None => normalized,
+        }
+    }
+
+    /// The rewritten `text` of this one, where `map` gives for every byte of it the byte span of this text it
+    /// stands for.
+    fn then(self, (text, map): (String, Vec<(usize, usize)>)) -> Self {
         let span_of_byte = map
             .into_iter()
             .map(|(s, e)| {
-                let first = folded.char_span(s, s + 1).0;
-                let last = folded.char_span(e - 1, e).1;
+                let first = self.char_span(s, s + 1).0;
+                let last = self.char_span(e - 1, e).1;
                 (to_u32(first), to_u32(last))
             })
             .collect();
@@ -93,6 +114,156 @@ impl<'a> Normalized<'a> {
     }
 }
 
+/// A letter OCR reads for a digit: `l` and `I` for `1`, `O` and `o` for `0`.
+fn misread_digit(b: u8) -> Option<u8> {
+    match b {
+        b'l' | b'I' => Some(b'1'),
+        b'O' | b'o' => Some(b'0'),
+        _ => None,
+    }
+}
+
+/// Whether a letter of [`misread_digit`] stands where a digit would: between two digits, after two digits or before
+/// them, or between a digit and `/ . -` (`0l22`, `l962`, `678O`, `O3/14`). `O2`, `SpO2` and an ICD-10 category
+/// (`I10`, `O09.90`: `I` or `O` and exactly two digits) do not. Most text has none of these, and every document is
+/// asked: one branch-free pass over windows of six bytes, so that the compiler can vectorize it.
+fn misread_next_to_digit(b: &[u8]) -> bool {
+    let digit = |x: u8| u8::from(x.wrapping_sub(b'0') < 10);
+    let misread = |x: u8| u8::from(x == b'l') | u8::from(x == b'I') | u8::from(x == b'O') | u8::from(x == b'o');
+    let separator = |x: u8| u8::from(x == b'/') | u8::from(x == b'-') | u8::from(x == b'.');
+    let window = |[a, p, x, n, z, y]: [u8; 6]| {
+        let starts_run = 1 ^ (digit(p) | separator(p));
+        let icd = starts_run & (u8::from(x == b'I') | u8::from(x == b'O')) & digit(n) & digit(z) & (1 ^ digit(y));
+        let digits_around = (digit(a) & digit(p))
+            | (digit(n) & digit(z) & (1 ^ icd))
+            | (digit(p) & digit(n))
+            | (separator(p) & digit(n))
+            | (digit(p) & separator(n))
+            | (digit(n) & separator(z) & starts_run);
+        misread(x) & digits_around
+    };
+    let any_in = |s: &[u8]| {
+        // Six views of the same bytes shifted by one: equal lengths let the loop run without bounds checks.
+        if s.len() < 6 {
+            return false;
+        }
+        let m = s.len() - 5;
+        let (a, p, x, n, z, y) = (&s[..m], &s[1..m + 1], &s[2..m + 2], &s[3..m + 3], &s[4..m + 4], &s[5..m + 5]);
+        let mut hit = 0u8;
+        for i in 0..m {
+            hit |= window([a[i], p[i], x[i], n[i], z[i], y[i]]);
+        }
+        hit != 0
+    };
+    // The first two and last three bytes are the middle of a window padded with spaces.
+    let mut head = vec![b' ', b' '];
+    head.extend_from_slice(&b[..b.len().min(5)]);
+    head.extend_from_slice(b"   ");
+    let mut tail = vec![b' ', b' '];
+    tail.extend_from_slice(&b[b.len().saturating_sub(5)..]);
+    tail.extend_from_slice(b"   ");
+    any_in(&head)
+        || any_in(&tail)
+        || (0..b.len()).step_by(4096).any(|from| any_in(&b[from..(from + 4096 + 5).min(b.len())]))
+}
+
+/// `03/l4/1962`, `SSN l23-45-6789`, `555-0l22`: the text with the letters of [`misread_digit`] written as digits
+/// where they stand in a number, `None` when there is none. A number here is a run of digits, those letters and
+/// `/ . -`, touching no other letter, with at least three digits and more digits than letters, every letter next to
+/// a digit (`Oil`, `10lbs`, `SpO2`, `O2` and `I-V` stay).
+fn ocr_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if !misread_next_to_digit(b) {
+        return None;
+    }
+    let in_run = |c: u8| c.is_ascii_digit() || misread_digit(c).is_some() || matches!(c, b'/' | b'.' | b'-');
+    let letter = |c: u8| c.is_ascii_alphabetic() || c >= 0x80;
+    let mut out = b.to_vec();
+    let mut changed = false;
+    let mut i = 0;
+    while i < b.len() {
+        if !in_run(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && in_run(b[i]) {
+            i += 1;
+        }
+        let run = &b[start..i];
+        if (start > 0 && letter(b[start - 1])) || (i < b.len() && letter(b[i])) {
+            continue;
+        }
+        // `I10`, `O09.90`: an ICD-10 category, not a misread number.
+        let icd = matches!(run[0], b'I' | b'O')
+            && run.len() >= 3
+            && run[1..3].iter().all(u8::is_ascii_digit)
+            && run.get(3).is_none_or(|c| !c.is_ascii_digit());
+        let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+        let misread: Vec<usize> = (0..run.len()).filter(|&k| misread_digit(run[k]).is_some()).collect();
+        let beside_digit =
+            |k: usize| (k > 0 && run[k - 1].is_ascii_digit()) || run.get(k + 1).is_some_and(u8::is_ascii_digit);
+        if !icd
+            && digits >= 3
+            && !misread.is_empty()
+            && misread.len() < digits
+            && misread.iter().all(|&k| beside_digit(k))
+        {
+            for k in misread {
+                if let Some(d) = misread_digit(run[k]) {
+                    out[start + k] = d;
+                    changed = true;
+                }
+            }
+        }
+    }
+    // Only ASCII letters were replaced by ASCII digits: the bytes are still UTF-8.
+    if changed { String::from_utf8(out).ok() } else { None }
+}
+
+/// `Thomp-\nson`, `Provi-\ndence`: a word that a line break hyphenates (a letter, `-`, the break, a lower-case letter)
+/// is joined, and every byte maps to the byte span of the text it came from.
+fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let b = text.as_bytes();
+    let wrap_at = |i: usize| -> Option<usize> {
+        // At `-`: the end of the break (after `\n`, optional `\r` and spaces), when a lower-case letter follows.
+        if i == 0 || b[i] != b'-' || !b[i - 1].is_ascii_alphabetic() {
+            return None;
+        }
+        let mut j = i + 1;
+        if b.get(j) == Some(&b'\r') {
+            j += 1;
+        }
+        if b.get(j) != Some(&b'\n') {
+            return None;
+        }
+        j += 1;
+        while b.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        b.get(j).is_some_and(u8::is_ascii_lowercase).then_some(j)
+    };
+    if !text.contains("-\n") && !text.contains("-\r\n") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    let mut joined = false;
+    while i < b.len() {
+        if let Some(next) = wrap_at(i) {
+            i = next;
+            joined = true;
+            continue;
+        }
+        let c = text[i..].chars().next()?;
+        out.push(c);
+        map.extend(std::iter::repeat_n((i, i + c.len_utf8()), c.len_utf8()));
+        i += c.len_utf8();
+    }
+    joined.then_some((out, map))
+}
+
 fn to_u32(x: usize) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
 }
@@ -122,6 +293,39 @@ mod tests {
         assert_eq!(n.as_str(), "é 415");
         // "415" is bytes 3..6 of the normalized text; in the original it spans code points 2..6 (the ZWSP included).
         assert_eq!(n.char_span(3, 6), (2, 6));
+    }
+
+    #[test]
+    fn ocr_letters_inside_numbers_become_digits_and_offsets_stay() {
+        for (scanned, mended) in [
+            ("DOB: 03/l4/1962", "DOB: 03/14/1962"),
+            ("DOB O3/14/1962", "DOB 03/14/1962"),
+            ("SSN 123-45-678O", "SSN 123-45-6780"),
+            ("Phone: (503) 555-0l22", "Phone: (503) 555-0122"),
+            ("DOB 03/14/I962.", "DOB 03/14/1962."),
+            ("l962", "1962"),
+        ] {
+            let n = Normalized::with_ocr(scanned, true);
+            assert_eq!(n.as_str(), mended);
+            assert_eq!(Normalized::new(scanned).as_str(), scanned, "typed text keeps its letters");
+            assert_eq!(n.char_span(1, 3), (1, 3));
+            assert!(misread_next_to_digit(scanned.as_bytes()), "{scanned}");
+        }
+        for kept in
+            ["Oil 10lbs SpO2 on O2 2L", "I-V", "lot l0", "CO2 42", "Pt 9O", "hello 2000 world", "(I10)", "O09.90"]
+        {
+            assert_eq!(Normalized::with_ocr(kept, true).as_str(), kept);
+        }
+    }
+
+    #[test]
+    fn words_hyphenated_across_a_line_break_are_joined_and_map_back_whole() {
+        let original = "Margaret Thomp-\nson, Ann Ar-\n  bor; Mary-\nAnne stays";
+        let n = Normalized::new(original);
+        assert_eq!(n.as_str(), "Margaret Thompson, Ann Arbor; Mary-\nAnne stays");
+        let at = n.as_str().find("Thompson").expect("joined");
+        let (s, e) = n.char_span(at, at + "Thompson".len());
+        assert_eq!(original.chars().skip(s).take(e - s).collect::<String>(), "Thomp-\nson");
     }
 
     #[test]

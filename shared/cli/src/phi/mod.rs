@@ -94,9 +94,13 @@ struct Common {
     /// Never these entity types.
     #[arg(long, value_delimiter = ',')]
     exclude: Vec<String>,
-    /// JSON file with analysis options (`entities`, `exclude`, `threshold`, `recognizers`); flags override it.
+    /// JSON file with analysis options (`entities`, `exclude`, `threshold`, `recognizers`, `scanned`); flags
+    /// override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The text was read from scans by OCR: `l`, `I` and `O` inside numbers are read as digits (`03/l4/1962`).
+    #[arg(long)]
+    scanned: bool,
     /// Stop with a non-zero exit at the first malformed line instead of reporting and skipping it.
     #[arg(long)]
     strict: bool,
@@ -145,6 +149,7 @@ fn options(common: &Common) -> anyhow::Result<AnalyzeOptions> {
     if common.threshold.is_some() {
         config.threshold = common.threshold;
     }
+    config.scanned |= common.scanned;
     Ok(AnalyzeOptions::from_config(&config)?)
 }
 

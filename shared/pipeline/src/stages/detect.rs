@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use medvault_intake::Family;
 use medvault_phi::{AnalyzeOptions, Analyzer};
 use medvault_platform::Phi;
 use medvault_records::model::DocumentStatus;
@@ -51,14 +52,15 @@ impl Detector {
             .map(Phi::new)
             .ok_or_else(|| PipelineError::Unreadable("the document has no stored text".into()))?;
         let analyzer = Arc::clone(&self.analyzer);
+        // Text read from an image or a PDF may hold OCR's misreadings inside numbers (`03/l4/1962`).
+        let scanned = job.kind().is_some_and(|kind| kind.family() != Family::Audio);
+        let options = AnalyzeOptions::default().with_scanned(scanned);
         // Detection is CPU work: off the async workers.
-        let output = tokio::task::spawn_blocking(move || {
-            medvault_phi::deidentify(&analyzer, text.expose(), &AnalyzeOptions::default())
-        })
-        .await
-        .map_err(|e| PipelineError::Unavailable(Box::new(e)))?
-        // A de-identification failure is never stored as an empty text: the message is retried, then dead-lettered.
-        .map_err(|e| PipelineError::Engine(Box::new(e)))?;
+        let output = tokio::task::spawn_blocking(move || medvault_phi::deidentify(&analyzer, text.expose(), &options))
+            .await
+            .map_err(|e| PipelineError::Unavailable(Box::new(e)))?
+            // A de-identification failure is never stored as an empty text: the message is retried, then dead-lettered.
+            .map_err(|e| PipelineError::Engine(Box::new(e)))?;
         let entities = entity_summary(&output.items);
         let sealed = place.seal(&key, ATTR_DEIDENTIFIED, output.text.as_bytes())?;
         if !shared.documents.finish(job.document_id, &version, sealed, &entities).await? {
