@@ -23,7 +23,9 @@ fn incidental(type_name: &str, value: &str) -> bool {
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let chars: Vec<char> = text.chars().collect();
-    let entities = analyzer().analyze(text, &AnalyzeOptions::default().with_threshold(0.0));
+    // Every other input as text read by OCR, so that the scanned-text mending is fuzzed too.
+    let scanned = data.len() % 2 == 0;
+    let entities = analyzer().analyze(text, &AnalyzeOptions::default().with_threshold(0.0).with_scanned(scanned));
     for e in &entities {
         assert!(e.start < e.end && e.end <= chars.len(), "{e:?} outside {} code points", chars.len());
     }
