@@ -1190,11 +1190,11 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let mut line_has_lower = false;
     let mut gap_start = 0;
     let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
-        // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal.
-        let _ = has_lower;
+        // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
+        // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
         let caseless = !has_cap;
         for w in &mut words[from..] {
-            w.caseless = caseless;
+            w.caseless = caseless && !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
             // Lower-case words of a mixed-case line are never names or places: skip their (cache-missing) lookup.
             if caseless || w.case != Case::Lower {
                 w.flags = gaz.flags_of(w.hash);
@@ -1259,7 +1259,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         let case = if ascii { case_from_counts(b[start].is_ascii_uppercase(), letters, uppers) } else { case_of(w) };
         match case {
             Case::Cap => line_has_cap = true,
-            Case::Lower if w.len() > 2 => line_has_lower = true,
+            Case::Lower if w.len() >= 2 => line_has_lower = true,
             _ => {}
         }
         let hash = word_key(w);
@@ -1390,6 +1390,10 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     // `LMP`, `HCP`, `CCRN`: a short upper-case word in mixed-case text, in no name list, is an acronym; not in an
     // upper-case comma form (`entered by EZE, CONSUELO`).
     if !w.caseless && w.case == Case::Upper && w.end - w.start <= 4 && !title_before && !upper_comma_form(hay, w) {
+        return None;
+    }
+    // `MSN, RN, CCRN` after a clinician's name.
+    if !w.caseless && w.case == Case::Upper && is_credential(text) {
         return None;
     }
     let english = flags & (ENGLISH | PLACE) != 0;
@@ -2164,7 +2168,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             if !shaped || (!saint && !generic && !place_head && roles & role::STOP != 0) {
                 break;
             }
-            if roles & role::TITLE != 0 && !saint {
+            if (roles & role::TITLE != 0 && !saint) || (prev.case == Case::Upper && is_credential(text)) {
                 break;
             }
             if prev.facility.is_none() && !prev.state || saint {
@@ -2383,6 +2387,7 @@ mod tests {
             "Pt's vehicle (2019 Freightliner) was parked outside.",
             "metformin 500 BID. PHQ-2 neg. Pt",
             "Hi Sanjay,\nQuick question about the labs.",
+            "G3P2002 at 39w2d by LMP 2/3/23, c/w 8 wk US.",
         ] {
             let names: Vec<_> =
                 found(text).into_iter().filter(|(t, v)| *t != EntityType::Person || v != "Sanjay").collect();
@@ -2393,6 +2398,10 @@ mod tests {
         assert!(has("Dr Fiona MacLeod\nWoodside Clinic", EntityType::Person, "Fiona MacLeod"));
         assert!(has("wife Qiana C.\nLaxson, in town", EntityType::Person, "Qiana C.\nLaxson"));
         assert!(has("Nurse Manager Jane Roe", EntityType::Person, "Jane Roe"));
+        // Credentials after a name are neither a name nor the start of a facility.
+        let text = "Rebecca Liu, MSN, RN, CCRN\nNurse Manager, 4 West";
+        assert_eq!(found(text), vec![(EntityType::Person, "Rebecca Liu".to_owned())]);
+        assert!(found("Ingrid Solberg, MD, FACC\nMercy Hospital").iter().all(|(_, v)| !v.contains("FACC")));
     }
 
     #[test]
