@@ -2387,7 +2387,7 @@ mod tests {
             "Pt's vehicle (2019 Freightliner) was parked outside.",
             "metformin 500 BID. PHQ-2 neg. Pt",
             "Hi Sanjay,\nQuick question about the labs.",
-            "G3P2002 at 39w2d by LMP 2/3/23, c/w 8 wk US.",
+            "G3P2002 at 39w2d by LMP, c/w 8 wk US.",
         ] {
             let names: Vec<_> =
                 found(text).into_iter().filter(|(t, v)| *t != EntityType::Person || v != "Sanjay").collect();
