@@ -806,7 +806,7 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let label = left_label(hay, s);
     match label {
         Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
-        Some(Label::Date) => (all_digits && bytes.len() == 8 && compact_date(text)).then_some(Candidate {
+        Some(Label::Date) => (all_digits && compact_date(text) && !right_is_unit(hay, e)).then_some(Candidate {
             start: s,
             end: e,
             entity_type: EntityType::Date,
@@ -931,11 +931,18 @@ fn after_last(text: &str, pred: impl Fn(char) -> bool) -> usize {
     text.char_indices().rev().find(|&(_, c)| pred(c)).map_or(0, |(i, c)| i + c.len_utf8())
 }
 
+/// A date in digits alone after a date label: `19620314`, `03141962` or `031462` (as dictated: `oh three fourteen
+/// sixty two`).
 fn compact_date(text: &str) -> bool {
-    let y: u32 = text[..4].parse().unwrap_or(0);
-    let m: u32 = text[4..6].parse().unwrap_or(0);
-    let d: u32 = text[6..8].parse().unwrap_or(0);
-    validate::is_calendar_date(Some(y), m, d)
+    let n = |r: std::ops::Range<usize>| text.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
+    match text.len() {
+        8 => {
+            validate::is_calendar_date(Some(n(0..4)), n(4..6), n(6..8))
+                || validate::is_calendar_date(Some(n(4..8)), n(0..2), n(2..4))
+        }
+        6 => validate::is_calendar_date(None, n(0..2), n(2..4)),
+        _ => false,
+    }
 }
 
 /// Whether a US state name or abbreviation stands right before `s` (`Springfield, IL 62704`).
@@ -2471,6 +2478,22 @@ mod tests {
             ("Seen at Provi-\ndence Hospital on 5/6/2023.", EntityType::Facility, "Provi-\ndence Hospital"),
         ] {
             assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn dates_in_digits_alone_after_a_date_label_spoken_or_typed() {
+        for (text, value) in [
+            ("date of birth oh three fourteen sixty two", "oh three fourteen sixty two"),
+            ("she was last seen on ten twelve twenty two", "ten twelve twenty two"),
+            ("DOB: 031462", "031462"),
+            ("DOB: 03141962", "03141962"),
+            ("DOB: 19620314", "19620314"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        for text in ["on 123456", "dose on 101010 units", "DOB: 13141962"] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Date), "{text}: {:?}", found(text));
         }
     }
 

@@ -39,6 +39,13 @@ pub fn year_of(date: &str) -> Option<u32> {
     {
         return g[..4].parse().ok();
     }
+    // `03141962`: a month, a day and a year.
+    if let [g] = groups.as_slice()
+        && g.len() == 8
+        && (g[4..].starts_with("19") || g[4..].starts_with("20"))
+    {
+        return g[4..].parse().ok();
+    }
     if let Some(y) = groups.iter().find(|g| g.len() == 4).and_then(|g| g.parse().ok()) {
         return Some(y);
     }
@@ -83,6 +90,7 @@ mod tests {
         assert_eq!(generalize(EntityType::Date, "3/14/05"), "2005");
         assert_eq!(generalize(EntityType::Date, "Jan. 5"), "[DATE]");
         assert_eq!(generalize(EntityType::Date, "19620314"), "1962");
+        assert_eq!(generalize(EntityType::Date, "03141962"), "1962");
         assert_eq!(generalize(EntityType::Date, "20230914083012-0500"), "2023");
         // Dictated: the year spoken in words.
         assert_eq!(generalize(EntityType::Date, "march third nineteen fifty two"), "1952");

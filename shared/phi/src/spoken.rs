@@ -275,7 +275,13 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     // Index after the last run: a run never extends back into it.
     let mut taken = 0;
     while k < words.len() {
-        let Some(first) = number_word(word(&words[k]), false) else {
+        // `oh three fourteen sixty two`: `oh` starts a number when a digit or a teen follows it.
+        let leading_oh = matches!(word(&words[k]), "oh" | "o")
+            && words.get(k + 1).is_some_and(|n| {
+                text[words[k].end..n.start] == *" "
+                    && matches!(number_word(word(n), false), Some(Num::Digit(_) | Num::Teen(_)))
+            });
+        let Some(first) = number_word(word(&words[k]), leading_oh) else {
             k += 1;
             continue;
         };
@@ -403,6 +409,8 @@ mod tests {
         // What pocketsphinx wrote for a spoken `four one five five five five one two three four`.
         assert_eq!(spoken("phone is for won five five five five one two three four"), "phone is 4155551234");
         assert_eq!(spoken("five five for one two three"), "554123");
+        assert_eq!(spoken("date of birth oh three fourteen sixty two"), "date of birth 031462");
+        assert_eq!(spoken("oh no, oh, one more"), "oh no, oh, 1 more");
         assert_eq!(spoken("for five days, one to two tablets"), "for 5 days, 1 to 2 tablets");
     }
 
