@@ -54,7 +54,10 @@ fn dictated_text() -> impl Strategy<Value = String> {
 fn incidental(type_name: &str, value: &str) -> bool {
     let vocabulary = format!("[{type_name}] <{type_name}_ [enc:v1:{type_name}: 90+ [DATE]");
     let coded = value.len() <= 8 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    value.chars().count() < 3 || vocabulary.contains(value) || coded
+    // The tail of a pseudonym (`N_1>` of `<MRN_1>`).
+    let stem = value.strip_suffix('>').map(|v| v.trim_end_matches(|c: char| c.is_ascii_digit()));
+    let pseudonym_tail = stem.is_some_and(|s| !s.is_empty() && format!("<{type_name}_").ends_with(s));
+    value.chars().count() < 3 || vocabulary.contains(value) || coded || pseudonym_tail
 }
 
 /// Every entity of `text` (any score) lies within it, and they are sorted and disjoint.
