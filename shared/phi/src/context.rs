@@ -815,6 +815,13 @@ const RELATIVES: &[&str] = &[
     "stepdaughter",
     "stepmother",
     "stepfather",
+    "ex-wife",
+    "ex-husband",
+    "ex-partner",
+    "fiance",
+    "fiancee",
+    "girlfriend",
+    "boyfriend",
 ];
 
 const WEAK_NAME_CUES: &[&str] = &[

@@ -1657,6 +1657,16 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
             match gap(hay, w) {
                 " " => {}
                 ", " if !comma && !is_credential(text) => comma = true,
+                // A scanned form spaces its words unevenly (`Patient:  Robert   Fisher     DOB:`): more spaces join
+                // another name word, never a label.
+                g if g.len() > 1
+                    && g.trim_start_matches(',').bytes().all(|b| b == b' ')
+                    && (!g.starts_with(',') || !comma)
+                    && Lexicon::get().label(w.hash).is_none()
+                    && matches!(name_part(hay, w, false), Some(NamePart::Named { .. } | NamePart::Foreign)) =>
+                {
+                    comma |= g.starts_with(',');
+                }
                 _ => break,
             }
         }
@@ -1766,6 +1776,10 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
 /// my|the patient's <relative>`.
 fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let Some(first) = words.get(j) else { return false };
+    // `this is Obinna's mom`.
+    if gap(hay, first) == "'s " && first.roles & role::RELATIVE != 0 {
+        return true;
+    }
     if !matches!(gap(hay, first), ", " | " (") {
         return false;
     }
@@ -1812,8 +1826,8 @@ fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
     while k < words.len()
         && k < j + 2
         && !words[k].caseless
-        && words[k].case == Case::Lower
-        && is_particle(&hay[words[k].start..words[k].end])
+        && matches!(words[k].case, Case::Lower | Case::Cap)
+        && is_particle(&hay[words[k].start..words[k].end].to_ascii_lowercase())
         && joins(gap(hay, &words[k]))
     {
         k += 1;
@@ -2495,6 +2509,23 @@ mod tests {
         for text in ["on 123456", "dose on 101010 units", "DOB: 13141962"] {
             assert!(found(text).iter().all(|(t, _)| *t != EntityType::Date), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn names_with_accents_capitalised_particles_uneven_spacing_and_relatives() {
+        for (text, value) in [
+            ("María del Carmen Rodríguez was seen", "María del Carmen Rodríguez"),
+            ("Patient: José Muñoz", "José Muñoz"),
+            ("Seen by Dr. Luis De La Cruz today", "Luis De La Cruz"),
+            ("Patient:  Robert   Fisher     DOB:  12/05/1960", "Robert   Fisher"),
+            ("PATIENT NAME:  FISHER,   ROBERT   DOB:  12/05/1960", "FISHER,   ROBERT"),
+            ("Ex-wife Katrin has custody", "Katrin"),
+            ("this is Obinna's mom", "Obinna"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        // Uneven spacing never takes a label into the name.
+        assert!(has("Patient:  Robert     DOB: 1/2/1960", EntityType::Person, "Robert"));
     }
 
     #[test]
