@@ -51,6 +51,8 @@ enum Shape {
     Address,
     PoBox,
     StateZip,
+    /// A Canadian or UK postcode (`M5T 2S8`, `G51 4TF`).
+    Postcode,
     Card,
     Ssn,
     PhoneIntl,
@@ -144,6 +146,11 @@ fn patterns() -> Vec<(Shape, String)> {
         (
             Shape::StateZip,
             format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
+        ),
+        (
+            Shape::Postcode,
+            r"\b[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z] \d[A-CEGHJ-NPR-TV-Z]\d\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}\b"
+                .into(),
         ),
         (Shape::Card, r"\b\d(?:[ -]?\d){12,18}\b".into()),
         // A masked SSN (`xxx-xx-6789`, `***-**-6789`) still shows its last four digits.
@@ -537,6 +544,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
             cand(s + digits_start, e, EntityType::Zip, 0.9)
         }
+        Shape::Postcode => postcode(hay, s, e),
         Shape::Card => match left_label(hay, s) {
             Some(Label::Id(EntityType::CreditCard)) => validate::luhn(text).then_some(Candidate {
                 start: s,
@@ -608,6 +616,20 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         Shape::Token => token(hay, s, e),
     }
+}
+
+/// A Canadian postcode (letter, digit, letter, space, digit, letter, digit) stands out; a UK one (`N7 0DD`) only after
+/// a town in the gazetteer, a comma or a postcode label, as `Take B12 2HA` could be something else.
+fn postcode(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let b = hay.as_bytes();
+    let canadian = e - s == 7 && b[s + 1].is_ascii_digit() && b[s + 2].is_ascii_alphabetic();
+    let before = hay[..s].trim_end_matches(' ');
+    let word = last_word(before);
+    let town =
+        word.starts_with(|c: char| c.is_ascii_uppercase()) && Gazetteer::get().flags_of(word_hash(word)) & PLACE != 0;
+    let placed =
+        canadian || before.ends_with(',') || town || matches!(left_label(hay, s), Some(Label::Id(EntityType::Zip)));
+    placed.then_some(Candidate { start: s, end: e, entity_type: EntityType::Zip, score: 0.85 })
 }
 
 fn looks_like_file(s: &str) -> bool {
@@ -2526,6 +2548,19 @@ mod tests {
         }
         // Uneven spacing never takes a label into the name.
         assert!(has("Patient:  Robert     DOB: 1/2/1960", EntityType::Person, "Robert"));
+    }
+
+    #[test]
+    fn canadian_and_uk_postcodes_after_a_town_are_zip_codes() {
+        for (text, value) in [
+            ("1345 Govan Road, Glasgow G51 4TF", "G51 4TF"),
+            ("14 Brecknock Road, London N7 0DD", "N7 0DD"),
+            ("399 Bathurst St, Toronto ON M5T 2S8", "M5T 2S8"),
+            ("Postcode: EH1 1YZ", "EH1 1YZ"),
+        ] {
+            assert!(has(text, EntityType::Zip, value), "{text}: {:?}", found(text));
+        }
+        assert!(found("Take B12 2HA daily").is_empty(), "{:?}", found("Take B12 2HA daily"));
     }
 
     #[test]

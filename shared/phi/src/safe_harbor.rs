@@ -66,6 +66,12 @@ pub fn generalize(t: EntityType, value: &str) -> String {
     match t {
         EntityType::Date => year_of(value).map_or_else(|| "[DATE]".to_owned(), |y| y.to_string()),
         EntityType::AgeOver89 => "90+".to_owned(),
+        // The three-digit rule is for US ZIP codes; a postcode of another country (`M5T 2S8`) is removed.
+        EntityType::Zip
+            if value.bytes().any(|b| b.is_ascii_digit()) && value.bytes().any(|b| b.is_ascii_alphabetic()) =>
+        {
+            "[ZIP]".to_owned()
+        }
         EntityType::Zip => {
             let normalized = Normalized::with_ocr(value, true);
             let digits: Vec<u8> = normalized.as_str().bytes().filter(u8::is_ascii_digit).take(3).collect();
@@ -102,6 +108,8 @@ mod tests {
         assert_eq!(generalize(EntityType::Zip, "03601"), "000");
         assert_eq!(generalize(EntityType::Zip, "89301"), "000");
         assert_eq!(generalize(EntityType::Zip, "nine four one one oh"), "941");
+        assert_eq!(generalize(EntityType::Zip, "M5T 2S8"), "[ZIP]");
+        assert_eq!(generalize(EntityType::Zip, "G51 4TF"), "[ZIP]");
         assert_eq!(restricted_zip3().len(), 17);
     }
 
