@@ -1798,9 +1798,9 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
 /// my|the patient's <relative>`.
 fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let Some(first) = words.get(j) else { return false };
-    // `this is Obinna's mom`.
+    // `this is Obinna's mom` (capitalised: in dictation, `mother had alzheimer's father had ...`).
     if gap(hay, first) == "'s " && first.roles & role::RELATIVE != 0 {
-        return true;
+        return j > 0 && !words[j - 1].caseless;
     }
     if !matches!(gap(hay, first), ", " | " (") {
         return false;
@@ -2548,6 +2548,8 @@ mod tests {
         }
         // Uneven spacing never takes a label into the name.
         assert!(has("Patient:  Robert     DOB: 1/2/1960", EntityType::Person, "Robert"));
+        let text = "family history mother had alzheimer's father had hodgkin lymphoma";
+        assert!(found(text).is_empty(), "{:?}", found(text));
     }
 
     #[test]
