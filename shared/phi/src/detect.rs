@@ -266,6 +266,7 @@ impl Analyzer {
         self.structured(hay, &mut candidates);
         words_pass(hay, &mut candidates);
         crate::hl7::segments(hay, &mut candidates);
+        crate::table::tables(hay, &mut candidates);
         options.run_recognizers(hay, &mut candidates);
         candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
         resolve(&mut candidates);
@@ -2448,11 +2449,20 @@ mod tests {
     }
 
     #[test]
-    fn hl7_fields_win_over_word_readings_of_the_same_text() {
+    fn hl7_fields_and_table_columns_win_over_word_readings_of_the_same_text() {
         let text = "PID|1||00734521^^^MRN^MR||ABERNATHY^LUCINDA^MAE||19520611|F|||1187 Valencia St^Apt 5^San Francisco^CA^94110";
         assert!(has(text, EntityType::City, "San Francisco"), "{:?}", found(text));
         assert!(has(text, EntityType::Person, "ABERNATHY^LUCINDA^MAE"), "{:?}", found(text));
         assert!(!found(text).iter().any(|(_, v)| v == "CA" || v == "F"), "{:?}", found(text));
+        let csv = "patient_id,last_name,first_name,dob\n884103,Oyelowo,Chukwuemeka,1968-11-05\n";
+        for (ty, value) in [
+            (EntityType::Mrn, "884103"),
+            (EntityType::Person, "Oyelowo"),
+            (EntityType::Person, "Chukwuemeka"),
+            (EntityType::Date, "1968-11-05"),
+        ] {
+            assert!(has(csv, ty, value), "{:?}", found(csv));
+        }
     }
 
     #[test]

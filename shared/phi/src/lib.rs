@@ -23,6 +23,7 @@ mod options;
 mod resolve;
 pub mod safe_harbor;
 mod spoken;
+mod table;
 mod text;
 mod transform;
 pub mod validate;

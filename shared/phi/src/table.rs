@@ -1,0 +1,254 @@
+//! Exported tables (CSV, tab- or pipe-separated) with a header row: `patient_id,last_name,first_name,dob,zip`. A
+//! value in a row is PHI because of its column, which no word or shape rule sees (`Oyelowo` alone is a word in no
+//! list, `884103` a bare number), so each column whose header names an identifier types the values under it.
+//!
+//! Hand-written: the `csv` crate yields unescaped field data without their offsets in the source, and every span here
+//! must point into the original text; quoting is handled (`"Ramirez, Maria"`), escaped quotes inside fields too.
+
+use crate::detect::Candidate;
+use crate::entity::EntityType;
+
+/// Below an HL7 field's, above most word and shape rules: the header says what the value is.
+const SCORE: f32 = 0.9;
+/// A header row is short: longer lines are prose (with commas) and are not split at all.
+const MAX_HEADER_BYTES: usize = 400;
+const MAX_HEADER_CELL: usize = 40;
+
+/// What a column holds, from its header (lower case, `_` `-` `.` as spaces).
+fn column_type(header: &str) -> Option<Column> {
+    use EntityType::{
+        AccountNumber, Address, City, Date, DeviceId, Email, Fax, HealthPlanId, IpAddress, LicenseNumber, Mrn, Person,
+        Phone, Ssn, Zip,
+    };
+    Some(Column::Plain(match header {
+        "name"
+        | "patient"
+        | "patient name"
+        | "first name"
+        | "first"
+        | "given name"
+        | "given"
+        | "last name"
+        | "last"
+        | "surname"
+        | "family name"
+        | "middle name"
+        | "middle"
+        | "full name"
+        | "attending"
+        | "attending physician"
+        | "provider"
+        | "physician"
+        | "pcp"
+        | "guarantor"
+        | "emergency contact"
+        | "contact name"
+        | "next of kin"
+        | "ordering provider"
+        | "referring provider"
+        | "mother maiden name" => Person,
+        "mrn"
+        | "patient id"
+        | "patientid"
+        | "pt id"
+        | "medical record number"
+        | "medical record"
+        | "record number"
+        | "chart number" => Mrn,
+        "dob" | "date of birth" | "birth date" | "birthdate" | "admit" | "admit date" | "admission date"
+        | "admitted" | "discharge" | "discharge date" | "discharged" | "visit date" | "last visit" | "service date"
+        | "date of service" | "dos" | "date" | "encounter date" | "death date" | "date of death" | "appointment"
+        | "appointment date" | "collected" | "collection date" => Date,
+        "zip" | "zip code" | "zipcode" | "postal code" | "postcode" => Zip,
+        "phone" | "phone number" | "telephone" | "tel" | "mobile" | "cell" | "home phone" | "work phone"
+        | "contact phone" => Phone,
+        "fax" | "fax number" => Fax,
+        "email" | "e mail" | "email address" => Email,
+        "address" | "street" | "street address" | "address1" | "address 1" | "address line 1" | "addr" => Address,
+        "city" | "town" => City,
+        "ssn" | "social security number" | "social security" => Ssn,
+        "account" | "account number" | "acct" | "acct no" | "encounter" | "encounter id" | "encounter number"
+        | "visit id" | "visit number" | "accession" | "accession number" | "fin" | "csn" => AccountNumber,
+        "member id" | "memberid" | "insurance id" | "policy number" | "subscriber id" | "medicaid id"
+        | "medicare id" | "mbi" => HealthPlanId,
+        "license" | "license number" | "drivers license" | "driver license" => LicenseNumber,
+        "ip" | "ip address" => IpAddress,
+        "device id" | "serial" | "serial number" => DeviceId,
+        "age" => return Some(Column::Age),
+        _ => return None,
+    }))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    Plain(EntityType),
+    /// Only an age over 89 is PHI.
+    Age,
+}
+
+/// The cells of one line split at `delimiter` outside double quotes, as byte ranges of `line` without the quotes
+/// and surrounding spaces.
+fn cells(line: &str, delimiter: u8) -> Vec<(usize, usize)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            c if c == delimiter && !quoted => {
+                out.push(trim(line, start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(trim(line, start, b.len()));
+    out
+}
+
+fn trim(line: &str, s: usize, e: usize) -> (usize, usize) {
+    let cell = &line[s..e];
+    let edge = [' ', '\t', '"'];
+    let start = s + (cell.len() - cell.trim_start_matches(edge).len());
+    let end = (e - (cell.len() - cell.trim_end_matches(edge).len())).max(start);
+    (start, end)
+}
+
+/// The delimiter of a header row and its columns' types, when `line` is one: two cells or more, short, without
+/// digits (`address1` aside), at least two of them naming a PHI column.
+fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
+    if line.len() > MAX_HEADER_BYTES {
+        return None;
+    }
+    // A header row names columns: no sentence end, no `label:` (form fields such as `NAME: DOE, JANE`).
+    let trimmed = line.trim_end();
+    if trimmed.ends_with('.') || memchr::memchr(b':', line.as_bytes()).is_some() {
+        return None;
+    }
+    let delimiter = [b'\t', b'|', b','].into_iter().find(|&d| memchr::memchr(d, line.as_bytes()).is_some())?;
+    // Prose with commas has long stretches between them; nothing is allocated before two columns are known.
+    if line.split(char::from(delimiter)).any(|cell| cell.len() > MAX_HEADER_CELL + 2) {
+        return None;
+    }
+    let column = |cell: &str| {
+        let mut name = [0u8; MAX_HEADER_CELL + 2];
+        let mut n = 0;
+        for c in cell.trim().trim_matches('"').bytes() {
+            let c = if matches!(c, b'_' | b'-' | b'.' | b'#' | b'\t') { b' ' } else { c.to_ascii_lowercase() };
+            // One space between words.
+            if (c == b' ' && (n == 0 || name[n - 1] == b' ')) || n == name.len() {
+                continue;
+            }
+            name[n] = c;
+            n += 1;
+        }
+        let name = std::str::from_utf8(&name[..n]).ok()?.trim_end();
+        column_type(name)
+    };
+    if line.split(char::from(delimiter)).filter(|cell| column(cell).is_some()).count() < 2 {
+        return None;
+    }
+    let columns: Vec<Option<Column>> = cells(line, delimiter).into_iter().map(|(s, e)| column(&line[s..e])).collect();
+    (columns.len() >= 2).then_some((delimiter, columns))
+}
+
+/// Adds the PHI of every table with a header row in `hay`.
+pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
+    let mut at = 0;
+    let mut table: Option<(u8, Vec<Option<Column>>)> = None;
+    for line in hay.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let line = line.trim_end_matches(['\n', '\r']);
+        if let Some((delimiter, columns)) = &table {
+            let row = cells(line, *delimiter);
+            if row.len() == columns.len() && !line.trim().is_empty() {
+                for (&(s, e), column) in row.iter().zip(columns) {
+                    if let Some(t) = column.and_then(|c| value_type(c, &line[s..e])) {
+                        out.push(Candidate { start: start + s, end: start + e, entity_type: t, score: SCORE });
+                    }
+                }
+                continue;
+            }
+            table = None;
+        }
+        if line.len() <= MAX_HEADER_BYTES && memchr::memchr3(b',', b'\t', b'|', line.as_bytes()).is_some() {
+            table = header(line);
+        }
+    }
+}
+
+/// The type of one value under a column, if it is PHI there.
+fn value_type(column: Column, value: &str) -> Option<EntityType> {
+    if !value.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    match column {
+        Column::Age => value.parse::<u32>().ok().filter(|a| (90..=125).contains(a)).map(|_| EntityType::AgeOver89),
+        Column::Plain(EntityType::Date) => value.bytes().any(|b| b.is_ascii_digit()).then_some(EntityType::Date),
+        Column::Plain(t) => Some(t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let mut out = Vec::new();
+        tables(text, &mut out);
+        out.iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+    }
+
+    #[test]
+    fn a_csv_export_types_each_value_by_its_column() {
+        let text = "patient_id,last_name,first_name,dob,sex,zip,phone,dx_code,age\n\
+                    884103,Oyelowo,Chukwuemeka,1968-11-05,M,53208,414-555-0187,I10,57\n\
+                    884104,\"Lindqvist, Jr\",Sven,1929-07-14,M,53122,,J44.9,94\n";
+        let got = found(text);
+        for expected in [
+            (EntityType::Mrn, "884103"),
+            (EntityType::Person, "Oyelowo"),
+            (EntityType::Person, "Chukwuemeka"),
+            (EntityType::Date, "1968-11-05"),
+            (EntityType::Zip, "53208"),
+            (EntityType::Phone, "414-555-0187"),
+            (EntityType::Person, "Lindqvist, Jr"),
+            (EntityType::AgeOver89, "94"),
+        ] {
+            assert!(got.contains(&expected), "{expected:?} not in {got:?}");
+        }
+        // Sex, diagnosis codes, an age under 90 and the empty phone are not PHI; the header is not data.
+        assert!(got.iter().all(|(_, v)| !matches!(*v, "M" | "I10" | "J44.9" | "57" | "" | "dob")), "{got:?}");
+    }
+
+    #[test]
+    fn a_tab_separated_table_ends_at_a_line_of_another_shape() {
+        let text = "Encounter ID\tPatient\tAttending\tAdmit\tLOS\n\
+                    E-2023-44102\tRamirez Gutierrez, Maria Fernanda\tWeiss, Jonathan\t09/01/2023\t4\n\
+                    \n\
+                    Notes: Smith\tJones\tBrown\tGreen\tWhite\n";
+        let got = found(text);
+        assert_eq!(
+            got,
+            vec![
+                (EntityType::AccountNumber, "E-2023-44102"),
+                (EntityType::Person, "Ramirez Gutierrez, Maria Fernanda"),
+                (EntityType::Person, "Weiss, Jonathan"),
+                (EntityType::Date, "09/01/2023"),
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_with_commas_is_not_a_header() {
+        for text in [
+            "Patient, a 54-year-old man, reports pain, nausea and fever.\nHe, too, was seen.",
+            "Name, DOB and MRN were verified with the patient.",
+            "BP|120/80",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+}
