@@ -57,7 +57,9 @@ fn incidental(type_name: &str, value: &str) -> bool {
     // The tail of a pseudonym (`N_1>` of `<MRN_1>`).
     let stem = value.strip_suffix('>').map(|v| v.trim_end_matches(|c: char| c.is_ascii_digit()));
     let pseudonym_tail = stem.is_some_and(|s| !s.is_empty() && format!("<{type_name}_").ends_with(s));
-    value.chars().count() < 3 || vocabulary.contains(value) || coded || pseudonym_tail
+    // Already masked (`************12`): masking it again writes the same characters.
+    let masked = value.chars().filter(|c| *c != '*').count() <= 2;
+    value.chars().count() < 3 || vocabulary.contains(value) || coded || pseudonym_tail || masked
 }
 
 /// Every entity of `text` (any score) lies within it, and they are sorted and disjoint.
