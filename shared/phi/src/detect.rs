@@ -2020,11 +2020,18 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
             let before_state = (place || !w.caseless) && state_follows(hay, words, j, lex);
+            // `our Westminster clinic`, `the Fremont office`.
+            let site = place
+                && !w.caseless
+                && words.get(j + 1).is_some_and(|next| {
+                    gap(hay, next) == " "
+                        && matches!(&hay[next.start..next.end], "clinic" | "office" | "campus" | "location" | "branch")
+                });
             let residence = cue
                 && roles & role::NAME_CUE == 0
                 && (place || (!w.caseless && flags & ENGLISH == 0))
                 && *strong_context.get_or_insert_with(|| residence_before(hay, words, i));
-            let score = if (before_state || residence || label) && plain {
+            let score = if (before_state || residence || label || site) && plain {
                 0.9
             } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {
                 0.75
@@ -2049,13 +2056,18 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
     }
 }
 
-/// Whether `words[i]` follows a street address and a comma.
+/// Whether `words[i]` follows a comma after a street address, a facility or a city (`12 Main St, Apt 4, Springfield`,
+/// `Banner Health, Phoenix`, `Brighton Beach, Brooklyn`).
 fn after_address(hay: &str, words: &[Word], i: usize, found: &[Candidate]) -> bool {
     let before = &hay[..words[i].start];
     let Some(end) = before.strip_suffix(", ").or_else(|| before.strip_suffix(",\n")).map(str::len) else {
         return false;
     };
-    found.iter().any(|c| c.entity_type == EntityType::Address && c.end == end)
+    found.iter().any(|c| {
+        matches!(c.entity_type, EntityType::Address | EntityType::Facility | EntityType::City)
+            && c.end == end
+            && c.score >= 0.8
+    })
 }
 
 /// Whether `words[i]` is the value of a `City:` field.
@@ -2165,6 +2177,8 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         let mut start = i;
         let mut distinctive = 0;
         let mut state_word = false;
+        // The first word after a line break the name runs across (`St. Mary's\nHealth Center`).
+        let mut wrapped_at: Option<usize> = None;
         let mut k = i;
         while k > 0 && i - k < 5 {
             let prev = &words[k - 1];
@@ -2182,6 +2196,9 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
                     ));
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
+            }
+            if g.contains('\n') {
+                wrapped_at.get_or_insert(k);
             }
             let roles = prev.roles;
             // `Van der Berg Hospice`: lower-case surname particles join name words like connectors.
@@ -2246,6 +2263,17 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         if end == head_end {
             end += town_after(hay, words, end, gaz);
         }
+        // A state after the head (`Children's Hospital Colorado`).
+        if end == head_end
+            && let Some(state) = words.get(end + 1)
+            && gap(hay, state) == " "
+            && state.state
+            && !state.caseless
+            && state.case == Case::Cap
+        {
+            end += 1;
+            distinctive += 1;
+        }
         while start < i
             && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
         {
@@ -2266,6 +2294,26 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
                 entity_type: EntityType::Facility,
                 score,
             });
+            // The line before may be something else (`Dr Fiona MacLeod\nWoodside Health Centre`): the part on the
+            // head's own line is a facility too, just below the whole, for when the whole loses to that line's name.
+            let connector = |k: usize| {
+                matches!(hay[words[k].start..words[k].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
+            };
+            let line_start = wrapped_at.map(|mut k| {
+                while k < i && connector(k) {
+                    k += 1;
+                }
+                k
+            });
+            // Only with a name word of its own before the head (not `Dr. Janson\nof cardiology`).
+            if let Some(line_start) = line_start.filter(|&k| k > start && k < i && words[k].facility.is_none()) {
+                out.push(Candidate {
+                    start: words[line_start].start,
+                    end: words[end].end,
+                    entity_type: EntityType::Facility,
+                    score: score - 0.01,
+                });
+            }
         }
     }
 }
@@ -2573,6 +2621,27 @@ mod tests {
             assert!(has(text, EntityType::Zip, value), "{text}: {:?}", found(text));
         }
         assert!(found("Take B12 2HA daily").is_empty(), "{:?}", found("Take B12 2HA daily"));
+    }
+
+    #[test]
+    fn towns_beside_a_site_word_a_facility_or_another_town_and_facilities_named_by_a_state() {
+        for (text, ty, value) in [
+            ("at our Westminster clinic.", EntityType::City, "Westminster"),
+            ("see you at the Fremont office", EntityType::City, "Fremont"),
+            ("provider at Banner Health, Phoenix. Verbal consent", EntityType::City, "Phoenix"),
+            ("Lives in Brighton Beach, Brooklyn. Works as a driver.", EntityType::City, "Brooklyn"),
+            ("Provider: Children's Hospital Colorado", EntityType::Facility, "Children's Hospital Colorado"),
+            ("Dr Fiona MacLeod\nWoodside Health Centre\nBarr Street", EntityType::Facility, "Woodside Health Centre"),
+            (
+                "seen at st. vincent's\nregional medical center for",
+                EntityType::Facility,
+                "st. vincent's\nregional medical center",
+            ),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        assert!(has("by Dr. Janson\nof cardiology. BP 143/62", EntityType::Person, "Janson"));
+        assert_eq!(found("by Dr. Janson\nof cardiology. BP 143/62").len(), 1);
     }
 
     #[test]

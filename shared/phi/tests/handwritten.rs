@@ -48,8 +48,9 @@ fn ocr_output_read_as_scanned_stays_at_its_recorded_scores() {
     assert_at_least(&report, OCR_RECALL, OCR_PRECISION);
 }
 
-/// Character recall and precision of typed notes, dictation and forms when the set was added: 0.8578 and 0.9750.
-const RECALL: f64 = 0.85;
+/// Character recall and precision of typed notes, dictation and forms: 0.8578 and 0.9750 when the set was added,
+/// 0.8652 and 0.9752 with the towns and facilities after it.
+const RECALL: f64 = 0.86;
 const PRECISION: f64 = 0.97;
 /// Of the OCR output (read as scanned): 0.7121 and 1.0000.
 const OCR_RECALL: f64 = 0.71;
