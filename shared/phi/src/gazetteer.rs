@@ -169,14 +169,16 @@ impl<V: Copy + Default> KeyTable<V> {
 /// absorbed eight bytes at a time. Every word of every document is hashed, so this is on the hot path: a byte-wise
 /// hash (FNV) cost one multiplication per byte.
 pub fn word_hash(word: &str) -> u64 {
+    if word.is_ascii() { lowercase_hash(word.as_bytes()) } else { accented_word_hash(word) }
+}
+
+/// [`word_hash`] of bytes: ASCII letters lower-cased, apostrophes and periods skipped.
+fn lowercase_hash(bytes: &[u8]) -> u64 {
     let mut state = WORD_SEED;
     let mut chunk = 0u64;
     let mut filled = 0u32;
     let mut len = 0u64;
-    for &b in word.as_bytes() {
-        if b >= 0x80 {
-            return accented_word_hash(word);
-        }
+    for &b in bytes {
         if b == b'\'' || b == b'.' {
             continue;
         }
@@ -194,26 +196,12 @@ pub fn word_hash(word: &str) -> u64 {
 }
 
 /// [`word_hash`] of a word with letters outside ASCII: accents are dropped (`María` = `maria`, `Muñoz` = `munoz`), as
-/// the Census lists spell these names; a word with other letters keeps them.
+/// the Census lists spell these names; other letters stay as they are.
 #[cold]
 fn accented_word_hash(word: &str) -> u64 {
     use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
     let plain: String = word.nfd().filter(|c| !is_combining_mark(*c)).collect();
-    if plain.is_ascii() {
-        return word_hash(&plain);
-    }
-    // Hashed byte by byte as they are (the branch above cannot recur: these bytes are never re-checked).
-    let mut state = WORD_SEED;
-    let mut len = 0u64;
-    for chunk in word.as_bytes().chunks(8) {
-        let mut eight = [0u8; 8];
-        for (d, s) in eight.iter_mut().zip(chunk) {
-            *d = s.to_ascii_lowercase();
-        }
-        state = fold(state ^ u64::from_le_bytes(eight), MIX);
-        len += chunk.len() as u64;
-    }
-    fold(state, MIX ^ len)
+    lowercase_hash(plain.as_bytes())
 }
 
 const WORD_SEED: u64 = 0x243f_6a88_85a3_08d3;
