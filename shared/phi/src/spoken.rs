@@ -10,6 +10,8 @@
 //! Only text without an upper-case ASCII letter is rewritten: recognizers write lower case, and a typed note that
 //! spells out `two tablets` keeps its words (nothing there is an identifier).
 
+use crate::text::copy_verbatim;
+
 /// What one number word contributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Num {
@@ -270,6 +272,10 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     }
     let words = words(text);
     let word = |w: &Word| &text[w.start..w.end];
+    // The number word right after `words[k]`, one space away.
+    let number_after = |k: usize, inside_run: bool| {
+        words.get(k + 1).filter(|n| text[words[k].end..n.start] == *" ").and_then(|n| number_word(word(n), inside_run))
+    };
     let mut all_groups: Vec<Group> = Vec::new();
     let mut k = 0;
     // Index after the last run: a run never extends back into it.
@@ -277,10 +283,7 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     while k < words.len() {
         // `oh three fourteen sixty two`: `oh` starts a number when a digit or a teen follows it.
         let leading_oh = matches!(word(&words[k]), "oh" | "o")
-            && words.get(k + 1).is_some_and(|n| {
-                text[words[k].end..n.start] == *" "
-                    && matches!(number_word(word(n), false), Some(Num::Digit(_) | Num::Teen(_)))
-            });
+            && matches!(number_after(k, false), Some(Num::Digit(_) | Num::Teen(_)));
         let Some(first) = number_word(word(&words[k]), leading_oh) else {
             k += 1;
             continue;
@@ -307,32 +310,21 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
             let after_multiplier = matches!(run.last(), Some((_, Num::Hundred | Num::Thousand)));
             let num = match number_word(word(w), true) {
                 Some(num) => num,
-                // `one hundred and two`: the `and` belongs to the number when one follows.
                 // `four point one`: a decimal (a dictated lab value), once per number, between a number and a digit.
                 None if word(w) == "point"
                     && matches!(run.last(), Some((_, Num::Digit(_) | Num::Teen(_) | Num::Tens(_))))
                     && !run.iter().any(|(_, n)| *n == Num::Point)
-                    && words.get(j + 1).is_some_and(|n| {
-                        text[w.end..n.start] == *" " && matches!(number_word(word(n), true), Some(Num::Digit(_)))
-                    }) =>
+                    && matches!(number_after(j, true), Some(Num::Digit(_))) =>
                 {
                     Num::Point
                 }
-                None if word(w) == "and"
-                    && after_multiplier
-                    && words
-                        .get(j + 1)
-                        .is_some_and(|n| text[w.end..n.start] == *" " && number_word(word(n), true).is_some()) =>
-                {
-                    Num::And
-                }
+                // `one hundred and two`: the `and` belongs to the number when one follows.
+                None if word(w) == "and" && after_multiplier && number_after(j, true).is_some() => Num::And,
                 // `five five for one`: a homophone between digits, two of them before it (`one to two tablets` is a
                 // range).
                 None if run.len() >= 2
                     && run[run.len() - 2..].iter().all(|(_, n)| matches!(n, Num::Digit(_)))
-                    && words.get(j + 1).is_some_and(|n| {
-                        text[w.end..n.start] == *" " && matches!(number_word(word(n), true), Some(Num::Digit(_)))
-                    }) =>
+                    && matches!(number_after(j, true), Some(Num::Digit(_))) =>
                 {
                     match homophone(word(w)) {
                         Some(d) => Num::Digit(d),
@@ -365,22 +357,14 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     }
     let mut out = String::with_capacity(text.len());
     let mut map: Vec<(usize, usize)> = Vec::with_capacity(text.len());
-    // Text outside the numbers is copied as it is, each byte standing for its own character.
-    let verbatim = |out: &mut String, map: &mut Vec<(usize, usize)>, from: usize, to: usize| {
-        for (at, c) in text[from..to].char_indices() {
-            let at = from + at;
-            out.push(c);
-            map.extend(std::iter::repeat_n((at, at + c.len_utf8()), c.len_utf8()));
-        }
-    };
     let mut cursor = 0;
     for g in &all_groups {
-        verbatim(&mut out, &mut map, cursor, g.start);
+        copy_verbatim(text, cursor..g.start, &mut out, &mut map);
         out.push_str(&g.digits);
         map.extend(std::iter::repeat_n((g.start, g.end), g.digits.len()));
         cursor = g.end;
     }
-    verbatim(&mut out, &mut map, cursor, text.len());
+    copy_verbatim(text, cursor..text.len(), &mut out, &mut map);
     Some((out, map))
 }
 

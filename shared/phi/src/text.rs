@@ -1,9 +1,9 @@
 //! Normalization of Unicode tricks before detection, and the map back to code points of the original text.
 //!
 //! Full-width forms become ASCII, zero-width characters and soft hyphens vanish, every kind of space becomes `' '`
-//! and Unicode dashes become `'-'`. Scanned text is mended the way OCR breaks it: `l`, `I` and `O` inside numbers
-//! are digits again, and a word hyphenated across a line break is joined. Detection runs on the normalized bytes; [`Normalized::char_span`] maps a byte span
-//! back to `start`/`end` code points of the original, so callers index the characters they sent.
+//! and Unicode dashes become `'-'`. A word hyphenated across a line break is joined, and in text read by OCR, `l`, `I`
+//! and `O` inside numbers are digits again. Detection runs on the normalized bytes; [`Normalized::char_span`] maps a
+//! byte span back to `start`/`end` code points of the original, so callers index the characters they sent.
 
 use std::borrow::Cow;
 
@@ -156,14 +156,13 @@ fn misread_next_to_digit(b: &[u8]) -> bool {
         hit != 0
     };
     // The first two and last three bytes are the middle of a window padded with spaces.
-    let mut head = vec![b' ', b' '];
-    head.extend_from_slice(&b[..b.len().min(5)]);
-    head.extend_from_slice(b"   ");
-    let mut tail = vec![b' ', b' '];
-    tail.extend_from_slice(&b[b.len().saturating_sub(5)..]);
-    tail.extend_from_slice(b"   ");
-    any_in(&head)
-        || any_in(&tail)
+    let padded = |part: &[u8]| {
+        let mut window = [b' '; 10];
+        window[2..2 + part.len()].copy_from_slice(part);
+        window
+    };
+    any_in(&padded(&b[..b.len().min(5)]))
+        || any_in(&padded(&b[b.len().saturating_sub(5)..]))
         || (0..b.len()).step_by(4096).any(|from| any_in(&b[from..(from + 4096 + 5).min(b.len())]))
 }
 
@@ -248,20 +247,34 @@ fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     }
     let mut out = String::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len());
-    let mut i = 0;
-    let mut joined = false;
-    while i < b.len() {
-        if let Some(next) = wrap_at(i) {
-            i = next;
-            joined = true;
-            continue;
+    let mut cursor = 0;
+    for (dash, _) in text.match_indices('-') {
+        if let Some(next) = wrap_at(dash) {
+            copy_verbatim(text, cursor..dash, &mut out, &mut map);
+            cursor = next;
         }
-        let c = text[i..].chars().next()?;
-        out.push(c);
-        map.extend(std::iter::repeat_n((i, i + c.len_utf8()), c.len_utf8()));
-        i += c.len_utf8();
     }
-    joined.then_some((out, map))
+    if cursor == 0 {
+        return None;
+    }
+    copy_verbatim(text, cursor..text.len(), &mut out, &mut map);
+    Some((out, map))
+}
+
+/// Copies `text[range]` to `out` as it is, each byte mapped to the byte span of the character it belongs to: the
+/// unchanged stretches of a rewrite (see [`Normalized::then`]).
+pub(crate) fn copy_verbatim(
+    text: &str,
+    range: std::ops::Range<usize>,
+    out: &mut String,
+    map: &mut Vec<(usize, usize)>,
+) {
+    let from = range.start;
+    for (at, c) in text[range].char_indices() {
+        let at = from + at;
+        out.push(c);
+        map.extend(std::iter::repeat_n((at, at + c.len_utf8()), c.len_utf8()));
+    }
 }
 
 fn to_u32(x: usize) -> u32 {
