@@ -1972,8 +1972,10 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
         let mut strong_context = None;
         let mut wrapped = false;
-        // `12 Orchard Hill Rd Apt 4, Boston`: the town after a street address is a city like a `City:` field's value.
-        let label = city_label_before(hay, words, i) || (w0.flags & PLACE != 0 && after_address(hay, words, i, out));
+        // `12 Orchard Hill Rd Apt 4, Boston`: the town after an address, a facility or a town and a comma is a city
+        // like a `City:` field's value.
+        let label =
+            city_label_before(hay, words, i) || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
         for n in 1..=3 {
             let j = i + n - 1;
             if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap(hay, &words[j]))) {
@@ -2058,7 +2060,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
 
 /// Whether `words[i]` follows a comma after a street address, a facility or a city (`12 Main St, Apt 4, Springfield`,
 /// `Banner Health, Phoenix`, `Brighton Beach, Brooklyn`).
-fn after_address(hay: &str, words: &[Word], i: usize, found: &[Candidate]) -> bool {
+fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate]) -> bool {
     let before = &hay[..words[i].start];
     let Some(end) = before.strip_suffix(", ").or_else(|| before.strip_suffix(",\n")).map(str::len) else {
         return false;
@@ -2202,8 +2204,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             }
             let roles = prev.roles;
             // `Van der Berg Hospice`: lower-case surname particles join name words like connectors.
-            let connector =
-                matches!(lower.as_str(), "of" | "and" | "the") || (prev.case == Case::Lower && is_particle(text));
+            let connector = is_connector(text) || (prev.case == Case::Lower && is_particle(text));
             if connector {
                 // Only inside a name: the word before the connector must itself be a name word.
                 let Some(before) = k.checked_sub(2).map(|x| &words[x]) else { break };
@@ -2274,11 +2275,14 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             end += 1;
             distinctive += 1;
         }
-        while start < i
-            && matches!(hay[words[start].start..words[start].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
-        {
-            start += 1;
-        }
+        // A name starts and, on its own line, restarts at a name word, not at `of`, `and` or `the`.
+        let past_connectors = |mut k: usize| {
+            while k < i && is_connector(&hay[words[k].start..words[k].end]) {
+                k += 1;
+            }
+            k
+        };
+        let start = past_connectors(start);
         // A state names a facility when capitalised before its head (`Massachusetts General Hospital`, `Texas
         // Children's Hospital`); in dictation only with another word between (`massachusetts general hospital`, not
         // `a texas hospital`).
@@ -2296,15 +2300,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             });
             // The line before may be something else (`Dr Fiona MacLeod\nWoodside Health Centre`): the part on the
             // head's own line is a facility too, just below the whole, for when the whole loses to that line's name.
-            let connector = |k: usize| {
-                matches!(hay[words[k].start..words[k].end].to_ascii_lowercase().as_str(), "of" | "and" | "the")
-            };
-            let line_start = wrapped_at.map(|mut k| {
-                while k < i && connector(k) {
-                    k += 1;
-                }
-                k
-            });
+            let line_start = wrapped_at.map(past_connectors);
             // Only with a name word of its own before the head (not `Dr. Janson\nof cardiology`).
             if let Some(line_start) = line_start.filter(|&k| k > start && k < i && words[k].facility.is_none()) {
                 out.push(Candidate {
@@ -2316,6 +2312,11 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             }
         }
     }
+}
+
+/// `of`, `and` or `the` inside a facility's name (`Hospital of Saint Raphael`), in any case.
+fn is_connector(word: &str) -> bool {
+    ["of", "and", "the"].iter().any(|c| word.eq_ignore_ascii_case(c))
 }
 
 /// Number of words (0 to 3) of a capitalised gazetteer town right after `words[j]`.

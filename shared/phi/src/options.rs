@@ -102,6 +102,7 @@ impl AnalyzeOptions {
         self
     }
 
+    /// Whether the text is read as OCR output (see [`AnalyzeConfig::scanned`]).
     pub fn scanned(&self) -> bool {
         self.scanned
     }
