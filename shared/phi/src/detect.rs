@@ -165,6 +165,21 @@ fn patterns() -> Vec<(Shape, String)> {
     ]
 }
 
+/// A stage of [`Analyzer::analyze`], timed by the `throughput` example; each includes the ones before it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Normalizing the text (Unicode tricks, line-wrap joins, spoken numbers).
+    Normalize,
+    /// The shapes' multi-pattern automaton scanning the text, without tokens or classifiers: a floor under the
+    /// structured pass.
+    ShapesAutomaton,
+    /// The structured pass: shapes, tokens, their classifiers and context.
+    Structured,
+    /// The structured pass, then the word pass (names, places, facilities), which needs its matches.
+    Words,
+}
+
 /// State of one structured pass.
 struct Scan<'c> {
     /// The leftmost match of the shapes other than tokens from some earlier position, once searched.
@@ -327,6 +342,33 @@ impl Analyzer {
         }
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(PatternID::new(pid).ok()?));
         self.shaped.search_with(scan.cache, &input).map(|m| m.end())
+    }
+
+    /// Candidates found by [`analyze`](Self::analyze)'s work up to and including `stage`, for the `throughput`
+    /// example's per-stage timing (where the time of a call goes); not for callers.
+    #[doc(hidden)]
+    pub fn stage_candidates(&self, stage: Stage, text: &str) -> usize {
+        let normalized = Normalized::with_ocr(text, false);
+        let hay = normalized.as_str();
+        let mut out = Vec::new();
+        match stage {
+            Stage::Normalize => return hay.len(),
+            Stage::ShapesAutomaton => {
+                let mut cache = self.caches.take();
+                let mut pos = 0;
+                while let Some(m) = self.shaped.search_with(&mut cache, &Input::new(hay).span(pos..hay.len())) {
+                    out.extend(cand(m.start(), m.end(), EntityType::OtherId, 0.0));
+                    pos = m.end().max(m.start() + 1);
+                }
+                self.caches.give(cache);
+            }
+            Stage::Structured => self.structured(hay, &mut out),
+            Stage::Words => {
+                self.structured(hay, &mut out);
+                words_pass(hay, &mut out);
+            }
+        }
+        out.len()
     }
 
     fn structured(&self, hay: &str, out: &mut Vec<Candidate>) {

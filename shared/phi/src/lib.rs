@@ -29,6 +29,8 @@ mod transform;
 pub mod validate;
 
 pub use detect::Analyzer;
+#[doc(hidden)]
+pub use detect::Stage;
 pub use entity::{Entity, EntityType, UnknownEntityType};
 pub use error::PhiError;
 pub use keys::{DataKey, DecryptPermission, Keys, TenantKey};
