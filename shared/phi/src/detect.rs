@@ -1501,6 +1501,10 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     {
         return role::TITLE;
     }
+    // `Pt's IP`, `patient's PCP`: what follows a possessive is the cue's, not its name.
+    if g.starts_with('\'') {
+        return 0;
+    }
     if r & role::NAME_CUE != 0 {
         return role::NAME_CUE;
     }
@@ -1553,9 +1557,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 }
                 let g = gap(hay, w);
                 // `OKAFOR,\nDORRIS` wraps a comma form, but `Hi Sanjay,\nQuick question` starts a new line.
+                // After a title, a comma ends the name unless a first name follows (`Dr. Lee, Interventional
+                // Cardiology`).
                 let comma = matches!(g, ", " | "," | ",\n" | ", \n")
                     && j == i + 1
-                    && (!g.contains('\n') || w.flags & FIRST != 0 || w.end - w.start == 1);
+                    && (!(g.contains('\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 if !(joins_after(hay, &words[j - 1], g) || comma)
                     || (g.contains('\n')
                         && w.caseless != words[j - 1].caseless
@@ -1986,7 +1992,9 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         // `called to Dmitri Chukwu`: two capitalised words in no dictionary after a cue.
         return 0.65;
     }
-    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start {
+    // An upper-case word in no list before a capitalised one is a product's name (`the MAGNETOM Vida`).
+    let upper_foreign = parts.iter().zip(&words[i..]).any(|(p, w)| *p == NamePart::Foreign && w.case == Case::Upper);
+    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start && !upper_foreign {
         // `seeing Hiroshi Iacovelli`: a Census name next to a capitalised word in no dictionary.
         return 0.7;
     }
@@ -2685,6 +2693,24 @@ mod tests {
         }
         assert!(has("by Dr. Janson\nof cardiology. BP 143/62", EntityType::Person, "Janson"));
         assert_eq!(found("by Dr. Janson\nof cardiology. BP 143/62").len(), 1);
+    }
+
+    #[test]
+    fn products_specialties_and_what_a_patient_owns_are_not_names() {
+        for text in [
+            "MRI on the MAGNETOM Vida 3T scanner.",
+            "Seen by Dr. Lee, Interventional Cardiology.",
+            "Pt's IP logged in portal.",
+            "Patient's PCP notified.",
+        ] {
+            assert!(
+                found(text).iter().all(|(t, v)| *t != EntityType::Person || v == "Lee"),
+                "{text}: {:?}",
+                found(text)
+            );
+        }
+        assert!(has("Seen by Dr. Lee, Interventional Cardiology.", EntityType::Person, "Lee"));
+        assert!(has("Signed: Dr. Lee, Jennifer", EntityType::Person, "Lee, Jennifer"));
     }
 
     #[test]
