@@ -37,6 +37,18 @@ pub mod role {
     pub const CLINICAL: u8 = 32;
     /// A relative or household member (`son`, `wife`): `Tom, her son` names Tom.
     pub const RELATIVE: u8 = 64;
+    /// The last word of a cue that an employer, pharmacy or school follows (`at` of `works at`, `Employer`): the
+    /// cue itself is [`LexEntry::org_cue`] of the phrase.
+    pub const ORG_CUE: u8 = 128;
+}
+
+/// How a cue for an employer, pharmacy or school introduces its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgCue {
+    /// Words of a sentence: `works at Deloitte`, `last filled at Walgreens`.
+    Phrase,
+    /// A form field, with a colon after it: `Employer: ACME WIDGETS`, `Pharmacy: CVS #04821`.
+    Field,
 }
 
 /// How a facility name ends.
@@ -68,6 +80,7 @@ pub struct LexEntry {
     pub filler: bool,
     /// A noun that makes the name before it an eponym (`Parkinson disease`, `Babinski sign`, `Hoyer lift`).
     pub eponym: bool,
+    pub org_cue: Option<OrgCue>,
 }
 
 impl LexEntry {
@@ -81,6 +94,7 @@ impl LexEntry {
             unit: self.unit || later.unit,
             filler: self.filler || later.filler,
             eponym: self.eponym || later.eponym,
+            org_cue: later.org_cue.or(self.org_cue),
         }
     }
 }
@@ -1752,6 +1766,14 @@ const FACILITY_HEADS: &[&str] = &[
     "practice",
     "medicine",
     "health",
+    // Company suffixes: employers (`ACME WIDGETS INC`, `Thibodeaux & Landry LLC`).
+    "inc",
+    "llc",
+    "ltd",
+    "llp",
+    "pllc",
+    "corp",
+    "corporation",
     // Schools and universities: employers and places a patient is named by.
     "school",
     "college",
@@ -1880,11 +1902,64 @@ const FACILITY_GENERIC: &[&str] = &[
     "specialists",
     "specialist",
     "city",
+    // A specialty's modifiers make a department, not a place (`Interventional Cardiology`).
+    "interventional",
+    "nuclear",
+    "thoracic",
+    "cardiac",
+    "cardiovascular",
+    "pulmonary",
+    "neonatal",
+    "geriatric",
+    "palliative",
+    "adolescent",
+    "reproductive",
+];
+
+/// Sentence cues after which a capitalised name is an employer, pharmacy or school (`works at Deloitte`).
+const ORG_PHRASES: &[&str] = &[
+    "works at",
+    "works for",
+    "working at",
+    "working for",
+    "worked at",
+    "worked for",
+    "employed at",
+    "employed by",
+    "employed with",
+    "employer is",
+    "filled at",
+    "refilled at",
+    "pharmacy is",
+    "attends",
+];
+
+/// Form fields whose value is an employer, pharmacy or school (`Employer: ACME WIDGETS INC`).
+const ORG_FIELDS: &[&str] =
+    &["employer", "employer name", "pharmacy", "preferred pharmacy", "pharmacy name", "daycare", "school", "company"];
+
+/// Values of an employer or pharmacy field that name no organization (`Employer: Retired`).
+pub const NOT_ORG_VALUES: &[&str] = &[
+    "retired",
+    "unemployed",
+    "disabled",
+    "none",
+    "self",
+    "self-employed",
+    "unknown",
+    "homemaker",
+    "student",
+    "declined",
+    "refused",
+    "same",
+    "mail-order",
+    "n",
+    "na",
 ];
 
 const FACILITY_TAILS: &[&str] = &[
     "care", "center", "centre", "centers", "group", "home", "system", "systems", "network", "services", "plaza",
-    "campus", "pavilion", "unit", "facility", "ltd", "llc", "inc", "pc", "pllc", "pa", "office", "offices", "alliance",
+    "campus", "pavilion", "unit", "facility", "pc", "pa", "office", "offices", "alliance",
 ];
 
 const STATES: &[(&str, &str)] = &[
@@ -2224,6 +2299,12 @@ impl Lexicon {
         }
         for e in EPONYM_NOUNS {
             add(e, LexEntry { eponym: true, ..LexEntry::default() });
+        }
+        for (cues, kind) in [(ORG_PHRASES, OrgCue::Phrase), (ORG_FIELDS, OrgCue::Field)] {
+            for cue in cues {
+                add(cue, LexEntry { org_cue: Some(kind), ..LexEntry::default() });
+                add(cue.rsplit(' ').next().unwrap_or(cue), LexEntry { roles: role::ORG_CUE, ..LexEntry::default() });
+            }
         }
         Self { entries: KeyTable::build(entries, LexEntry::merge) }
     }

@@ -17,7 +17,9 @@ use std::sync::{Mutex, OnceLock};
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
-use crate::context::{FacilityWord, Label, LexEntry, Lexicon, role, state_abbreviations, state_names, word_key};
+use crate::context::{
+    FacilityWord, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, role, state_abbreviations, state_names, word_key,
+};
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
 use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, word_hash};
@@ -765,6 +767,10 @@ const NOT_STREET_WORDS: &[&str] = &[
 ];
 
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    // `WALGREENS #4821 1500 W LAKE ST`: a number after `#` is a store's or a unit's, not a house number.
+    if hay[..s].ends_with('#') {
+        return None;
+    }
     let lex = Lexicon::get();
     let text = &hay[s..e];
     for (n, w) in text.split_whitespace().skip(1).enumerate() {
@@ -1417,6 +1423,7 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     block_structured(words, out);
     let first_new = out.len();
     facilities(hay, words, gaz, lex, out);
+    organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
     coreference(words, first_new, out);
@@ -2364,6 +2371,81 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
     }
 }
 
+/// Employers, pharmacies and schools named without a facility word, after a cue that says what they are (`works at
+/// Deloitte`, `Last filled at Walgreens`, `Pharmacy: CVS #04821`, `EMPLOYER: ACME WIDGETS`). Up to four name words:
+/// capitalised ones in mixed-case text; in dictation and upper-case forms, words up to a stop word, with one in no
+/// English dictionary (`works at walmart distribution center`, not `works at home`).
+fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+    for i in 1..words.len() {
+        let cue_end = &words[i - 1];
+        if cue_end.roles & role::ORG_CUE == 0 {
+            continue;
+        }
+        let g = gap(hay, &words[i]);
+        let field = g.trim_end_matches(' ') == ":" && lex.entry(cue_end.hash).org_cue == Some(OrgCue::Field)
+            || (g == ": " && i >= 2 && {
+                let pair = KeyHasher::default().push(words[i - 2].hash).push(cue_end.hash).finish();
+                lex.entry(pair).org_cue == Some(OrgCue::Field)
+            });
+        let phrase = g == " "
+            && (lex.entry(cue_end.hash).org_cue == Some(OrgCue::Phrase)
+                || i >= 2 && {
+                    let pair = KeyHasher::default().push(words[i - 2].hash).push(cue_end.hash).finish();
+                    lex.entry(pair).org_cue == Some(OrgCue::Phrase)
+                });
+        if !(field || phrase) {
+            continue;
+        }
+        let first = &words[i];
+        let caseless = first.caseless;
+        let text = |w: &Word| &hay[w.start..w.end];
+        let name_word = |w: &Word| {
+            !w.blocked
+                && (w.roles & (role::STOP | role::TITLE | role::CLINICAL | role::NAME_CUE) == 0 || w.facility.is_some())
+                && (caseless || matches!(w.case, Case::Cap | Case::Upper))
+                && !is_credential(text(w))
+        };
+        if !name_word(first) || NOT_ORG_VALUES.iter().any(|v| text(first).eq_ignore_ascii_case(v)) {
+            continue;
+        }
+        let mut end = i;
+        while let Some(next) = words.get(end + 1) {
+            let joined = matches!(gap(hay, next), " " | " & ");
+            if end + 1 - i >= 4 || !joined || !name_word(next) || next.caseless != caseless {
+                break;
+            }
+            end += 1;
+        }
+        // Without case, only a word in no dictionary says a name begins (`works at walmart`, not `works at home`).
+        if caseless && words[i..=end].iter().all(|w| w.flags & (ENGLISH | COMMON) != 0 || w.facility.is_some()) {
+            continue;
+        }
+        let score = if caseless { 0.75 } else { 0.8 };
+        // A store number (`CVS #04821`) belongs to the name; the name alone is offered too, for when the number is
+        // also the start of an address.
+        let after = &hay[words[end].end..];
+        let number = after.strip_prefix(" #").or_else(|| after.strip_prefix('#')).map_or(0, |rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let boundary = rest.as_bytes().get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
+            if digits > 0 && boundary { after.len() - rest.len() + digits } else { 0 }
+        });
+        if number > 0 {
+            out.push(Candidate {
+                start: first.start,
+                end: words[end].end + number,
+                entity_type: EntityType::Facility,
+                score,
+            });
+        }
+        out.push(Candidate {
+            start: first.start,
+            end: words[end].end,
+            entity_type: EntityType::Facility,
+            score: score - 0.01,
+        });
+    }
+}
+
 /// `of`, `and` or `the` inside a facility's name (`Hospital of Saint Raphael`), in any case.
 fn is_connector(word: &str) -> bool {
     ["of", "and", "the"].iter().any(|c| word.eq_ignore_ascii_case(c))
@@ -2711,6 +2793,38 @@ mod tests {
         }
         assert!(has("Seen by Dr. Lee, Interventional Cardiology.", EntityType::Person, "Lee"));
         assert!(has("Signed: Dr. Lee, Jennifer", EntityType::Person, "Lee, Jennifer"));
+    }
+
+    #[test]
+    fn employers_pharmacies_and_schools_after_a_cue_are_facilities() {
+        for (text, value) in [
+            ("employed at Deloitte as an accountant", "Deloitte"),
+            ("Pt states he works at Amazon warehouse in Fontana.", "Amazon"),
+            ("Last filled at Walgreens on Elm St per pt.", "Walgreens"),
+            ("Pharmacy: CVS #04821, 1200 Bolsa Ave", "CVS #04821"),
+            ("EMPLOYER: ACME WIDGETS INC   EMPLOYER PHONE: 312 555 0100", "ACME WIDGETS INC"),
+            ("PHARMACY: WALGREENS #4821 1500 W LAKE ST CHICAGO", "WALGREENS #4821"),
+            (
+                "patient works at walmart distribution center in reno as a forklift driver",
+                "walmart distribution center",
+            ),
+            (
+                "requested by attorney Michelle Thibodeaux, Thibodeaux & Landry LLC, 400 Poydras St",
+                "Thibodeaux & Landry LLC",
+            ),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
+        assert!(has("PHARMACY: WALGREENS #4821 1500 W LAKE ST", EntityType::Address, "1500 W LAKE ST"));
+        for text in [
+            "Employer: Retired",
+            "EMPLOYER: SELF-EMPLOYED",
+            "works at home three days a week",
+            "He works at night as a guard.",
+            "Seen by Dr. Ingrid Solberg, MD, FACC\nInterventional Cardiology",
+        ] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Facility), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
