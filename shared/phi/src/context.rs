@@ -668,6 +668,7 @@ const NOT_PHI_LABELS: &[&str] = &[
 
 const TITLES: &[&str] = &[
     "dr",
+    "drs",
     "doctor",
     "mr",
     "mrs",
@@ -743,6 +744,12 @@ const NAME_CUES: &[&str] = &[
     "regards",
     "thanks",
     "thank you",
+    "thx",
+    "cheers",
+    // Greetings of messages and e-mails (`Hi Sanjay,`).
+    "hi",
+    "hello",
+    "hey",
     "cosigned",
     "dictated",
     "transcribed",
@@ -845,8 +852,6 @@ const WEAK_NAME_CUES: &[&str] = &[
     "with",
     "and",
     "cc",
-    "hi",
-    "hello",
     "named",
     "called",
     "user",

@@ -1496,6 +1496,9 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     if i == 0 {
         return 0;
     }
+    // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
+    let filler = |w: &Word| w.caseless && matches!(&hay[w.start..w.end], "uh" | "um" | "er" | "erm" | "uhm" | "ah");
+    let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
     if g.contains('\n') && g.matches('\n').count() > 2 {
@@ -1569,7 +1572,14 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 let comma = matches!(g, ", " | "," | ",\n" | ", \n")
                     && j == i + 1
                     && (!(g.contains('\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
-                if !(joins_after(hay, &words[j - 1], g) || comma)
+                // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
+                let quoted = |k: usize| {
+                    let (before, after) = (&hay[..words[k].start], &hay[words[k].end..]);
+                    (before.ends_with(" \"") && after.starts_with("\" "))
+                        || (before.ends_with(" \u{201c}") && after.starts_with("\u{201d} "))
+                };
+                let nickname = (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
+                if !(joins_after(hay, &words[j - 1], g) || comma || nickname)
                     || (g.contains('\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
@@ -1645,17 +1655,35 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             score = 0.0;
         }
         if score > 0.0 {
+            let spelled = spelled_after(hay, words, i, j);
             out.push(Candidate {
                 start: words[i].start,
-                end: words[j - 1].end,
+                end: words[j - 1 + spelled].end,
                 entity_type: EntityType::Person,
                 score,
             });
-            i = j;
+            i = j + spelled;
         } else {
             i += 1;
         }
     }
+}
+
+/// Dictation spells a name out after saying it (`tom nguyen n g u y e n`): the number of one-letter words after the
+/// name `words[i..j]` that spell one of its words, or 0.
+fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
+    let run = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap(hay, w) == " ");
+    let spelled: Vec<u8> = run.map(|w| hay.as_bytes()[w.start].to_ascii_lowercase()).collect();
+    if spelled.len() < 3 {
+        return 0;
+    }
+    words[i..j]
+        .iter()
+        .map(|w| hay[w.start..w.end].bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_lowercase()))
+        .filter(|letters| spelled.iter().copied().take(letters.clone().count()).eq(letters.clone()))
+        .map(|letters| letters.count())
+        .max()
+        .unwrap_or(0)
 }
 
 /// Whether the name that ends before `words[j]` is an eponym: a disease, sign, test or instrument noun follows it
@@ -2775,6 +2803,31 @@ mod tests {
         }
         assert!(has("by Dr. Janson\nof cardiology. BP 143/62", EntityType::Person, "Janson"));
         assert_eq!(found("by Dr. Janson\nof cardiology. BP 143/62").len(), 1);
+    }
+
+    #[test]
+    fn greetings_sign_offs_plural_titles_nicknames_and_spelled_names_are_names() {
+        for (text, value) in [
+            ("Hi Sanjay,\nQuick curbside - pt of mine", "Sanjay"),
+            ("Can you do 9am?\nThx,\nBecca\n\nRebecca Liu, MSN", "Becca"),
+            ("Seen with Drs. Okafor and Lindgren on rounds.", "Okafor"),
+            ("Requested by: Dr. Elizabeth \"Liz\" Carmichael (Hospitalist)", "Elizabeth \"Liz\" Carmichael"),
+            (
+                "Hospice admission: Mr. Theodore \u{201c}Teddy\u{201d} Vanderslice, age 101",
+                "Theodore \u{201c}Teddy\u{201d} Vanderslice",
+            ),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for (text, value) in [
+            ("patient name is rosa maria delgado d e l g a d o", "rosa maria delgado d e l g a d o"),
+            ("okay next patient is uh tom nguyen n g u y e n born four", "tom nguyen n g u y e n"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["hey how are you doing", "Hello all, the meeting is moved.", "Hi team, reminder."] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
