@@ -1,6 +1,8 @@
 //! Exported tables (CSV, tab- or pipe-separated) with a header row: `patient_id,last_name,first_name,dob,zip`. A
 //! value in a row is PHI because of its column, which no word or shape rule sees (`Oyelowo` alone is a word in no
-//! list, `884103` a bare number), so each column whose header names an identifier types the values under it.
+//! list, `884103` a bare number), so each column whose header names an identifier types the values under it. Tables
+//! aligned with spaces (printed reports, forms, scanned faxes: `PT NAME   DOB   MRN`) are read the same way, their
+//! columns split at two spaces or more.
 //!
 //! Hand-written: the `csv` crate yields unescaped field data without their offsets in the source, and every span here
 //! must point into the original text; quoting is handled (`"Ramirez, Maria"`), escaped quotes inside fields too.
@@ -153,14 +155,139 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
     (columns.len() >= 2).then_some((delimiter, columns))
 }
 
+/// Header words of an aligned table that name no PHI column (`Result`, `Sex`): with the PHI columns, the whole row
+/// must be names of columns for it to be a header.
+const OTHER_COLUMNS: &[&str] = &[
+    "sex",
+    "gender",
+    "result",
+    "results",
+    "test",
+    "value",
+    "units",
+    "status",
+    "room",
+    "bed",
+    "dx",
+    "diagnosis",
+    "notes",
+    "note",
+    "comment",
+    "comments",
+    "plan",
+    "type",
+    "race",
+    "language",
+    "reason",
+    "allergies",
+    "location",
+    "unit",
+    "service",
+    "los",
+    "code",
+    "procedure",
+    "medication",
+    "dose",
+    "qty",
+    "amount",
+    "balance",
+    "charge",
+    "payer",
+    "insurance",
+    "time",
+    "flag",
+    "range",
+    "ref range",
+    "reference range",
+    "weight",
+    "height",
+];
+
+/// Cells of an aligned line: runs of text separated by two spaces or more (or a tab), as byte ranges.
+fn aligned_cells(line: &str) -> Vec<(usize, usize)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut i = 0;
+    while i < b.len() {
+        let wide_gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
+        if wide_gap {
+            if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            continue;
+        }
+        if start.is_none() && b[i] != b' ' {
+            start = Some(i);
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        out.push((s, line.trim_end().len().max(s)));
+    }
+    out
+}
+
+/// An aligned table's header: two cells or more, each the name of a column, two of them PHI columns; with where each
+/// column starts.
+fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
+    if line.len() > MAX_HEADER_BYTES
+        || !line.contains("  ")
+        || line.bytes().any(|b| b.is_ascii_digit() || matches!(b, b':' | b',' | b'|' | b'.'))
+    {
+        return None;
+    }
+    let mut columns = Vec::new();
+    for (s, e) in aligned_cells(line) {
+        let name = line[s..e].to_ascii_lowercase().replace(['_', '-'], " ");
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        match column_type(&name) {
+            Some(c) => columns.push((s, Some(c))),
+            None if OTHER_COLUMNS.contains(&name.as_str()) => columns.push((s, None)),
+            None => return None,
+        }
+    }
+    (columns.len() >= 2 && columns.iter().filter(|(_, c)| c.is_some()).count() >= 2).then_some(columns)
+}
+
+/// The PHI of one row of an aligned table: cells in the header's order when there are as many, otherwise each under
+/// the column starting at or just after it (a scanned row drifts by a character or two).
+fn aligned_row(line: &str, start: usize, columns: &[(usize, Option<Column>)], out: &mut Vec<Candidate>) -> bool {
+    let row = aligned_cells(line);
+    if row.len() < 2 {
+        return false;
+    }
+    for (n, &(s, e)) in row.iter().enumerate() {
+        let column = if row.len() == columns.len() {
+            columns[n].1
+        } else {
+            columns.iter().rev().find(|(at, _)| *at <= s + 2).and_then(|(_, c)| *c)
+        };
+        if let Some(t) = column.and_then(|c| value_type(c, &line[s..e])) {
+            out.push(Candidate { start: start + s, end: start + e, entity_type: t, score: SCORE });
+        }
+    }
+    true
+}
+
 /// Adds the PHI of every table with a header row in `hay`.
 pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
     let mut at = 0;
     let mut table: Option<(u8, Vec<Option<Column>>)> = None;
+    let mut aligned: Option<Vec<(usize, Option<Column>)>> = None;
     for line in hay.split_inclusive('\n') {
         let start = at;
         at += line.len();
         let line = line.trim_end_matches(['\n', '\r']);
+        if let Some(columns) = &aligned {
+            if aligned_row(line, start, columns, out) {
+                continue;
+            }
+            aligned = None;
+        }
         if let Some((delimiter, columns)) = &table {
             let row = cells(line, *delimiter);
             if row.len() == columns.len() && !line.trim().is_empty() {
@@ -175,6 +302,9 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
         }
         if line.len() <= MAX_HEADER_BYTES && memchr::memchr3(b',', b'\t', b'|', line.as_bytes()).is_some() {
             table = header(line);
+        }
+        if table.is_none() && memchr::memmem::find(line.as_bytes(), b"  ").is_some() {
+            aligned = aligned_header(line);
         }
     }
 }
@@ -239,6 +369,40 @@ mod tests {
                 (EntityType::Date, "09/01/2023"),
             ]
         );
+    }
+
+    #[test]
+    fn a_table_aligned_with_spaces_types_each_value_by_its_column() {
+        let text = "PATIENT NAME         DOB          AGE\n\
+                    ABERNATHY, RUTH      01/15/1929   94\n\
+                    BLACK, TOM           06/30/1970   53\n\
+                    \n\
+                    Patient   Date        Result\n\
+                    Kim, S.   O2/11/2O23   Na 14O  K 4.l  Cr l.2\n";
+        let got = found(text);
+        assert_eq!(
+            got,
+            vec![
+                (EntityType::Person, "ABERNATHY, RUTH"),
+                (EntityType::Date, "01/15/1929"),
+                (EntityType::AgeOver89, "94"),
+                (EntityType::Person, "BLACK, TOM"),
+                (EntityType::Date, "06/30/1970"),
+                (EntityType::Person, "Kim, S."),
+                (EntityType::Date, "O2/11/2O23"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_form_line_with_values_is_not_an_aligned_header() {
+        for text in [
+            "Name   Elizabeth   Warren-Hayes          DOB   O7/O4/1948\nSmith  Jones  Brown",
+            "Name  Jane Doe   City  Boston\nSmith  Jones",
+            "Plan  continue  metformin\nPatient  stable",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
