@@ -46,6 +46,9 @@ impl<'a> Normalized<'a> {
         if scanned && let Some(mended) = ocr_digits(&normalized.text) {
             normalized.text = Cow::Owned(mended);
         }
+        if scanned && let Some(mended) = ocr_letters(&normalized.text) {
+            normalized.text = Cow::Owned(mended);
+        }
         if let Some(joined) = join_wrapped_words(&normalized.text) {
             normalized = normalized.then(joined);
         }
@@ -166,10 +169,11 @@ fn misread_next_to_digit(b: &[u8]) -> bool {
         || (0..b.len()).step_by(4096).any(|from| any_in(&b[from..(from + 4096 + 5).min(b.len())]))
 }
 
-/// `03/l4/1962`, `SSN l23-45-6789`, `555-0l22`: the text with the letters of [`misread_digit`] written as digits
-/// where they stand in a number, `None` when there is none. A number here is a run of digits, those letters and
-/// `/ . -`, touching no other letter, with at least three digits and more digits than letters, every letter next to
-/// a digit (`Oil`, `10lbs`, `SpO2`, `O2` and `I-V` stay).
+/// `03/l4/1962`, `SSN l23-45-6789`, `555-Ol22`, `Ol/28/2O25`: the text with the letters of [`misread_digit`]
+/// written as digits where they stand in a number, `None` when there is none. A number here is a run of digits, those
+/// letters and `/ . -`, touching no other letter, three characters or more with two digits or more and at most one
+/// letter more than digits; each part between `/ . -` that holds such a letter holds a digit too or is one or two
+/// characters long (`Oil`, `10lbs`, `SpO2`, `O2` and `I-V` stay).
 fn ocr_digits(text: &str) -> Option<String> {
     let b = text.as_bytes();
     if !misread_next_to_digit(b) {
@@ -200,13 +204,15 @@ fn ocr_digits(text: &str) -> Option<String> {
             && run.get(3).is_none_or(|c| !c.is_ascii_digit());
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
         let misread: Vec<usize> = (0..run.len()).filter(|&k| misread_digit(run[k]).is_some()).collect();
-        let beside_digit =
-            |k: usize| (k > 0 && run[k - 1].is_ascii_digit()) || run.get(k + 1).is_some_and(u8::is_ascii_digit);
+        let parts_hold_digits = run.split(|c| matches!(c, b'/' | b'.' | b'-')).all(|part| {
+            !part.iter().any(|&c| misread_digit(c).is_some()) || part.len() <= 2 || part.iter().any(u8::is_ascii_digit)
+        });
         if !icd
-            && digits >= 3
+            && digits >= 2
+            && run.len() >= 3
             && !misread.is_empty()
-            && misread.len() < digits
-            && misread.iter().all(|&k| beside_digit(k))
+            && misread.len() <= digits + 1
+            && parts_hold_digits
         {
             for k in misread {
                 if let Some(d) = misread_digit(run[k]) {
@@ -218,6 +224,49 @@ fn ocr_digits(text: &str) -> Option<String> {
     }
     // Only ASCII letters were replaced by ASCII digits: the bytes are still UTF-8.
     if changed { String::from_utf8(out).ok() } else { None }
+}
+
+/// `Hospita1`, `At1anta`, `C0NSULTATI0N`, `hartwe11diaz`: the text with `0` and `1` written as the letters OCR took
+/// them for (`o`/`O`, `l`/`I`, in the case of the letter before), where they stand inside a word: right after a
+/// letter, in a run of letters, `0` and `1` that touches no other digit and has more letters than digits (`A12`,
+/// `G0P1`, `H1N1`, `1st` and `E11` stay). `None` when there is none.
+fn ocr_letters(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphabetic() || matches!(b[i], b'0' | b'1')) {
+            i += 1;
+        }
+        let run = &b[start..i];
+        let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+        let touches_digit = b.get(i).is_some_and(u8::is_ascii_digit) || (start > 0 && b[start - 1].is_ascii_digit());
+        if digits == 0 || touches_digit || run.len() - digits <= digits || (start > 0 && b[start - 1] >= 0x80) {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| b.to_vec());
+        let mut letter_before = run[0];
+        for (k, &c) in run.iter().enumerate() {
+            if c.is_ascii_alphabetic() {
+                letter_before = c;
+                continue;
+            }
+            let upper = letter_before.is_ascii_uppercase();
+            out[start + k] = match (c, upper) {
+                (b'0', true) => b'O',
+                (b'0', false) => b'o',
+                (_, true) => b'I',
+                (_, false) => b'l',
+            };
+        }
+    }
+    // Only ASCII digits were replaced by ASCII letters: the bytes are still UTF-8.
+    out.and_then(|o| String::from_utf8(o).ok())
 }
 
 /// `Thomp-\nson`, `Provi-\ndence`: a word that a line break hyphenates (a letter, `-`, the break, a lower-case letter)
@@ -327,6 +376,35 @@ mod tests {
         for kept in
             ["Oil 10lbs SpO2 on O2 2L", "I-V", "lot l0", "CO2 42", "Pt 9O", "hello 2000 world", "(I10)", "O09.90"]
         {
+            assert_eq!(Normalized::with_ocr(kept, true).as_str(), kept);
+        }
+    }
+
+    #[test]
+    fn ocr_letters_in_a_number_made_of_short_parts_become_digits() {
+        for (scanned, mended) in [
+            ("Ph (5O3) 555-Ol66", "Ph (503) 555-0166"),
+            ("Ol/28/2O25 at noon", "01/28/2025 at noon"),
+            ("scan 2O24-ll-O6 by", "scan 2024-11-06 by"),
+            ("gateway lO.2O.4.l7", "gateway 10.20.4.17"),
+        ] {
+            assert_eq!(Normalized::with_ocr(scanned, true).as_str(), mended);
+        }
+    }
+
+    #[test]
+    fn ocr_digits_inside_words_become_the_letters_they_were_read_for() {
+        for (scanned, mended) in [
+            ("Bronson Methodist Hospita1", "Bronson Methodist Hospital"),
+            ("At1anta, GA", "Atlanta, GA"),
+            ("C0NSULTATI0N by Dr. Ch0udhury", "CONSULTATION by Dr. Choudhury"),
+            ("records@hartwe11diaz.com", "records@hartwelldiaz.com"),
+        ] {
+            let n = Normalized::with_ocr(scanned, true);
+            assert_eq!(n.as_str(), mended);
+            assert_eq!(Normalized::new(scanned).as_str(), scanned, "typed text keeps its digits");
+        }
+        for kept in ["A12 G0P1 H1N1 on the 1st, E11.9", "COVID19 B12 10th", "0ur"] {
             assert_eq!(Normalized::with_ocr(kept, true).as_str(), kept);
         }
     }
