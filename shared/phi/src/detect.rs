@@ -2263,6 +2263,8 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         // Extend left over name words; connectors (`of`, `&`, `and`, `the`) only between name words.
         let mut start = i;
         let mut distinctive = 0;
+        // A distinctive word that is a name or a town and no English word (`ellsworth`, `st`), for dictation.
+        let mut proper = false;
         let mut state_word = false;
         // The first word after a line break the name runs across (`St. Mary's\nHealth Center`).
         let mut wrapped_at: Option<usize> = None;
@@ -2320,14 +2322,17 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             }
             if prev.facility.is_none() && !prev.state || saint {
                 distinctive += 1;
+                proper |= saint || (prev.flags & (FIRST | LAST | PLACE) != 0 && prev.flags & (ENGLISH | COMMON) == 0);
             }
             state_word |= prev.state && !saint;
             k -= 1;
             start = k;
         }
-        // Extend right over `of <Name>` (`Hospital of Saint Raphael`).
+        // Extend right over `of <Name>` (`Hospital of Saint Raphael`, `Allergy Partners of the Triangle`).
         let mut end = head_end;
-        if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2))
+        let the =
+            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap(hay, w) == " "));
+        if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && &hay[of.start..of.end] == "of"
             && joins(gap(hay, of))
             && joins(gap(hay, name))
@@ -2335,7 +2340,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             && name.case == Case::Cap
             && name.roles & (role::STOP | role::CLINICAL) == 0
         {
-            end = head_end + 2;
+            end = head_end + 2 + the;
             distinctive += 1;
             while let Some(more) = words.get(end + 1) {
                 if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && more.roles & role::STOP == 0 {
@@ -2374,8 +2379,15 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         if state_word && (!w.caseless || i - start >= 2) {
             distinctive += 1;
         }
+        // In dictation, words of a sentence run into heads such as `labs`, `dialysis` or `school` (`we will recheck
+        // labs`, `fever free school note`): there only a hospital, a clinic or a center ends a name by itself, other
+        // heads need a name or a town before them, or `at` or `from` (`seen today at kindred pharmacy`).
+        let before = (0..start).rev().find(|&k| !is_connector(&hay[words[k].start..words[k].end]));
+        let at_place = before.is_some_and(|k| matches!(&hay[words[k].start..words[k].end], "at" | "from"));
+        let plain_sentence =
+            w.caseless && w.case == Case::Lower && !proper && !at_place && !strong_head(hay, w, &words[head_end]);
         // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
-        if distinctive > 0 && !city_label_before(hay, words, start) {
+        if distinctive > 0 && !plain_sentence && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
             out.push(Candidate {
                 start: words[start].start,
@@ -2444,8 +2456,12 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
             }
             end += 1;
         }
-        // Without case, only a word in no dictionary says a name begins (`works at walmart`, not `works at home`).
-        if caseless && words[i..=end].iter().all(|w| w.flags & (ENGLISH | COMMON) != 0 || w.facility.is_some()) {
+        // Without case, after a sentence's cue only a word in no dictionary says a name begins (`works at walmart`,
+        // not `works at home`); a form's field says it by itself.
+        if caseless
+            && phrase
+            && words[i..=end].iter().all(|w| w.flags & (ENGLISH | COMMON) != 0 || w.facility.is_some())
+        {
             continue;
         }
         let score = if caseless { 0.75 } else { 0.8 };
@@ -2472,6 +2488,15 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
             score: score - 0.01,
         });
     }
+}
+
+/// Whether a facility name headed by `head` and ending at `last` (the same word, or the tail after a generic head)
+/// names a place by its head alone: a hospital, clinic, hospice or center.
+fn strong_head(hay: &str, head: &Word, last: &Word) -> bool {
+    let is = |w: &Word, words: &[&str]| words.iter().any(|x| hay[w.start..w.end].eq_ignore_ascii_case(x));
+    is(head, &["hospital", "hospitals", "clinic", "clinics", "hospice", "infirmary", "sanitarium", "sanatorium"])
+        || is(head, &["permanente", "polyclinic", "dispensary", "healthplex", "surgicenter"])
+        || is(last, &["center", "centre", "hospital", "clinic"])
 }
 
 /// `of`, `and` or `the` inside a facility's name (`Hospital of Saint Raphael`), in any case.
@@ -2846,6 +2871,31 @@ mod tests {
         }
         assert!(has("Seen by Dr. Lee, Interventional Cardiology.", EntityType::Person, "Lee"));
         assert!(has("Signed: Dr. Lee, Jennifer", EntityType::Person, "Lee, Jennifer"));
+    }
+
+    #[test]
+    fn dictated_sentences_and_department_names_are_not_facilities() {
+        for text in [
+            "ambulates with a walker past medical history includes alzheimers",
+            "we will recheck labs in six months",
+            "fever free school note provided",
+            "we discussed dialysis planning and he would like to be evaluated for peritoneal dialysis",
+            "I consent to routine medical care for the child",
+            "Follow-up within 7 days in the Heart Failure Clinic.",
+            "OPHTHALMOLOGY CLINIC NOTE",
+            "Ignatius Vallejo, MD, Maternal-Fetal Medicine",
+        ] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Facility), "{text}: {:?}", found(text));
+        }
+        for (text, value) in [
+            ("admitted to good samaritan hospital from home", "good samaritan hospital"),
+            ("follow up at ellsworth dialysis next week", "ellsworth dialysis"),
+            ("seen at stanford memory clinic", "stanford memory clinic"),
+            ("NEW PATIENT INTAKE FORM - BLUE RIDGE PRIMARY CARE", "BLUE RIDGE PRIMARY CARE"),
+            ("ALLERGY CONSULT\nAllergy Partners of the Triangle      Visit", "Allergy Partners of the Triangle"),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
