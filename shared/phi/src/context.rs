@@ -908,6 +908,10 @@ const PLACE_CUES: &[&str] = &[
 ];
 
 const STOP: &[&str] = &[
+    // Who is on a call or a crew, not their names (`Caller: Mohammed Al-Sayed`, `Nurse Line`).
+    "caller",
+    "crew",
+    "line",
     // Prepositions and greetings: never inside a name, even in dictation (`john smith from dallas`).
     "from",
     "near",
@@ -1254,6 +1258,57 @@ const STOP: &[&str] = &[
 
 /// Words capitalised in clinical text that are never names, places or facility names.
 const CLINICAL: &[&str] = &[
+    // Ancestry, religion and language (`Pt is Catholic`, `per Irish passport`, `Ashkenazi Jewish ancestry`).
+    "catholic",
+    "jewish",
+    "spanish",
+    "ashkenazi",
+    "christian",
+    "muslim",
+    "hindu",
+    "buddhist",
+    "mormon",
+    "puerto",
+    "rican",
+    "hispanic",
+    "latino",
+    "latina",
+    "italian",
+    "polish",
+    "russian",
+    "chinese",
+    "korean",
+    "japanese",
+    "vietnamese",
+    "filipino",
+    "mexican",
+    "cuban",
+    "haitian",
+    "somali",
+    "arabic",
+    // Vehicle makes (`a 2017 Hyundai Elantra`, `2021 Toyota Sienna`).
+    "toyota",
+    "honda",
+    "hyundai",
+    "nissan",
+    "subaru",
+    "mazda",
+    "volkswagen",
+    "lexus",
+    "jeep",
+    "chevrolet",
+    "chevy",
+    "buick",
+    "cadillac",
+    "tesla",
+    "acura",
+    "infiniti",
+    "volvo",
+    "audi",
+    // Devices and instruments named like people (`FHR 142 by Doppler`, `IOP 15 by Tonopen`).
+    "doppler",
+    "tonopen",
+    "pacing",
     "assessment",
     "plan",
     "impression",
@@ -2092,6 +2147,7 @@ pub fn state_names() -> impl Iterator<Item = &'static str> {
 
 /// Nouns after an eponym: a disease, sign, test, procedure or instrument named after a person is not that person.
 const EPONYM_NOUNS: &[&str] = &[
+    "protocol",
     "disease",
     "diseases",
     "syndrome",

@@ -1505,7 +1505,10 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     let r = prev.roles;
+    // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`.
+    let ms = !prev.caseless && &hay[prev.start..prev.end] == "MS";
     if r & role::TITLE != 0
+        && !ms
         && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
         && (prev.case != Case::Lower || prev.caseless || g.starts_with('.'))
     {
@@ -1652,6 +1655,19 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             score = 0.65;
         }
         if score > 0.0 && cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
+            score = 0.0;
+        }
+        // Short upper-case words in mixed-case text are acronyms even when a Census list holds them (`weaned to RA`,
+        // `SRF, CST 412`, `patient IP 198.51.100.77`): not a name alone, nor without a cue and a first name
+        // (`VAN DER BERG, JED`) or two unambiguous Census names (`JOHN SMITH`).
+        let acronyms = !words[i].caseless
+            && words[i..j].iter().all(|w| w.case == Case::Upper && w.end - w.start <= 4)
+            && cue != role::TITLE
+            && (n == 1
+                || (cue != role::NAME_CUE
+                    && !parts.iter().any(|p| matches!(p, NamePart::Named { first: true, .. }))
+                    && !parts.iter().all(|p| matches!(p, NamePart::Named { common: false, .. }))));
+        if acronyms {
             score = 0.0;
         }
         if score > 0.0 {
@@ -1823,6 +1839,32 @@ fn is_credential(word: &str) -> bool {
             | "FACC"
             | "FACP"
             | "FACS"
+            | "CCM"
+            | "DPT"
+            | "ATP"
+            | "CSPI"
+            | "OTR"
+            | "OTR/L"
+            | "CPNP"
+            | "CNM"
+            | "LCSW"
+            | "LICSW"
+            | "LMFT"
+            | "LPC"
+            | "PSYD"
+            | "ABPP"
+            | "RRT"
+            | "CPHT"
+            | "RPH"
+            | "EMT"
+            | "MPH"
+            | "FAAP"
+            | "FACOG"
+            | "FAAFP"
+            | "CDCES"
+            | "IBCLC"
+            | "BCPS"
+            | "CEN"
     )
 }
 
@@ -2048,6 +2090,14 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         if w0.blocked
             || (w0.flags & (PLACE | PLACE_HEAD) == 0 && (w0.caseless || !matches!(w0.case, Case::Cap | Case::Upper)))
             || matches!(&hay[w0.start..w0.end], "NW" | "NE" | "SW" | "SE")
+            // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
+            // plate`) unless the gazetteer has it.
+            || (w0.flags & (PLACE | PLACE_HEAD) == 0
+                && (w0.roles & role::CLINICAL != 0
+                    || (i > 0
+                        && gap(hay, w0) == " "
+                        && words[i - 1].roles & role::CLINICAL != 0
+                        && matches!(words[i - 1].case, Case::Cap | Case::Upper))))
         {
             i += 1;
             continue;
@@ -2853,6 +2903,36 @@ mod tests {
         for text in ["hey how are you doing", "Hello all, the meeting is moved.", "Hi team, reminder."] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn acronyms_credentials_roles_ancestry_vehicles_and_devices_are_not_names() {
+        for text in [
+            "SpO2 94% 2L NC while asleep, weaned to RA at 0600.",
+            "OCT: OD - PED with SRF, CST 412 microns.",
+            "Connection log: patient IP 198.51.100.77, 720p",
+            "HR 98 irregular, RR 20, SpO2 93% RA, BGL 92, GCS 14",
+            "Marisol Gutierrez-Tapia, RN, CCM   Care Manager",
+            "Tyler Bouchard, PT, DPT",
+            "To: Riverbend Pediatrics - Nurse Line",
+            "Caller: Mohammed Al-Sayed (self)",
+            "his vehicle, a 2017 Hyundai Elantra, TN plate",
+            "FHR 142 by Doppler. No edema.",
+            "Progressing well per Wilk protocol.",
+            "immunizations required by MS Code 41-23-37 for attendance",
+        ] {
+            let people: Vec<String> = found(text)
+                .into_iter()
+                .filter(|(t, v)| {
+                    matches!(t, EntityType::Person | EntityType::City)
+                        && !["Marisol Gutierrez-Tapia", "Tyler Bouchard", "Mohammed Al-Sayed"].contains(&v.as_str())
+                })
+                .map(|(_, v)| v)
+                .collect();
+            assert!(people.is_empty(), "{text}: {people:?}");
+        }
+        assert!(has("Patient: JOHN SMITH, seen today", EntityType::Person, "JOHN SMITH"));
+        assert!(has("Seen by Dr. KIM today", EntityType::Person, "KIM"));
     }
 
     #[test]
