@@ -72,9 +72,9 @@ tpke|valley|vly|views?|vista|walk|wells?|alley|aly|bend|bluffs?|branch|bridge|br
 canyon|cyn|cape|causeway|center|ctr|commons?|corners?|cove|creek|crk|crescent|cres|crest|curve|dale|dam|divide|\
 estates?|expressway|expy|falls|ferry|fields?|flats?|ford|forest|forge|forks?|fort|freeway|fwy|gardens?|gdns|\
 gateway|glens?|greens?|groves?|harbors?|haven|islands?|isle|junction|jct|keys?|knolls?|lakes?|landing|lndg|\
-lights?|lock|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount|mt|mountain|mtn|neck|oval|\
+lights?|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount|mt|mountain|mtn|neck|oval|\
 overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
-squares?|throughway|trace|track|tunnel|underpass|unions?|via|viaduct|villages?|vlg|ville|wy";
+squares?|throughway|trace|track|tunnel|underpass|unions?|viaduct|villages?|vlg|ville|wy";
 
 /// A street type after a street name that ends in one (`Oak Hill Rd`, `Harbor Point Road`); `dr` is left out, as
 /// `Main St Dr. Smith` would lose a title.
@@ -763,12 +763,17 @@ const NOT_STREET_WORDS: &[&str] = &[
     "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "with", "was", "is", "are", "by", "per", "times",
     "every", "each", "people", "patients", "days", "weeks", "months", "years", "hours", "minutes", "mg", "ml",
     "tablets", "tabs", "doses", "he", "she", "they", "we", "i", "you", "her", "his", "then", "than", "after", "before",
-    "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that",
+    "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that", "through", "thru", "am",
+    "no", "pm", "of", "cm", "mm",
 ];
 
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
-    // `WALGREENS #4821 1500 W LAKE ST`: a number after `#` is a store's or a unit's, not a house number.
-    if hay[..s].ends_with('#') {
+    // `WALGREENS #4821 1500 W LAKE ST`: a number after `#` is a store's or a unit's, not a house number; after a
+    // digit and a point it is a decimal's fraction (`a 4.3 cm Ventralex ST patch`).
+    let before = &hay.as_bytes()[..s];
+    if before.ends_with(b"#")
+        || (before.ends_with(b".") && before.len() >= 2 && before[before.len() - 2].is_ascii_digit())
+    {
         return None;
     }
     let lex = Lexicon::get();
@@ -2653,6 +2658,20 @@ mod tests {
         // `Dr` is not taken as a second street type: it is the title of the name after it.
         let text = "Lives at 12 Main St. Dr. Smith saw her.";
         assert!(has(text, EntityType::Address, "12 Main St.") && has(text, EntityType::Person, "Smith"));
+    }
+
+    #[test]
+    fn measures_times_page_numbers_and_lead_ranges_are_not_addresses() {
+        for text in [
+            "repaired with a 4.3 cm Ventralex ST patch",
+            "Scheduled Jan 28 8 AM. Pt will bring his wife",
+            "Nurse stayed on line; 911 contacted via three-way call",
+            "O2 2 L NC, 18G L AC saline lock.",
+            "ekg shows st depressions in v four through v six no st elevations",
+            "DISCHARGE SUMMARY          Page 2 of 3\nPt: LEFORT, CLAUDETTE",
+        ] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Address), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
