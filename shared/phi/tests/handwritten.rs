@@ -1,13 +1,22 @@
-//! Recall and precision on hand-written notes (`eval/handwritten.jsonl`): 253 documents the corpus generator did not
-//! write (typed letters, reports, forms, HL7 and CSV exports, international names and addresses; dictation; upper-case
-//! forms; OCR output), with gold spans written by hand. They hold what the synthetic corpus cannot show: text nobody
-//! wrote the rules for. The floors are the scores when the set was added; a change may raise them, not lower them.
+//! Recall and precision on hand-written notes: documents the corpus generator did not write (typed letters, reports,
+//! forms, HL7 and CSV exports, international names and addresses; dictation; upper-case forms; OCR output), with gold
+//! spans written by hand. They hold what the synthetic corpus cannot show: text nobody wrote the rules for.
+//! - `eval/handwritten.jsonl`: 253 documents;
+//! - `eval/handwritten-2.jsonl`: 120 more, written later by someone who had not read the detector, its data or its
+//!   corpus generator, and scored once before any rule was written against them (see the constants below). Its
+//!   labelling conventions (where the taxonomy is silent) are stricter: every identifier, whoever's, is labelled.
+//!
+//! The floors are the scores when a set was last improved; a change may raise them, not lower them.
 
 use medvault_phi::eval::{Note, Report, evaluate};
 use medvault_phi::{AnalyzeOptions, Analyzer};
 
 fn notes(kinds: &[&str]) -> Vec<Note> {
-    include_str!("../eval/handwritten.jsonl")
+    labelled(include_str!("../eval/handwritten.jsonl"), kinds)
+}
+
+fn labelled(jsonl: &str, kinds: &[&str]) -> Vec<Note> {
+    jsonl
         .lines()
         .map(|line| serde_json::from_str::<Note>(line).expect("a labelled note"))
         .filter(|note| kinds.contains(&note.kind.as_str()))
@@ -48,10 +57,36 @@ fn ocr_output_read_as_scanned_stays_at_its_recorded_scores() {
     assert_at_least(&report, OCR_RECALL, OCR_PRECISION);
 }
 
+#[test]
+fn the_second_set_stays_at_its_recorded_scores() {
+    // Arrange
+    let analyzer = Analyzer::new().expect("analyzer");
+    let jsonl = include_str!("../eval/handwritten-2.jsonl");
+    let typed = labelled(jsonl, &["typed", "dictation", "form"]);
+    let scanned = labelled(jsonl, &["ocr"]);
+
+    // Act
+    let typed_report = evaluate(&analyzer, &AnalyzeOptions::default(), &typed);
+    let scanned_report = evaluate(&analyzer, &AnalyzeOptions::default().with_scanned(true), &scanned);
+
+    // Assert
+    assert_eq!((typed.len(), scanned.len()), (105, 15));
+    assert_at_least(&typed_report, SECOND_RECALL, SECOND_PRECISION);
+    assert_at_least(&scanned_report, SECOND_OCR_RECALL, SECOND_OCR_PRECISION);
+}
+
 /// Character recall and precision of typed notes, dictation and forms: 0.8578 and 0.9750 when the set was added,
-/// 0.8652 and 0.9752 with the towns and facilities after it.
-const RECALL: f64 = 0.86;
-const PRECISION: f64 = 0.97;
-/// Of the OCR output (read as scanned): 0.7121 and 1.0000.
-const OCR_RECALL: f64 = 0.71;
+/// 0.8652 and 0.9752 with the towns and facilities after it, 0.8843 and 0.9800 with the employers, greetings,
+/// aligned tables and precision rules of the session that added the second set.
+const RECALL: f64 = 0.88;
+const PRECISION: f64 = 0.975;
+/// Of the OCR output (read as scanned): 0.7121 and 1.0000; 0.8306 and 1.0000 with digits read as letters in words.
+const OCR_RECALL: f64 = 0.83;
 const OCR_PRECISION: f64 = 0.99;
+/// The second set, typed notes, dictation and forms: 0.8288 and 0.9400 at first sight (the detector as it was
+/// before any rule was written against it), 0.8378 and 0.9680 after the session's rules.
+const SECOND_RECALL: f64 = 0.835;
+const SECOND_PRECISION: f64 = 0.965;
+/// Its OCR output: 0.4386 and 0.9544 at first sight, 0.7035 and 0.9661 after.
+const SECOND_OCR_RECALL: f64 = 0.70;
+const SECOND_OCR_PRECISION: f64 = 0.96;
