@@ -1783,6 +1783,24 @@ const CLINICAL: &[&str] = &[
     "tonight",
 ];
 
+/// Heads of [`FACILITY_HEADS`] that name a place by themselves even in dictation, where the others (`labs`,
+/// `dialysis`, `school`) are as often words of a sentence.
+pub const STRONG_FACILITY_HEADS: &[&str] = &[
+    "hospital",
+    "hospitals",
+    "clinic",
+    "clinics",
+    "hospice",
+    "infirmary",
+    "sanitarium",
+    "sanatorium",
+    "permanente",
+    "polyclinic",
+    "dispensary",
+    "healthplex",
+    "surgicenter",
+];
+
 const FACILITY_HEADS: &[&str] = &[
     // A health system whose name has no generic word (`Kaiser Permanente San Jose`).
     "permanente",
@@ -2031,7 +2049,8 @@ const FACILITY_GENERIC: &[&str] = &[
     "reproductive",
 ];
 
-/// Sentence cues after which a capitalised name is an employer, pharmacy or school (`works at Deloitte`).
+/// Sentence cues, two words each, after which a capitalised name is an employer, pharmacy or school (`works at
+/// Deloitte`).
 const ORG_PHRASES: &[&str] = &[
     "works at",
     "works for",

@@ -18,7 +18,8 @@ use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
 use crate::context::{
-    FacilityWord, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, role, state_abbreviations, state_names, word_key,
+    FacilityWord, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, STRONG_FACILITY_HEADS, role, state_abbreviations,
+    state_names, word_key,
 };
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
@@ -1693,16 +1694,16 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
 /// Dictation spells a name out after saying it (`tom nguyen n g u y e n`): the number of one-letter words after the
 /// name `words[i..j]` that spell one of its words, or 0.
 fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
-    let run = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap(hay, w) == " ");
-    let spelled: Vec<u8> = run.map(|w| hay.as_bytes()[w.start].to_ascii_lowercase()).collect();
-    if spelled.len() < 3 {
+    let letters = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap(hay, w) == " ").count();
+    if letters < 3 {
         return 0;
     }
+    let spelled = || words[j..j + letters].iter().map(|w| hay.as_bytes()[w.start].to_ascii_lowercase());
     words[i..j]
         .iter()
         .map(|w| hay[w.start..w.end].bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_lowercase()))
-        .filter(|letters| spelled.iter().copied().take(letters.clone().count()).eq(letters.clone()))
-        .map(|letters| letters.count())
+        .filter(|word| spelled().take(word.clone().count()).eq(word.clone()))
+        .map(Iterator::count)
         .max()
         .unwrap_or(0)
 }
@@ -2477,17 +2478,15 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
             continue;
         }
         let g = gap(hay, &words[i]);
-        let field = g.trim_end_matches(' ') == ":" && lex.entry(cue_end.hash).org_cue == Some(OrgCue::Field)
-            || (g == ": " && i >= 2 && {
-                let pair = KeyHasher::default().push(words[i - 2].hash).push(cue_end.hash).finish();
-                lex.entry(pair).org_cue == Some(OrgCue::Field)
-            });
-        let phrase = g == " "
-            && (lex.entry(cue_end.hash).org_cue == Some(OrgCue::Phrase)
-                || i >= 2 && {
-                    let pair = KeyHasher::default().push(words[i - 2].hash).push(cue_end.hash).finish();
-                    lex.entry(pair).org_cue == Some(OrgCue::Phrase)
-                });
+        // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
+        // at`).
+        let one = lex.entry(cue_end.hash).org_cue;
+        let two = i
+            .checked_sub(2)
+            .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue);
+        let field =
+            (g.trim_end_matches(' ') == ":" && one == Some(OrgCue::Field)) || (g == ": " && two == Some(OrgCue::Field));
+        let phrase = g == " " && two == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
@@ -2549,9 +2548,7 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
 /// names a place by its head alone: a hospital, clinic, hospice or center.
 fn strong_head(hay: &str, head: &Word, last: &Word) -> bool {
     let is = |w: &Word, words: &[&str]| words.iter().any(|x| hay[w.start..w.end].eq_ignore_ascii_case(x));
-    is(head, &["hospital", "hospitals", "clinic", "clinics", "hospice", "infirmary", "sanitarium", "sanatorium"])
-        || is(head, &["permanente", "polyclinic", "dispensary", "healthplex", "surgicenter"])
-        || is(last, &["center", "centre", "hospital", "clinic"])
+    is(head, STRONG_FACILITY_HEADS) || is(last, &["center", "centre", "hospital", "clinic"])
 }
 
 /// `of`, `and` or `the` inside a facility's name (`Hospital of Saint Raphael`), in any case.
