@@ -133,26 +133,28 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
     if line.split(char::from(delimiter)).any(|cell| cell.len() > MAX_HEADER_CELL + 2) {
         return None;
     }
-    let column = |cell: &str| {
-        let mut name = [0u8; MAX_HEADER_CELL + 2];
-        let mut n = 0;
-        for c in cell.trim().trim_matches('"').bytes() {
-            let c = if matches!(c, b'_' | b'-' | b'.' | b'#' | b'\t') { b' ' } else { c.to_ascii_lowercase() };
-            // One space between words.
-            if (c == b' ' && (n == 0 || name[n - 1] == b' ')) || n == name.len() {
-                continue;
-            }
-            name[n] = c;
-            n += 1;
-        }
-        let name = std::str::from_utf8(&name[..n]).ok()?.trim_end();
-        column_type(name)
-    };
+    let column = |cell: &str| column_type(column_name(cell, &mut [0; MAX_HEADER_CELL + 2])?);
     if line.split(char::from(delimiter)).filter(|cell| column(cell).is_some()).count() < 2 {
         return None;
     }
     let columns: Vec<Option<Column>> = cells(line, delimiter).into_iter().map(|(s, e)| column(&line[s..e])).collect();
     (columns.len() >= 2).then_some((delimiter, columns))
+}
+
+/// A header cell as [`column_type`] reads it, written into `buf` without allocating: lower case, without quotes,
+/// `_ - . #` and tabs as spaces, one space between words (at most `buf.len()` bytes).
+fn column_name<'b>(cell: &str, buf: &'b mut [u8; MAX_HEADER_CELL + 2]) -> Option<&'b str> {
+    let mut n = 0;
+    for c in cell.trim().trim_matches('"').bytes() {
+        let c = if matches!(c, b'_' | b'-' | b'.' | b'#' | b'\t') { b' ' } else { c.to_ascii_lowercase() };
+        // One space between words.
+        if (c == b' ' && (n == 0 || buf[n - 1] == b' ')) || n == buf.len() {
+            continue;
+        }
+        buf[n] = c;
+        n += 1;
+    }
+    Some(std::str::from_utf8(&buf[..n]).ok()?.trim_end())
 }
 
 /// Header words of an aligned table that name no PHI column (`Result`, `Sex`): with the PHI columns, the whole row
@@ -236,17 +238,17 @@ fn aligned_cells(line: &str) -> Vec<(usize, usize)> {
 fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
     if line.len() > MAX_HEADER_BYTES
         || !line.contains("  ")
-        || line.bytes().any(|b| b.is_ascii_digit() || matches!(b, b':' | b',' | b'|' | b'.'))
+        || line.bytes().any(|b| b.is_ascii_digit() || matches!(b, b':' | b',' | b'|' | b'.' | b'#' | b'"'))
     {
         return None;
     }
     let mut columns = Vec::new();
+    let mut buf = [0; MAX_HEADER_CELL + 2];
     for (s, e) in aligned_cells(line) {
-        let name = line[s..e].to_ascii_lowercase().replace(['_', '-'], " ");
-        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        match column_type(&name) {
+        let name = column_name(&line[s..e], &mut buf)?;
+        match column_type(name) {
             Some(c) => columns.push((s, Some(c))),
-            None if OTHER_COLUMNS.contains(&name.as_str()) => columns.push((s, None)),
+            None if OTHER_COLUMNS.contains(&name) => columns.push((s, None)),
             None => return None,
         }
     }
