@@ -1200,13 +1200,6 @@ const STOP: &[&str] = &[
     "awake",
     // `NAME: SEE ABOVE`; `See` is also a Census first name.
     "see",
-    // Hesitations in dictation (`the patient um frank o'malley`).
-    "um",
-    "umm",
-    "uh",
-    "uhh",
-    "er",
-    "hmm",
     "follow",
     "return",
     "monday",
@@ -2049,6 +2042,10 @@ const FACILITY_GENERIC: &[&str] = &[
     "reproductive",
 ];
 
+/// Hesitations in dictation (`the patient um frank o'malley`): stop words, and skipped between a cue and its name
+/// (`next patient is uh tom nguyen`).
+pub const HESITATIONS: &[&str] = &["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm"];
+
 /// Sentence cues, two words each, after which a capitalised name is an employer, pharmacy or school (`works at
 /// Deloitte`).
 const ORG_PHRASES: &[&str] = &[
@@ -2398,6 +2395,7 @@ impl Lexicon {
         for (words, bit) in [
             (CLINICAL, role::CLINICAL),
             (STOP, role::STOP),
+            (HESITATIONS, role::STOP),
             (PLACE_CUES, role::PLACE_CUE),
             (NAME_CUES, role::NAME_CUE),
             (WEAK_NAME_CUES, role::WEAK_NAME_CUE),

@@ -18,8 +18,8 @@ use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
 use crate::context::{
-    FacilityWord, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, STRONG_FACILITY_HEADS, role, state_abbreviations,
-    state_names, word_key,
+    FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, STRONG_FACILITY_HEADS, role,
+    state_abbreviations, state_names, word_key,
 };
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
@@ -1503,7 +1503,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
-    let filler = |w: &Word| w.caseless && matches!(&hay[w.start..w.end], "uh" | "um" | "er" | "erm" | "uhm" | "ah");
+    let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
     let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
