@@ -18,8 +18,8 @@ use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
 use crate::context::{
-    FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, NOT_ORG_VALUES, OrgCue, STRONG_FACILITY_HEADS, role,
-    state_abbreviations, state_names, word_key,
+    FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
+    STRONG_FACILITY_HEADS, role, state_abbreviations, state_names, word_key,
 };
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
@@ -906,6 +906,14 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             if is_zip(text) && (text.len() == 10 || state_before(hay, s)) {
                 return cand(s, e, EntityType::Zip, 0.85);
             }
+            // Weaker than a known label: a facility's store number (`WALGREENS #4821`) wins over it.
+            if numbered_label(hay, s) {
+                return id_value(hay, s, e, EntityType::OtherId, digit_count, alnum_count)
+                    .map(|c| Candidate { score: 0.7, ..c });
+            }
+            if let Some(ty) = listed_after_label(hay, s, e) {
+                return id_value(hay, s, e, ty, digit_count, alnum_count);
+            }
             if all_digits && bytes.len() == 9 && validate::is_ssn(text) {
                 return cand(s, e, EntityType::Ssn, 0.4);
             }
@@ -993,8 +1001,134 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
         // `vehicle (2019 Freightliner)`: a model year.
         EntityType::VehicleId if text.len() == 4 && (text.starts_with("19") || text.starts_with("20")) => None,
         _ if right_is_unit(hay, e) && digits <= 3 => None,
+        // `in case 2019`, `(ref 70-99)`, `incident 1999`: a year or a range after a word that is also a label.
+        _ if is_year(text) || is_range(text) => None,
         _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
     }
+}
+
+/// Words that take a number (`Apt #`, `Model No.`, `Tooth #`) that identifies no one.
+const NOT_NUMBERED: &[&str] = &[
+    "apt",
+    "apartment",
+    "box",
+    "store",
+    "model",
+    "part",
+    "catalog",
+    "cat",
+    "product",
+    "reorder",
+    "size",
+    "pack",
+    "channel",
+    "slot",
+    "port",
+    "pin",
+    "bin",
+    "pcn",
+    "rxbin",
+    "rxpcn",
+    "rxgrp",
+    "routing",
+    "aba",
+    "swift",
+    "bic",
+    "nct",
+    "irb",
+    "protocol",
+    "form",
+    "figure",
+    "table",
+    "slide",
+    "block",
+    "cassette",
+    "tube",
+    "vial",
+    "well",
+    "lane",
+    "tooth",
+    "teeth",
+    "gauge",
+    "french",
+    "drg",
+    "upc",
+    "sku",
+    "gtin",
+    "check",
+    "test",
+    "panel",
+    "question",
+    "section",
+    "chapter",
+];
+
+/// `Booking #: 224018377`, `Interpreter ID INT-0442`, `Kit No. 24-0983311`: a word, then `#`, `ID`, `No.` or `Number`,
+/// then the value. Whatever the word, a number so introduced identifies something, unless the word is a measurement's
+/// or a code's (the lexicon's non-PHI labels) or one of [`NOT_NUMBERED`].
+fn numbered_label(hay: &str, s: usize) -> bool {
+    let before = hay[..s].trim_end_matches([' ', ':', '\t']);
+    let before = if let Some(rest) = before.strip_suffix('#') {
+        rest
+    } else {
+        let marker = last_word(before.trim_end_matches('.'));
+        if !["id", "no", "nbr", "num", "number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
+            return false;
+        }
+        &before[..before.trim_end_matches('.').len() - marker.len()]
+    };
+    let before = before.trim_end_matches([' ', '\t']);
+    let word = last_word(before);
+    if word.len() < 2 || before[..before.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let key = word_key(word);
+    !matches!(Lexicon::get().label(key), Some(Label::NotPhi | Label::Date | Label::Age))
+        && !NOT_NUMBERED.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// `SN PJN7712893, PJN7712901`, `SERIALS 1904B22817 / 1904B22819`: a value of the same shape as the labelled one
+/// before it in a list takes its label (up to four back).
+fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
+    let shape = |t: &str| (t.len(), t.bytes().next().map(|b| b.is_ascii_digit()));
+    let this = shape(&hay[s..e]);
+    let mut s = s;
+    for _ in 0..4 {
+        let before = &hay[..s];
+        let sep = [", and ", " and ", ", ", " / ", "/", "; "].into_iter().find(|sep| before.ends_with(sep))?;
+        let prev_end = s - sep.len();
+        let prev_start = hay[..prev_end]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let prev = &hay[prev_start..prev_end];
+        let (len, digit_first) = shape(prev);
+        if len.abs_diff(this.0) > 1 || digit_first != this.1 || prev.bytes().filter(u8::is_ascii_digit).count() < 2 {
+            return None;
+        }
+        if let Some(Label::Id(ty)) = left_label(hay, prev_start) {
+            return (!matches!(ty, EntityType::Phone | EntityType::Fax | EntityType::Zip)).then_some(ty);
+        }
+        s = prev_start;
+    }
+    None
+}
+
+/// Four digits from 1900 to 2099.
+fn is_year(text: &str) -> bool {
+    text.len() == 4 && text.parse::<u16>().is_ok_and(|y| (1900..=2099).contains(&y))
+}
+
+/// A range of two numbers, the lower first (`70-99`, `100-200`, `1000-2000`): both of up to three digits, or both
+/// of four. `23-1184` and `2024-0183` are identifiers' groups.
+fn is_range(text: &str) -> bool {
+    let Some((low, high)) = text.split_once('-') else { return false };
+    let short = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+    if !(short(low) && short(high)) || !(low.len() <= 3 && high.len() <= 3 || low.len() == high.len()) {
+        return false;
+    }
+    low.parse::<u16>().ok() < high.parse::<u16>().ok()
 }
 
 fn is_zip(text: &str) -> bool {
@@ -1040,17 +1174,19 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let mut walk = WordsBefore { b: hay.as_bytes(), i: s, floor: s.saturating_sub(80), newlines: 0, n: 0, done: false };
     // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them.
     let mut hashes = [0u64; 6];
+    let mut spans = [(0usize, 0usize); 6];
     let mut n = 0;
-    let mut read_up_to = |m: usize, hashes: &mut [u64; 6], n: &mut usize| {
+    let mut read_up_to = |m: usize, hashes: &mut [u64; 6], spans: &mut [(usize, usize); 6], n: &mut usize| {
         while *n < m.min(6) {
             let Some((a, z)) = walk.next_word() else { break };
             hashes[*n] = word_hash(&hay[a..z]);
+            spans[*n] = (a, z);
             *n += 1;
         }
     };
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
-        read_up_to(k + 3, &mut hashes, &mut n);
+        read_up_to(k + 3, &mut hashes, &mut spans, &mut n);
         if k >= n {
             break;
         }
@@ -1067,11 +1203,27 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 h.push(hash);
             }
             if let Some(label) = lex.label(h.finish()) {
+                let (a, z) = spans[k];
+                if len == 1 && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
+                    continue;
+                }
                 return Some(label);
             }
         }
     }
     None
+}
+
+/// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `Case:` or `Case #`, and
+/// never a stop to a name (`Dr. Bartholomew Fein`).
+fn is_name_like_label(word: &str) -> bool {
+    NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+fn written_as_label(hay: &str, a: usize, z: usize) -> bool {
+    let word = &hay[a..z];
+    word.len() >= 2 && !word.bytes().any(|b| b.is_ascii_lowercase())
+        || hay[z..].trim_start_matches(' ').starts_with([':', '#'])
 }
 
 /// The words before a value, nearest first, on the same line (or the previous line when the value starts its own
@@ -1361,7 +1513,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             roles: entry.roles,
             facility: entry.facility,
             state: entry.state,
-            id_label: matches!(entry.label, Some(Label::Id(_))),
+            id_label: matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]),
         });
         gap_start = i;
         if possessive {
@@ -1790,6 +1942,7 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
                 g if g.len() > 1
                     && g.trim_start_matches(',').bytes().all(|b| b == b' ')
                     && (!g.starts_with(',') || !comma)
+                    && !is_credential(text)
                     && Lexicon::get().label(w.hash).is_none()
                     && matches!(name_part(hay, w, false), Some(NamePart::Named { .. } | NamePart::Foreign)) =>
                 {
@@ -2669,6 +2822,77 @@ mod tests {
         ] {
             assert!(found(text).iter().all(|(t, _)| *t != EntityType::Address), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn identifiers_after_labels_of_specimens_prescriptions_cases_tax_ids_and_groups() {
+        for (text, ty, value) in [
+            ("Specimen ID: 23-221-4410   Collected: 07/11/2023", EntityType::AccountNumber, "23-221-4410"),
+            ("Rx #: 2094417   Drug: Ozempic 1 mg", EntityType::OtherId, "2094417"),
+            ("Incident #: 2024-018832  Unit: Medic 7", EntityType::OtherId, "2024-018832"),
+            ("Member ID: W298446127   Group #: 012934", EntityType::HealthPlanId, "012934"),
+            ("CSN: 781102934", EntityType::AccountNumber, "781102934"),
+            ("Northbridge Pathology Laboratory\nCLIA 05D0987123", EntityType::LicenseNumber, "05D0987123"),
+            ("NPI: 1599304189    TIN: 91-1847302", EntityType::OtherId, "91-1847302"),
+            ("a truck driver; CDL # H2205-48831-66015.", EntityType::LicenseNumber, "H2205-48831-66015"),
+            ("Subject ID: 112-0047", EntityType::OtherId, "112-0047"),
+            ("Case: 2023-CV-04471", EntityType::OtherId, "2023-CV-04471"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn any_word_before_a_number_sign_or_id_labels_the_identifier_after_it() {
+        for (text, value) in [
+            ("Booking #: 224018377   Location: jail", "224018377"),
+            ("(interpreter ID INT-0442)", "INT-0442"),
+            ("Client #: NDT-18824", "NDT-18824"),
+            ("Poison Center    Case No. NNEPC-25-004417", "NNEPC-25-004417"),
+        ] {
+            assert!(found(text).iter().any(|(_, v)| v == value), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn numbers_after_a_unit_model_lot_or_tooth_sign_years_and_ranges_are_no_identifiers() {
+        for text in [
+            "Apt # 4412",
+            "Model #: 2400-XL",
+            "Lot #: K7O112",
+            "Tooth #14 and #15 extracted",
+            "Glucose 105 (ref 70-99) mg/dL",
+            "in case 2019 was a bad year",
+            "REF 1000-2000",
+            "since the incident 1999",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_label_that_is_also_a_surname_neither_cuts_the_name_nor_labels_prose() {
+        let text = "Attending: Dr. Bartholomew Fein\n\nFEIN: 12-3456789";
+        assert!(has(text, EntityType::Person, "Bartholomew Fein"), "{:?}", found(text));
+        assert!(has(text, EntityType::OtherId, "12-3456789"), "{:?}", found(text));
+        assert!(has("Seen today with Mary Case, her aunt.", EntityType::Person, "Mary Case"));
+    }
+
+    #[test]
+    fn a_credential_after_a_comma_ends_a_form_s_name_field() {
+        let text = "Pharmacist: Troy Nakamura, RPh    NCPDP 0512294";
+        assert!(has(text, EntityType::Person, "Troy Nakamura"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn values_listed_after_a_labelled_one_share_its_label() {
+        let text = "Leads: SN PJN7712893, PJN7712901.";
+        assert!(has(text, EntityType::DeviceId, "PJN7712901"), "{:?}", found(text));
+        let text = "HEARING AIDS: BILATERAL (SERIALS 1904B22817 / 1904B22819)";
+        assert!(has(text, EntityType::DeviceId, "1904B22819"), "{:?}", found(text));
+        let text = "MRN 12345678, 23456789 and 34567890";
+        assert!(has(text, EntityType::Mrn, "34567890"), "{:?}", found(text));
+        assert!(found("BP 120/80, 118/76; LOINC 2345-7, 2160-0").is_empty());
     }
 
     #[test]
