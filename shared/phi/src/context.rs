@@ -81,6 +81,8 @@ pub struct LexEntry {
     /// A noun that makes the name before it an eponym (`Parkinson disease`, `Babinski sign`, `Hoyer lift`).
     pub eponym: bool,
     pub org_cue: Option<OrgCue>,
+    /// A month's full name (`June`, `september`).
+    pub month: bool,
 }
 
 impl LexEntry {
@@ -95,6 +97,7 @@ impl LexEntry {
             filler: self.filler || later.filler,
             eponym: self.eponym || later.eponym,
             org_cue: later.org_cue.or(self.org_cue),
+            month: self.month || later.month,
         }
     }
 }
@@ -553,6 +556,29 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
     ),
     (EntityType::Fax, &["fax", "facsimile", "fax number", "fax no", "fax line", "efax"]),
     (EntityType::Zip, &["zip", "zip code", "zipcode", "postal code", "postcode", "zip+4"]),
+];
+
+/// Months by their full names (abbreviations such as `Jan` are also names and words).
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "sept",
+    "october",
+    "november",
+    "december",
+];
+
+/// Words of time before a month named alone (`in June`, `since early March`, `last september`).
+pub const MONTH_CUES: &[&str] = &[
+    "in", "since", "from", "until", "till", "through", "thru", "by", "during", "before", "after", "early", "mid",
+    "late", "last", "next", "this", "around", "of",
 ];
 
 /// Identifier labels that are also people's names; see `detect::is_name_like_label`.
@@ -2592,6 +2618,9 @@ impl Lexicon {
         }
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
+        }
+        for m in MONTHS {
+            add(m, LexEntry { month: true, ..LexEntry::default() });
         }
         for e in EPONYM_NOUNS {
             add(e, LexEntry { eponym: true, ..LexEntry::default() });

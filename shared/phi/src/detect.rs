@@ -18,7 +18,7 @@ use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input, PatternID};
 
 use crate::context::{
-    FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
+    FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, MONTH_CUES, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
     STRONG_FACILITY_HEADS, role, state_abbreviations, state_names, word_key,
 };
 use crate::entity::{Entity, EntityType};
@@ -651,9 +651,12 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         Shape::DateShort => {
             let (m, d) = text.split_once('/')?;
-            let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
-            let dated = matches!(left_label(hay, s), Some(Label::Date));
-            (dated && validate::is_calendar_date(None, m, d) && !right_is_unit(hay, e)).then_some(Candidate {
+            let (month, day): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+            // `started 9/19`, `bed available 8/13`: after a word of an event, a month and day with a two-digit part
+            // (`given 1/2 tab` is a fraction, and `/10` a score).
+            let event = (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s);
+            let dated = event || matches!(left_label(hay, s), Some(Label::Date));
+            (dated && validate::is_calendar_date(None, month, day) && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
                 end: e,
                 entity_type: EntityType::Date,
@@ -956,10 +959,107 @@ fn last_word(text: &str) -> &str {
     text.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("")
 }
 
+/// Words of an event that a month and day may follow without a date label (`started 9/19`, `bed available 8/13`).
+const EVENT_WORDS: &[&str] = &[
+    "started",
+    "stopped",
+    "given",
+    "delivered",
+    "available",
+    "placed",
+    "drawn",
+    "completed",
+    "done",
+    "obtained",
+    "performed",
+    "held",
+    "resumed",
+    "changed",
+    "called",
+    "checked",
+    "tested",
+    "review",
+    "reviewed",
+    "labs",
+    "monthly",
+    "weekly",
+    "starting",
+    "effective",
+    "through",
+    "thru",
+    "after",
+    "before",
+    "by",
+    "last",
+    "next",
+    "call",
+    "transferred",
+    "arrived",
+    "presented",
+    "restarted",
+    "increased",
+    "decreased",
+    "discontinued",
+    "sent",
+    "faxed",
+    "mailed",
+    "ordered",
+    "rescheduled",
+    "cancelled",
+    "canceled",
+    "confirmed",
+    "booked",
+    "planned",
+    "expected",
+    "uds",
+    "tox",
+    "ekg",
+    "ecg",
+    "echo",
+    "ct",
+    "mri",
+    "cxr",
+    "xray",
+    "biopsy",
+    "culture",
+    "cultures",
+    "vaccine",
+    "dose",
+    "shot",
+    "injection",
+];
+
+fn event_before(hay: &str, s: usize) -> bool {
+    let before = hay[..s].trim_end_matches([' ', '(', ':']);
+    let word = last_word(before);
+    word.len() >= 2 && hay[..s].len() - before.len() <= 3 && EVENT_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
 /// `seen on the 14th.`, `since the 3rd and ...`: a day of the month, not `the 3rd floor` or `the 2nd dose`.
 fn day_of_month_context(hay: &str, s: usize, e: usize) -> bool {
-    const BEFORE: &[&str] = &["on", "since", "until", "till", "by", "from", "before", "after", "through", "thru"];
-    const AFTER: &[&str] = &["at", "and", "or", "to", "when", "for", "in", "with", "but", "through"];
+    const BEFORE: &[&str] = &[
+        "on",
+        "since",
+        "until",
+        "till",
+        "by",
+        "from",
+        "before",
+        "after",
+        "through",
+        "thru",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    const AFTER: &[&str] = &[
+        "at", "and", "or", "to", "when", "for", "in", "with", "but", "through", "was", "were", "she", "he", "they",
+        "we", "i", "the", "showed",
+    ];
     let Some(head) = hay[..s].strip_suffix(' ') else { return false };
     let cut = head.len().saturating_sub(3);
     let Some((head, the)) = head.is_char_boundary(cut).then(|| head.split_at(cut)) else { return false };
@@ -1061,6 +1161,8 @@ const NOT_NUMBERED: &[&str] = &[
     "question",
     "section",
     "chapter",
+    // A payer's electronic ID names the insurer, not the insured.
+    "payer",
 ];
 
 /// `Booking #: 224018377`, `Interpreter ID INT-0442`, `Kit No. 24-0983311`: a word, then `#`, `ID`, `No.` or `Number`,
@@ -1077,7 +1179,12 @@ fn numbered_label(hay: &str, s: usize) -> bool {
         }
         &before[..before.trim_end_matches('.').len() - marker.len()]
     };
-    let before = before.trim_end_matches([' ', '\t']);
+    // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them.
+    let spaced = before.trim_end_matches(' ');
+    if before.len() - spaced.len() > 2 || spaced.ends_with('\t') {
+        return false;
+    }
+    let before = spaced;
     let word = last_word(before);
     if word.len() < 2 || before[..before.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric()) {
         return false;
@@ -1391,6 +1498,8 @@ struct Word {
     state: bool,
     /// A one-word identifier label (`DEA`, `NPI`, `MRN`): never part of a name.
     id_label: bool,
+    /// A month's full name.
+    month: bool,
 }
 
 fn case_of(w: &str) -> Case {
@@ -1514,6 +1623,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             facility: entry.facility,
             state: entry.state,
             id_label: matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]),
+            month: entry.month,
         });
         gap_start = i;
         if possessive {
@@ -1584,7 +1694,34 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
+    months(hay, words, out);
     coreference(words, first_new, out);
+}
+
+/// A month named alone after a word of time (`in June`, `since early March`, `from august`): a date element under
+/// Safe Harbor, like every DATE. With a day or a year after it, it is the written-date pattern's (and blocked here);
+/// `from June Carter` is a name.
+fn months(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
+    for (i, w) in words.iter().enumerate().skip(1) {
+        if !w.month || w.blocked || gap(hay, w) != " " {
+            continue;
+        }
+        let prev = &words[i - 1];
+        let cue = &hay[prev.start..prev.end];
+        if !MONTH_CUES.iter().any(|c| cue.eq_ignore_ascii_case(c)) {
+            continue;
+        }
+        let rest = &hay[w.end..];
+        if rest.trim_start_matches([' ', ',']).starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let surname_after = words.get(i + 1).is_some_and(|n| {
+            gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
+        });
+        if !surname_after {
+            out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 });
+        }
+    }
 }
 
 /// What one word can be inside a person's name.
@@ -2893,6 +3030,46 @@ mod tests {
         let text = "MRN 12345678, 23456789 and 34567890";
         assert!(has(text, EntityType::Mrn, "34567890"), "{:?}", found(text));
         assert!(found("BP 120/80, 118/76; LOINC 2345-7, 2160-0").is_empty());
+    }
+
+    #[test]
+    fn a_month_named_alone_after_a_word_of_time_is_a_date() {
+        for (text, value) in [
+            ("lithium was increased in october sleep is fine", "october"),
+            ("her CT from August showed a UIP pattern", "August"),
+            ("Symptoms since early March.", "March"),
+            ("She may come back in May.", "May"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        let text = "a message from June Carter today";
+        assert!(has(text, EntityType::Person, "June Carter"), "{:?}", found(text));
+        assert!(found("She may call; March to the lab.").is_empty());
+    }
+
+    #[test]
+    fn a_month_and_day_after_an_event_word_but_not_fractions_grades_or_scores() {
+        for (text, value) in [
+            ("Fluconazole (started 9/19 by urgent care)", "9/19"),
+            ("bed available 8/13", "8/13"),
+            ("UDS 11/25: +", "11/25"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        for text in ["given 1/2 tab", "2/6 murmur at the apex", "pain rated 8/10", "reduced by 1/3"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_day_of_the_month_after_a_weekday_or_before_a_verb() {
+        for (text, value) in [
+            ("she was at baseline until tuesday the eighth when she became sleepy", "eighth"),
+            ("lithium level on the third was zero point eight", "third"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        assert!(found("moved to the third floor on the unit").is_empty());
     }
 
     #[test]
