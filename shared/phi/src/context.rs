@@ -2425,6 +2425,11 @@ const EPONYM_NOUNS: &[&str] = &[
 ];
 
 const UNITS: &[&str] = &[
+    // Dictation says the unit (`one millimeter st depressions`, `five millimeter ports`).
+    "millimeter",
+    "millimeters",
+    "centimeter",
+    "centimeters",
     "mg",
     "mcg",
     "ug",

@@ -764,11 +764,71 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 
 /// Words that never appear in a street line; `2 people at the park` is not an address.
 const NOT_STREET_WORDS: &[&str] = &[
-    "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "with", "was", "is", "are", "by", "per", "times",
-    "every", "each", "people", "patients", "days", "weeks", "months", "years", "hours", "minutes", "mg", "ml",
-    "tablets", "tabs", "doses", "he", "she", "they", "we", "i", "you", "her", "his", "then", "than", "after", "before",
-    "from", "into", "about", "over", "under", "more", "less", "last", "next", "this", "that", "through", "thru", "am",
-    "no", "pm", "of", "cm", "mm",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "was",
+    "is",
+    "are",
+    "by",
+    "per",
+    "times",
+    "every",
+    "each",
+    "people",
+    "patients",
+    "days",
+    "weeks",
+    "months",
+    "years",
+    "hours",
+    "minutes",
+    "mg",
+    "ml",
+    "tablets",
+    "tabs",
+    "doses",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "her",
+    "his",
+    "then",
+    "than",
+    "after",
+    "before",
+    "from",
+    "into",
+    "about",
+    "over",
+    "under",
+    "more",
+    "less",
+    "last",
+    "next",
+    "this",
+    "that",
+    "through",
+    "thru",
+    "am",
+    "no",
+    "pm",
+    "of",
+    "cm",
+    "mm",
+    "non",
+    "diagnosis",
 ];
 
 fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
@@ -808,6 +868,13 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
     }
     if text.matches('\n').count() > 1 {
+        return None;
+    }
+    // `10 fena point 4 percent` (dictation, its numbers already digits): a decimal point, not a street's Point.
+    let last = text.rsplit(' ').next().unwrap_or("");
+    if last.eq_ignore_ascii_case("point")
+        && hay[e..].strip_prefix(' ').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return None;
     }
     cand(s, e, EntityType::Address, 0.85)
@@ -1169,7 +1236,9 @@ const NOT_NUMBERED: &[&str] = &[
 /// then the value. Whatever the word, a number so introduced identifies something, unless the word is a measurement's
 /// or a code's (the lexicon's non-PHI labels) or one of [`NOT_NUMBERED`].
 fn numbered_label(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', ':', '\t']);
+    let before = hay[..s].trim_end_matches([' ', '\t']);
+    let colon = before.ends_with(':');
+    let before = before.trim_end_matches([' ', ':', '\t']);
     let before = if let Some(rest) = before.strip_suffix('#') {
         rest
     } else {
@@ -1179,10 +1248,11 @@ fn numbered_label(hay: &str, s: usize) -> bool {
         }
         &before[..before.trim_end_matches('.').len() - marker.len()]
     };
-    // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them.
+    // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them. A mark
+    // with a colon that starts its own field (`Kenji Tanaka   ID: DLT400918224`) is a label alone.
     let spaced = before.trim_end_matches(' ');
-    if before.len() - spaced.len() > 2 || spaced.ends_with('\t') {
-        return false;
+    if before.len() - spaced.len() > 2 || spaced.ends_with(['\t', '\n']) || spaced.is_empty() {
+        return colon;
     }
     let before = spaced;
     let word = last_word(before);
@@ -1695,7 +1765,42 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
     months(hay, words, out);
+    drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
+}
+
+/// Insurers are not PHI (the taxonomy's FACILITY is where a person was, worked or was treated): a name right before
+/// `Plan`, `PPO`, `HMO` or `Insurance` (`Keystone Mutual Health Plan`), or in a payer's or insurer's field
+/// (`Payer: WA APPLE HEALTH`, `INSURANCE PLAN NAME:`), is dropped.
+fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
+    const TAILS: &[&str] = &["plan", "ppo", "hmo", "epo", "insurance", "assurance"];
+    let mut i = first_new;
+    while i < out.len() {
+        let c = &out[i];
+        let insurer = matches!(c.entity_type, EntityType::Facility | EntityType::Person) && {
+            let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
+            let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
+            let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
+            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']).to_ascii_lowercase();
+            let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
+            let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"].contains(&field_word);
+            // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
+            let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
+            tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
+                || field.ends_with("plan name")
+                || (payer_field && c.entity_type == EntityType::Facility)
+        };
+        if insurer {
+            out.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The letters that start `text`.
+fn first_word(text: &str) -> &str {
+    &text[..text.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(text.len())]
 }
 
 /// A month named alone after a word of time (`in June`, `since early March`, `from august`): a date element under
@@ -3070,6 +3175,42 @@ mod tests {
             assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
         }
         assert!(found("moved to the third floor on the unit").is_empty());
+    }
+
+    #[test]
+    fn insurers_are_no_facilities_but_hospitals_and_doctors_named_plan_stay() {
+        for text in [
+            "Payer: KEYSTONE MUTUAL HEALTH PLAN   51 HEALTH PLAN ID",
+            "Write to Keystone Mutual Health Plan, Appeals Department",
+            "Insurance: Alamo Health Choice HMO",
+            "c. INSURANCE PLAN NAME: PEACHTREE CHOICE PPO",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        assert!(has("seen at Keystone Medical Center today", EntityType::Facility, "Keystone Medical Center"));
+        assert!(has("Dr. John Plan saw her", EntityType::Person, "John Plan"));
+        let text = "her ob doctor doctor ramaswamy plan continue lithium";
+        assert!(has(text, EntityType::Person, "ramaswamy"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn dictated_measures_and_decimal_points_are_not_streets() {
+        for text in [
+            "e k g shows one millimeter st depressions in v four",
+            "admitted to c c u bed twelve diagnosis non st elevation myocardial infarction",
+            "three additional five millimeter ports were placed",
+            "urine sodium less than ten fena point four percent",
+        ] {
+            assert!(found(text).iter().all(|(t, _)| *t != EntityType::Address), "{text}: {:?}", found(text));
+        }
+        assert!(has("lives at 12 Harbor Point, Salem", EntityType::Address, "12 Harbor Point"));
+    }
+
+    #[test]
+    fn an_id_field_of_its_own_labels_its_value_but_a_column_of_spaces_parts_a_word_from_its_number_sign() {
+        let text = "Subscriber: Kenji Tanaka   ID: DLT400918224   Employer: Intel";
+        assert!(found(text).iter().any(|(_, v)| v == "DLT400918224"), "{:?}", found(text));
+        assert!(found("WILLOW BROOK CARE CTR          #0447").iter().all(|(_, v)| v != "0447"));
     }
 
     #[test]
