@@ -164,7 +164,7 @@ fn patterns() -> Vec<(Shape, String)> {
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
         (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
-        (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-)?[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
+        (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
 
@@ -434,7 +434,7 @@ fn alnum_end(b: &[u8], mut at: usize) -> usize {
 }
 
 /// The leftmost match, starting before `limit`, of the token pattern
-/// `(?i)\b(?:[a-z]{1,10}-)?[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b` (ASCII `\b`, ASCII letters), with the regex
+/// `(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b` (ASCII `\b`, ASCII letters), with the regex
 /// engine's leftmost-first semantics. Hand-written because this shape matches every number of a note: as part of the
 /// multi-pattern regex it made the search stop, and run backwards for the start, at each of them.
 fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
@@ -447,18 +447,24 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
         while run > from && b[run - 1].is_ascii_alphanumeric() {
             run -= 1;
         }
-        // A prefix `[a-z]{1,10}-` right before the run: all of a letter run (a shorter one is not at a boundary).
-        let mut prefix = None;
-        if run >= from + 2 && b[run - 1] == b'-' {
-            let mut p = run - 1;
+        // Up to three prefixes `[a-z]{1,10}-` right before the run (`PIC-BX-240403`), each all of a letter run (a
+        // shorter one is not at a boundary); the leftmost start is tried first.
+        let mut prefixes = [0usize; 3];
+        let mut n = 0;
+        let mut at = run;
+        while n < 3 && at >= from + 2 && b[at - 1] == b'-' {
+            let mut p = at - 1;
             while p > from && b[p - 1].is_ascii_alphabetic() {
                 p -= 1;
             }
-            if (1..=10).contains(&(run - 1 - p)) {
-                prefix = Some(p);
+            if !(1..=10).contains(&(at - 1 - p)) {
+                break;
             }
+            prefixes[n] = p;
+            n += 1;
+            at = p;
         }
-        for start in prefix.into_iter().chain([run]) {
+        for start in prefixes[..n].iter().rev().copied().chain([run]) {
             if start >= limit {
                 return None;
             }
@@ -474,12 +480,18 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
 
 /// End of the token pattern's match at `start` (a word boundary before an ASCII letter or digit), if any.
 fn token_at(b: &[u8], start: usize) -> Option<usize> {
-    let letters = b[start..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
-    if (1..=10).contains(&letters)
-        && b.get(start + letters) == Some(&b'-')
-        && let Some(end) = token_body(b, start + letters + 1)
-    {
-        return Some(end);
+    // Greedy like the regex: a body cannot start at a letter-only group, so fewer prefixes never match where more
+    // did not.
+    let mut at = start;
+    for _ in 0..3 {
+        let letters = b[at..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        if !((1..=10).contains(&letters) && b.get(at + letters) == Some(&b'-')) {
+            break;
+        }
+        if let Some(end) = token_body(b, at + letters + 1) {
+            return Some(end);
+        }
+        at += letters + 1;
     }
     token_body(b, start)
 }
@@ -973,6 +985,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             if all_digits && (10..=11).contains(&bytes.len()) && validate::is_nanp_phone(text) {
                 return cand(s, e, EntityType::Phone, 0.6);
             }
+            // A clinician's NPI in a claim's table (`1450 00   1   1361634383`): its check digit speaks for it.
+            if validate::is_npi(text) {
+                return cand(s, e, EntityType::OtherId, 0.6);
+            }
             if is_zip(text) && (text.len() == 10 || state_before(hay, s)) {
                 return cand(s, e, EntityType::Zip, 0.85);
             }
@@ -1391,15 +1407,15 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     None
 }
 
-/// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `Case:` or `Case #`, and
-/// never a stop to a name (`Dr. Bartholomew Fein`).
+/// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `case`, `Case:` or
+/// `Case #`, and never a stop to a name (`Dr. Bartholomew Fein`).
 fn is_name_like_label(word: &str) -> bool {
     NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 fn written_as_label(hay: &str, a: usize, z: usize) -> bool {
     let word = &hay[a..z];
-    word.len() >= 2 && !word.bytes().any(|b| b.is_ascii_lowercase())
+    word.len() >= 2 && (!word.bytes().any(|b| b.is_ascii_lowercase()) || !word.bytes().any(|b| b.is_ascii_uppercase()))
         || hay[z..].trim_start_matches(' ').starts_with([':', '#'])
 }
 
@@ -3214,6 +3230,21 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_with_several_letter_groups_an_unlabelled_npi_and_encounter_numbers() {
+        for (text, value) in [
+            ("core biopsy on 4/3 (accession PIC-BX-240403-17) showed", "PIC-BX-240403-17"),
+            ("via provider portal, reference HUM-SNF-5530217. Reviewer", "HUM-SNF-5530217"),
+            ("on probation, San Juan County case D-1116-CR-2022-00419; officer", "D-1116-CR-2022-00419"),
+            ("MRN E100448217    Enc H0008841726    Admit 2025-02-11", "H0008841726"),
+            ("99213  A,B      1450 00       1     1361634383", "1361634383"),
+        ] {
+            assert!(found(text).iter().any(|(_, v)| v == value), "{text}: {:?}", found(text));
+        }
+        // Ten digits whose check digit is not an NPI's.
+        assert!(found("99213  A,B      1450 00       1     1361634384").is_empty());
+    }
+
+    #[test]
     fn the_town_after_a_street_address_is_a_city() {
         assert!(has("19 River Rd, Unit 2, Salem", EntityType::City, "Salem"));
         assert!(has("12 Main St, Apt 4, Springfield", EntityType::City, "Springfield"));
@@ -4014,6 +4045,12 @@ mod token_scan_tests {
             "abcdefghij-1",
             "Q-",
             "1",
+            "PIC-BX-240403-17",
+            "a-b-c-d-1",
+            "ab-cd-ef-gh-12",
+            "5ab-cd-12",
+            "abcdefghijk-ab-12",
+            "ab-abcdefghijk-12",
         ] {
             for pos in 0..=hay.len() {
                 let expected = by_regex(re, hay, pos);

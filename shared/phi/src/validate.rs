@@ -116,6 +116,16 @@ pub fn is_dea(s: &str) -> bool {
     (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
 }
 
+/// National Provider Identifier (45 CFR 162.406): ten digits starting with 1 or 2 whose last is the Luhn check digit
+/// of the card-issuer prefix `80840` and the first nine.
+pub fn is_npi(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && matches!(b[0], b'1' | b'2')
+        && b.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(b).is_ok_and(|d| luhn(&format!("80840{d}")))
+}
+
 /// VIN (ISO 3779 / 49 CFR 565): 17 characters without I, O, Q, with the North American check digit in position 9.
 pub fn is_vin(s: &str) -> bool {
     let b = s.as_bytes();
@@ -276,6 +286,15 @@ pub fn is_nanp_phone(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn npi_check_digit() {
+        // CMS's worked example: 123456789 with prefix 80840 gives check digit 3.
+        assert!(is_npi("1234567893"));
+        assert!(!is_npi("1234567890"));
+        assert!(!is_npi("3234567893"));
+        assert!(!is_npi("123456789"));
+    }
 
     #[test]
     fn luhn_accepts_test_card_numbers_and_rejects_a_changed_digit() {
