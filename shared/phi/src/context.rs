@@ -273,7 +273,6 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "roi",
             "roi request",
             "request number",
-            "ref",
             "reference",
             "confirmation",
             "confirmation number",

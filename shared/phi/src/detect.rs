@@ -1780,9 +1780,103 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
+    branches_and_letterheads(hay, lex, first_new, out);
     months(hay, words, out);
     drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
+}
+
+/// Words that make a capitalised line an organisation's name though no facility word is in it (`Kishwaukee Tool & Die`,
+/// `Piedmont Neurology Consultants`).
+const ORG_MARKERS: &[&str] = &[
+    "&",
+    "consultants",
+    "specialists",
+    "solutions",
+    "foundation",
+    "church",
+    "ministries",
+    "chapel",
+    "agency",
+    "department",
+    "dept",
+    "bureau",
+    "court",
+    "company",
+    "co",
+    "firm",
+    "transit",
+    "supply",
+    "supplies",
+    "distribution",
+    "technology",
+    "technologies",
+    "orthotics",
+    "prosthetics",
+    "therapy",
+    "pathology",
+    "counseling",
+    "endoscopy",
+];
+
+/// Facilities written the way letterheads and branches are:
+/// - a facility's branch after a dash (`Riverbend Dialysis - East Memphis`, `Baptist Memorial Hospital - Collierville`)
+///   is part of its name;
+/// - the capitalised line right above a street address, holding a facility or organisation word, is the letterhead of
+///   whoever is at that address (`Three Rivers Endoscopy Center` / `5100 Baum Blvd`). A person's name above an address
+///   (a letter's recipient) holds no such word.
+fn branches_and_letterheads(hay: &str, lex: &Lexicon, first_new: usize, out: &mut Vec<Candidate>) {
+    for c in out[first_new..].iter_mut().filter(|c| c.entity_type == EntityType::Facility) {
+        if let Some(end) = branch_after(hay, lex, c.end) {
+            c.end = end;
+        }
+    }
+    let mut letterheads = Vec::new();
+    for a in out[..first_new].iter().filter(|c| c.entity_type == EntityType::Address && c.score >= 0.8) {
+        let line_start = hay[..a.start].rfind('\n').map_or(0, |n| n + 1);
+        if line_start == 0 || !hay[line_start..a.start].trim().is_empty() {
+            continue;
+        }
+        let above_start = hay[..line_start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let above = &hay[above_start..line_start - 1];
+        let start = above_start + (above.len() - above.trim_start().len());
+        let end = above_start + above.trim_end().trim_end_matches([',', '.']).len();
+        if start < end && is_letterhead(&hay[start..end], lex) && !out.iter().any(|c| c.start < end && start < c.end) {
+            letterheads.push(Candidate { start, end, entity_type: EntityType::Facility, score: 0.8 });
+        }
+    }
+    out.extend(letterheads);
+}
+
+/// The end of ` - East Memphis` after a facility: one to three capitalised words that end the field, the last a town
+/// in the gazetteer. A department after the dash (`- Emergency Department`, `- MICU`) is not the place's name.
+fn branch_after(hay: &str, lex: &Lexicon, end: usize) -> Option<usize> {
+    let rest = hay[end..].strip_prefix(" - ").or_else(|| hay[end..].strip_prefix(" \u{2013} "))?;
+    let field = rest.split(['\n', ')', ',', ';']).next()?.split("  ").next()?.trim_end_matches('.');
+    let words: Vec<&str> = field.split(' ').collect();
+    let capitalised = |w: &&str| {
+        w.starts_with(|c: char| c.is_uppercase())
+            && w.bytes().skip(1).any(|b| b.is_ascii_lowercase())
+            && lex.entry(word_key(w)).facility.is_none()
+    };
+    let town = words.last().is_some_and(|w| Gazetteer::get().flags_of(word_hash(w)) & PLACE != 0);
+    ((1..=3).contains(&words.len()) && words.iter().all(capitalised) && town)
+        .then(|| end + (hay[end..].len() - rest.len()) + field.len())
+}
+
+/// A capitalised line of one to seven words, no digits, with a facility or organisation word in it.
+fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
+    let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_end_matches([',', '.'])).collect();
+    if !(1..=7).contains(&words.len()) || line.ends_with(':') || line.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let connector = |w: &str| matches!(w, "of" | "the" | "and" | "at" | "for" | "de" | "del" | "la" | "y" | "&" | "-");
+    let shaped = words.iter().all(|w| w.starts_with(|c: char| c.is_uppercase()) || connector(w));
+    let first = lex.entry(word_key(words[0]));
+    let org = words
+        .iter()
+        .any(|w| lex.entry(word_key(w)).facility.is_some() || ORG_MARKERS.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    shaped && org && first.roles & role::TITLE == 0 && first.label.is_none()
 }
 
 /// Insurers are not PHI (the taxonomy's FACILITY is where a person was, worked or was treated): a name right before
@@ -3242,6 +3336,26 @@ mod tests {
         }
         // Ten digits whose check digit is not an NPI's.
         assert!(found("99213  A,B      1450 00       1     1361634384").is_empty());
+    }
+
+    #[test]
+    fn a_branch_town_after_a_dash_and_a_letterhead_above_an_address_are_facilities() {
+        for (text, value) in [
+            ("Riverbend Dialysis - East Memphis      CCN 44-2591", "Riverbend Dialysis - East Memphis"),
+            (
+                "AVF created at Baptist Memorial Hospital - Collierville), good thrill",
+                "Baptist Memorial Hospital - Collierville",
+            ),
+            ("Three Rivers Endoscopy Center\n5100 Baum Blvd, Ste 300", "Three Rivers Endoscopy Center"),
+            ("Piedmont Neurology Consultants\n200 Medical Park Dr", "Piedmont Neurology Consultants"),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
+        // A department after the dash is not the place's name; a recipient above an address is a person.
+        let text = "Mercy Regional Medical Center - Emergency Department\nArrival: 11/22/2023";
+        assert!(has(text, EntityType::Facility, "Mercy Regional Medical Center"), "{:?}", found(text));
+        let text = "Ms. Adaeze Okonkwo\n12 Elm St\nSalem, OR";
+        assert!(has(text, EntityType::Person, "Adaeze Okonkwo"), "{:?}", found(text));
     }
 
     #[test]
