@@ -49,6 +49,9 @@ impl<'a> Normalized<'a> {
         if scanned && let Some(mended) = ocr_letters(&normalized.text) {
             normalized.text = Cow::Owned(mended);
         }
+        if scanned && let Some(mended) = ocr_capital_i(&normalized.text) {
+            normalized.text = Cow::Owned(mended);
+        }
         if let Some(joined) = join_wrapped_words(&normalized.text) {
             normalized = normalized.then(joined);
         }
@@ -132,7 +135,14 @@ fn misread_digit(b: u8) -> Option<u8> {
 /// asked: one branch-free pass over windows of six bytes, so that the compiler can vectorize it.
 fn misread_next_to_digit(b: &[u8]) -> bool {
     let digit = |x: u8| u8::from(x.wrapping_sub(b'0') < 10);
-    let misread = |x: u8| u8::from(x == b'l') | u8::from(x == b'I') | u8::from(x == b'O') | u8::from(x == b'o');
+    let misread = |x: u8| {
+        u8::from(x == b'l')
+            | u8::from(x == b'I')
+            | u8::from(x == b'O')
+            | u8::from(x == b'o')
+            | u8::from(x == b'S')
+            | u8::from(x == b'B')
+    };
     let separator = |x: u8| u8::from(x == b'/') | u8::from(x == b'-') | u8::from(x == b'.');
     let window = |[a, p, x, n, z, y]: [u8; 6]| {
         let starts_run = 1 ^ (digit(p) | separator(p));
@@ -179,7 +189,18 @@ fn ocr_digits(text: &str) -> Option<String> {
     if !misread_next_to_digit(b) {
         return None;
     }
-    let in_run = |c: u8| c.is_ascii_digit() || misread_digit(c).is_some() || matches!(c, b'/' | b'.' | b'-');
+    let in_run =
+        |c: u8| c.is_ascii_digit() || misread_digit(c).is_some() || matches!(c, b'/' | b'.' | b'-' | b'S' | b'B');
+    // `97S20`, `2B787`, `1-B00-555`, `(B28)`: `S` and `B` are read as `5` and `8` only with a digit after them and a
+    // digit, a separator or `(` before, or a digit before and none after (`3376S`): `S72.0`, `B12` and `SSN` stay.
+    let shaped_digit = |at: usize| {
+        let before = at.checked_sub(1).map(|p| b[p]);
+        let after = b.get(at + 1).copied();
+        let digit_after = after.is_some_and(|c| c.is_ascii_digit());
+        let opens = before.is_some_and(|c| c.is_ascii_digit() || matches!(c, b'/' | b'.' | b'-' | b'('));
+        (opens && digit_after)
+            || (before.is_some_and(|c| c.is_ascii_digit()) && after.is_none_or(|c| !c.is_ascii_alphanumeric()))
+    };
     let letter = |c: u8| c.is_ascii_alphabetic() || c >= 0x80;
     let mut out = b.to_vec();
     let mut changed = false;
@@ -203,7 +224,9 @@ fn ocr_digits(text: &str) -> Option<String> {
             && run[1..3].iter().all(u8::is_ascii_digit)
             && run.get(3).is_none_or(|c| !c.is_ascii_digit());
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
-        let misread: Vec<usize> = (0..run.len()).filter(|&k| misread_digit(run[k]).is_some()).collect();
+        let misread: Vec<usize> = (0..run.len())
+            .filter(|&k| misread_digit(run[k]).is_some() || (matches!(run[k], b'S' | b'B') && shaped_digit(start + k)))
+            .collect();
         let parts_hold_digits = run.split(|c| matches!(c, b'/' | b'.' | b'-')).all(|part| {
             !part.iter().any(|&c| misread_digit(c).is_some()) || part.len() <= 2 || part.iter().any(u8::is_ascii_digit)
         });
@@ -215,7 +238,12 @@ fn ocr_digits(text: &str) -> Option<String> {
             && parts_hold_digits
         {
             for k in misread {
-                if let Some(d) = misread_digit(run[k]) {
+                let digit = match run[k] {
+                    b'S' => Some(b'5'),
+                    b'B' => Some(b'8'),
+                    c => misread_digit(c),
+                };
+                if let Some(d) = digit {
                     out[start + k] = d;
                     changed = true;
                 }
@@ -266,6 +294,58 @@ fn ocr_letters(text: &str) -> Option<String> {
         }
     }
     // Only ASCII digits were replaced by ASCII letters: the bytes are still UTF-8.
+    out.and_then(|o| String::from_utf8(o).ok())
+}
+
+/// `NPl`, `lD`, `PATlENT`, `lnsurance`: the text with a lower-case `l` that OCR read for a capital `I` written as
+/// `I`: inside an upper-case word (every other letter a capital, at least two, or `lD`), or starting a word before `n`
+/// or `m` and a lower-case letter (no English word starts `ln` or `lm`). `None` when there is none.
+fn ocr_capital_i(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let word = &b[start..i];
+        // `OOl` (page 001) is a misread number, not a word.
+        let numberlike = word.iter().all(|c| matches!(c, b'O' | b'o' | b'l' | b'I'));
+        if !word.contains(&b'l')
+            || numberlike
+            || (start > 0 && b[start - 1] >= 0x80)
+            || b.get(i).is_some_and(|&c| c >= 0x80)
+        {
+            continue;
+        }
+        let capitals = word.iter().filter(|c| c.is_ascii_uppercase()).count();
+        let upper_word =
+            capitals + word.iter().filter(|&&c| c == b'l').count() == word.len() && (capitals >= 2 || word == b"lD");
+        let starts_in = word.len() >= 4
+            && word[0] == b'l'
+            && matches!(word[1], b'n' | b'm')
+            && word[2].is_ascii_lowercase()
+            && !matches!(word[2], b'n' | b'm');
+        if !(upper_word || starts_in) {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| b.to_vec());
+        if upper_word {
+            for (k, &c) in word.iter().enumerate() {
+                if c == b'l' {
+                    out[start + k] = b'I';
+                }
+            }
+        } else {
+            out[start] = b'I';
+        }
+    }
+    // Only an ASCII letter was replaced by another: the bytes are still UTF-8.
     out.and_then(|o| String::from_utf8(o).ok())
 }
 
@@ -390,6 +470,20 @@ mod tests {
         ] {
             assert_eq!(Normalized::with_ocr(scanned, true).as_str(), mended);
         }
+    }
+
+    #[test]
+    fn ocr_s_and_b_in_numbers_become_five_and_eight_but_codes_stay() {
+        assert_eq!(ocr_digits("Zip: 2B787 Ph (B28) 555-0l11").as_deref(), Some("Zip: 28787 Ph (828) 555-0111"));
+        assert_eq!(ocr_digits("FL 3376S\n1-B00-555-0246").as_deref(), Some("FL 33765\n1-800-555-0246"));
+        assert_eq!(ocr_digits("vitamin B12, S72.001A, SSN 123"), None);
+    }
+
+    #[test]
+    fn ocr_l_in_capital_words_and_before_n_or_m_is_a_capital_i() {
+        assert_eq!(ocr_capital_i("NPl: 1 lD: 2 PATlENT HlSTORY").as_deref(), Some("NPI: 1 ID: 2 PATIENT HISTORY"));
+        assert_eq!(ocr_capital_i("lnsurance lmaging").as_deref(), Some("Insurance Imaging"));
+        assert_eq!(ocr_capital_i("Lola lives in Ilwaco; 10 lb; Al lost; PAGE OOl"), None);
     }
 
     #[test]
