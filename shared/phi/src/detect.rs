@@ -915,6 +915,9 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
         return Some(phone);
     }
+    if all_digits && let Some(spelled) = spelled_value(hay, s, e) {
+        return Some(spelled);
+    }
     // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
@@ -1306,6 +1309,62 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
         s = prev_start;
     }
     None
+}
+
+/// A dictated identifier after its label, letters spelled one by one among its digits (`medical record number s o s
+/// 2210937`, `medicare id is 2 w k 9 t r 5 m h 61`, `accession number s 25 dash 04412`; the numbers were words and are
+/// already digits): the whole run of single letters, digit groups and `dash`, with at least one letter and four
+/// digits, is one value of the label's type.
+fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let b = hay.as_bytes();
+    let letter_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let single_before = s >= 2 && b[s - 1] == b' ' && letter_at(s - 2) && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
+    let single_after =
+        b.get(e) == Some(&b' ') && letter_at(e + 1) && !b.get(e + 2).is_some_and(u8::is_ascii_alphanumeric);
+    if !(single_before || single_after) {
+        return None;
+    }
+    let piece = |p: &str| {
+        p == "dash"
+            || (p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic())
+            || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    };
+    let mut start = s;
+    while let Some(space) = hay[..start].strip_suffix(' ').map(str::len) {
+        let from = hay[..space].rfind(' ').map_or(0, |i| i + 1);
+        if !piece(&hay[from..space]) {
+            break;
+        }
+        start = from;
+    }
+    let mut end = e;
+    while let Some(rest) = hay[end..].strip_prefix(' ') {
+        let len = rest.find(' ').unwrap_or(rest.len());
+        if !piece(&rest[..len]) {
+            break;
+        }
+        end += 1 + len;
+    }
+    // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value.
+    while let Some(cut) =
+        hay[start..end].rfind(' ').filter(|&c| !hay[start + c + 1..end].bytes().all(|c| c.is_ascii_digit()))
+    {
+        end = start + cut;
+    }
+    let run = &hay[start..end];
+    let digits = run.bytes().filter(u8::is_ascii_digit).count();
+    let letters = run.split(' ').filter(|p| p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic()).count();
+    if digits < 4 || letters == 0 {
+        return None;
+    }
+    match left_label(hay, start) {
+        Some(Label::Id(ty))
+            if !matches!(ty, EntityType::Phone | EntityType::Fax | EntityType::Zip | EntityType::CreditCard) =>
+        {
+            cand(start, end, ty, 0.85)
+        }
+        _ => None,
+    }
 }
 
 /// Four digits from 1900 to 2099.
@@ -3356,6 +3415,31 @@ mod tests {
         assert!(has(text, EntityType::Facility, "Mercy Regional Medical Center"), "{:?}", found(text));
         let text = "Ms. Adaeze Okonkwo\n12 Elm St\nSalem, OR";
         assert!(has(text, EntityType::Person, "Adaeze Okonkwo"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn a_dictated_identifier_spelled_letter_by_letter_among_its_digits_is_one_value() {
+        for (text, ty, value) in [
+            (
+                "medical record number s o s two two one zero nine three seven date of service",
+                EntityType::Mrn,
+                "s o s two two one zero nine three seven",
+            ),
+            (
+                "his medicare id is two w k nine t r five m h six one for the order",
+                EntityType::HealthPlanId,
+                "two w k nine t r five m h six one",
+            ),
+            (
+                "accession number s twenty five dash zero four four one two received in formalin",
+                EntityType::AccountNumber,
+                "s twenty five dash zero four four one two",
+            ),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        // Without a label, spelled letters and numbers are no identifier.
+        assert!(found("v four through v six and a one two three four").is_empty());
     }
 
     #[test]
