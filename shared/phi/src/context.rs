@@ -859,6 +859,8 @@ const NOT_PHI_LABELS: &[&str] = &[
 ];
 
 const TITLES: &[&str] = &[
+    // `Fr. Landry` (a priest; `father` is a relative).
+    "fr",
     "dr",
     "drs",
     "doctor",

@@ -1839,10 +1839,76 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
+    spelled_names(hay, words, out);
+    initials(hay, words, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     months(hay, words, out);
     drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
+}
+
+/// A name spelled out in dictation after `that's`, `spelled` or `name` (`frank adeyemi that's a d e y e m i`, `last
+/// name b e l l`): three or more one-letter words are the name's letters.
+fn spelled_names(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
+    let mut i = 0;
+    while i + 3 < words.len() {
+        let w = &words[i];
+        let text = &hay[w.start..w.end];
+        let g = gap(hay, &words[i + 1]);
+        let cue = w.caseless
+            && ((text == "that" && g == "'s ")
+                || (matches!(text, "thats" | "spelled" | "spelling" | "name") && g == " "));
+        if !cue {
+            i += 1;
+            continue;
+        }
+        let letters =
+            words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && gap(hay, l) != "\n").count();
+        let run = &words[i + 1..i + 1 + letters];
+        if letters >= 3 && run.iter().skip(1).all(|l| gap(hay, l) == " ") {
+            out.push(Candidate {
+                start: run[0].start,
+                end: run[letters - 1].end,
+                entity_type: EntityType::Person,
+                score: 0.8,
+            });
+        }
+        i += 1 + letters;
+    }
+}
+
+/// Initials that stand for a person at the end of a record (`tr: tlm`, `Tech: JRM`, `Entered by: JSW`, `Logged by kd`):
+/// two or three letters, all of one case, after `tr`, `tech`, `initials` or a recording verb's `by`, ending the field,
+/// in no list of words, credentials or abbreviations.
+fn initials(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+    for (i, w) in words.iter().enumerate().skip(1) {
+        let text = &hay[w.start..w.end];
+        let one_case = text.bytes().all(|b| b.is_ascii_uppercase()) || text.bytes().all(|b| b.is_ascii_lowercase());
+        if !(2..=3).contains(&text.len()) || !one_case || w.blocked || !matches!(gap(hay, w), " " | ": " | ":  ") {
+            continue;
+        }
+        let prev = &words[i - 1];
+        let cue = &hay[prev.start..prev.end];
+        let recorded_by = cue.eq_ignore_ascii_case("by")
+            && i >= 2
+            && gap(hay, prev) == " "
+            && hay[words[i - 2].start..words[i - 2].end].to_ascii_lowercase().ends_with("ed");
+        let cued =
+            recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
+        let rest = &hay[w.end..];
+        let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', ')', ',', ';']) || rest.starts_with("  ");
+        let entry = lex.entry(w.hash);
+        let known = entry.roles != 0
+            || entry.label.is_some()
+            || entry.unit
+            || entry.state
+            || entry.facility.is_some()
+            || is_credential(text)
+            || w.flags & ENGLISH != 0;
+        if cued && field_ends && !known {
+            out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Person, score: 0.7 });
+        }
+    }
 }
 
 /// Words that make a capitalised line an organisation's name though no facility word is in it (`Kishwaukee Tool & Die`,
@@ -3440,6 +3506,23 @@ mod tests {
         }
         // Without a label, spelled letters and numbers are no identifier.
         assert!(found("v four through v six and a one two three four").is_empty());
+    }
+
+    #[test]
+    fn a_dictated_spelling_after_that_s_or_name_and_initials_that_sign_a_record_are_persons() {
+        for (text, value) in [
+            ("follow up note on frank adeyemi that's a d e y e m i medical record number", "a d e y e m i"),
+            ("patient name marcus bell last name b e l l date of birth", "b e l l"),
+            ("K. Asante-Boateng, MD   02/03/2024 14:10\ntr: tlm", "tlm"),
+            ("Signed 03/11/2025 15:31\nTech: JRM", "JRM"),
+            ("Received 04/02/2024   Logged by kd   ROI # ROI-24-0402-0018", "kd"),
+            ("weekly visits from Fr. Landry of the parish", "Landry"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["admitted to c c u bed twelve", "confirmed by CT", "seen by ED", "Reviewed by: MD"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
