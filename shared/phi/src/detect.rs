@@ -650,10 +650,14 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             let (m, _) = text.split_once('/')?;
             let month: u32 = m.parse().ok()?;
             let word = last_word(hay[..s].trim_end_matches([' ', ':']));
-            let timed = matches!(left_label(hay, s), Some(Label::Date))
+            // `implanted 06/2019`, `9/2022 - 3/2024`: a month and a four-digit year; only `1/2000` (a dilution) needs
+            // a word of time.
+            let label = left_label(hay, s);
+            let timed = matches!(label, Some(Label::Date))
                 || ["in", "by", "before", "after", "during", "around", "circa", "of", "until", "till"]
                     .iter()
-                    .any(|w| word.eq_ignore_ascii_case(w));
+                    .any(|w| word.eq_ignore_ascii_case(w))
+                || ((month >= 2 || m.len() == 2 || event_before(hay, s)) && label != Some(Label::NotPhi));
             ((1..=12).contains(&month) && timed && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
                 end: e,
@@ -666,7 +670,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             let (month, day): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
             // `started 9/19`, `bed available 8/13`: after a word of an event, a month and day with a two-digit part
             // (`given 1/2 tab` is a fraction, and `/10` a score).
-            let event = (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s);
+            let event =
+                (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s) || time_or_range_around(hay, s, e);
             let dated = event || matches!(left_label(hay, s), Some(Label::Date));
             (dated && validate::is_calendar_date(None, month, day) && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
@@ -1043,6 +1048,35 @@ fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 /// The ASCII letters that end `text` (empty when it does not end in a letter).
 fn last_word(text: &str) -> &str {
     text.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("")
+}
+
+/// `f/u 7/11 9:00 AM`, `portal 10/15 10:20`: a time of day after a month and day; `1/29-2/6`, `9/30-10/4`: a range of
+/// two of them.
+fn time_or_range_around(hay: &str, s: usize, e: usize) -> bool {
+    let b = hay.as_bytes();
+    let digits_from = |i: usize| b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let after = b.get(e).copied();
+    let time_after = after == Some(b' ') && {
+        let h = digits_from(e + 1);
+        (1..=2).contains(&h) && b.get(e + 1 + h) == Some(&b':') && digits_from(e + 2 + h) == 2
+    };
+    // A range of fractions (`1/2-3/4 tab`) has no two-digit part.
+    let two_digit = |t: &str| t.split('/').any(|p| p.len() == 2);
+    let month_day = |t: &str| {
+        (two_digit(t) || two_digit(&hay[s..e]))
+            && t.split_once('/').is_some_and(|(m, d)| {
+                (1..=2).contains(&m.len())
+                    && (1..=2).contains(&d.len())
+                    && matches!((m.parse::<u32>(), d.parse::<u32>()), (Ok(m), Ok(d)) if validate::is_calendar_date(None, m, d))
+            })
+    };
+    let next = hay[e..]
+        .strip_prefix('-')
+        .map(|r| &r[..r.find(|c: char| !(c.is_ascii_digit() || c == '/')).unwrap_or(r.len())]);
+    let prev = hay[..s]
+        .strip_suffix('-')
+        .map(|l| &l[l.rfind(|c: char| !(c.is_ascii_digit() || c == '/')).map_or(0, |i| i + 1)..]);
+    time_after || next.is_some_and(month_day) || prev.is_some_and(month_day)
 }
 
 /// Words of an event that a month and day may follow without a date label (`started 9/19`, `bed available 8/13`).
@@ -3521,6 +3555,21 @@ mod tests {
             assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
         }
         for text in ["admitted to c c u bed twelve", "confirmed by CT", "seen by ED", "Reviewed by: MD"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_month_and_day_before_a_time_or_in_a_range_and_a_month_and_year_are_dates() {
+        for (text, value) in [
+            ("Trauma clinic f/u 7/11 9:00 AM.", "7/11"),
+            ("at Bluegrass Baptist Hospital 1/29-2/6 for aspiration", "2/6"),
+            ("implanted 06/2019 at Riverside", "06/2019"),
+            ("Adalimumab 40 mg SC q2 weeks, 9/2022 - 3/2024: initial response", "3/2024"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        for text in ["epinephrine 1/2000 dilution", "take 1/2-3/4 tab", "lot ME7044, exp 11/2025."] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
     }
