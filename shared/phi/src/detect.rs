@@ -3575,6 +3575,25 @@ mod tests {
     }
 
     #[test]
+    fn churches_mortuaries_courts_therapy_practices_and_centers_named_for_their_work_are_facilities() {
+        for (text, value) in [
+            ("outpatient PT at Pinnacle Physical Therapy starting 5/8", "Pinnacle Physical Therapy"),
+            ("delivered 2/8 at Evergreen Birth Center", "Evergreen Birth Center"),
+            ("Referral faxed to Four Winds Recovery Center (medical detox)", "Four Winds Recovery Center"),
+            ("faith community at Greater Abundant Life Church.", "Greater Abundant Life Church"),
+            ("Hon. Marisa Delgado-Whitman, King County Superior Court", "King County Superior Court"),
+            ("Funeral home pre-arranged: Meldrum Mortuary.", "Meldrum Mortuary"),
+            ("Attends PTSD group at the Marina Vet Center.", "Marina Vet Center"),
+            ("admitted from Baptist Hospital with dyspnea", "Baptist Hospital"),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
+        for text in ["Occupational therapy and Speech Therapy consulted", "She attends church on Sundays"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
     fn the_town_after_a_street_address_is_a_city() {
         assert!(has("19 River Rd, Unit 2, Salem", EntityType::City, "Salem"));
         assert!(has("12 Main St, Apt 4, Springfield", EntityType::City, "Springfield"));
