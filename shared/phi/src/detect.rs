@@ -1873,12 +1873,56 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
+    bare_streets(hay, words, out);
     spelled_names(hay, words, out);
     initials(hay, words, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     months(hay, words, out);
     drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
+}
+
+/// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
+/// to three capitalised words before a street type that is no one's name (`Lane` and `Drive` are), an ADDRESS above
+/// the name it would otherwise be taken for.
+fn bare_streets(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
+    const TYPES: &[&str] = &[
+        "Ave",
+        "Avenue",
+        "Blvd",
+        "Boulevard",
+        "Rd",
+        "Road",
+        "Pkwy",
+        "Parkway",
+        "Hwy",
+        "Highway",
+        "Street",
+        "AVE",
+        "BLVD",
+        "RD",
+        "PKWY",
+        "HWY",
+    ];
+    for (j, w) in words.iter().enumerate().skip(1) {
+        if w.blocked || !TYPES.contains(&&hay[w.start..w.end]) || w.caseless {
+            continue;
+        }
+        let mut i = j;
+        while i > 0 && j - i < 3 {
+            let p = &words[i - 1];
+            let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.blocked && !p.caseless;
+            if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0
+            {
+                break;
+            }
+            i -= 1;
+        }
+        if i < j {
+            let end = if hay[w.end..].starts_with('.') { w.end + 1 } else { w.end };
+            out.push(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 });
+        }
+    }
 }
 
 /// A name spelled out in dictation after `that's`, `spelled` or `name` (`frank adeyemi that's a d e y e m i`, `last
@@ -3154,6 +3198,12 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
         if !(field || phrase) {
             continue;
         }
+        // `working at the Home Depot`: the article is not the name's.
+        let i = if phrase && hay[words[i].start..words[i].end].eq_ignore_ascii_case("the") && i + 1 < words.len() {
+            i + 1
+        } else {
+            i
+        };
         let first = &words[i];
         let caseless = first.caseless;
         let text = |w: &Word| &hay[w.start..w.end];
@@ -3589,6 +3639,33 @@ mod tests {
             assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
         }
         for text in ["Occupational therapy and Speech Therapy consulted", "She attends church on Sundays"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn employers_after_a_job_or_an_article_and_streets_named_without_a_number() {
+        for (text, ty, value) in [
+            (
+                "Works as a line cook at Bluebird Hot Chicken on Charlotte Ave.",
+                EntityType::Facility,
+                "Bluebird Hot Chicken",
+            ),
+            ("Works as a line cook at Bluebird Hot Chicken on Charlotte Ave.", EntityType::Address, "Charlotte Ave."),
+            (
+                "a crane operator for Gulf Island Fabrication; will need",
+                EntityType::Facility,
+                "Gulf Island Fabrication",
+            ),
+            (
+                "Lives north of town off Bridger Creek Rd; fills at the drug store",
+                EntityType::Address,
+                "Bridger Creek Rd",
+            ),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        for text in ["She works at the front desk", "he is a nurse at night"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
     }
