@@ -2379,7 +2379,6 @@ const ORG_PHRASES: &[&str] = &[
     "worker at",
     "worker for",
     "employee at",
-    "employee of",
     "supervisor at",
     "manager at",
     "technician at",

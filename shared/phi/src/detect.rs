@@ -1673,12 +1673,33 @@ struct Word {
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
+    /// [`Word::STATE`], [`Word::ID_LABEL`] and [`Word::MONTH`] bits, in one byte so that a word stays 40 bytes: every
+    /// pass over a note's words reads them all.
+    marks: u8,
+}
+
+// A word's size is what every pass over a note's words pays for.
+const _: () = assert!(std::mem::size_of::<Word>() == 40);
+
+impl Word {
+    const STATE: u8 = 1;
+    const ID_LABEL: u8 = 2;
+    const MONTH: u8 = 4;
+
     /// A US state name or abbreviation.
-    state: bool,
+    fn state(&self) -> bool {
+        self.marks & Self::STATE != 0
+    }
+
     /// A one-word identifier label (`DEA`, `NPI`, `MRN`): never part of a name.
-    id_label: bool,
+    fn id_label(&self) -> bool {
+        self.marks & Self::ID_LABEL != 0
+    }
+
     /// A month's full name.
-    month: bool,
+    fn month(&self) -> bool {
+        self.marks & Self::MONTH != 0
+    }
 }
 
 fn case_of(w: &str) -> Case {
@@ -1800,9 +1821,10 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             flags: 0,
             roles: entry.roles,
             facility: entry.facility,
-            state: entry.state,
-            id_label: matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]),
-            month: entry.month,
+            marks: (u8::from(entry.state) * Word::STATE)
+                | (u8::from(matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]))
+                    * Word::ID_LABEL)
+                | (u8::from(entry.month) * Word::MONTH),
         });
         gap_start = i;
         if possessive {
@@ -1873,19 +1895,39 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     organizations(hay, words, lex, out);
     persons(hay, words, lex, out);
     cities(hay, words, gaz, lex, out);
-    bare_streets(hay, words, out);
-    spelled_names(hay, words, out);
-    initials(hay, words, lex, out);
+    word_rules(hay, words, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
-    months(hay, words, out);
     drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
+}
+
+/// The rules that look at one word and its neighbours, in one pass over the words (each pass over a long note's words
+/// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling, and
+/// initials that sign a record.
+fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+    let mut spelled_until = 0;
+    for i in 1..words.len() {
+        let w = &words[i];
+        if w.caseless {
+            if i >= spelled_until
+                && let Some((c, next)) = spelled_name_at(hay, words, i - 1)
+            {
+                out.push(c);
+                spelled_until = next;
+            }
+        } else if let Some(c) = bare_street_at(hay, words, i) {
+            out.push(c);
+        }
+        if let Some(c) = month_at(hay, words, i).or_else(|| initials_at(hay, words, lex, i)) {
+            out.push(c);
+        }
+    }
 }
 
 /// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
 /// to three capitalised words before a street type that is no one's name (`Lane` and `Drive` are), an ADDRESS above
 /// the name it would otherwise be taken for.
-fn bare_streets(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
+fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     const TYPES: &[&str] = &[
         "Ave",
         "Avenue",
@@ -1904,89 +1946,84 @@ fn bare_streets(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
         "PKWY",
         "HWY",
     ];
-    for (j, w) in words.iter().enumerate().skip(1) {
-        if w.blocked || !TYPES.contains(&&hay[w.start..w.end]) || w.caseless {
-            continue;
-        }
-        let mut i = j;
-        while i > 0 && j - i < 3 {
-            let p = &words[i - 1];
-            let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.blocked && !p.caseless;
-            if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0
-            {
-                break;
-            }
-            i -= 1;
-        }
-        if i < j {
-            let end = if hay[w.end..].starts_with('.') { w.end + 1 } else { w.end };
-            out.push(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 });
-        }
+    let w = &words[j];
+    // Every word is asked: the length and first letter turn nearly all away before any comparison.
+    let len = w.end - w.start;
+    if !(2..=9).contains(&len)
+        || !matches!(hay.as_bytes()[w.start], b'A' | b'B' | b'R' | b'P' | b'H' | b'S')
+        || w.blocked
+        || !TYPES.contains(&&hay[w.start..w.end])
+    {
+        return None;
     }
+    let mut i = j;
+    while i > 0 && j - i < 3 {
+        let p = &words[i - 1];
+        let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.blocked && !p.caseless;
+        if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
+            break;
+        }
+        i -= 1;
+    }
+    let end = if hay[w.end..].starts_with('.') { w.end + 1 } else { w.end };
+    (i < j).then_some(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 })
 }
 
 /// A name spelled out in dictation after `that's`, `spelled` or `name` (`frank adeyemi that's a d e y e m i`, `last
-/// name b e l l`): three or more one-letter words are the name's letters.
-fn spelled_names(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
-    let mut i = 0;
-    while i + 3 < words.len() {
-        let w = &words[i];
-        let text = &hay[w.start..w.end];
-        let g = gap(hay, &words[i + 1]);
-        let cue = w.caseless
-            && ((text == "that" && g == "'s ")
-                || (matches!(text, "thats" | "spelled" | "spelling" | "name") && g == " "));
-        if !cue {
-            i += 1;
-            continue;
-        }
-        let letters =
-            words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && gap(hay, l) != "\n").count();
-        let run = &words[i + 1..i + 1 + letters];
-        if letters >= 3 && run.iter().skip(1).all(|l| gap(hay, l) == " ") {
-            out.push(Candidate {
-                start: run[0].start,
-                end: run[letters - 1].end,
-                entity_type: EntityType::Person,
-                score: 0.8,
-            });
-        }
-        i += 1 + letters;
+/// name b e l l`): three or more one-letter words after the cue `words[i]` are the name's letters. Returns the name
+/// and the index after the letters.
+fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, usize)> {
+    let w = &words[i];
+    if !w.caseless || !(4..=8).contains(&(w.end - w.start)) || i + 3 >= words.len() {
+        return None;
     }
+    let text = &hay[w.start..w.end];
+    let g = gap(hay, &words[i + 1]);
+    let cue = (text == "that" && g == "'s ") || (matches!(text, "thats" | "spelled" | "spelling" | "name") && g == " ");
+    if !cue {
+        return None;
+    }
+    let letters =
+        words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && gap(hay, l) != "\n").count();
+    let run = &words[i + 1..i + 1 + letters];
+    (letters >= 3 && run.iter().skip(1).all(|l| gap(hay, l) == " ")).then(|| {
+        let name =
+            Candidate { start: run[0].start, end: run[letters - 1].end, entity_type: EntityType::Person, score: 0.8 };
+        (name, i + 1 + letters)
+    })
 }
 
 /// Initials that stand for a person at the end of a record (`tr: tlm`, `Tech: JRM`, `Entered by: JSW`, `Logged by kd`):
 /// two or three letters, all of one case, after `tr`, `tech`, `initials` or a recording verb's `by`, ending the field,
 /// in no list of words, credentials or abbreviations.
-fn initials(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
-    for (i, w) in words.iter().enumerate().skip(1) {
-        let text = &hay[w.start..w.end];
-        let one_case = text.bytes().all(|b| b.is_ascii_uppercase()) || text.bytes().all(|b| b.is_ascii_lowercase());
-        if !(2..=3).contains(&text.len()) || !one_case || w.blocked || !matches!(gap(hay, w), " " | ": " | ":  ") {
-            continue;
-        }
-        let prev = &words[i - 1];
-        let cue = &hay[prev.start..prev.end];
-        let recorded_by = cue.eq_ignore_ascii_case("by")
-            && i >= 2
-            && gap(hay, prev) == " "
-            && hay[words[i - 2].start..words[i - 2].end].to_ascii_lowercase().ends_with("ed");
-        let cued =
-            recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
-        let rest = &hay[w.end..];
-        let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', ')', ',', ';']) || rest.starts_with("  ");
-        let entry = lex.entry(w.hash);
-        let known = entry.roles != 0
-            || entry.label.is_some()
-            || entry.unit
-            || entry.state
-            || entry.facility.is_some()
-            || is_credential(text)
-            || w.flags & ENGLISH != 0;
-        if cued && field_ends && !known {
-            out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Person, score: 0.7 });
-        }
+fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Candidate> {
+    let w = &words[i];
+    if !(2..=3).contains(&(w.end - w.start)) || w.blocked || w.flags & ENGLISH != 0 || w.roles != 0 {
+        return None;
     }
+    let text = &hay[w.start..w.end];
+    let one_case = text.bytes().all(|b| b.is_ascii_uppercase()) || text.bytes().all(|b| b.is_ascii_lowercase());
+    if !one_case || !matches!(gap(hay, w), " " | ": " | ":  ") {
+        return None;
+    }
+    let prev = &words[i - 1];
+    let cue = &hay[prev.start..prev.end];
+    let recorded_by = cue.eq_ignore_ascii_case("by")
+        && i >= 2
+        && gap(hay, prev) == " "
+        && hay[words[i - 2].start..words[i - 2].end].to_ascii_lowercase().ends_with("ed");
+    let cued =
+        recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
+    let rest = &hay[w.end..];
+    let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', ')', ',', ';']) || rest.starts_with("  ");
+    let entry = lex.entry(w.hash);
+    let known = entry.label.is_some() || entry.unit || entry.state || entry.facility.is_some() || is_credential(text);
+    (cued && field_ends && !known).then_some(Candidate {
+        start: w.start,
+        end: w.end,
+        entity_type: EntityType::Person,
+        score: 0.7,
+    })
 }
 
 /// Words that make a capitalised line an organisation's name though no facility word is in it (`Kishwaukee Tool & Die`,
@@ -2119,27 +2156,24 @@ fn first_word(text: &str) -> &str {
 /// A month named alone after a word of time (`in June`, `since early March`, `from august`): a date element under
 /// Safe Harbor, like every DATE. With a day or a year after it, it is the written-date pattern's (and blocked here);
 /// `from June Carter` is a name.
-fn months(hay: &str, words: &[Word], out: &mut Vec<Candidate>) {
-    for (i, w) in words.iter().enumerate().skip(1) {
-        if !w.month || w.blocked || gap(hay, w) != " " {
-            continue;
-        }
-        let prev = &words[i - 1];
-        let cue = &hay[prev.start..prev.end];
-        if !MONTH_CUES.iter().any(|c| cue.eq_ignore_ascii_case(c)) {
-            continue;
-        }
-        let rest = &hay[w.end..];
-        if rest.trim_start_matches([' ', ',']).starts_with(|c: char| c.is_ascii_digit()) {
-            continue;
-        }
-        let surname_after = words.get(i + 1).is_some_and(|n| {
-            gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
-        });
-        if !surname_after {
-            out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 });
-        }
+fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
+    let w = &words[i];
+    if !w.month() || w.blocked || gap(hay, w) != " " {
+        return None;
     }
+    let prev = &words[i - 1];
+    let cue = &hay[prev.start..prev.end];
+    if !MONTH_CUES.iter().any(|c| cue.eq_ignore_ascii_case(c)) {
+        return None;
+    }
+    let rest = &hay[w.end..];
+    if rest.trim_start_matches([' ', ',']).starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let surname_after = words.get(i + 1).is_some_and(|n| {
+        gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
+    });
+    (!surname_after).then_some(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 })
 }
 
 /// What one word can be inside a person's name.
@@ -2166,7 +2200,7 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     }
     let named = flags & (FIRST | LAST) != 0;
     let capitalised = !w.caseless && matches!(w.case, Case::Cap | Case::Upper);
-    if roles & (role::TITLE | role::STOP) != 0 || ((w.state || w.id_label) && !title_before) {
+    if roles & (role::TITLE | role::STOP) != 0 || ((w.state() || w.id_label()) && !title_before) {
         return None;
     }
     if roles & role::CLINICAL != 0 && !(named && capitalised) {
@@ -2191,7 +2225,7 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
     let english = flags & (ENGLISH | PLACE) != 0;
     let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
-    if !english && wordlike && !w.state && w.facility.is_none() {
+    if !english && wordlike && !w.state() && w.facility.is_none() {
         return Some(NamePart::Foreign);
     }
     // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
@@ -2455,7 +2489,7 @@ fn surname_after_cued_first_name(hay: &str, words: &[Word], j: usize, cue: u8, p
         && w.case == Case::Cap
         && w.flags & LAST != 0
         && w.roles & role::TITLE == 0
-        && !w.id_label
+        && !w.id_label()
         && !matches!(
             &hay[w.start..w.end],
             "Is" | "Was" | "Has" | "Had" | "Does" | "Did" | "Can" | "Should" | "Would" | "Are" | "Were"
@@ -2509,7 +2543,7 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
         let shaped = matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
         if !shaped
             || w.blocked
-            || w.id_label
+            || w.id_label()
             || w.roles & role::TITLE != 0
             || (w.roles & role::CLINICAL != 0 && w.flags & (FIRST | LAST) == 0)
         {
@@ -2836,7 +2870,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
             let last_word = words.get(j + 1).is_none_or(|next| gap(hay, next) != " ");
-            if w.blocked || (n > 1 && w.state && w.case == Case::Upper && w.end - w.start == 2 && last_word) {
+            if w.blocked || (n > 1 && w.state() && w.case == Case::Upper && w.end - w.start == 2 && last_word) {
                 break;
             }
             let connector = n > 1
@@ -2847,7 +2881,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             h.push(w.hash);
             let key = h.finish();
             let entry = if n == 1 {
-                LexEntry { roles: w.roles, state: w.state, ..LexEntry::default() }
+                LexEntry { roles: w.roles, state: w.state(), ..LexEntry::default() }
             } else {
                 lex.entry(key)
             };
@@ -2945,7 +2979,10 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
 fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
     words.get(j + 1).is_some_and(|next| {
         let text = &hay[next.start..next.end];
-        gap(hay, next).starts_with(',') && next.state && text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
+        gap(hay, next).starts_with(',')
+            && next.state()
+            && text.len() == 2
+            && text.bytes().all(|b| b.is_ascii_uppercase())
     })
 }
 
@@ -2959,7 +2996,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || g.contains(',')) && next.state && (abbr || text.len() > 2) {
+    if (abbr || g.contains(',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -3084,11 +3121,11 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             if (roles & role::TITLE != 0 && !saint) || (prev.case == Case::Upper && is_credential(text)) {
                 break;
             }
-            if prev.facility.is_none() && !prev.state || saint {
+            if prev.facility.is_none() && !prev.state() || saint {
                 distinctive += 1;
                 proper |= saint || (prev.flags & (FIRST | LAST | PLACE) != 0 && prev.flags & (ENGLISH | COMMON) == 0);
             }
-            state_word |= prev.state && !saint;
+            state_word |= prev.state() && !saint;
             k -= 1;
             start = k;
         }
@@ -3122,7 +3159,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         if end == head_end
             && let Some(state) = words.get(end + 1)
             && gap(hay, state) == " "
-            && state.state
+            && state.state()
             && !state.caseless
             && state.case == Case::Cap
         {
@@ -3281,7 +3318,7 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
         }
         h.push(w.hash);
         let flags = if n == 1 { w.flags } else { gaz.flags_of(h.finish()) };
-        if flags & PLACE != 0 && !(n == 1 && w.state) {
+        if flags & PLACE != 0 && !(n == 1 && w.state()) {
             town = n;
         }
         if n == 1 && flags & PLACE_HEAD == 0 {
