@@ -894,7 +894,62 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     {
         return None;
     }
-    cand(s, e, EntityType::Address, 0.85)
+    cand(s, street_line_end(hay, e), EntityType::Address, 0.85)
+}
+
+/// Where a street line matched up to `e` really ends: a second street type after a street word used as a name
+/// (`3340 Mission Bend| Dr`, `4410 Lakeview Terrace| Dr`; the pattern takes the fewest words) and a secondary unit after
+/// a comma (`, Suite 210`, `, 4th floor`).
+fn street_line_end(hay: &str, e: usize) -> usize {
+    let ends_field =
+        |rest: &str| rest.is_empty() || rest.starts_with([',', '\n', '\r', ';', ')']) || rest.starts_with("  ");
+    let mut end = e;
+    if let Some(rest) = hay[end..].strip_prefix(' ') {
+        let word = first_word(rest);
+        let after = rest[word.len()..].strip_prefix('.').unwrap_or(&rest[word.len()..]);
+        if !word.is_empty() && is_street_word(word) && ends_field(after) {
+            end = hay.len() - after.len();
+        }
+    }
+    let Some(rest) = hay[end..].strip_prefix(", ") else { return end };
+    let word = first_word(rest);
+    let unit = [
+        "suite",
+        "ste",
+        "apt",
+        "apartment",
+        "unit",
+        "bldg",
+        "building",
+        "fl",
+        "floor",
+        "room",
+        "rm",
+        "spc",
+        "space",
+        "lot",
+        "trlr",
+    ]
+    .iter()
+    .any(|u| word.eq_ignore_ascii_case(u));
+    if unit {
+        let value = rest[word.len()..].trim_start_matches(['.', ' ', '#']);
+        let len = value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(value.len());
+        if len > 0 && len <= 6 && value.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) {
+            return hay.len() - value.len() + len;
+        }
+        return end;
+    }
+    // `4th floor`, `2nd Floor`.
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let ordinal = &rest[digits..];
+    if (1..=2).contains(&digits)
+        && ["st ", "nd ", "rd ", "th "].iter().any(|o| ordinal.starts_with(o))
+        && ordinal[3..].get(..5).is_some_and(|f| f.eq_ignore_ascii_case("floor"))
+    {
+        return hay.len() - rest.len() + digits + 8;
+    }
+    end
 }
 
 /// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`).
@@ -1902,8 +1957,8 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
 }
 
 /// The rules that look at one word and its neighbours, in one pass over the words (each pass over a long note's words
-/// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling, and
-/// initials that sign a record.
+/// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling,
+/// initials that sign a record, and a county.
 fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut spelled_until = 0;
     for i in 1..words.len() {
@@ -1918,10 +1973,35 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
-        if let Some(c) = month_at(hay, words, i).or_else(|| initials_at(hay, words, lex, i)) {
+        if let Some(c) =
+            month_at(hay, words, i).or_else(|| initials_at(hay, words, lex, i)).or_else(|| county_at(hay, words, i))
+        {
             out.push(c);
         }
     }
+}
+
+/// A county, parish or borough named in full (`Hennepin County`, `Lafayette Parish`, `San Juan County`): a CITY, the
+/// taxonomy's geographic subdivision smaller than a state. Its name is one to three capitalised words before the word.
+fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
+    let w = &words[j];
+    let len = w.end - w.start;
+    if !(6..=7).contains(&len) || w.caseless || !matches!(hay.as_bytes()[w.start], b'C' | b'P' | b'B') {
+        return None;
+    }
+    if !matches!(&hay[w.start..w.end], "County" | "COUNTY" | "Parish" | "PARISH" | "Borough" | "BOROUGH") {
+        return None;
+    }
+    let mut i = j;
+    while i > 0 && j - i < 3 {
+        let p = &words[i - 1];
+        let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.caseless && !p.blocked;
+        if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
+            break;
+        }
+        i -= 1;
+    }
+    (i < j).then_some(Candidate { start: words[i].start, end: w.end, entity_type: EntityType::City, score: 0.85 })
 }
 
 /// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
@@ -3705,6 +3785,28 @@ mod tests {
         for text in ["She works at the front desk", "he is a nurse at night"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn a_street_line_keeps_its_second_street_type_and_unit_after_a_comma_and_a_county_is_a_city() {
+        for (text, ty, value) in [
+            (
+                "Associates\n3340 Mission Bend Dr, Suite 210\nSacramento, CA 95864",
+                EntityType::Address,
+                "3340 Mission Bend Dr, Suite 210",
+            ),
+            ("Heart Center, 45 W 10th St, 4th floor\n - Lab", EntityType::Address, "45 W 10th St, 4th floor"),
+            ("home, 4410 Lakeview Terrace Dr, Madison, WI 53704", EntityType::Address, "4410 Lakeview Terrace Dr"),
+            ("taught 41 years in Harlan County) admitted", EntityType::City, "Harlan County"),
+            ("on probation, San Juan County case no. 4471", EntityType::City, "San Juan County"),
+            ("Resident of Lafayette Parish.", EntityType::City, "Lafayette Parish"),
+            ("seen at Lake County Hospital", EntityType::Facility, "Lake County Hospital"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        let text = "seen at 12 Mission Bend Dr Smith's office";
+        assert!(has(text, EntityType::Person, "Smith"), "{:?}", found(text));
+        assert!(found("the county nurse called").is_empty());
     }
 
     #[test]
