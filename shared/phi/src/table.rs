@@ -77,6 +77,9 @@ fn column_type(header: &str) -> Option<Column> {
         "ip" | "ip address" => IpAddress,
         "device id" | "serial" | "serial number" => DeviceId,
         "age" => return Some(Column::Age),
+        // `appt_id`, `claim number`, `Employee #`: a column of identifiers, whatever they identify, unless they
+        // number a room, a lot, a code or a payer.
+        _ if is_id_header(header) => EntityType::OtherId,
         _ => return None,
     }))
 }
@@ -139,6 +142,19 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
     }
     let columns: Vec<Option<Column>> = cells(line, delimiter).into_iter().map(|(s, e)| column(&line[s..e])).collect();
     (columns.len() >= 2).then_some((delimiter, columns))
+}
+
+/// `appt id`, `claim number`, `employee no` (as [`column_name`] writes them): a word and an identifier's mark.
+fn is_id_header(header: &str) -> bool {
+    const NOT_PHI: &[&str] = &[
+        "room", "bed", "lot", "batch", "page", "line", "item", "order", "payer", "ndc", "cpt", "icd", "code",
+        "version", "model", "part", "catalog", "ref", "step", "question", "row", "seq", "sequence", "test", "panel",
+        "form", "rev", "revenue", "pos", "place", "tooth", "site",
+    ];
+    let Some((word, mark)) = header.rsplit_once(' ') else { return header == "id" };
+    matches!(mark, "id" | "number" | "no" | "num" | "nbr")
+        && !word.is_empty()
+        && !NOT_PHI.contains(&word.rsplit(' ').next().unwrap_or(word))
 }
 
 /// A header cell as [`column_type`] reads it, written into `buf` without allocating: lower case, without quotes,
@@ -331,6 +347,15 @@ mod tests {
         let mut out = Vec::new();
         tables(text, &mut out);
         out.iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+    }
+
+    #[test]
+    fn a_column_named_for_an_identifier_holds_identifiers_but_room_and_lot_numbers_do_not() {
+        let text = "appt_id,room_number,lot_no,patient,dob\nA-558102,4412,K7O112,\"Lane, Harold\",1950-02-03\n";
+        let got = found(text);
+        assert!(got.contains(&(EntityType::OtherId, "A-558102")), "{got:?}");
+        assert!(got.iter().all(|(_, v)| !matches!(*v, "4412" | "K7O112")), "{got:?}");
+        assert!(is_id_header("employee no") && is_id_header("claim number") && !is_id_header("payer id"));
     }
 
     #[test]
