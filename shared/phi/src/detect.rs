@@ -2691,6 +2691,33 @@ fn is_credential(word: &str) -> bool {
             | "FAAFP"
             | "CDCES"
             | "IBCLC"
+            // Imaging, laboratory, records and therapy credentials (`Hailey, RDMS`).
+            | "RDMS"
+            | "RDCS"
+            | "RVT"
+            | "CNMT"
+            | "RHIA"
+            | "RHIT"
+            | "CPC"
+            | "CCS"
+            | "MLS"
+            | "CLS"
+            | "LMT"
+            | "CMA"
+            | "NRP"
+            | "CCRP"
+            | "CRC"
+            | "CGC"
+            | "LCGC"
+            | "LMSW"
+            | "BCBA"
+            | "SLP"
+            | "CCC-SLP"
+            | "AUD"
+            | "DMD"
+            | "OD"
+            | "LADC"
+            | "CADC"
             | "BCPS"
             | "CEN"
     )
@@ -3807,6 +3834,23 @@ mod tests {
         let text = "seen at 12 Mission Bend Dr Smith's office";
         assert!(has(text, EntityType::Person, "Smith"), "{:?}", found(text));
         assert!(found("the county nurse called").is_empty());
+    }
+
+    #[test]
+    fn people_named_by_their_role_in_the_care_without_their_credentials() {
+        for (text, value) in [
+            ("Falls reviewed with home aide Marisol.", "Marisol"),
+            ("Phos 6.9 - dietitian Carla reviewed binders", "Carla"),
+            ("RN: Genevieve Okafor, RN   PCT: DeShawn", "DeShawn"),
+            ("Sonographer: Hailey, RDMS", "Hailey"),
+            ("ok this is raj with a history and physical", "raj"),
+            ("Recipient: Feng Liu   MRN UC-33918204", "Feng Liu"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["this is a 45 year old man", "this is likely viral", "the donor kidney was well perfused"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
