@@ -2418,6 +2418,14 @@ const ORG_FIELDS: &[&str] =
 
 /// Values of an employer or pharmacy field that name no organization (`Employer: Retired`).
 pub const NOT_ORG_VALUES: &[&str] = &[
+    // `Attorney for Plaintiff`: a party to a case.
+    "plaintiff",
+    "plaintiffs",
+    "defendant",
+    "defendants",
+    "petitioner",
+    "respondent",
+    "claimant",
     "retired",
     "unemployed",
     "disabled",

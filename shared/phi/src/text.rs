@@ -52,6 +52,9 @@ impl<'a> Normalized<'a> {
         if scanned && let Some(mended) = ocr_capital_i(&normalized.text) {
             normalized.text = Cow::Owned(mended);
         }
+        if scanned && let Some(tight) = ocr_comma_spaces(&normalized.text) {
+            normalized = normalized.then(tight);
+        }
         if let Some(joined) = join_wrapped_words(&normalized.text) {
             normalized = normalized.then(joined);
         }
@@ -284,7 +287,11 @@ fn ocr_letters(text: &str) -> Option<String> {
                 letter_before = c;
                 continue;
             }
-            let upper = letter_before.is_ascii_uppercase();
+            // The letter after says the case where there is one (`P1aintiff`, `C1inic` are `l`; `C0NSULT` is `O`).
+            let next = run[k + 1..].iter().find(|c| c.is_ascii_alphabetic());
+            let upper = next.map_or(letter_before.is_ascii_uppercase(), |c| {
+                c.is_ascii_uppercase() && (letter_before.is_ascii_uppercase() || k == 0)
+            });
             out[start + k] = match (c, upper) {
                 (b'0', true) => b'O',
                 (b'0', false) => b'o',
@@ -347,6 +354,34 @@ fn ocr_capital_i(text: &str) -> Option<String> {
     }
     // Only an ASCII letter was replaced by another: the bytes are still UTF-8.
     out.and_then(|o| String::from_utf8(o).ok())
+}
+
+/// `Ash1and , OR`, `HASSAN , FARAH`, `Main St , Ste 2`: OCR sets a comma apart from the word before it; the space
+/// before the comma is dropped (every other byte maps to itself), so that the town, the name or the unit reads as
+/// typed text does. `None` when there is none.
+fn ocr_comma_spaces(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let b = text.as_bytes();
+    let loose = |i: usize| {
+        i > 0 && b[i - 1].is_ascii_alphanumeric() && b.get(i + 1) == Some(&b',') && b.get(i + 2) == Some(&b' ')
+    };
+    let mut out = String::new();
+    let mut map = Vec::new();
+    let mut cursor = 0;
+    for (space, _) in text.match_indices(" ,") {
+        if loose(space) {
+            if cursor == 0 {
+                out.reserve(text.len());
+                map.reserve(text.len());
+            }
+            copy_verbatim(text, cursor..space, &mut out, &mut map);
+            cursor = space + 1;
+        }
+    }
+    if cursor == 0 {
+        return None;
+    }
+    copy_verbatim(text, cursor..text.len(), &mut out, &mut map);
+    Some((out, map))
 }
 
 /// `Thomp-\nson`, `Provi-\ndence`: a word that a line break hyphenates (a letter, `-`, the break, a lower-case letter)
@@ -473,6 +508,14 @@ mod tests {
     }
 
     #[test]
+    fn ocr_digit_in_a_capitalised_word_takes_the_case_of_the_letters_after_it() {
+        assert_eq!(
+            ocr_letters("P1aintiff C1inic C0NSULT Hospita1").as_deref(),
+            Some("Plaintiff Clinic CONSULT Hospital")
+        );
+    }
+
+    #[test]
     fn ocr_s_and_b_in_numbers_become_five_and_eight_but_codes_stay() {
         assert_eq!(ocr_digits("Zip: 2B787 Ph (B28) 555-0l11").as_deref(), Some("Zip: 28787 Ph (828) 555-0111"));
         assert_eq!(ocr_digits("FL 3376S\n1-B00-555-0246").as_deref(), Some("FL 33765\n1-800-555-0246"));
@@ -484,6 +527,14 @@ mod tests {
         assert_eq!(ocr_capital_i("NPl: 1 lD: 2 PATlENT HlSTORY").as_deref(), Some("NPI: 1 ID: 2 PATIENT HISTORY"));
         assert_eq!(ocr_capital_i("lnsurance lmaging").as_deref(), Some("Insurance Imaging"));
         assert_eq!(ocr_capital_i("Lola lives in Ilwaco; 10 lb; Al lost; PAGE OOl"), None);
+    }
+
+    #[test]
+    fn ocr_spaces_before_commas_are_dropped_and_offsets_map_back() {
+        let (text, map) = ocr_comma_spaces("Ashland , OR  97520; Smith ,John").expect("a loose comma");
+        assert_eq!(text, "Ashland, OR  97520; Smith ,John");
+        assert_eq!(map[7], (8, 9));
+        assert_eq!(ocr_comma_spaces("a, b"), None);
     }
 
     #[test]
