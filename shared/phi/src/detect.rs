@@ -1961,6 +1961,9 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
 /// initials that sign a record, and a county.
 fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut spelled_until = 0;
+    if let Some(c) = words.first().and_then(|w| prefixed_month(hay, w)) {
+        out.push(c);
+    }
     for i in 1..words.len() {
         let w = &words[i];
         if w.caseless {
@@ -2238,7 +2241,10 @@ fn first_word(text: &str) -> &str {
 /// `from June Carter` is a name.
 fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
     let w = &words[i];
-    if !w.month() || w.blocked || gap(hay, w) != " " {
+    if !w.month() {
+        return prefixed_month(hay, w);
+    }
+    if w.blocked || gap(hay, w) != " " {
         return None;
     }
     let prev = &words[i - 1];
@@ -2254,6 +2260,21 @@ fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
         gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
     });
     (!surname_after).then_some(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 })
+}
+
+/// `mid-December`, `early-March`, `late-june`: the month after the prefix is a date element (the prefix is not).
+fn prefixed_month(hay: &str, w: &Word) -> Option<Candidate> {
+    let b = hay.as_bytes();
+    let len = w.end - w.start;
+    if len < 7 || w.blocked {
+        return None;
+    }
+    let prefix = [3, 4, 5].into_iter().find(|&n| b[w.start + n] == b'-')?;
+    let head = &hay[w.start..w.start + prefix];
+    let month = &hay[w.start + prefix + 1..w.end];
+    let known = ["mid", "late", "early"].iter().any(|p| head.eq_ignore_ascii_case(p))
+        && Lexicon::get().entry(word_key(month)).month;
+    known.then_some(Candidate { start: w.start + prefix + 1, end: w.end, entity_type: EntityType::Date, score: 0.75 })
 }
 
 /// What one word can be inside a person's name.
@@ -3610,6 +3631,8 @@ mod tests {
         ] {
             assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
         }
+        assert!(has("Mid-December she fell at home", EntityType::Date, "December"));
+        assert!(found("a mid-level provider saw her").is_empty());
         let text = "a message from June Carter today";
         assert!(has(text, EntityType::Person, "June Carter"), "{:?}", found(text));
         assert!(found("She may call; March to the lab.").is_empty());
@@ -3809,7 +3832,7 @@ mod tests {
         ] {
             assert!(has(text, ty, value), "{text}: {:?}", found(text));
         }
-        for text in ["She works at the front desk", "he is a nurse at night"] {
+        for text in ["She works at the front desk", "he is a nurse at night", "Attorney for Plaintiff"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
     }
