@@ -1613,6 +1613,21 @@ fn case_from_counts(first_upper: bool, letters: usize, uppers: usize) -> Case {
     }
 }
 
+const LOWER_LETTER: u8 = 1;
+const UPPER_LETTER: u8 = 2;
+
+/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, 0 for every other byte: the tokenizer's per-byte test.
+static ASCII_LETTER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 26 {
+        table[b'a' as usize + c] = LOWER_LETTER;
+        table[b'A' as usize + c] = UPPER_LETTER;
+        c += 1;
+    }
+    table
+};
+
 fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let b = hay.as_bytes();
     let mut i = 0;
@@ -1634,8 +1649,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     };
     while i < b.len() {
         let c = b[i];
-        let is_letter =
-            c.is_ascii_alphabetic() || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
+        let is_letter = ASCII_LETTER[usize::from(c)] != 0
+            || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
         if !is_letter {
             if c == b'\n' {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
@@ -1651,12 +1666,19 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
         let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
         while i < b.len() {
-            let c = b[i];
-            if c.is_ascii_alphabetic() {
-                letters += 1;
-                uppers += usize::from(c.is_ascii_uppercase());
+            // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
+            let run = i;
+            while let Some(&c) = b.get(i) {
+                let class = ASCII_LETTER[usize::from(c)];
+                if class == 0 {
+                    break;
+                }
+                uppers += usize::from(class == UPPER_LETTER);
                 i += 1;
-            } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
+            }
+            letters += i - run;
+            let Some(&c) = b.get(i) else { break };
+            if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
                 if c == b'\''
                     && matches!(b[i + 1], b's' | b'S')
