@@ -1649,17 +1649,24 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     };
     while i < b.len() {
         let c = b[i];
-        let is_letter = ASCII_LETTER[usize::from(c)] != 0
-            || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
-        if !is_letter {
+        if ASCII_LETTER[usize::from(c)] == 0 {
             if c == b'\n' {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
                 line_first = words.len();
                 line_has_cap = false;
                 line_has_lower = false;
             }
-            i += if c < 0x80 { 1 } else { hay[i..].chars().next().map_or(1, char::len_utf8) };
-            continue;
+            if c < 0x80 {
+                i += 1;
+                continue;
+            }
+            match hay[i..].chars().next() {
+                Some(ch) if ch.is_alphabetic() => {}
+                other => {
+                    i += other.map_or(1, char::len_utf8);
+                    continue;
+                }
+            }
         }
         let start = i;
         let mut possessive = false;
@@ -3018,7 +3025,10 @@ fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
         if c.entity_type != EntityType::Person || c.score < 0.6 {
             continue;
         }
-        for w in words.iter().filter(|w| w.start >= c.start && w.end <= c.end && w.end - w.start >= 3) {
+        // Words are in text order: only those from the candidate's start to its end can lie inside it.
+        let from = words.partition_point(|w| w.start < c.start);
+        let to = from + words[from..].partition_point(|w| w.end <= c.end);
+        for w in words[from..to].iter().filter(|w| w.end - w.start >= 3) {
             let flags = w.flags;
             if w.roles & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
                 continue;
