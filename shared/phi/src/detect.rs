@@ -1748,14 +1748,24 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     finish_line(words, line_first, line_has_cap, line_has_lower);
 }
 
-/// Marks the words that structured matches already cover.
+/// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet).
 fn block_structured(words: &mut [Word], structured: &[Candidate]) {
     let mut spans: Vec<(usize, usize)> =
         structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
     spans.sort_unstable();
-    for w in words.iter_mut() {
-        let at = spans.partition_point(|&(s, _)| s <= w.start);
-        w.blocked = at > 0 && spans[at - 1].1 > w.start;
+    // A word is blocked by the last span (in this order) that starts at or before it, when that span reaches past the
+    // word's start. Words come from the tokenizer unblocked and in text order, so each span marks the words from its
+    // start to its end or to the next span's start, whichever comes first, and the rest are never touched.
+    let mut from = 0;
+    for (k, &(start, end)) in spans.iter().enumerate() {
+        let next = spans.get(k + 1).map_or(usize::MAX, |&(s, _)| s);
+        if next == start {
+            continue;
+        }
+        from += words[from..].partition_point(|w| w.start < start);
+        for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
+            w.blocked = true;
+        }
     }
 }
 
