@@ -1931,13 +1931,16 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
         return None;
     }
     let english = flags & (ENGLISH | PLACE) != 0;
-    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-        && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
-    if !english && wordlike && !w.state && w.facility.is_none() {
+    // Walks the word's characters: asked only once the flag tests have not decided.
+    let wordlike = || {
+        text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+            && text.chars().filter(|c| c.is_alphabetic()).count() >= 3
+    };
+    if !english && !w.state && w.facility.is_none() && wordlike() {
         return Some(NamePart::Foreign);
     }
     // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
-    (title_before && wordlike && roles == 0).then_some(NamePart::Foreign)
+    (title_before && roles == 0 && wordlike()).then_some(NamePart::Foreign)
 }
 
 /// Whether `w` is one side of an upper-case comma form (`EZE, CONSUELO`).
