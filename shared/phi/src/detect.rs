@@ -1836,13 +1836,16 @@ fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
             let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
             let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
             let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
-            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']).to_ascii_lowercase();
+            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']);
+            // The field's last word of ASCII letters, compared without case (no lower-cased copy of the field).
             let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
-            let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"].contains(&field_word);
+            let payer_field =
+                ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p));
+            let plan_name = field.len() >= 9 && field.as_bytes()[field.len() - 9..].eq_ignore_ascii_case(b"plan name");
             // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
             let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
             tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
-                || field.ends_with("plan name")
+                || plan_name
                 || (payer_field && c.entity_type == EntityType::Facility)
         };
         if insurer {
