@@ -169,30 +169,38 @@ impl<V: Copy + Default> KeyTable<V> {
 /// absorbed eight bytes at a time. Every word of every document is hashed, so this is on the hot path: a byte-wise
 /// hash (FNV) cost one multiplication per byte.
 pub fn word_hash(word: &str) -> u64 {
-    if word.is_ascii() { lowercase_hash(word.as_bytes()) } else { accented_word_hash(word) }
+    // The chunks tell non-ASCII bytes apart on the way, so a plain ASCII word is not scanned first for them.
+    match chunked_hash(word.as_bytes()) {
+        Some(hash) => hash,
+        None if word.is_ascii() => skipping_hash(word.as_bytes()),
+        None => accented_word_hash(word),
+    }
 }
 
 /// [`word_hash`] of bytes: ASCII letters lower-cased, apostrophes and periods skipped.
-///
-/// Eight bytes at a time: a word without an apostrophe or a period (nearly all of them) is absorbed in the same
-/// chunks as [`skipping_hash`] builds byte by byte, lower-cased in one step per chunk; a word with one of them is
-/// left to [`skipping_hash`], which drops those bytes first.
-#[inline]
 fn lowercase_hash(bytes: &[u8]) -> u64 {
+    chunked_hash(bytes).unwrap_or_else(|| skipping_hash(bytes))
+}
+
+/// [`skipping_hash`] of ASCII bytes without an apostrophe or a period (nearly every word), eight bytes at a time:
+/// absorbed in the same chunks as `skipping_hash` builds byte by byte, lower-cased in one step per chunk. `None` for
+/// other bytes, which `skipping_hash` (or the accent folding before it) handles.
+#[inline]
+fn chunked_hash(bytes: &[u8]) -> Option<u64> {
     let mut state = WORD_SEED;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        if has_skipped_byte(x) {
-            return skipping_hash(bytes);
+        if x & HIGH_BITS != 0 || has_skipped_byte(x) {
+            return None;
         }
         state = fold(state ^ ascii_lowercase(x), MIX);
     }
     let x = zero_padded(chunks.remainder());
-    if has_skipped_byte(x) {
-        return skipping_hash(bytes);
+    if x & HIGH_BITS != 0 || has_skipped_byte(x) {
+        return None;
     }
-    fold(state ^ ascii_lowercase(x), MIX ^ bytes.len() as u64)
+    Some(fold(state ^ ascii_lowercase(x), MIX ^ bytes.len() as u64))
 }
 
 /// The bytes of `rest` (fewer than eight) as a little-endian `u64` with zeros above them, as [`skipping_hash`]
@@ -427,6 +435,9 @@ mod tests {
         ];
         for word in words {
             assert_eq!(lowercase_hash(word.as_bytes()), skipping_hash(word.as_bytes()), "{word}");
+            if word.is_ascii() {
+                assert_eq!(word_hash(word), skipping_hash(word.as_bytes()), "{word}");
+            }
         }
         for b in 0..=255u8 {
             let bytes = [b, b'x', b, b'A', b, b'z', b, b'@', b, b'['];
