@@ -422,15 +422,52 @@ fn ascii_case_folding(hay: &str) -> bool {
 }
 
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    is_alnum(b) || b == b'_'
+}
+
+/// Whether `b` is an ASCII letter or digit, by one table load: the byte loops of the token scan and of the walk
+/// back from a value to its label run this test on most bytes of a note.
+fn is_alnum(b: u8) -> bool {
+    static ALNUM: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            table[c] = (c as u8).is_ascii_alphanumeric();
+            c += 1;
+        }
+        table
+    };
+    ALNUM[usize::from(b)]
 }
 
 /// End of the maximal run of ASCII letters and digits from `at`.
 fn alnum_end(b: &[u8], mut at: usize) -> usize {
-    while at < b.len() && b[at].is_ascii_alphanumeric() {
+    while at < b.len() && is_alnum(b[at]) {
         at += 1;
     }
     at
+}
+
+/// Index of the first ASCII digit in `b`, read eight bytes at a time: the token scan crosses all the text between
+/// numbers this way, so a byte-by-byte search was a sizeable part of the structured pass.
+fn first_digit(b: &[u8]) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // Each byte's low seven bits plus an offset sets its high bit without carrying into the next byte.
+        let low7 = x & !HIGH;
+        let from_zero = low7 + LOW * u64::from(0x80 - b'0');
+        let past_nine = low7 + LOW * u64::from(0x80 - b'9' - 1);
+        let digits = from_zero & !past_nine & !x & HIGH;
+        if digits != 0 {
+            return Some(at + (digits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(u8::is_ascii_digit).map(|p| at + p)
 }
 
 /// The leftmost match, starting before `limit`, of the token pattern
@@ -442,9 +479,9 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
     loop {
         // Every token holds a digit; the first digit from `from` lies in the body run of the leftmost token, or
         // no token starts before the end of its run.
-        let digit = from + b.get(from..)?.iter().position(u8::is_ascii_digit)?;
+        let digit = from + first_digit(b.get(from..)?)?;
         let mut run = digit;
-        while run > from && b[run - 1].is_ascii_alphanumeric() {
+        while run > from && is_alnum(b[run - 1]) {
             run -= 1;
         }
         // Up to three prefixes `[a-z]{1,10}-` right before the run (`PIC-BX-240403`), each all of a letter run (a
@@ -504,7 +541,7 @@ fn token_body(b: &[u8], at: usize) -> Option<usize> {
         return None;
     }
     let (mut end, mut before_last) = (run_end, run_end);
-    while end + 1 < b.len() && b[end] == b'-' && b[end + 1].is_ascii_alphanumeric() {
+    while end + 1 < b.len() && b[end] == b'-' && is_alnum(b[end + 1]) {
         before_last = end;
         end = alnum_end(b, end + 1);
     }
@@ -1596,7 +1633,7 @@ impl WordsBefore<'_> {
             }
             if c.is_ascii_alphabetic() || c == b'\'' {
                 let end = self.i;
-                while self.i > self.floor && (b[self.i - 1].is_ascii_alphanumeric() || b[self.i - 1] == b'\'') {
+                while self.i > self.floor && (is_alnum(b[self.i - 1]) || b[self.i - 1] == b'\'') {
                     self.i -= 1;
                 }
                 // `mg/dL|70-99`: the `dL` of a unit is not the driver's licence label `DL`.
@@ -1782,6 +1819,21 @@ fn case_from_counts(first_upper: bool, letters: usize, uppers: usize) -> Case {
     }
 }
 
+const LOWER_LETTER: u8 = 1;
+const UPPER_LETTER: u8 = 2;
+
+/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, 0 for every other byte: the tokenizer's per-byte test.
+static ASCII_LETTER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 26 {
+        table[b'a' as usize + c] = LOWER_LETTER;
+        table[b'A' as usize + c] = UPPER_LETTER;
+        c += 1;
+    }
+    table
+};
+
 fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let b = hay.as_bytes();
     let mut i = 0;
@@ -1803,29 +1855,43 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     };
     while i < b.len() {
         let c = b[i];
-        let is_letter =
-            c.is_ascii_alphabetic() || (c >= 0x80 && hay[i..].chars().next().is_some_and(char::is_alphabetic));
-        if !is_letter {
+        if ASCII_LETTER[usize::from(c)] == 0 {
             if c == b'\n' {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
                 line_first = words.len();
                 line_has_cap = false;
                 line_has_lower = false;
             }
-            i += if c < 0x80 { 1 } else { hay[i..].chars().next().map_or(1, char::len_utf8) };
-            continue;
+            if c < 0x80 {
+                i += 1;
+                continue;
+            }
+            match hay[i..].chars().next() {
+                Some(ch) if ch.is_alphabetic() => {}
+                other => {
+                    i += other.map_or(1, char::len_utf8);
+                    continue;
+                }
+            }
         }
         let start = i;
         let mut possessive = false;
         // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
         let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
         while i < b.len() {
-            let c = b[i];
-            if c.is_ascii_alphabetic() {
-                letters += 1;
-                uppers += usize::from(c.is_ascii_uppercase());
+            // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
+            let run = i;
+            while let Some(&c) = b.get(i) {
+                let class = ASCII_LETTER[usize::from(c)];
+                if class == 0 {
+                    break;
+                }
+                uppers += usize::from(class == UPPER_LETTER);
                 i += 1;
-            } else if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
+            }
+            letters += i - run;
+            let Some(&c) = b.get(i) else { break };
+            if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
                 if c == b'\''
                     && matches!(b[i + 1], b's' | b'S')
@@ -1889,14 +1955,24 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     finish_line(words, line_first, line_has_cap, line_has_lower);
 }
 
-/// Marks the words that structured matches already cover.
+/// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet).
 fn block_structured(words: &mut [Word], structured: &[Candidate]) {
     let mut spans: Vec<(usize, usize)> =
         structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
     spans.sort_unstable();
-    for w in words.iter_mut() {
-        let at = spans.partition_point(|&(s, _)| s <= w.start);
-        w.blocked = at > 0 && spans[at - 1].1 > w.start;
+    // A word is blocked by the last span (in this order) that starts at or before it, when that span reaches past the
+    // word's start. Words come from the tokenizer unblocked and in text order, so each span marks the words from its
+    // start to its end or to the next span's start, whichever comes first, and the rest are never touched.
+    let mut from = 0;
+    for (k, &(start, end)) in spans.iter().enumerate() {
+        let next = spans.get(k + 1).map_or(usize::MAX, |&(s, _)| s);
+        if next == start {
+            continue;
+        }
+        from += words[from..].partition_point(|w| w.start < start);
+        for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
+            w.blocked = true;
+        }
     }
 }
 
@@ -2214,13 +2290,16 @@ fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
             let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
             let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
             let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
-            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']).to_ascii_lowercase();
+            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']);
+            // The field's last word of ASCII letters, compared without case (no lower-cased copy of the field).
             let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
-            let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"].contains(&field_word);
+            let payer_field =
+                ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p));
+            let plan_name = field.len() >= 9 && field.as_bytes()[field.len() - 9..].eq_ignore_ascii_case(b"plan name");
             // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
             let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
             tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
-                || field.ends_with("plan name")
+                || plan_name
                 || (payer_field && c.entity_type == EntityType::Facility)
         };
         if insurer {
@@ -2324,13 +2403,16 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
         return None;
     }
     let english = flags & (ENGLISH | PLACE) != 0;
-    let wordlike = text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-        && text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
-    if !english && wordlike && !w.state() && w.facility.is_none() {
+    // Walks the word's characters: asked only once the flag tests have not decided.
+    let wordlike = || {
+        text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+            && text.chars().filter(|c| c.is_alphabetic()).count() >= 3
+    };
+    if !english && !w.state() && w.facility.is_none() && wordlike() {
         return Some(NamePart::Foreign);
     }
     // An English word right after a title is still a surname (`Dr. Hope`, `dr. king`).
-    (title_before && wordlike && roles == 0).then_some(NamePart::Foreign)
+    (title_before && roles == 0 && wordlike()).then_some(NamePart::Foreign)
 }
 
 /// Whether `w` is one side of an upper-case comma form (`EZE, CONSUELO`).
@@ -3464,7 +3546,10 @@ fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
         if c.entity_type != EntityType::Person || c.score < 0.6 {
             continue;
         }
-        for w in words.iter().filter(|w| w.start >= c.start && w.end <= c.end && w.end - w.start >= 3) {
+        // Words are in text order: only those from the candidate's start to its end can lie inside it.
+        let from = words.partition_point(|w| w.start < c.start);
+        let to = from + words[from..].partition_point(|w| w.end <= c.end);
+        for w in words[from..to].iter().filter(|w| w.end - w.start >= 3) {
             let flags = w.flags;
             if w.roles & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
                 continue;
@@ -4652,6 +4737,21 @@ mod token_scan_tests {
     /// The leftmost token match from `pos` as the regex finds it.
     fn by_regex(re: &Regex, hay: &str, pos: usize) -> Option<(usize, usize)> {
         re.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+    }
+
+    #[test]
+    fn first_digit_finds_the_same_byte_as_a_byte_by_byte_search() {
+        let mut bytes: Vec<u8> = (0..=255u8).collect();
+        bytes.extend_from_slice("no digits here, then é9 and /:0".as_bytes());
+        for from in 0..bytes.len() {
+            for b in [b'0', b'5', b'9', b'/', b':', 0xB0, 0xB9] {
+                let mut hay = bytes[from..].to_vec();
+                hay.retain(|c| !c.is_ascii_digit());
+                hay.insert(hay.len() / 2, b);
+                let expected = hay.iter().position(u8::is_ascii_digit);
+                assert_eq!(first_digit(&hay), expected, "{from} {b}");
+            }
+        }
     }
 
     #[test]

@@ -169,11 +169,79 @@ impl<V: Copy + Default> KeyTable<V> {
 /// absorbed eight bytes at a time. Every word of every document is hashed, so this is on the hot path: a byte-wise
 /// hash (FNV) cost one multiplication per byte.
 pub fn word_hash(word: &str) -> u64 {
-    if word.is_ascii() { lowercase_hash(word.as_bytes()) } else { accented_word_hash(word) }
+    // The chunks tell non-ASCII bytes apart on the way, so a plain ASCII word is not scanned first for them.
+    match chunked_hash(word.as_bytes()) {
+        Some(hash) => hash,
+        None if word.is_ascii() => skipping_hash(word.as_bytes()),
+        None => accented_word_hash(word),
+    }
 }
 
 /// [`word_hash`] of bytes: ASCII letters lower-cased, apostrophes and periods skipped.
 fn lowercase_hash(bytes: &[u8]) -> u64 {
+    chunked_hash(bytes).unwrap_or_else(|| skipping_hash(bytes))
+}
+
+/// [`skipping_hash`] of ASCII bytes without an apostrophe or a period (nearly every word), eight bytes at a time:
+/// absorbed in the same chunks as `skipping_hash` builds byte by byte, lower-cased in one step per chunk. `None` for
+/// other bytes, which `skipping_hash` (or the accent folding before it) handles.
+#[inline]
+fn chunked_hash(bytes: &[u8]) -> Option<u64> {
+    let mut state = WORD_SEED;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if x & HIGH_BITS != 0 || has_skipped_byte(x) {
+            return None;
+        }
+        state = fold(state ^ ascii_lowercase(x), MIX);
+    }
+    let x = zero_padded(chunks.remainder());
+    if x & HIGH_BITS != 0 || has_skipped_byte(x) {
+        return None;
+    }
+    Some(fold(state ^ ascii_lowercase(x), MIX ^ bytes.len() as u64))
+}
+
+/// The bytes of `rest` (fewer than eight) as a little-endian `u64` with zeros above them, as [`skipping_hash`]
+/// leaves a last chunk. Read in at most two overlapping loads rather than a `memcpy` call: most words are shorter
+/// than eight bytes, so this is the whole of their hash's reading.
+#[inline]
+fn zero_padded(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let byte = |i: usize| u64::from(rest[i]);
+    let four = |i: usize| u64::from(u32::from_le_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]));
+    match n {
+        0 => 0,
+        // Overlapping bytes are the same bytes at the same places, so or-ing them changes nothing.
+        1..=3 => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+        _ => four(0) | four(n - 4) << (8 * (n - 4)),
+    }
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether one of the eight bytes of `x` is an apostrophe or a period (bytes a hash skips).
+#[inline]
+fn has_skipped_byte(x: u64) -> bool {
+    let has_zero = |y: u64| y.wrapping_sub(LOW_BITS) & !y & HIGH_BITS != 0;
+    has_zero(x ^ (LOW_BITS * u64::from(b'\''))) || has_zero(x ^ (LOW_BITS * u64::from(b'.')))
+}
+
+/// `to_ascii_lowercase` of each of the eight bytes of `x`; bytes outside `A..=Z` (UTF-8 bytes too) are kept.
+#[inline]
+fn ascii_lowercase(x: u64) -> u64 {
+    // Each byte's low seven bits plus an offset sets its high bit without carrying into the next byte.
+    let low7 = x & !HIGH_BITS;
+    let from_a = low7 + LOW_BITS * u64::from(0x80 - b'A');
+    let past_z = low7 + LOW_BITS * u64::from(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & !x & HIGH_BITS;
+    x | (upper >> 2)
+}
+
+/// [`word_hash`] of bytes, one byte at a time: ASCII letters lower-cased, apostrophes and periods skipped.
+fn skipping_hash(bytes: &[u8]) -> u64 {
     let mut state = WORD_SEED;
     let mut chunk = 0u64;
     let mut filled = 0u32;
@@ -341,6 +409,42 @@ mod tests {
             }
         }
         assert!(seen.len() > 100_000);
+    }
+
+    #[test]
+    fn chunked_hash_equals_the_byte_by_byte_hash() {
+        let words = [
+            "",
+            "a",
+            "Z",
+            "O'Neil",
+            "St.",
+            "abcdefgh",
+            "ABCDEFGH",
+            "AbCdEfGhI",
+            "Mary-Jane",
+            "@[`{",
+            "MCDONALD'S",
+            "hospitalization",
+            "HOSPITALIZATIONS",
+            "a.b.c.d.e.f.g.h.i",
+            "Łukasz",
+            "MUÑOZ",
+            "x'",
+            "abcdefg'",
+        ];
+        for word in words {
+            assert_eq!(lowercase_hash(word.as_bytes()), skipping_hash(word.as_bytes()), "{word}");
+            if word.is_ascii() {
+                assert_eq!(word_hash(word), skipping_hash(word.as_bytes()), "{word}");
+            }
+        }
+        for b in 0..=255u8 {
+            let bytes = [b, b'x', b, b'A', b, b'z', b, b'@', b, b'['];
+            for n in 0..=bytes.len() {
+                assert_eq!(lowercase_hash(&bytes[..n]), skipping_hash(&bytes[..n]), "{b} {n}");
+            }
+        }
     }
 
     #[test]

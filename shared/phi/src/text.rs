@@ -88,7 +88,18 @@ impl<'a> Normalized<'a> {
         let mut text = String::with_capacity(original.len());
         let mut map = Vec::with_capacity(original.len());
         let mut index = 0u32;
-        for c in original.chars() {
+        let mut rest = original;
+        loop {
+            // No ASCII character folds: a run of them (most of any text) is copied whole, one code point per byte,
+            // rather than decoded and pushed one by one.
+            let run = rest.bytes().take_while(u8::is_ascii).count();
+            text.push_str(&rest[..run]);
+            let end = index + run as u32;
+            map.extend((index..end).map(|i| (i, i + 1)));
+            index = end;
+            let mut chars = rest[run..].chars();
+            let Some(c) = chars.next() else { break };
+            rest = chars.as_str();
             let out = match fold(c) {
                 Fold::Keep => c,
                 Fold::Into(r) => r,
@@ -461,6 +472,25 @@ mod tests {
         let n = Normalized::new("call 415");
         assert_eq!(n.as_str(), "call 415");
         assert_eq!(n.char_span(5, 8), (5, 8));
+    }
+
+    #[test]
+    fn ascii_runs_between_folded_characters_map_to_their_own_code_points() {
+        let original = "Zoë\u{00A0}Müller\u{200B} (ｍ) 5\u{2013}6 ok\u{2019}s";
+        let n = Normalized::new(original);
+        assert_eq!(n.as_str(), "Zoë Müller (m) 5-6 ok's");
+        // Character by character: each byte of a character's folded form stands for that one code point.
+        let mut expected = Vec::new();
+        for (index, c) in original.chars().enumerate() {
+            let out = match fold(c) {
+                Fold::Keep => c,
+                Fold::Into(r) => r,
+                Fold::Drop => continue,
+            };
+            expected.extend(std::iter::repeat_n((index, index + 1), out.len_utf8()));
+        }
+        let mapped: Vec<(usize, usize)> = (0..n.as_str().len()).map(|i| n.char_span(i, i + 1)).collect();
+        assert_eq!(mapped, expected);
     }
 
     #[test]
