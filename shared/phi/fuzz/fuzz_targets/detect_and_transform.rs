@@ -20,8 +20,9 @@ fn incidental(type_name: &str, value: &str) -> bool {
     // The tail of a pseudonym (`N_1>` of `<MRN_1>`).
     let stem = value.strip_suffix('>').map(|v| v.trim_end_matches(|c: char| c.is_ascii_digit()));
     let pseudonym_tail = stem.is_some_and(|s| !s.is_empty() && format!("<{type_name}_").ends_with(s));
-    // Already masked (`************12`): masking it again writes the same characters.
-    let masked = value.chars().filter(|c| *c != '*').count() <= 2;
+    // Already masked (`************12`, `**** ********s.`): masking it again writes the same characters (the mask
+    // keeps spaces).
+    let masked = value.chars().filter(|c| *c != '*' && !c.is_whitespace()).count() <= 2;
     value.chars().count() < 3 || vocabulary.contains(value) || coded || pseudonym_tail || masked
 }
 
