@@ -560,23 +560,6 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
     (EntityType::Zip, &["zip", "zip code", "zipcode", "postal code", "postcode", "zip+4"]),
 ];
 
-/// Months by their full names (abbreviations such as `Jan` are also names and words).
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "sept",
-    "october",
-    "november",
-    "december",
-];
-
 /// Words of time before a month named alone (`in June`, `since early March`, `last september`).
 pub const MONTH_CUES: &[&str] = &[
     "in", "since", "from", "until", "till", "through", "thru", "by", "during", "before", "after", "early", "mid",
@@ -2790,7 +2773,8 @@ impl Lexicon {
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
         }
-        for m in MONTHS {
+        // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words).
+        for m in crate::validate::MONTHS.iter().chain(&["sept"]) {
             add(m, LexEntry { month: true, ..LexEntry::default() });
         }
         for e in EPONYM_NOUNS {
