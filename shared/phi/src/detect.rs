@@ -2167,10 +2167,10 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
     }
     let prev = &words[i - 1];
     let cue = &hay[prev.start..prev.end];
-    let recorded_by = cue.eq_ignore_ascii_case("by")
-        && i >= 2
-        && gap(hay, prev) == " "
-        && hay[words[i - 2].start..words[i - 2].end].to_ascii_lowercase().ends_with("ed");
+    let recorded_by = cue.eq_ignore_ascii_case("by") && i >= 2 && gap(hay, prev) == " " && {
+        let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
+        verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
+    };
     let cued =
         recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
     let rest = &hay[w.end..];
