@@ -23,7 +23,9 @@ use crate::context::{
 };
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
-use crate::gazetteer::{COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, word_hash};
+use crate::gazetteer::{
+    COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, bytes_in_range, word_hash,
+};
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
 use crate::spoken::ordinal_suffix;
@@ -451,17 +453,11 @@ fn alnum_end(b: &[u8], mut at: usize) -> usize {
 /// Index of the first ASCII digit in `b`, read eight bytes at a time: the token scan crosses all the text between
 /// numbers this way, so a byte-by-byte search was a sizeable part of the structured pass.
 fn first_digit(b: &[u8]) -> Option<usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut chunks = b.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // Each byte's low seven bits plus an offset sets its high bit without carrying into the next byte.
-        let low7 = x & !HIGH;
-        let from_zero = low7 + LOW * u64::from(0x80 - b'0');
-        let past_nine = low7 + LOW * u64::from(0x80 - b'9' - 1);
-        let digits = from_zero & !past_nine & !x & HIGH;
+        let digits = bytes_in_range(x, b'0', b'9');
         if digits != 0 {
             return Some(at + (digits.trailing_zeros() / 8) as usize);
         }

@@ -232,12 +232,18 @@ fn has_skipped_byte(x: u64) -> bool {
 /// `to_ascii_lowercase` of each of the eight bytes of `x`; bytes outside `A..=Z` (UTF-8 bytes too) are kept.
 #[inline]
 fn ascii_lowercase(x: u64) -> u64 {
+    x | (bytes_in_range(x, b'A', b'Z') >> 2)
+}
+
+/// The high bit of each of the eight bytes of `x` that lies in `low..=high` (both ASCII), the other bits clear: a
+/// byte-range test for eight bytes at once, shared by the word hash and the token scan's digit search.
+#[inline]
+pub(crate) fn bytes_in_range(x: u64, low: u8, high: u8) -> u64 {
     // Each byte's low seven bits plus an offset sets its high bit without carrying into the next byte.
     let low7 = x & !HIGH_BITS;
-    let from_a = low7 + LOW_BITS * u64::from(0x80 - b'A');
-    let past_z = low7 + LOW_BITS * u64::from(0x80 - b'Z' - 1);
-    let upper = from_a & !past_z & !x & HIGH_BITS;
-    x | (upper >> 2)
+    let from_low = low7 + LOW_BITS * u64::from(0x80 - low);
+    let past_high = low7 + LOW_BITS * u64::from(0x80 - high - 1);
+    from_low & !past_high & !x & HIGH_BITS
 }
 
 /// [`word_hash`] of bytes, one byte at a time: ASCII letters lower-cased, apostrophes and periods skipped.
