@@ -79,6 +79,10 @@ lights?|lodge|loop|mall|manors?|meadows?|mews|mills?|mission|motorway|mount|mt|m
 overpass|pass|passage|path|pines?|plains?|ports?|prairie|ranch|rapids?|rest|route|rte|shoals?|skyway|spur|\
 squares?|throughway|trace|track|tunnel|underpass|unions?|viaduct|villages?|vlg|ville|wy";
 
+/// The secondary unit of a street line (`Apt 4`, `Suite 210`, `Lot 12`): after the street in the address pattern,
+/// among the street words, and after a comma that follows a match.
+const SECONDARY_UNITS: &str = "apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr";
+
 /// A street type after a street name that ends in one (`Oak Hill Rd`, `Harbor Point Road`); `dr` is left out, as
 /// `Main St Dr. Smith` would lose a title.
 const SECOND_SUFFIX: &str = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|\
@@ -145,7 +149,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{SECONDARY_UNITS}|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
         (
@@ -946,25 +950,7 @@ fn street_line_end(hay: &str, e: usize) -> usize {
     }
     let Some(rest) = hay[end..].strip_prefix(", ") else { return end };
     let word = first_word(rest);
-    let unit = [
-        "suite",
-        "ste",
-        "apt",
-        "apartment",
-        "unit",
-        "bldg",
-        "building",
-        "fl",
-        "floor",
-        "room",
-        "rm",
-        "spc",
-        "space",
-        "lot",
-        "trlr",
-    ]
-    .iter()
-    .any(|u| word.eq_ignore_ascii_case(u));
+    let unit = SECONDARY_UNITS.split('|').chain(["room", "rm", "spc"]).any(|u| word.eq_ignore_ascii_case(u));
     if unit {
         let value = rest[word.len()..].trim_start_matches(['.', ' ', '#']);
         let len = value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(value.len());
@@ -989,10 +975,7 @@ fn street_line_end(hay: &str, e: usize) -> usize {
 fn is_street_word(word: &str) -> bool {
     static STREET_WORD: OnceLock<Option<Regex>> = OnceLock::new();
     STREET_WORD
-        .get_or_init(|| {
-            let units = "apt|apartment|suite|ste|unit|bldg|building|fl|floor|lot|space|trlr|north|south|east|west";
-            Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{units})$")).ok()
-        })
+        .get_or_init(|| Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{SECONDARY_UNITS}|north|south|east|west)$")).ok())
         .as_ref()
         .is_some_and(|re| re.is_match(word))
 }
