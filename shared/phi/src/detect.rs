@@ -2050,6 +2050,13 @@ fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     if !matches!(&hay[w.start..w.end], "County" | "COUNTY" | "Parish" | "PARISH" | "Borough" | "BOROUGH") {
         return None;
     }
+    let i = capitalised_name_before(hay, words, j);
+    (i < j).then_some(Candidate { start: words[i].start, end: w.end, entity_type: EntityType::City, score: 0.85 })
+}
+
+/// The first of the one to three capitalised words right before `words[j]` (one space apart, none blocked, a stop
+/// word, a title or a clinical word) that name a county or a street; `j` when there are none.
+fn capitalised_name_before(hay: &str, words: &[Word], j: usize) -> usize {
     let mut i = j;
     while i > 0 && j - i < 3 {
         let p = &words[i - 1];
@@ -2059,7 +2066,7 @@ fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
         }
         i -= 1;
     }
-    (i < j).then_some(Candidate { start: words[i].start, end: w.end, entity_type: EntityType::City, score: 0.85 })
+    i
 }
 
 /// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
@@ -2094,15 +2101,7 @@ fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     {
         return None;
     }
-    let mut i = j;
-    while i > 0 && j - i < 3 {
-        let p = &words[i - 1];
-        let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.blocked && !p.caseless;
-        if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
-            break;
-        }
-        i -= 1;
-    }
+    let i = capitalised_name_before(hay, words, j);
     let end = if hay[w.end..].starts_with('.') { w.end + 1 } else { w.end };
     (i < j).then_some(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 })
 }
