@@ -2247,7 +2247,7 @@ fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
     if !(1..=7).contains(&words.len()) || line.ends_with(':') || line.bytes().any(|b| b.is_ascii_digit()) {
         return false;
     }
-    let connector = |w: &str| matches!(w, "of" | "the" | "and" | "at" | "for" | "de" | "del" | "la" | "y" | "&" | "-");
+    let connector = |w: &str| is_connector(w) || matches!(w, "at" | "for" | "de" | "del" | "la" | "y" | "&" | "-");
     let shaped = words.iter().all(|w| w.starts_with(|c: char| c.is_uppercase()) || connector(w));
     let first = lex.entry(word_key(words[0]));
     let org = words
