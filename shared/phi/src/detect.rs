@@ -934,12 +934,16 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     cand(s, street_line_end(hay, e), EntityType::Address, 0.85)
 }
 
+/// Whether a value ends its field at the start of `rest`: the text, the line or a clause ends, or a column of spaces
+/// begins.
+fn ends_field(rest: &str) -> bool {
+    rest.is_empty() || rest.starts_with([',', '\n', '\r', ';', ')']) || rest.starts_with("  ")
+}
+
 /// Where a street line matched up to `e` really ends: a second street type after a street word used as a name
 /// (`3340 Mission Bend| Dr`, `4410 Lakeview Terrace| Dr`; the pattern takes the fewest words) and a secondary unit after
 /// a comma (`, Suite 210`, `, 4th floor`).
 fn street_line_end(hay: &str, e: usize) -> usize {
-    let ends_field =
-        |rest: &str| rest.is_empty() || rest.starts_with([',', '\n', '\r', ';', ')']) || rest.starts_with("  ");
     let mut end = e;
     if let Some(rest) = hay[end..].strip_prefix(' ') {
         let word = first_word(rest);
@@ -2152,7 +2156,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
     let cued =
         recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
     let rest = &hay[w.end..];
-    let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', ')', ',', ';']) || rest.starts_with("  ");
+    let field_ends = ends_field(rest);
     let entry = lex.entry(w.hash);
     let known = entry.label.is_some() || entry.unit || entry.state || entry.facility.is_some() || is_credential(text);
     (cued && field_ends && !known).then_some(Candidate {
