@@ -2264,32 +2264,33 @@ fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
 /// `Plan`, `PPO`, `HMO` or `Insurance` (`Keystone Mutual Health Plan`), or in a payer's or insurer's field
 /// (`Payer: WA APPLE HEALTH`, `INSURANCE PLAN NAME:`), is dropped.
 fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
+    let mut index = 0;
+    out.retain(|c| {
+        index += 1;
+        index <= first_new || !is_insurer(hay, c)
+    });
+}
+
+/// Whether the name `c` (a facility or a person) is an insurer's (see [`drop_insurers`]).
+fn is_insurer(hay: &str, c: &Candidate) -> bool {
     const TAILS: &[&str] = &["plan", "ppo", "hmo", "epo", "insurance", "assurance"];
-    let mut i = first_new;
-    while i < out.len() {
-        let c = &out[i];
-        let insurer = matches!(c.entity_type, EntityType::Facility | EntityType::Person) && {
-            let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
-            let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
-            let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
-            let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']);
-            // The field's last word of ASCII letters, compared without case (no lower-cased copy of the field).
-            let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
-            let payer_field =
-                ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p));
-            let plan_name = field.len() >= 9 && field.as_bytes()[field.len() - 9..].eq_ignore_ascii_case(b"plan name");
-            // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
-            let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
-            tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
-                || plan_name
-                || (payer_field && c.entity_type == EntityType::Facility)
-        };
-        if insurer {
-            out.remove(i);
-        } else {
-            i += 1;
-        }
+    if !matches!(c.entity_type, EntityType::Facility | EntityType::Person) {
+        return false;
     }
+    let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
+    let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
+    let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
+    let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']);
+    // The field's last word of ASCII letters, compared without case (no lower-cased copy of the field).
+    let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
+    let payer_field =
+        ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p));
+    let plan_name = field.len() >= 9 && field.as_bytes()[field.len() - 9..].eq_ignore_ascii_case(b"plan name");
+    // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
+    let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
+    tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
+        || plan_name
+        || (payer_field && c.entity_type == EntityType::Facility)
 }
 
 /// The letters that start `text`.
