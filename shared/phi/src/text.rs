@@ -193,8 +193,8 @@ fn misread_next_to_digit(b: &[u8]) -> bool {
         || (0..b.len()).step_by(4096).any(|from| any_in(&b[from..(from + 4096 + 5).min(b.len())]))
 }
 
-/// `03/l4/1962`, `SSN l23-45-6789`, `555-Ol22`, `Ol/28/2O25`: the text with the letters of [`misread_digit`]
-/// written as digits where they stand in a number, `None` when there is none. A number here is a run of digits, those
+/// `03/l4/1962`, `SSN l23-45-6789`, `555-Ol22`, `Ol/28/2O25`: the text with the letters of [`misread_digit`] (and
+/// `S`, `B` where digits stand around them) written as digits where they stand in a number, `None` when there is none. A number here is a run of digits, those
 /// letters and `/ . -`, touching no other letter, three characters or more with two digits or more and at most one
 /// letter more than digits; each part between `/ . -` that holds such a letter holds a digit too or is one or two
 /// characters long (`Oil`, `10lbs`, `SpO2`, `O2` and `I-V` stay).
@@ -214,6 +214,12 @@ fn ocr_digits(text: &str) -> Option<String> {
         let opens = before.is_some_and(|c| c.is_ascii_digit() || matches!(c, b'/' | b'.' | b'-' | b'('));
         (opens && digit_after)
             || (before.is_some_and(|c| c.is_ascii_digit()) && after.is_none_or(|c| !c.is_ascii_alphanumeric()))
+    };
+    // The digit a letter at `at` was read for, if any.
+    let digit_for = |at: usize| match b[at] {
+        b'S' => shaped_digit(at).then_some(b'5'),
+        b'B' => shaped_digit(at).then_some(b'8'),
+        c => misread_digit(c),
     };
     let letter = |c: u8| c.is_ascii_alphabetic() || c >= 0x80;
     let mut out = b.to_vec();
@@ -238,9 +244,8 @@ fn ocr_digits(text: &str) -> Option<String> {
             && run[1..3].iter().all(u8::is_ascii_digit)
             && run.get(3).is_none_or(|c| !c.is_ascii_digit());
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
-        let misread: Vec<usize> = (0..run.len())
-            .filter(|&k| misread_digit(run[k]).is_some() || (matches!(run[k], b'S' | b'B') && shaped_digit(start + k)))
-            .collect();
+        let misread: Vec<(usize, u8)> =
+            (0..run.len()).filter_map(|k| digit_for(start + k).map(|d| (start + k, d))).collect();
         let parts_hold_digits = run.split(|c| matches!(c, b'/' | b'.' | b'-')).all(|part| {
             !part.iter().any(|&c| misread_digit(c).is_some()) || part.len() <= 2 || part.iter().any(u8::is_ascii_digit)
         });
@@ -251,16 +256,9 @@ fn ocr_digits(text: &str) -> Option<String> {
             && misread.len() <= digits + 1
             && parts_hold_digits
         {
-            for k in misread {
-                let digit = match run[k] {
-                    b'S' => Some(b'5'),
-                    b'B' => Some(b'8'),
-                    c => misread_digit(c),
-                };
-                if let Some(d) = digit {
-                    out[start + k] = d;
-                    changed = true;
-                }
+            for (at, d) in misread {
+                out[at] = d;
+                changed = true;
             }
         }
     }
