@@ -266,6 +266,22 @@ fn ocr_digits(text: &str) -> Option<String> {
     if changed { String::from_utf8(out).ok() } else { None }
 }
 
+/// The runs of `b` that start with an ASCII letter and go on while `within` holds, as `(start, end)`: the words the
+/// OCR mending reads.
+fn runs(b: &[u8], within: impl Fn(u8) -> bool) -> impl Iterator<Item = (usize, usize)> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && within(b[i]) {
+            i += 1;
+        }
+        (start < b.len()).then_some((start, i))
+    })
+}
+
 /// `Hospita1`, `At1anta`, `C0NSULTATI0N`, `hartwe11diaz`: the text with `0` and `1` written as the letters OCR took
 /// them for (`o`/`O`, `l`/`I`, in the case of the letter before), where they stand inside a word: right after a
 /// letter, in a run of letters, `0` and `1` that touches no other digit and has more letters than digits (`A12`,
@@ -273,16 +289,7 @@ fn ocr_digits(text: &str) -> Option<String> {
 fn ocr_letters(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && (b[i].is_ascii_alphabetic() || matches!(b[i], b'0' | b'1')) {
-            i += 1;
-        }
+    for (start, i) in runs(b, |c| c.is_ascii_alphabetic() || matches!(c, b'0' | b'1')) {
         let run = &b[start..i];
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
         let touches_digit = b.get(i).is_some_and(u8::is_ascii_digit) || (start > 0 && b[start - 1].is_ascii_digit());
@@ -319,16 +326,7 @@ fn ocr_letters(text: &str) -> Option<String> {
 fn ocr_capital_i(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
-            i += 1;
-        }
+    for (start, i) in runs(b, |c| c.is_ascii_alphabetic()) {
         let word = &b[start..i];
         // `OOl` (page 001) is a misread number, not a word.
         let numberlike = word.iter().all(|c| matches!(c, b'O' | b'o' | b'l' | b'I'));
