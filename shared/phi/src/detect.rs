@@ -1545,14 +1545,17 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             *n += 1;
         }
     };
+    // A filler that is a label of its own (`on` of `seen on 3/4`) gives way to a label farther back (`auth on file`).
+    let mut filler_label = None;
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
         read_up_to(k + 3, &mut hashes, &mut spans, &mut n);
         if k >= n {
             break;
         }
-        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value.
-        if k > 0 && !lex.is_filler(hashes[k - 1]) {
+        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
+        // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`).
+        if k > 0 && !lex.is_filler(hashes[k - 1]) && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
             break;
         }
         for len in (1..=3).rev() {
@@ -1568,11 +1571,20 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 if len == 1 && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
                     continue;
                 }
+                if len == 1 && lex.is_filler(hashes[k]) {
+                    filler_label = filler_label.or(Some(label));
+                    continue;
+                }
                 return Some(label);
             }
         }
     }
-    None
+    filler_label
+}
+
+/// A US state's two-letter code as written in front of an identifier it issued: upper case.
+fn is_state_code(word: &str) -> bool {
+    word.len() == 2 && word.bytes().all(|b| b.is_ascii_uppercase()) && Lexicon::get().is_state(word_key(word))
 }
 
 /// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `case`, `Case:` or
@@ -1640,6 +1652,21 @@ impl WordsBefore<'_> {
             if c.is_ascii_digit() {
                 break;
             }
+            // A remark in brackets between label and value (`MRN (if known): 4002`, `Medicaid (Centennial Care) ID`)
+            // is stepped over whole. One holding a number is a value of its own and ends the walk below; one holding a
+            // label is read (`Health First Colorado (Medicaid) ID`).
+            if c == b')'
+                && let Some(open) = b[self.floor..self.i - 1].iter().rposition(|&c| matches!(c, b'(' | b')' | b'\n'))
+                && b[self.floor + open] == b'('
+                && let Ok(remark) = std::str::from_utf8(&b[self.floor + open + 1..self.i - 1])
+                && !remark.bytes().any(|c| c.is_ascii_digit())
+                && !remark
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .any(|w| Lexicon::get().label(word_key(w)).is_some())
+            {
+                self.i = self.floor + open;
+                continue;
+            }
             // A sentence or clause boundary after a word: stop unless it is an abbreviation dot (`No.`, `Acct.`).
             if matches!(c, b',' | b';') && self.n > 0 {
                 break;
@@ -1663,7 +1690,9 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
         return true;
     }
     let w = next_word(hay, e);
-    !w.is_empty() && Lexicon::get().is_unit(word_key(w))
+    // A unit word before a colon is the next field's label (`P: 503.555.0177  F: 503.555.0178`), not a unit.
+    let after = hay[e..].trim_start_matches([' ', '\t']).as_bytes().get(w.len());
+    !w.is_empty() && after != Some(&b':') && Lexicon::get().is_unit(word_key(w))
 }
 
 /// End of `MM DD YYYY` or `MM DD YY` from `s` (the month ends at `e`), a real calendar date after a date label.
@@ -3646,6 +3675,44 @@ mod tests {
         ] {
             assert!(found(text).iter().any(|(_, v)| v == value), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn labels_reach_past_a_state_code_a_bracketed_remark_or_a_filler_that_is_a_date_word() {
+        for (text, ty, value) in [
+            ("Driver's license .... OH TR418832", EntityType::LicenseNumber, "TR418832"),
+            ("MRN (if known): 40027719", EntityType::Mrn, "40027719"),
+            ("Medicaid (Centennial Care) ID 1099283746 - active.", EntityType::HealthPlanId, "1099283746"),
+            ("Health First Colorado (Medicaid) ID K448120", EntityType::HealthPlanId, "K448120"),
+            ("COVERED, AUTH ON FILE SH-2024-0091177 (24 VISITS)", EntityType::AccountNumber, "SH-2024-0091177"),
+            ("Second template (left hand) ID: PS-TPL-9F3A22C71C.", EntityType::BiometricId, "PS-TPL-9F3A22C71C"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        // `on` alone still labels a date.
+        assert!(has("seen on 03/04/2023", EntityType::Date, "03/04/2023"));
+    }
+
+    #[test]
+    fn order_kit_trace_activation_and_reference_numbers_are_account_numbers() {
+        for (text, value) in [
+            ("ORDER #: ORD98312276", "ORD98312276"),
+            ("kit barcode SK-55120-88713; order # GN-2501-0044.", "SK-55120-88713"),
+            ("kit barcode SK-55120-88713; order # GN-2501-0044.", "GN-2501-0044"),
+            ("accepted via transfer center (call ref TC-250327-0614)", "TC-250327-0614"),
+            ("Travel insurer claim ref.: TRV-DE-4471902", "TRV-DE-4471902"),
+            ("Quick Pay code: 7XK2-991R", "7XK2-991R"),
+            ("MyChart activation code: KX7RQ-2MB9T-44HVL (expires 06/08/2025)", "KX7RQ-2MB9T-44HVL"),
+            ("63 TREATMENT AUTHORIZATION CODES: UM-2024-0821-04417", "UM-2024-0821-04417"),
+        ] {
+            assert!(has(text, EntityType::AccountNumber, value), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_unit_word_that_labels_the_next_field_does_not_cancel_a_phone_number() {
+        let text = "P: 503.555.0177  F: 503.555.0178";
+        assert!(has(text, EntityType::Phone, "503.555.0177"), "{:?}", found(text));
     }
 
     #[test]
