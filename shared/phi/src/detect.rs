@@ -48,6 +48,9 @@ enum Shape {
     Ipv6,
     Ipv4,
     Mac,
+    /// A GS1 UDI in its human-readable form: `(01)` and a 14-digit GTIN, then production identifiers such as
+    /// `(17)290430(10)70M2281(21)PDM9041177`.
+    Udi,
     Mbi,
     Iban,
     DateNumeric,
@@ -133,6 +136,7 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Mac,
             r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b|\b[0-9a-f]{2}(?:-[0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b".into(),
         ),
+        (Shape::Udi, r"\(01\)\d{14}(?:\((?:1[0-7]|21|240|241|30|7003)\)[A-Za-z0-9-]{1,20})*".into()),
         (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
         (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
         (
@@ -612,6 +616,11 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             }
             _ => None,
         },
+        // Either AI after the GTIN makes it a UDI even where the GTIN was copied with a wrong check digit.
+        Shape::Udi if validate::is_gtin(&text[4..18]) => cand(s, e, EntityType::DeviceId, 0.95),
+        Shape::Udi => {
+            (text.len() > 18).then_some(Candidate { start: s, end: e, entity_type: EntityType::DeviceId, score: 0.85 })
+        }
         Shape::Mbi => validate::is_mbi(text).then_some(Candidate {
             start: s,
             end: e,
@@ -3707,6 +3716,25 @@ mod tests {
         ] {
             assert!(has(text, EntityType::AccountNumber, value), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn a_gs1_udi_with_its_production_identifiers_is_one_device_id() {
+        for (text, value) in [
+            (
+                "serial/UDI of PDM: (01)00810045210049(11)230914(21)PDM9041177\nEvent",
+                "(01)00810045210049(11)230914(21)PDM9041177",
+            ),
+            // A wrong check digit, but the expiry and lot after it say what it is.
+            (
+                "insert, 11 mm CS - UDI (01)07613327294116(17)290430(10)70M2281",
+                "(01)07613327294116(17)290430(10)70M2281",
+            ),
+        ] {
+            assert!(has(text, EntityType::DeviceId, value), "{text}: {:?}", found(text));
+        }
+        // A bare GTIN with a wrong check digit is nothing.
+        assert!(found("GTIN (01)00810045210048 on the box").is_empty());
     }
 
     #[test]

@@ -48,6 +48,17 @@ pub fn luhn(s: &str) -> bool {
     count > 1 && sum % 10 == 0
 }
 
+/// GS1 GTIN check digit (GTIN-8/12/13/14): weights 3 and 1 alternate from the digit before the check digit leftward.
+pub fn is_gtin(s: &str) -> bool {
+    let d: Vec<u32> = digits(s).collect();
+    if d.len() != s.len() || ![8, 12, 13, 14].contains(&d.len()) {
+        return false;
+    }
+    let (body, check) = d.split_at(d.len() - 1);
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, x)| if i % 2 == 0 { x * 3 } else { *x }).sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
 /// IBAN: country letters, two check digits, 11-30 alphanumerics, mod-97 remainder 1 (ISO 13616).
 pub fn is_iban(s: &str) -> bool {
     let compact: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'-').collect();
@@ -291,6 +302,15 @@ mod tests {
         assert!(!is_npi("1234567890"));
         assert!(!is_npi("3234567893"));
         assert!(!is_npi("123456789"));
+    }
+
+    #[test]
+    fn gtin_check_digit_accepts_gs1_examples_and_rejects_a_changed_digit() {
+        // GS1's GTIN-13 example 629104150021 -> 3, and a GTIN-14 from an implant's UDI label.
+        assert!(is_gtin("6291041500213"));
+        assert!(is_gtin("00810045210049"));
+        assert!(!is_gtin("00810045210048"));
+        assert!(!is_gtin("0081004521004x"));
     }
 
     #[test]
