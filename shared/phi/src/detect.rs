@@ -1035,7 +1035,9 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         // `turned 91`, `she is 91`, but not `turned 90 degrees`.
         let age_label = rest.is_empty()
-            && (matches!(left_label(hay, s), Some(Label::Age)) || subject_is_before(hay, s))
+            && (matches!(left_label(hay, s), Some(Label::Age))
+                || subject_is_before(hay, s)
+                || titled_name_before(hay, s, e))
             && !right_is_unit(hay, e)
             && !hay[e..].starts_with(['/', '%'])
             && !hay[e..].strip_prefix('.').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
@@ -1721,10 +1723,45 @@ fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
     (validate::is_calendar_date(year, m, d) && matches!(left_label(hay, s), Some(Label::Date))).then_some(end)
 }
 
-/// `she is 91`, `(he's 93)`, `Pt is 95.`, `who is now 92`: a person is the subject of `is` right before the number.
+/// `Mr. Otis Redding-Hale, 92, CHF`: a number set off by commas right after a titled name (a list of patients).
+fn titled_name_before(hay: &str, s: usize, e: usize) -> bool {
+    let Some(before) = hay[..s].strip_suffix(", ") else { return false };
+    if !hay[e..].starts_with([',', ';', ')']) {
+        return false;
+    }
+    let mut words = before.rsplit(' ');
+    // One to three capitalised name words, then the title.
+    for _ in 0..3 {
+        let Some(w) = words.next() else { return false };
+        if !w.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return false;
+        }
+        if let Some(title) = words.clone().next()
+            && matches!(title.trim_end_matches('.').to_ascii_lowercase().as_str(), "mr" | "mrs" | "ms" | "miss")
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `she is 91`, `(he's 93)`, `Pt is 95.`, `who is now 92`, `Mrs. Abramowitz (MRN 3390217) is 96`: a person is the
+/// subject of `is` right before the number.
 fn subject_is_before(hay: &str, s: usize) -> bool {
     let before = hay[..s].trim_end_matches(' ');
     let before = before.strip_suffix(" now").unwrap_or(before);
+    // A remark in brackets between the subject and `is` is stepped over (rare: only numbers of 90 to 125 get here).
+    let unbracketed;
+    let before = if let Some(subject) = before.strip_suffix(" is").map(str::trim_end)
+        && subject.ends_with(')')
+        && let Some(open) = subject.rfind('(')
+        && subject.len() - open <= 40
+    {
+        unbracketed = format!("{} is", subject[..open].trim_end());
+        unbracketed.as_str()
+    } else {
+        before
+    };
     let lower = |w: &str| w.to_ascii_lowercase();
     let mut words = before.rsplit([' ', '(', '\n']).filter(|w| !w.is_empty());
     let Some(verb) = words.next().map(lower) else { return false };
@@ -1753,9 +1790,11 @@ fn right_is_age(hay: &str, e: usize) -> bool {
         *d = if *s == b'\n' { b' ' } else { s.to_ascii_lowercase() };
     }
     let lower = &buf[..n];
-    // `yo` then anything but a letter (`92 yo)`, `92 yo,`, `92 yo`).
+    // `yo`, `y`, `yr`, `yrs` then anything but a letter (`92 yo)`, `(91 y)`, `90 yrs,`).
+    let word_then_no_letter =
+        |w: &[u8]| lower.starts_with(w) && lower.get(w.len()).is_none_or(|c| !c.is_ascii_alphabetic());
     AGE_WORDS.iter().any(|p| lower.starts_with(p))
-        || (lower.starts_with(b"yo") && lower.get(2).is_none_or(|c| !c.is_ascii_alphabetic()))
+        || [&b"yo"[..], b"y", b"yr", b"yrs"].into_iter().any(word_then_no_letter)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -2073,12 +2112,44 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
-        if let Some(c) =
-            month_at(hay, words, i).or_else(|| initials_at(hay, words, lex, i)).or_else(|| county_at(hay, words, i))
+        if let Some(c) = month_at(hay, words, i)
+            .or_else(|| initials_at(hay, words, lex, i))
+            .or_else(|| county_at(hay, words, i))
+            .or_else(|| spelled_age_at(hay, words, i))
         {
             out.push(c);
         }
     }
+}
+
+/// An age over 89 spelled out in typed text (`aged ninety-four`, `Ninety-one years old`, `is ninety`), where the
+/// dictation rewrite (lower-case text only) has not put it in digits: after an age word or a person's `is`, or before
+/// `year`.
+fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
+    const UNITS: [&str; 9] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    let w = &words[j];
+    let text = &hay[w.start..w.end];
+    if !(6..=12).contains(&text.len()) || !text.get(..6).is_some_and(|t| t.eq_ignore_ascii_case("ninety")) {
+        return None;
+    }
+    // One word (`ninety-four`) or two (`ninety four`).
+    if text.len() > 6 && !text[6..].strip_prefix('-').is_some_and(|u| UNITS.iter().any(|x| u.eq_ignore_ascii_case(x))) {
+        return None;
+    }
+    let mut end = w.end;
+    if text.len() == 6
+        && let Some(next) = words.get(j + 1)
+        && matches!(gap(hay, next), "-" | " ")
+        && UNITS.iter().any(|u| hay[next.start..next.end].eq_ignore_ascii_case(u))
+    {
+        end = next.end;
+    }
+    let before = hay[..w.start].trim_end_matches([' ', ',']).to_ascii_lowercase();
+    let after = hay[end..].trim_start_matches([' ', '-']).as_bytes();
+    let cued = ["aged", "age", "age:", "turned", "turns"].iter().any(|cue| before.ends_with(cue))
+        || subject_is_before(hay, w.start)
+        || after.get(..4).is_some_and(|a| a.eq_ignore_ascii_case(b"year"));
+    cued.then_some(Candidate { start: w.start, end, entity_type: EntityType::AgeOver89, score: 0.85 })
 }
 
 /// A county, parish or borough named in full (`Hennepin County`, `Lafayette Parish`, `San Juan County`): a CITY, the
@@ -4147,6 +4218,24 @@ mod tests {
         }
         for text in ["HR is 95", "Glucose is 95 mg/dL", "He is 100% compliant", "Pt is 98.6 F", "she is 91/60"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn ages_over_89_in_lists_after_a_bracketed_remark_with_a_short_year_sign_or_spelled_out() {
+        for (text, value) in [
+            ("Abernathy-Cole, Lorraine   DOB: Feb 9, 1933   (91 y)   MRN: PHI-0771928", "91"),
+            ("Dan - Mrs. Abramowitz (MRN 3390217) is 96 and her son Harold wants", "96"),
+            ("Chaturvedi (retired cardiologist himself), 90 yrs, from Varanasi", "90"),
+            ("1. Mr. Otis Redding-Hale, 92, CHF - seen today.", "92"),
+            ("4. Mr. Sol Weinberg, aged ninety-four, dementia.", "ninety-four"),
+            ("Pt: Ninety-one years old, lives alone.", "Ninety-one"),
+            ("She is ninety and sharp.", "ninety"),
+        ] {
+            assert!(has(text, EntityType::AgeOver89, value), "{text}: {:?}", found(text));
+        }
+        for text in ["Mr. Kim, 95 mg daily", "walked 95 yards", "The BP is ninety over sixty", "Ninety minutes later"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::AgeOver89), "{text}: {:?}", found(text));
         }
     }
 
