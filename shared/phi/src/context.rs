@@ -115,6 +115,7 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
         EntityType::Mrn,
         &[
             "mrn",
+            "m r n",
             "mr",
             "mr no",
             "mrno",
@@ -155,7 +156,7 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
     ),
     (
         EntityType::Ssn,
-        &["ssn", "ss", "social security", "social security number", "social security no", "soc sec", "social"],
+        &["ssn", "s s n", "ss", "social security", "social security number", "social security no", "soc sec", "social"],
     ),
     (
         EntityType::HealthPlanId,
@@ -598,6 +599,7 @@ const FILLERS: &[&str] = &[
 
 const DATE_LABELS: &[&str] = &[
     "dob",
+    "d o b",
     "date of birth",
     "birth date",
     "birthdate",

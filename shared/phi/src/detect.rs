@@ -1013,7 +1013,7 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         let rest = &text[lead_digits..];
         let value: u32 = text[..lead_digits].parse().ok()?;
         // `BIRTH DATE: 04 19 1944` (claim forms write dates in boxes).
-        if lead_digits == 2
+        if lead_digits <= 2
             && rest.is_empty()
             && let Some(end) = spaced_date(hay, s, e)
         {
@@ -1059,12 +1059,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let label = left_label(hay, s);
     match label {
         Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
-        Some(Label::Date) => (all_digits && compact_date(text) && !right_is_unit(hay, e)).then_some(Candidate {
-            start: s,
-            end: e,
-            entity_type: EntityType::Date,
-            score: 0.8,
-        }),
+        Some(Label::Date) => {
+            (all_digits && (compact_date(text) || dictated_short_date(hay, s, text)) && !right_is_unit(hay, e))
+                .then_some(Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
+        }
         Some(Label::Age | Label::NotPhi) => None,
         None => {
             if right_is_unit(hay, e) {
@@ -1514,6 +1512,22 @@ fn after_last(text: &str, pred: impl Fn(char) -> bool) -> usize {
     text.char_indices().rev().find(|&(_, c)| pred(c)).map_or(0, |(i, c)| i + c.len_utf8())
 }
 
+/// `date of birth is seven seven sixty one` (`7761`), `d o b one fourteen sixty one` (`11461`): a date dictated
+/// without its leading zeros, which the rewrite joins into four or five digits. Only after a word of birth in
+/// lower-case text (dictation): `on twelve thirty` is a time.
+fn dictated_short_date(hay: &str, s: usize, text: &str) -> bool {
+    let n = |r: std::ops::Range<usize>| text.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
+    let around = &hay.as_bytes()[s.saturating_sub(120)..(s + 120).min(hay.len())];
+    let dated = match text.len() {
+        4 => validate::is_calendar_date(None, n(0..1), n(1..2)),
+        5 => validate::is_calendar_date(None, n(0..2), n(2..3)) || validate::is_calendar_date(None, n(0..1), n(1..3)),
+        _ => false,
+    };
+    let before = hay[s.saturating_sub(16)..s].trim_end_matches(' ');
+    let birth = ["birth", "birth is", "dob", "d o b", "born", "born on"].iter().any(|w| before.ends_with(w));
+    dated && birth && !around.iter().any(u8::is_ascii_uppercase)
+}
+
 /// A date in digits alone after a date label: `19620314`, `03141962` or `031462` (as dictated: `oh three fourteen
 /// sixty two`).
 fn compact_date(text: &str) -> bool {
@@ -1556,7 +1570,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             *n += 1;
         }
     };
-    // A filler that is a label of its own (`on` of `seen on 3/4`) gives way to a label farther back (`auth on file`).
+    // A filler that is a label of its own (`on` of `seen on 3/4`) gives way to an identifier's label farther back
+    // (`auth on file`), not to any other (`TSH on 9/22`).
     let mut filler_label = None;
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
@@ -1585,6 +1600,9 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 if len == 1 && lex.is_filler(hashes[k]) {
                     filler_label = filler_label.or(Some(label));
                     continue;
+                }
+                if filler_label.is_some() && !matches!(label, Label::Id(_)) {
+                    return filler_label;
                 }
                 return Some(label);
             }
@@ -1701,25 +1719,40 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
         return true;
     }
     let w = next_word(hay, e);
-    // A unit word before a colon is the next field's label (`P: 503.555.0177  F: 503.555.0178`), not a unit.
-    let after = hay[e..].trim_start_matches([' ', '\t']).as_bytes().get(w.len());
-    !w.is_empty() && after != Some(&b':') && Lexicon::get().is_unit(word_key(w))
+    let rest = hay[e..].trim_start_matches([' ', '\t']).as_bytes();
+    // A unit word before a colon is the next field's label (`P: 503.555.0177  F: 503.555.0178`), not a unit; a letter
+    // before another letter is a dictated spelling (`fifty six m r n`).
+    let label = rest.get(w.len()) == Some(&b':');
+    let spelled = w.len() == 1
+        && rest.get(1) == Some(&b' ')
+        && rest.get(2).is_some_and(u8::is_ascii_alphabetic)
+        && rest.get(3).is_none_or(|c| !c.is_ascii_alphabetic());
+    !w.is_empty() && !label && !spelled && Lexicon::get().is_unit(word_key(w))
 }
 
-/// End of `MM DD YYYY` or `MM DD YY` from `s` (the month ends at `e`), a real calendar date after a date label.
+/// End of `MM DD YYYY`, `MM DD YY` or, as dictated, `M D YY` (`seven seven sixty one`) from `s` (the month ends at
+/// `e`), a real calendar date after a date label.
 fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
     let b = hay.as_bytes();
-    let digits = |from: usize, n: usize| b.get(from..from + n).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    if !(b.get(e) == Some(&b' ') && digits(e + 1, 2) && b.get(e + 3) == Some(&b' ') && digits(e + 4, 2)) {
+    let run = |from: usize| b.get(from..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    if b.get(e) != Some(&b' ') {
         return None;
     }
-    let year_digits = if digits(e + 4, 4) { 4 } else { 2 };
-    let end = e + 4 + year_digits;
-    if b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+    let day_len = run(e + 1);
+    let y = e + 2 + day_len;
+    if !(1..=2).contains(&day_len) || b.get(y - 1) != Some(&b' ') {
         return None;
     }
-    let (m, d): (u32, u32) = (hay[s..e].parse().ok()?, hay[e + 1..e + 3].parse().ok()?);
-    let year = (year_digits == 4).then(|| hay[e + 4..end].parse().ok()).flatten();
+    let year_digits = run(y);
+    if year_digits != 2 && year_digits != 4 {
+        return None;
+    }
+    let end = y + year_digits;
+    if b.get(end).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let (m, d): (u32, u32) = (hay[s..e].parse().ok()?, hay[e + 1..y - 1].parse().ok()?);
+    let year = (year_digits == 4).then(|| hay[y..end].parse().ok()).flatten();
     (validate::is_calendar_date(year, m, d) && matches!(left_label(hay, s), Some(Label::Date))).then_some(end)
 }
 
@@ -3769,8 +3802,9 @@ mod tests {
         ] {
             assert!(has(text, ty, value), "{text}: {:?}", found(text));
         }
-        // `on` alone still labels a date.
+        // `on` alone still labels a date, also after a lab's name.
         assert!(has("seen on 03/04/2023", EntityType::Date, "03/04/2023"));
+        assert!(has("Your TSH on 9/22 was 1.8", EntityType::Date, "9/22"));
     }
 
     #[test]
@@ -3966,6 +4000,30 @@ mod tests {
         assert!(has(text, EntityType::Facility, "Mercy Regional Medical Center"), "{:?}", found(text));
         let text = "Ms. Adaeze Okonkwo\n12 Elm St\nSalem, OR";
         assert!(has(text, EntityType::Person, "Adaeze Okonkwo"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn spelled_labels_and_dates_dictated_without_leading_zeros() {
+        for (text, ty, value) in [
+            (
+                "pt seen today m r n five five two zero one eight eight study date",
+                EntityType::Mrn,
+                "five five two zero one eight eight",
+            ),
+            (
+                "for harjit singh dhillon d o b eleven fourteen fifty six m r n",
+                EntityType::Date,
+                "eleven fourteen fifty six",
+            ),
+            ("his date of birth is seven seven sixty one blood pressure", EntityType::Date, "seven seven sixty one"),
+            ("date of birth three nine eighty six with her beta", EntityType::Date, "three nine eighty six"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        // Four digits after `on` are a time when dictated, and a typed `on 1230` is not dictation.
+        for text in ["seen on twelve thirty today", "Seen on 1230 today"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
