@@ -1017,6 +1017,25 @@ const NAME_CUES: &[&str] = &[
     "case worker",
     "caseworker",
     "this is",
+    // People named by their part in a record (`Examinee: Dashiell ...`, `ORDERING: OKONJO, EMEKA`).
+    "driver",
+    "athlete",
+    "traveler",
+    "traveller",
+    "applicant",
+    "examinee",
+    "student",
+    "ordering",
+    "embryologist",
+    "investigator",
+    "prescriber",
+    "certifier",
+    "funeral director",
+    "informant",
+    "decedent",
+    "claimant",
+    "employee",
+    "participant",
 ];
 
 /// Relatives and household members: each is a name cue, and so is `<relative> is` (`Husband is Bob`); a relative

@@ -57,6 +57,9 @@ enum Shape {
     DateWritten,
     DateDayMonth,
     Address,
+    /// Two streets at a corner (`59th Ave and Thomas Rd`, `W. Indian School Rd & N. 75th Ave`), or a place on a
+    /// highway (`I-94 EB at mile marker 141`, `NM-528 and US-550`).
+    Intersection,
     PoBox,
     StateZip,
     /// A Canadian or UK postcode (`M5T 2S8`, `G51 4TF`).
@@ -124,6 +127,23 @@ fn ascii_classes(pattern: &str) -> String {
     out
 }
 
+/// See [`Shape::Intersection`]. A street is an optional direction, one to three capitalised words or an ordinal
+/// (`59th`), and a street type; a highway is a system's letters or a state's code and its number (`I-94`, `US 550`,
+/// `SR 195`, `NM-528`), never any two letters (`BP 120 and HR 80`).
+fn intersection_pattern(states: &[String]) -> String {
+    const TYPES: &str = "Ave|Avenue|St|Street|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Pkwy|Parkway|Hwy|Highway|Way|Pl|\
+Ct|Trl|Pike|Expy|Fwy";
+    let street = format!(
+        r"(?:(?:[NSEW]\.?|North|South|East|West) )?(?:\d{{1,3}}(?:st|nd|rd|th)|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}) (?:{TYPES})\b\.?"
+    );
+    // A state's code only with its dash: `OR 2 and OR 3` are operating rooms.
+    let highway = format!(r"(?:(?:I|US|SR|SH|CR|FM|Hwy)[- ]|(?:{})-)\d{{1,4}}(?: [NSEW]B)?", states.join("|"));
+    let marker = r"(?:mile marker|MM|mile) \d{1,3}(?:\.\d)?\b";
+    format!(
+        r"\b{street} (?:and|&|at) {street}|\b{highway} (?:and|&) {highway}\b|\b{highway} (?:at |near )?{marker}|\b{marker} on {highway}\b"
+    )
+}
+
 fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
     let names: Vec<&str> = state_names().collect();
@@ -155,7 +175,12 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Address,
             format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{SECONDARY_UNITS}|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
-        (Shape::PoBox, r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b".into()),
+        (Shape::Intersection, intersection_pattern(&abbrs)),
+        // A post office box, and a rural route's or highway contract's box (`RR 2 Box 118`, `HC 65 Box 112A`).
+        (
+            Shape::PoBox,
+            r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b|\b(?:rr|r\.r\.|rural route|hc|h\.c\.|star route|rt\.?|rte\.?|route)\s*\d{1,4},?\s+box\s+\d{1,6}[a-z]?\b".into(),
+        ),
         (
             Shape::StateZip,
             format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
@@ -644,6 +669,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::DateWritten | Shape::DateDayMonth => written_date(hay, s, e),
         Shape::Address => address(hay, s, e),
         Shape::PoBox => cand(s, e, EntityType::Address, 0.9),
+        Shape::Intersection => cand(s, e, EntityType::Address, 0.85),
         Shape::StateZip => {
             let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
             cand(s + digits_start, e, EntityType::Zip, 0.9)
@@ -2827,9 +2853,15 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
     let mut named = false;
     let mut comma = false;
     let mut stop_words = false;
+    let mut credential = false;
     while j < words.len() && j < i + 5 {
         let w = &words[j];
         let text = &hay[w.start..w.end];
+        // `ORDERING: OKONJO, EMEKA MD  NPI ...`: an upper-case credential ends the name.
+        if j > i + 1 && w.case == Case::Upper && is_credential(text) {
+            credential = true;
+            break;
+        }
         if j > i {
             match gap(hay, w) {
                 " " => {}
@@ -2862,7 +2894,8 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
         j += 1;
     }
     let rest = &hay[words[j - 1].end..];
-    let field_ends = rest.is_empty() || rest.starts_with(['\n', '\r', '\t', '(', ';', ',']) || rest.starts_with("  ");
+    let field_ends =
+        credential || rest.is_empty() || rest.starts_with(['\n', '\r', '\t', '(', ';', ',']) || rest.starts_with("  ");
     // A stop word is a surname only in the comma form (`HE, SABRA`), not in `ALERT AND ORIENTED`.
     (named && field_ends && j - i >= 2 && (!stop_words || comma)).then_some(j)
 }
@@ -2987,11 +3020,13 @@ fn dictated_subject(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && VERBS.contains(&hay[verb.start..verb.end].to_ascii_lowercase().as_str())
 }
 
-/// `Meera Krishnamurthy, DO` and `Frantz Jean-Baptiste, MD`: two or three capitalised name words, then a comma and a
+/// `Meera Krishnamurthy, DO`, `Frantz Jean-Baptiste, MD`, `S. Feldberg, MD`, `Okonjo, MD`: two or three capitalised
+/// name words (an initial and a surname, or one Census surname that is no English word), then a comma and a
 /// clinician's credential.
 fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[NamePart]) -> bool {
     let named = parts.iter().filter(|p| matches!(p, NamePart::Named { .. } | NamePart::Foreign)).count();
-    named >= 2
+    let surname = matches!(parts, [NamePart::Named { last: true, common: false, .. }]);
+    (named >= 2 || (named == 1 && parts.len() == 2 && parts[0] == NamePart::Initial) || surname)
         && j - i <= 3
         && words[i..j].iter().all(|w| !w.caseless && matches!(w.case, Case::Cap | Case::Upper | Case::Initial))
         && words.get(j).is_some_and(|c| {
@@ -3840,6 +3875,43 @@ mod tests {
         }
         // A bare GTIN with a wrong check digit is nothing.
         assert!(found("GTIN (01)00810045210048 on the box").is_empty());
+    }
+
+    #[test]
+    fn rural_route_and_highway_contract_boxes_corners_and_mile_markers_are_addresses() {
+        for (text, value) in [
+            ("son Pieter Vanderhoek, RR 1 Box 44, Gilbert, IA 50105", "RR 1 Box 44"),
+            ("His current address is HC 65 Box 112A, Harper, TX 78631", "HC 65 Box 112A"),
+            ("Address: Rt. 3 Box 217, Surgoinsville, TN 37873", "Rt. 3 Box 217"),
+            ("The former site at 59th Ave and Thomas Rd closed", "59th Ave and Thomas Rd"),
+            ("at the intersection of Belt Line Road and Coit Road in Richardson", "Belt Line Road and Coit Road"),
+            ("has moved to W. Indian School Rd & N. 75th Ave (NE corner)", "W. Indian School Rd & N. 75th Ave"),
+            ("parked near NM-528 and US-550. Ambient", "NM-528 and US-550"),
+            ("a rollover on I-94 EB at mile marker 141 west of town", "I-94 EB at mile marker 141"),
+            ("gravel drive past mile marker 11 on SR 195)", "mile marker 11 on SR 195"),
+        ] {
+            assert!(has(text, EntityType::Address, value), "{text}: {:?}", found(text));
+        }
+        for text in ["BP 120 and HR 80", "OR 2 and OR 3 are closed"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn people_named_by_their_part_in_a_record_or_by_an_initial_and_a_credential() {
+        for (text, value) in [
+            ("Prescriber signature: S. Feldberg, MD        Date: 11/03/2025", "S. Feldberg"),
+            ("Original prescriber: T. Lam, MD   DEA FL3329018", "T. Lam"),
+            ("Driver: Beauregard \"Bo\" Fontenot       DOB: 04/30/1970", "Beauregard \"Bo\" Fontenot"),
+            ("Examinee: Dashiell Obuya-Prentiss      DOB: September 9, 1980", "Dashiell Obuya-Prentiss"),
+            ("Traveler: Olumide Bankole                 DOB: 23 May 1985", "Olumide Bankole"),
+            ("ORDERING: OKONJO, EMEKA MD  NPI 1740293855", "OKONJO, EMEKA"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["Student Health Services", "Hospitalist, MD", "Employee Health & Wellness"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Person), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
