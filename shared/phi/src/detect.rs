@@ -57,9 +57,12 @@ enum Shape {
     DateWritten,
     DateDayMonth,
     Address,
-    /// Two streets at a corner (`59th Ave and Thomas Rd`, `W. Indian School Rd & N. 75th Ave`), or a place on a
-    /// highway (`I-94 EB at mile marker 141`, `NM-528 and US-550`).
-    Intersection,
+    /// Two streets at a corner (`59th Ave and Thomas Rd`, `W. Indian School Rd & N. 75th Ave`). The match starts at
+    /// the first street's type (a pattern starting at any capitalised word costs the lazy DFA many states); its
+    /// classifier finds the name before it.
+    Corner,
+    /// A place on a highway (`I-94 EB at mile marker 141`, `NM-528 and US-550`).
+    Highway,
     PoBox,
     StateZip,
     /// A Canadian or UK postcode (`M5T 2S8`, `G51 4TF`).
@@ -127,21 +130,61 @@ fn ascii_classes(pattern: &str) -> String {
     out
 }
 
-/// See [`Shape::Intersection`]. A street is an optional direction, one to three capitalised words or an ordinal
-/// (`59th`), and a street type; a highway is a system's letters or a state's code and its number (`I-94`, `US 550`,
-/// `SR 195`, `NM-528`), never any two letters (`BP 120 and HR 80`).
-fn intersection_pattern(states: &[String]) -> String {
-    const TYPES: &str = "Ave|Avenue|St|Street|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Pkwy|Parkway|Hwy|Highway|Way|Pl|\
+/// Street types of a corner's streets.
+const CORNER_TYPES: &str = "Ave|Avenue|St|Street|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Pkwy|Parkway|Hwy|Highway|Way|Pl|\
 Ct|Trl|Pike|Expy|Fwy";
-    let street = format!(
-        r"(?:(?:[NSEW]\.?|North|South|East|West) )?(?:\d{{1,3}}(?:st|nd|rd|th)|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}) (?:{TYPES})\b\.?"
-    );
-    // A state's code only with its dash: `OR 2 and OR 3` are operating rooms.
+
+/// See [`Shape::Corner`]: the first street's type, `and`, `&` or `at`, and the second street: an optional direction,
+/// an ordinal (`75th`) or one to three capitalised words, and its type.
+fn corner_pattern() -> String {
+    format!(
+        r"\b(?:{CORNER_TYPES})\b\.? (?:and|&|at) (?:(?:[NSEW]\.?|North|South|East|West) )?(?:\d{{1,3}}(?:st|nd|rd|th)|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}) (?:{CORNER_TYPES})\b\.?"
+    )
+}
+
+/// See [`Shape::Highway`]. A highway is a system's letters or a state's code and its number (`I-94`, `US 550`,
+/// `SR 195`, `NM-528`), never any two letters (`BP 120 and HR 80`); a state's code only with its dash (`OR 2 and
+/// OR 3` are operating rooms).
+fn highway_pattern(states: &[String]) -> String {
     let highway = format!(r"(?:(?:I|US|SR|SH|CR|FM|Hwy)[- ]|(?:{})-)\d{{1,4}}(?: [NSEW]B)?", states.join("|"));
     let marker = r"(?:mile marker|MM|mile) \d{1,3}(?:\.\d)?\b";
-    format!(
-        r"\b{street} (?:and|&|at) {street}|\b{highway} (?:and|&) {highway}\b|\b{highway} (?:at |near )?{marker}|\b{marker} on {highway}\b"
-    )
+    format!(r"\b{highway} (?:and|&) {highway}\b|\b{highway} (?:at |near )?{marker}|\b{marker} on {highway}\b")
+}
+
+/// Start of a corner's first street (its type starts at `s`): the name before the type, an ordinal (`59th`) or one
+/// to three capitalised words (`Belt Line`), and a direction before it (`W. Indian School`).
+fn first_street_start(hay: &str, s: usize) -> Option<usize> {
+    let word_before = |at: usize| {
+        let before = hay[..at].strip_suffix(' ')?;
+        let start = after_last(before, |c| !(c.is_ascii_alphanumeric() || c == '.'));
+        (start < before.len()).then(|| (start, &before[start..]))
+    };
+    let capitalised = |w: &str| {
+        let b = w.as_bytes();
+        b.len() >= 2 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_lowercase)
+    };
+    let ordinal = |w: &str| {
+        let digits = w.bytes().take_while(u8::is_ascii_digit).count();
+        (1..=3).contains(&digits) && matches!(&w[digits..], "st" | "nd" | "rd" | "th")
+    };
+    let direction =
+        |w: &str| matches!(w.trim_end_matches('.'), "N" | "S" | "E" | "W" | "North" | "South" | "East" | "West");
+    let (mut start, first) = word_before(s)?;
+    if direction(first) || !(ordinal(first) || capitalised(first)) {
+        return None;
+    }
+    for _ in 0..2 {
+        match word_before(start) {
+            Some((at, w)) if capitalised(first) && capitalised(w) && !direction(w) => start = at,
+            _ => break,
+        }
+    }
+    if let Some((at, w)) = word_before(start)
+        && direction(w)
+    {
+        start = at;
+    }
+    Some(start)
 }
 
 fn patterns() -> Vec<(Shape, String)> {
@@ -175,7 +218,8 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Address,
             format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{SECONDARY_UNITS}|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
-        (Shape::Intersection, intersection_pattern(&abbrs)),
+        (Shape::Corner, corner_pattern()),
+        (Shape::Highway, highway_pattern(&abbrs)),
         // A post office box, and a rural route's or highway contract's box (`RR 2 Box 118`, `HC 65 Box 112A`).
         (
             Shape::PoBox,
@@ -669,7 +713,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::DateWritten | Shape::DateDayMonth => written_date(hay, s, e),
         Shape::Address => address(hay, s, e),
         Shape::PoBox => cand(s, e, EntityType::Address, 0.9),
-        Shape::Intersection => cand(s, e, EntityType::Address, 0.85),
+        Shape::Corner => first_street_start(hay, s).and_then(|start| cand(start, e, EntityType::Address, 0.85)),
+        Shape::Highway => cand(s, e, EntityType::Address, 0.85),
         Shape::StateZip => {
             let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
             cand(s + digits_start, e, EntityType::Zip, 0.9)
