@@ -2216,6 +2216,9 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
+        if let Some((name, initials)) = initials_after_name(hay, words, lex, i) {
+            out.extend([name, initials]);
+        }
         if let Some(c) = month_at(hay, words, i)
             .or_else(|| initials_at(hay, words, lex, i))
             .or_else(|| county_at(hay, words, i))
@@ -2366,10 +2369,17 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
         let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
         verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
     };
-    let cued =
-        recorded_by || ["tr", "tech", "initials", "scribe", "typist"].iter().any(|c| cue.eq_ignore_ascii_case(c));
+    let cued = recorded_by
+        || ["tr", "tech", "initials", "scribe", "typist", "transcribed", "dictated", "transcriptionist"]
+            .iter()
+            .any(|c| cue.eq_ignore_ascii_case(c));
     let rest = &hay[w.end..];
-    let field_ends = ends_field(rest);
+    // `Grossed by: TLW/mk`: the dictating and the typing initials.
+    let field_ends = ends_field(rest)
+        || rest.strip_prefix('/').is_some_and(|r| {
+            let n = r.bytes().take_while(u8::is_ascii_alphabetic).count();
+            (2..=3).contains(&n) && ends_field(&r[n..])
+        });
     let entry = lex.entry(w.hash);
     let known = entry.label.is_some() || entry.unit || entry.state || entry.facility.is_some() || is_credential(text);
     (cued && field_ends && !known).then_some(Candidate {
@@ -2377,6 +2387,41 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
         end: w.end,
         entity_type: EntityType::Person,
         score: 0.7,
+    })
+}
+
+/// `Jessica R. Morales (JRM)`, `Amir Khoury (AK)`: initials in brackets (`words[j]`) right after the name they spell,
+/// a first name then capitalised words or initials, none a clinical, stop or facility word (`Intensive Care
+/// Unit (ICU)` spells its initials too). Both are PERSON; the initials, once known, mark the same person in the rest of
+/// the record (a flowsheet's initials column) through [`coreference`].
+fn initials_after_name(hay: &str, words: &[Word], lex: &Lexicon, j: usize) -> Option<(Candidate, Candidate)> {
+    let w = &words[j];
+    let letters = &hay.as_bytes()[w.start..w.end];
+    if !(2..=4).contains(&letters.len())
+        || !letters.iter().all(u8::is_ascii_uppercase)
+        || gap(hay, w) != " ("
+        || !hay[w.end..].starts_with(')')
+        || j < letters.len()
+    {
+        return None;
+    }
+    let name = &words[j - letters.len()..j];
+    let spelled = name.iter().zip(letters).all(|(n, l)| hay.as_bytes()[n.start] == *l);
+    let joined = name.iter().skip(1).all(|n| matches!(gap(hay, n), " " | ". "));
+    let plain = name.iter().all(|n| {
+        !n.caseless
+            && matches!(n.case, Case::Cap | Case::Initial | Case::Upper)
+            && n.roles & (role::CLINICAL | role::STOP | role::TITLE) == 0
+            && lex.entry(n.hash).facility.is_none()
+    });
+    // Named: a first name (or a word in no English list: `Amir`) and a surname (or again no English word).
+    let (first, last) = (&name[0], &name[name.len() - 1]);
+    let named = first.case == Case::Cap
+        && (first.flags & FIRST != 0 || first.flags & ENGLISH == 0)
+        && (last.flags & LAST != 0 || last.flags & ENGLISH == 0);
+    (spelled && joined && plain && named).then(|| {
+        let person = |start, end| Candidate { start, end, entity_type: EntityType::Person, score: 0.85 };
+        (person(name[0].start, name[name.len() - 1].end), person(w.start, w.end))
     })
 }
 
@@ -3956,6 +4001,25 @@ mod tests {
         }
         for text in ["Student Health Services", "Hospitalist, MD", "Employee Health & Wellness"] {
             assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Person), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn initials_after_the_name_they_spell_mark_the_person_through_the_record() {
+        let text =
+            "TIME   HR   INITIALS\n00:00  112  JRM\n02:00  108  JRM\n\nRN: Jessica R. Morales (JRM) 19:00-07:00.";
+        let people: Vec<String> =
+            found(text).into_iter().filter(|(t, _)| *t == EntityType::Person).map(|(_, v)| v).collect();
+        assert_eq!(people, ["JRM", "JRM", "Jessica R. Morales", "JRM"], "{:?}", found(text));
+        // Initials that spell the words before them are no person's where the words are no name.
+        for text in ["Admitted to the Intensive Care Unit (ICU) for", "Started Xarelto Dosing (XD) today"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Person), "{text}: {:?}", found(text));
+        }
+        for (text, value) in [
+            ("Oluwaseun Adebayo-Reyes, MD   Transcribed: kmt\nElectronically signed", "kmt"),
+            ("submitted entirely in C1.\n   Grossed by: TLW/mk\n", "TLW"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
         }
     }
 
