@@ -2216,6 +2216,9 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
+        if let Some(c) = caret_name_at(hay, words, i) {
+            out.push(c);
+        }
         if let Some((name, initials)) = initials_after_name(hay, words, lex, i) {
             out.extend([name, initials]);
         }
@@ -2388,6 +2391,33 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
         entity_type: EntityType::Person,
         score: 0.7,
     })
+}
+
+/// `|BOUCHARD^ELODIE^M|`, `|RAMIREZ DE ARELLANO^LUISA|`: a person's name as HL7 writes it (family^given^middle)
+/// in a pipe-delimited field of an export that is no HL7 message (those are read segment by segment in
+/// [`crate::hl7`]). Found at the given name (`words[j]`, right after the first `^`); the family or given name must be
+/// a Census name, so that coded values (`Glucose^LN`) are not taken.
+fn caret_name_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
+    let (w, family) = (&words[j], &words[j - 1]);
+    if gap(hay, w) != "^" || (family.flags | w.flags) & (FIRST | LAST) == 0 {
+        return None;
+    }
+    let b = hay.as_bytes();
+    let start = b[family.start.saturating_sub(40)..family.start]
+        .iter()
+        .rposition(|&c| matches!(c, b'|' | b'\n' | b'^'))
+        .map(|k| family.start.saturating_sub(40) + k)?;
+    let end = b[w.end..].iter().position(|&c| matches!(c, b'|' | b'\n')).map_or(b.len(), |k| w.end + k);
+    let field = &hay[start + 1..end];
+    let named_part = |p: &str| p.bytes().all(|c| c.is_ascii_alphabetic() || matches!(c, b' ' | b'\'' | b'-'));
+    let parts: Vec<&str> = field.split('^').collect();
+    let ok = b[start] == b'|'
+        && parts.len() <= 6
+        && parts.len() >= 2
+        && parts[..2].iter().all(|p| !p.is_empty() && p.starts_with(|c: char| c.is_ascii_alphabetic()))
+        && parts.iter().all(|p| named_part(p));
+    let kept = field.trim_end_matches('^').len();
+    ok.then_some(Candidate { start: start + 1, end: start + 1 + kept, entity_type: EntityType::Person, score: 0.85 })
 }
 
 /// `Jessica R. Morales (JRM)`, `Amir Khoury (AK)`: initials in brackets (`words[j]`) right after the name they spell,
@@ -4021,6 +4051,18 @@ mod tests {
         ] {
             assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn an_hl7_style_name_in_a_pipe_delimited_export_is_a_person() {
+        for (text, value) in [
+            ("ROW|XR25070700318|4408127|BOUCHARD^ELODIE^M|19640215|F|XR CHEST 2V", "BOUCHARD^ELODIE^M"),
+            ("ROW|MG25070700091|4426901|RAMIREZ DE ARELLANO^LUISA|19750311|F", "RAMIREZ DE ARELLANO^LUISA"),
+            ("x|TANAKA^HIRO^K|y\nNTE|ok for MRI per TANAKA", "TANAKA"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        assert!(found("OBX|1|CE|1234-5^Glucose^LN|").is_empty());
     }
 
     #[test]
