@@ -2107,6 +2107,23 @@ const FACILITY_HEADS: &[&str] = &[
     "daycare",
     "preschool",
     "therapy",
+    // Businesses a patient works at or is served by (`Blue Heron Logistics`, `Rose City Medical Transport`), and
+    // places they stay or rest (`Harborside Inn`, `Mount Zion Cemetery`).
+    "logistics",
+    "cryobank",
+    "crematory",
+    "cemetery",
+    "bookstore",
+    "library",
+    "lawyers",
+    "advocates",
+    "fabricators",
+    "roofing",
+    "growers",
+    "hotels",
+    "inn",
+    "suites",
+    "schools",
 ];
 
 const FACILITY_GENERIC: &[&str] = &[
@@ -2436,8 +2453,17 @@ const ORG_PHRASES: &[&str] = &[
 ];
 
 /// Form fields whose value is an employer, pharmacy or school (`Employer: ACME WIDGETS INC`).
-const ORG_FIELDS: &[&str] =
-    &["employer", "employer name", "pharmacy", "preferred pharmacy", "pharmacy name", "daycare", "school", "company"];
+const ORG_FIELDS: &[&str] = &[
+    "employer",
+    "employer name",
+    "pharmacy",
+    "preferred pharmacy",
+    "pharmacy name",
+    "daycare",
+    "school",
+    "company",
+    "place of disposition",
+];
 
 /// Values of an employer or pharmacy field that name no organization (`Employer: Retired`).
 pub const NOT_ORG_VALUES: &[&str] = &[

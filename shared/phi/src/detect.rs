@@ -3611,6 +3611,21 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             if (roles & role::TITLE != 0 && !saint) || (prev.case == Case::Upper && is_credential(text)) {
                 break;
             }
+            // `Notified Radiology`, `Activated EMS`: a verb in the past that starts a sentence is not a name word.
+            let sentence_start = k == 1 || {
+                let before = gap(hay, prev);
+                before.contains('\n') || before.starts_with(['.', '!', '?', ';'])
+            };
+            let name_adjective =
+                matches!(lower.as_str(), "united" | "blessed" | "sacred" | "advanced" | "integrated" | "associated");
+            if sentence_start
+                && prev.case == Case::Cap
+                && prev.flags & ENGLISH != 0
+                && lower.ends_with("ed")
+                && !name_adjective
+            {
+                break;
+            }
             if prev.facility.is_none() && !prev.state() || saint {
                 distinctive += 1;
                 proper |= saint || (prev.flags & (FIRST | LAST | PLACE) != 0 && prev.flags & (ENGLISH | COMMON) == 0);
@@ -3680,6 +3695,15 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
         if distinctive > 0 && !plain_sentence && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
+            let number = store_number(hay, words[end].end);
+            if number > 0 {
+                out.push(Candidate {
+                    start: words[start].start,
+                    end: words[end].end + number,
+                    entity_type: EntityType::Facility,
+                    score,
+                });
+            }
             out.push(Candidate {
                 start: words[start].start,
                 end: words[end].end,
@@ -3746,7 +3770,8 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
         let mut end = i;
         while let Some(next) = words.get(end + 1) {
             let joined = matches!(gap(hay, next), " " | " & ");
-            if end + 1 - i >= 4 || !joined || !name_word(next) || next.caseless != caseless {
+            // A form's field holds the whole name (`Facility: CASA DE PAZ SENIOR LIVING`), a sentence fewer words.
+            if end + 1 - i >= if field { 6 } else { 4 } || !joined || !name_word(next) || next.caseless != caseless {
                 break;
             }
             end += 1;
@@ -3759,15 +3784,21 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
         {
             continue;
         }
-        let score = if caseless { 0.75 } else { 0.8 };
-        // A store number (`CVS #04821`) belongs to the name; the name alone is offered too, for when the number is
-        // also the start of an address.
-        let after = &hay[words[end].end..];
-        let number = after.strip_prefix(" #").or_else(|| after.strip_prefix('#')).map_or(0, |rest| {
-            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            let boundary = rest.as_bytes().get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
-            if digits > 0 && boundary { after.len() - rest.len() + digits } else { 0 }
-        });
+        // A form's field whose value holds a company's or a facility's word (`EMPLOYER: BLACK HILLS GRAVEL READY MIX
+        // CO`) names an organisation above any person's name in it.
+        let marked = field
+            && words[i..=end].iter().any(|w| {
+                w.facility.is_some() || ORG_MARKERS.iter().any(|m| hay[w.start..w.end].eq_ignore_ascii_case(m))
+            });
+        let score = if marked {
+            0.9
+        } else if caseless {
+            0.75
+        } else {
+            0.8
+        };
+        // The name alone is offered too, for when the store number is also the start of an address.
+        let number = store_number(hay, words[end].end);
         if number > 0 {
             out.push(Candidate {
                 start: first.start,
@@ -3783,6 +3814,17 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
             score: score - 0.01,
         });
     }
+}
+
+/// Length of a store number right after a facility's or organisation's name ending at `e` (`CVS #04821`,
+/// `Meijer Pharmacy #233`): it belongs to the name. 0 when there is none.
+fn store_number(hay: &str, e: usize) -> usize {
+    let after = &hay[e..];
+    after.strip_prefix(" #").or_else(|| after.strip_prefix('#')).map_or(0, |rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let boundary = rest.as_bytes().get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
+        if digits > 0 && boundary { after.len() - rest.len() + digits } else { 0 }
+    })
 }
 
 /// Whether a facility name headed by `head` and ending at `last` (the same word, or the tail after a generic head)
@@ -4063,6 +4105,25 @@ mod tests {
             assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
         }
         assert!(found("OBX|1|CE|1234-5^Glucose^LN|").is_empty());
+    }
+
+    #[test]
+    fn businesses_named_for_their_trade_store_numbers_and_fields_of_a_place() {
+        for (text, value) in [
+            ("Employer: Blue Heron Logistics, 12 Levee Road", "Blue Heron Logistics"),
+            ("YOUR MEDICINES WERE SENT TO:\nMeijer Pharmacy #233, 2450 Calumet Ave", "Meijer Pharmacy #233"),
+            ("Donor sperm back-up: Evergreen Cryobank donor #3829", "Evergreen Cryobank"),
+            ("19. PLACE OF DISPOSITION: OCEAN VIEW CREMATORY, WARRENTON, OR", "OCEAN VIEW CREMATORY"),
+            ("Hotel on return leg: Eko Hotels & Suites.", "Eko Hotels & Suites"),
+            ("EMPLOYER: BLACK HILLS GRAVEL READY MIX CO     FEIN: 58-3391047", "BLACK HILLS GRAVEL READY MIX CO"),
+            ("United Hospital in St Paul", "United Hospital"),
+        ] {
+            assert!(has(text, EntityType::Facility, value), "{text}: {:?}", found(text));
+        }
+        // A verb in the past that starts a sentence is not a facility's name.
+        for text in ["Notified Radiology of the result.", "Seen. Contacted Pharmacy today"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Facility), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
