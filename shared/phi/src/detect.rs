@@ -14,8 +14,10 @@
 use std::cell::RefCell;
 use std::sync::{Mutex, OnceLock};
 
-use regex_automata::meta::{Cache, Regex};
-use regex_automata::{Anchored, Input, PatternID};
+use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
+use regex_automata::meta::Regex;
+use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm::PikeVM};
+use regex_automata::{Anchored, Input, Match, MatchError, MatchKind, PatternID};
 
 use crate::context::{
     FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, MONTH_CUES, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
@@ -268,14 +270,14 @@ struct Scan<'c> {
     shape: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
-    cache: &'c mut Cache,
+    cache: &'c mut ShapesCache,
 }
 
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
     /// Every shape but the last ([`Shape::Token`]), in priority order.
-    shaped: Regex,
+    shaped: Shapes,
     /// Search caches of `shaped` (the states its lazy DFA has built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
@@ -288,22 +290,98 @@ pub struct Analyzer {
 /// thread instead of starting empty, and caches go back to the pool after each call.
 #[derive(Debug)]
 struct CachePool {
-    warm: Cache,
-    idle: Mutex<Vec<Cache>>,
+    warm: ShapesCache,
+    idle: Mutex<Vec<ShapesCache>>,
 }
 
-/// Lazy-DFA cache of the shapes regex, per thread (see [`Analyzer::new`]).
+/// Lazy-DFA cache of the shapes regex, per thread and direction (see [`Analyzer::new`]).
 const HYBRID_CACHE_BYTES: usize = 16 << 20;
+
+/// The shapes' multi-pattern regex with leftmost-first semantics, as `meta::Regex` would run it (a forward lazy DFA
+/// finds where the match ends and its shape, a reverse one where it starts), except that the reverse search is
+/// anchored on the shape the forward search found. `meta::Regex` runs it over every shape at once, and its states
+/// then track every shape that could end there (on the benchmark's mixed notes it built nearly three times the
+/// states); the start is the same: the forward match starts at the leftmost position where any shape matches, so no
+/// match of its shape ending at the same place starts earlier.
+#[derive(Debug)]
+struct Shapes {
+    forward: LazyDfa,
+    reverse: LazyDfa,
+    /// Same answers as the lazy DFAs, for a search they cannot finish (none is expected: no byte makes them quit and
+    /// they never give up).
+    pikevm: PikeVM,
+}
+
+/// Search state of [`Shapes`]: the states its lazy DFAs have built.
+#[derive(Debug, Clone)]
+struct ShapesCache {
+    forward: LazyCache,
+    reverse: LazyCache,
+    pikevm: Option<thompson::pikevm::Cache>,
+}
+
+impl Shapes {
+    fn new(patterns: &[&str]) -> Result<Self, PhiError> {
+        let built = |e: thompson::BuildError| PhiError::BuiltinPattern(Box::new(e));
+        let nfa = NFA::compiler()
+            .configure(NFA::config().which_captures(WhichCaptures::Implicit))
+            .build_many(patterns)
+            .map_err(built)?;
+        let reverse_nfa = NFA::compiler()
+            .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true))
+            .build_many(patterns)
+            .map_err(built)?;
+        // No Unicode word boundary (the patterns have ASCII ones, see `ascii_classes`), so building fails rather than
+        // the search quitting on a non-ASCII byte.
+        let config = LazyDfa::config().starts_for_each_pattern(true).cache_capacity(HYBRID_CACHE_BYTES);
+        let lazy = |config, nfa| {
+            LazyDfa::builder().configure(config).build_from_nfa(nfa).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))
+        };
+        Ok(Self {
+            forward: lazy(config.clone(), nfa.clone())?,
+            reverse: lazy(config.match_kind(MatchKind::All), reverse_nfa)?,
+            pikevm: PikeVM::new_from_nfa(nfa).map_err(built)?,
+        })
+    }
+
+    fn create_cache(&self) -> ShapesCache {
+        ShapesCache { forward: self.forward.create_cache(), reverse: self.reverse.create_cache(), pikevm: None }
+    }
+
+    /// The leftmost-first match in `input`'s span.
+    fn search(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Option<Match> {
+        self.search_lazy(cache, input).unwrap_or_else(|_| {
+            let pikevm = cache.pikevm.get_or_insert_with(|| self.pikevm.create_cache());
+            let mut caps = self.pikevm.create_captures();
+            self.pikevm.search(pikevm, input, &mut caps);
+            caps.get_match()
+        })
+    }
+
+    fn search_lazy(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Result<Option<Match>, MatchError> {
+        let Some(end) = self.forward.try_search_fwd(&mut cache.forward, input)? else { return Ok(None) };
+        let (pid, end) = (end.pattern(), end.offset());
+        if input.get_anchored().is_anchored() {
+            return Ok(Some(Match::new(pid, input.start()..end)));
+        }
+        let back = input.clone().span(input.start()..end).anchored(Anchored::Pattern(pid)).earliest(false);
+        match self.reverse.try_search_rev(&mut cache.reverse, &back)? {
+            Some(start) => Ok(Some(Match::new(pid, start.offset()..end))),
+            // Cannot happen (the forward match is a match of that shape); the PikeVM answers then.
+            None => Err(MatchError::gave_up(end)),
+        }
+    }
+}
 
 /// Most caches kept idle: one per thread that analyzes at the same time, more are dropped.
 const IDLE_CACHES: usize = 64;
 
 impl CachePool {
-    fn take(&self) -> Cache {
+    fn take(&self) -> ShapesCache {
         self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| self.warm.clone())
     }
 
-    fn give(&self, cache: Cache) {
+    fn give(&self, cache: ShapesCache) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CACHES
         {
@@ -332,10 +410,7 @@ impl Analyzer {
         let token_pid = sources.len() - 1;
         // The shapes' lazy DFA needs more states than the default 2 MiB cache holds on long, varied text: with the
         // default it cleared its cache and rebuilt states (about a tenth of detection time on the benchmark corpus).
-        let shaped = Regex::builder()
-            .configure(Regex::config().hybrid_cache_capacity(HYBRID_CACHE_BYTES))
-            .build_many(&sources[..token_pid])
-            .map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let shaped = Shapes::new(&sources[..token_pid])?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
@@ -393,7 +468,7 @@ impl Analyzer {
         let shape = shape.unwrap_or_else(|| {
             let found = self
                 .shaped
-                .search_with(scan.cache, &Input::new(hay).span(pos..hay.len()))
+                .search(scan.cache, &Input::new(hay).span(pos..hay.len()))
                 .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
             scan.shape = Some(found);
             found
@@ -423,7 +498,7 @@ impl Analyzer {
             return if boundary { token_at(b, start) } else { None };
         }
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(PatternID::new(pid).ok()?));
-        self.shaped.search_with(scan.cache, &input).map(|m| m.end())
+        self.shaped.search(scan.cache, &input).map(|m| m.end())
     }
 
     /// Candidates found by [`analyze`](Self::analyze)'s work up to and including `stage`, for the `throughput`
@@ -438,7 +513,7 @@ impl Analyzer {
             Stage::ShapesAutomaton => {
                 let mut cache = self.caches.take();
                 let mut pos = 0;
-                while let Some(m) = self.shaped.search_with(&mut cache, &Input::new(hay).span(pos..hay.len())) {
+                while let Some(m) = self.shaped.search(&mut cache, &Input::new(hay).span(pos..hay.len())) {
                     out.extend(cand(m.start(), m.end(), EntityType::OtherId, 0.0));
                     pos = m.end().max(m.start() + 1);
                 }
@@ -459,7 +534,7 @@ impl Analyzer {
         self.caches.give(cache);
     }
 
-    fn structured_with(&self, hay: &str, cache: &mut Cache, out: &mut Vec<Candidate>) {
+    fn structured_with(&self, hay: &str, cache: &mut ShapesCache, out: &mut Vec<Candidate>) {
         let mut pos = 0;
         let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay), cache };
         while pos < hay.len() {
@@ -5332,5 +5407,119 @@ mod token_scan_tests {
             .filter(|c| !c.is_ascii_alphabetic() && re.is_match(c.encode_utf8(&mut [0; 4]) as &str))
             .collect();
         assert_eq!(folding, vec!['\u{17F}', '\u{212A}']);
+    }
+}
+
+#[cfg(test)]
+mod shapes_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The shapes as [`Shapes`] and as one `meta::Regex`, which finds each match's start by a reverse search over
+    /// every shape.
+    fn shapes_both_ways() -> &'static (Shapes, Regex) {
+        static BOTH: std::sync::LazyLock<(Shapes, Regex)> = std::sync::LazyLock::new(|| {
+            let mut sources: Vec<String> = patterns().into_iter().map(|(_, p)| ascii_classes(&p)).collect();
+            sources.pop();
+            let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+            (Shapes::new(&sources).expect("shapes compile"), Regex::new_many(&sources).expect("shapes compile"))
+        });
+        &BOTH
+    }
+
+    /// Every match both ways finds from each char boundary, unanchored and anchored on each shape; the first
+    /// difference, if any.
+    fn shapes_disagree(hay: &str) -> Option<String> {
+        let (shapes, meta) = shapes_both_ways();
+        let mut cache = shapes.create_cache();
+        let mut meta_cache = meta.create_cache();
+        for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            let unanchored = Input::new(hay).span(pos..hay.len());
+            let anchored = (0..meta.pattern_len())
+                .filter_map(|p| Some(unanchored.clone().anchored(Anchored::Pattern(PatternID::new(p).ok()?))));
+            let inputs: Vec<Input<'_>> = std::iter::once(unanchored.clone()).chain(anchored).collect();
+            for input in &inputs {
+                let (ours, theirs) = (shapes.search(&mut cache, input), meta.search_with(&mut meta_cache, input));
+                if ours != theirs {
+                    return Some(format!(
+                        "{hay:?} from {pos} ({:?}): {ours:?} but meta::Regex {theirs:?}",
+                        input.get_anchored()
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn shapes_find_the_same_matches_as_one_meta_regex() {
+        for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
+            assert_eq!(shapes_disagree(&text), None);
+        }
+    }
+
+    /// Pieces of text that start, continue or end shapes.
+    fn shape_fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,5}",
+            "[A-Za-z][a-z]{0,7}",
+            proptest::sample::select(vec![
+                " ",
+                "  ",
+                ", ",
+                "-",
+                "/",
+                ".",
+                ":",
+                "::",
+                "@",
+                "#",
+                "(",
+                ")",
+                "+",
+                "'",
+                "\n",
+                "é",
+                "St",
+                "Ave.",
+                "Road",
+                "N.",
+                "Apt",
+                "Suite",
+                "IL",
+                "Texas",
+                "Jan",
+                "March",
+                "th",
+                "of",
+                "Box",
+                "P.O.",
+                "RR",
+                "www.",
+                ".com",
+                "https://",
+                "fe80",
+                "x",
+                "ext",
+                "Rd & ",
+                " and ",
+                "I-94",
+                "mile marker",
+                "GB82",
+                "M5T",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        #[test]
+        fn shapes_agree_with_one_meta_regex(parts in proptest::collection::vec(shape_fragment(), 0..16)) {
+            let hay = parts.concat();
+            prop_assert_eq!(shapes_disagree(&hay), None);
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::entity::EntityType;
 pub enum PhiError {
     /// A built-in pattern failed to compile (a defect caught by the crate's tests).
     #[error("a built-in PHI pattern failed to compile")]
-    BuiltinPattern(#[source] Box<regex_automata::meta::BuildError>),
+    BuiltinPattern(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A caller-supplied recognizer pattern is not a valid (or is too large a) regular expression.
     #[error("custom recognizer {index} has an invalid pattern")]
     CustomPattern {
