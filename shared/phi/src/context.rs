@@ -2839,8 +2839,9 @@ impl Lexicon {
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
         }
-        // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words).
-        for m in crate::validate::MONTHS.iter().chain(&["sept"]) {
+        // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words), and holidays
+        // that fix a day (`until Christmas`, `on halloween`).
+        for m in crate::validate::MONTHS.iter().chain(&["sept", "christmas", "halloween", "thanksgiving"]) {
             add(m, LexEntry { month: true, ..LexEntry::default() });
         }
         for e in EPONYM_NOUNS {

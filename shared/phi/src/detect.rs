@@ -865,7 +865,10 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             let event =
                 (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s) || time_or_range_around(hay, s, e);
             let dated = event || matches!(left_label(hay, s), Some(Label::Date));
-            (dated && validate::is_calendar_date(None, month, day) && !right_is_unit(hay, e)).then_some(Candidate {
+            // A card's expiry is a month and a two-digit year (`exp 02/30`).
+            let expiry = (1..=12).contains(&month) && d.len() == 2 && card_expiry(hay, s);
+            let date = dated && validate::is_calendar_date(None, month, day);
+            ((date || expiry) && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
                 end: e,
                 entity_type: EntityType::Date,
@@ -1377,7 +1380,31 @@ const EVENT_WORDS: &[&str] = &[
     "dose",
     "shot",
     "injection",
+    "resolved",
+    "recheck",
+    "rechecked",
+    "repeat",
+    "repeated",
+    "due",
+    "scheduled",
+    "admitted",
+    "discharged",
 ];
+
+/// `Visa 4916533088227140, exp 07/27`: the month and year after `exp` where a payment card's number stands just
+/// before (a lot's `exp` is not a date in the synthetic corpus's convention).
+fn card_expiry(hay: &str, s: usize) -> bool {
+    let before = hay[..s].trim_end_matches([' ', ':']);
+    let Some(lower) = before.get(before.len().saturating_sub(10)..).map(str::to_ascii_lowercase) else { return false };
+    let Some(cue) = ["exp", "exp.", "expires", "expiration", "expiry"].into_iter().find(|c| lower.ends_with(c)) else {
+        return false;
+    };
+    let card = before[..before.len() - cue.len()].trim_end_matches([' ', ',', '\n', '(', ';']);
+    let digits_start = after_last(card, |c| !(c.is_ascii_digit() || c == ' ' || c == '-'));
+    let digits = card[digits_start..].trim_start();
+    let n = digits.bytes().filter(u8::is_ascii_digit).count();
+    (13..=19).contains(&n) && validate::luhn(digits)
+}
 
 fn event_before(hay: &str, s: usize) -> bool {
     let before = hay[..s].trim_end_matches([' ', '(', ':']);
@@ -4198,6 +4225,23 @@ mod tests {
         // A verb in the past that starts a sentence is not a facility's name.
         for text in ["Notified Radiology of the result.", "Seen. Contacted Pharmacy today"] {
             assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Facility), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn a_card_expiry_event_dates_and_holidays_that_fix_a_day_are_dates() {
+        for (text, value) in [
+            ("payment by card (Visa 4916533088227140,\nexp 07/27) or by check", "07/27"),
+            ("Mastercard 5520419038176451 (exp 02/30), USD", "02/30"),
+            ("fogginess resolved 10/07. Sleeping 8-9 h.", "10/07"),
+            ("Recheck 10/16.", "10/16"),
+            ("sharp as a tack until Christmas. Confusion began", "Christmas"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        // A lot's expiry is not a date (the synthetic corpus's convention), nor a holiday without a word of time.
+        for text in ["Influenza vaccine given, lot FF5539, exp 11/25", "Merry Christmas to all"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Date), "{text}: {:?}", found(text));
         }
     }
 
