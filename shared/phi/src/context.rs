@@ -600,6 +600,10 @@ const FILLERS: &[&str] = &[
 const DATE_LABELS: &[&str] = &[
     "dob",
     "d o b",
+    "current illness",
+    "from",
+    "through",
+    "thru",
     "date of birth",
     "birth date",
     "birthdate",

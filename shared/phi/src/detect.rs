@@ -1904,11 +1904,38 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
 }
 
 /// End of `MM DD YYYY`, `MM DD YY` or, as dictated, `M D YY` (`seven seven sixty one`) from `s` (the month ends at
-/// `e`), a real calendar date after a date label.
+/// `e`), a real calendar date after a date label, or paired with another across a column gap (a claim's service
+/// line: `03 03 25   03 03 25     11    99204`).
 fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
+    let end = spaced_date_end(hay, s, e)?;
+    let b = hay.as_bytes();
+    // A form's boxes pad month and day to two digits: only such a date pairs.
+    let padded = e - s == 2 && b[e + 3] == b' ';
+    let paired_after = padded && {
+        let next = end + b[end..].iter().take_while(|&&c| c == b' ').count();
+        next >= end + 2 && {
+            let m = b[next..].iter().take_while(|c| c.is_ascii_digit()).count();
+            m == 2 && spaced_date_end(hay, next, next + 2).is_some()
+        }
+    };
+    let paired_before = padded && {
+        let before = hay[..s].trim_end_matches(' ');
+        s - before.len() >= 2
+            && before.len() >= 8
+            && [8, 10].into_iter().any(|n| {
+                before.len() >= n
+                    && before.is_char_boundary(before.len() - n)
+                    && spaced_date_end(hay, before.len() - n, before.len() - n + 2) == Some(before.len())
+            })
+    };
+    (paired_after || paired_before || matches!(left_label(hay, s), Some(Label::Date))).then_some(end)
+}
+
+/// End of a real calendar date written `M D YY` to `MM DD YYYY` from `s` (the month ends at `e`).
+fn spaced_date_end(hay: &str, s: usize, e: usize) -> Option<usize> {
     let b = hay.as_bytes();
     let run = |from: usize| b.get(from..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-    if b.get(e) != Some(&b' ') {
+    if b.get(e) != Some(&b' ') || (s > 0 && b[s - 1].is_ascii_alphanumeric()) {
         return None;
     }
     let day_len = run(e + 1);
@@ -1924,9 +1951,9 @@ fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
     if b.get(end).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
-    let (m, d): (u32, u32) = (hay[s..e].parse().ok()?, hay[e + 1..y - 1].parse().ok()?);
+    let (m, d): (u32, u32) = (hay.get(s..e)?.parse().ok()?, hay[e + 1..y - 1].parse().ok()?);
     let year = (year_digits == 4).then(|| hay[y..end].parse().ok()).flatten();
-    (validate::is_calendar_date(year, m, d) && matches!(left_label(hay, s), Some(Label::Date))).then_some(end)
+    validate::is_calendar_date(year, m, d).then_some(end)
 }
 
 /// `Mr. Otis Redding-Hale, 92, CHF`: a number set off by commas right after a titled name (a list of patients).
@@ -4243,6 +4270,20 @@ mod tests {
         for text in ["Influenza vaccine given, lot FF5539, exp 11/25", "Merry Christmas to all"] {
             assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Date), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn a_claims_spaced_service_dates_and_statement_period_are_dates() {
+        let line = "24. A. DATE(S) OF SERVICE\n     03 03 25   03 03 25     11    99204         285.00";
+        assert_eq!(found(line).into_iter().filter(|(t, _)| *t == EntityType::Date).count(), 2, "{:?}", found(line));
+        for (text, value) in [
+            ("14. DATE OF CURRENT ILLNESS: 02 24 2025  QUAL 431", "02 24 2025"),
+            ("FL6  STATEMENT PERIOD: FROM 061225 THROUGH 061625\nFL8", "061625"),
+        ] {
+            assert!(has(text, EntityType::Date, value), "{text}: {:?}", found(text));
+        }
+        // Unpadded numbers in a row are no form's dates.
+        assert!(found("sets  3 3 25   3 3 25").is_empty());
     }
 
     #[test]
