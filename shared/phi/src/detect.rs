@@ -225,7 +225,7 @@ fn patterns() -> Vec<(Shape, String)> {
         // A post office box, and a rural route's or highway contract's box (`RR 2 Box 118`, `HC 65 Box 112A`).
         (
             Shape::PoBox,
-            r"(?i)\bp\.?\s?o\.?\s*box\s+\d{1,6}\b|\b(?:rr|r\.r\.|rural route|hc|h\.c\.|star route|rt\.?|rte\.?|route)\s*\d{1,4},?\s+box\s+\d{1,6}[a-z]?\b".into(),
+            r"(?i)\b(?:p\.?\s?o\.?|post office)\s*box\s+\d{1,6}\b|\b(?:rr|r\.r\.|rural route|hc|h\.c\.|star route|rt\.?|rte\.?|route)\s*\d{1,4},?\s+box\s+\d{1,6}[a-z]?\b".into(),
         ),
         (
             Shape::StateZip,
@@ -2342,6 +2342,9 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
                 out.push(c);
                 spelled_until = next;
             }
+            if let Some(c) = dictated_street_at(hay, words, i) {
+                out.push(c);
+            }
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
@@ -2389,6 +2392,31 @@ fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
         || subject_is_before(hay, w.start)
         || after.get(..4).is_some_and(|a| a.eq_ignore_ascii_case(b"year"));
     cued.then_some(Candidate { start: w.start, end, entity_type: EntityType::AgeOver89, score: 0.85 })
+}
+
+/// `on mill avenue`, `at joseph campau avenue`, `off post road`: in dictation, a street named without a house number
+/// after `on`, `at` or `off`: one to three words (no stop or clinical word) and a street type spelled out.
+fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
+    const TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
+    let w = &words[j];
+    if !(4..=9).contains(&(w.end - w.start)) || !TYPES.contains(&&hay[w.start..w.end]) {
+        return None;
+    }
+    let mut i = j;
+    while i > 0 && j - i < 3 {
+        let p = &words[i - 1];
+        if gap(hay, &words[i]) != " " || !p.caseless || p.roles & (role::STOP | role::CLINICAL) != 0 || p.blocked {
+            break;
+        }
+        i -= 1;
+    }
+    let cue = i.checked_sub(1).map(|k| &hay[words[k].start..words[k].end]);
+    (i < j && gap(hay, &words[i]) == " " && matches!(cue, Some("on" | "at" | "off"))).then_some(Candidate {
+        start: words[i].start,
+        end: w.end,
+        entity_type: EntityType::Address,
+        score: 0.75,
+    })
 }
 
 /// A county, parish or borough named in full (`Hennepin County`, `Lafayette Parish`, `San Juan County`): a CITY, the
@@ -4284,6 +4312,20 @@ mod tests {
         }
         // Unpadded numbers in a row are no form's dates.
         assert!(found("sets  3 3 25   3 3 25").is_empty());
+    }
+
+    #[test]
+    fn dictated_streets_without_a_number_and_post_office_boxes_are_addresses() {
+        for (text, value) in [
+            ("walgreens not the c v s on mill avenue", "mill avenue"),
+            ("our hamtramck office on joseph campau avenue phone there", "joseph campau avenue"),
+            ("he lives at post office box seven seven one utqiagvik alaska", "post office box seven seven one"),
+        ] {
+            assert!(has(text, EntityType::Address, value), "{text}: {:?}", found(text));
+        }
+        for text in ["she was found on the road", "patient lives on a busy road", "pain on walking across the street"] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
