@@ -1040,6 +1040,19 @@ const NAME_CUES: &[&str] = &[
     "claimant",
     "employee",
     "participant",
+    "signature",
+    "professional",
+    "first name",
+    "last name",
+    "middle name",
+    "given name",
+    "family name",
+    "surname",
+    // Dictation names the patient after what is dictated (`dictation for harjit singh dhillon`).
+    "dictation for",
+    "note for",
+    "visit for",
+    "spoke with",
 ];
 
 /// Relatives and household members: each is a name cue, and so is `<relative> is` (`Husband is Bob`); a relative

@@ -792,7 +792,12 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::Highway => cand(s, e, EntityType::Address, 0.85),
         Shape::StateZip => {
             let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
-            cand(s + digits_start, e, EntityType::Zip, 0.9)
+            // `LICENSE SC 41772`, `TX RN license`: the state issued the number after it.
+            let ty = match left_label(hay, s) {
+                Some(Label::Id(ty)) if !matches!(ty, EntityType::Zip | EntityType::Phone | EntityType::Fax) => ty,
+                _ => EntityType::Zip,
+            };
+            cand(s + digits_start, e, ty, 0.9)
         }
         Shape::Postcode => postcode(hay, s, e),
         Shape::Card => match left_label(hay, s) {
@@ -2317,7 +2322,9 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     let first_new = out.len();
     facilities(hay, words, gaz, lex, out);
     organizations(hay, words, lex, out);
+    let first_person = out.len();
     persons(hay, words, lex, out);
+    name_endings(hay, &mut out[first_person..]);
     cities(hay, words, gaz, lex, out);
     word_rules(hay, words, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
@@ -4017,6 +4024,34 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
     town
 }
 
+/// The end of a person's name that the word pass leaves out: the period of a closing initial (`Lindqvist, Hope M.`)
+/// and a generational suffix (`Armand Joseph Jr.`, `Everett Hartley III`, `SMITH, JOHN, SR`).
+fn name_endings(hay: &str, people: &mut [Candidate]) {
+    // `III` before `II`: the first that matches is taken.
+    const SUFFIXES: &[&str] = &["Jr", "JR", "Sr", "SR", "III", "II", "IV"];
+    let b = hay.as_bytes();
+    for c in people.iter_mut().filter(|c| c.entity_type == EntityType::Person) {
+        let initial = c.end >= 2 && b[c.end - 1].is_ascii_uppercase() && !b[c.end - 2].is_ascii_alphanumeric();
+        if initial && b.get(c.end) == Some(&b'.') {
+            c.end += 1;
+            continue;
+        }
+        let rest = &hay[c.end..];
+        let after = rest.strip_prefix(", ").or_else(|| rest.strip_prefix(' '));
+        if let Some(after) = after
+            && let Some(suffix) = SUFFIXES.iter().find(|x| after.starts_with(**x))
+        {
+            let mut end = c.end + (rest.len() - after.len()) + suffix.len();
+            if b.get(end) == Some(&b'.') {
+                end += 1;
+            }
+            if b.get(end).is_none_or(|x| !x.is_ascii_alphanumeric()) {
+                c.end = end;
+            }
+        }
+    }
+}
+
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
 fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
     let mut known: Vec<u64> = Vec::new();
@@ -4326,6 +4361,28 @@ mod tests {
         for text in ["she was found on the road", "patient lives on a busy road", "pain on walking across the street"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn names_keep_their_closing_initial_and_suffix_and_signatures_and_dictation_name_people() {
+        for (text, value) in [
+            ("Patient: Lindqvist, Hope M.      MRN: 40027719", "Lindqvist, Hope M."),
+            ("Patient: Thibodeaux, Armand Joseph Jr.     DOB 1937-05-22", "Thibodeaux, Armand Joseph Jr."),
+            ("17. Funeral director: Everett Hartley III, license FDE-3417", "Everett Hartley III"),
+            ("PATIENT SIGNATURE: ROSALIA E SANTIAGO", "ROSALIA E SANTIAGO"),
+            ("MEDICAL EXAMINER'S SIGNATURE: NGOZI EZE-THIBODAUX DO        TELEPHONE: 318", "NGOZI EZE-THIBODAUX"),
+            ("operative note dictation for harjit singh dhillon d o b eleven", "harjit singh dhillon"),
+            ("spoke with brenda at keystone mutual", "brenda"),
+        ] {
+            assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
+        }
+        for text in ["Signature: ____________", "signature on file", "note for follow up in two weeks", "Dr. Smith IVF"]
+        {
+            assert!(!found(text).iter().any(|(_, v)| v.contains("IVF") || v.contains("follow")), "{text}");
+        }
+        // A state's code between an identifier's label and its number is no ZIP code's.
+        let text = "NAME OF HEALTH CARE PROFESSIONAL: CHARLOTTE OYENUGA, MD     LICENSE SC 41772";
+        assert!(has(text, EntityType::LicenseNumber, "41772"), "{:?}", found(text));
     }
 
     #[test]
