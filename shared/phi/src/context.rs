@@ -152,6 +152,7 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "mpi",
             "enterprise id",
             "person id",
+            "patient nos",
         ],
     ),
     (
@@ -311,6 +312,11 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "authorization codes",
             "auth code",
             "video session",
+            "encounters",
+            "cycle id",
+            "cycle number",
+            "receipt",
+            "receipt number",
         ],
     ),
     (
@@ -527,6 +533,8 @@ const ID_LABELS: &[(EntityType, &[&str])] = &[
             "voter id",
             "portal id",
             "ccn",
+            "report",
+            "incident report",
         ],
     ),
     (

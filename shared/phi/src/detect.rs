@@ -1161,6 +1161,9 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if all_digits && let Some(spelled) = spelled_value(hay, s, e) {
         return Some(spelled);
     }
+    if let Some(din) = blood_unit_number(hay, s, e) {
+        return Some(din);
+    }
     // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
@@ -1214,8 +1217,14 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     match label {
         Some(Label::Id(ty)) => id_value(hay, s, e, ty, digit_count, alnum_count),
         Some(Label::Date) => {
-            (all_digits && (compact_date(text) || dictated_short_date(hay, s, text)) && !right_is_unit(hay, e))
-                .then_some(Candidate { start: s, end: e, entity_type: EntityType::Date, score: 0.8 })
+            if all_digits && (compact_date(text) || dictated_short_date(hay, s, text)) && !right_is_unit(hay, e) {
+                return cand(s, e, EntityType::Date, 0.8);
+            }
+            // `Visit #: WW-250122-0087`, `Admission No. 4471`: a number sign after a date's word makes it a number's.
+            if numbered_word(hay, s).is_some_and(|w| Lexicon::get().label(word_key(w)) == Some(Label::Date)) {
+                return id_value(hay, s, e, EntityType::AccountNumber, digit_count, alnum_count);
+            }
+            None
         }
         Some(Label::Age | Label::NotPhi) => None,
         None => {
@@ -1411,6 +1420,30 @@ fn card_expiry(hay: &str, s: usize) -> bool {
     (13..=19).contains(&n) && validate::luhn(digits)
 }
 
+/// An ISBT 128 blood unit's donation identification number as printed on the bag: a facility letter and four
+/// digits, the year, a six-digit serial and a check character (`W0364 25 771902 N`), one OTHER_ID.
+fn blood_unit_number(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let b = hay.as_bytes();
+    if e - s != 5 || !b[s].is_ascii_uppercase() || !b[s + 1..e].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let rest = &b[e..];
+    let digits = |r: std::ops::Range<usize>| rest.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(rest.first() == Some(&b' ') && digits(1..3) && rest.get(3) == Some(&b' ') && digits(4..10)) {
+        return None;
+    }
+    let mut end = e + 10;
+    if rest.get(10) == Some(&b' ')
+        && rest.get(11).is_some_and(u8::is_ascii_alphanumeric)
+        && rest.get(12).is_none_or(|c| !c.is_ascii_alphanumeric())
+    {
+        end += 2;
+    } else if rest.get(10).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    cand(s, end, EntityType::OtherId, 0.85)
+}
+
 fn event_before(hay: &str, s: usize) -> bool {
     let before = hay[..s].trim_end_matches([' ', '(', ':']);
     let word = last_word(before);
@@ -1551,6 +1584,19 @@ const NOT_NUMBERED: &[&str] = &[
 /// then the value. Whatever the word, a number so introduced identifies something, unless the word is a measurement's
 /// or a code's (the lexicon's non-PHI labels) or one of [`NOT_NUMBERED`].
 fn numbered_label(hay: &str, s: usize) -> bool {
+    match numbered_word(hay, s) {
+        Some("") => true,
+        Some(word) => {
+            !matches!(Lexicon::get().label(word_key(word)), Some(Label::NotPhi | Label::Date | Label::Age))
+                && !NOT_NUMBERED.iter().any(|w| word.eq_ignore_ascii_case(w))
+        }
+        None => false,
+    }
+}
+
+/// The word before the `#`, `ID`, `No.` or `Number` right before `s`, `""` for a mark with a colon that starts its own
+/// field (`Kenji Tanaka   ID: DLT400918224`), `None` without a mark.
+fn numbered_word(hay: &str, s: usize) -> Option<&str> {
     let before = hay[..s].trim_end_matches([' ', '\t']);
     let colon = before.ends_with(':');
     let before = before.trim_end_matches([' ', ':', '\t']);
@@ -1559,24 +1605,18 @@ fn numbered_label(hay: &str, s: usize) -> bool {
     } else {
         let marker = last_word(before.trim_end_matches('.'));
         if !["id", "no", "nbr", "num", "number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
-            return false;
+            return None;
         }
         &before[..before.trim_end_matches('.').len() - marker.len()]
     };
-    // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them. A mark
-    // with a colon that starts its own field (`Kenji Tanaka   ID: DLT400918224`) is a label alone.
+    // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them.
     let spaced = before.trim_end_matches(' ');
     if before.len() - spaced.len() > 2 || spaced.ends_with(['\t', '\n']) || spaced.is_empty() {
-        return colon;
+        return colon.then_some("");
     }
-    let before = spaced;
-    let word = last_word(before);
-    if word.len() < 2 || before[..before.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric()) {
-        return false;
-    }
-    let key = word_key(word);
-    !matches!(Lexicon::get().label(key), Some(Label::NotPhi | Label::Date | Label::Age))
-        && !NOT_NUMBERED.iter().any(|w| word.eq_ignore_ascii_case(w))
+    let word = last_word(spaced);
+    let alone = !spaced[..spaced.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric());
+    (word.len() >= 2 && alone).then_some(word)
 }
 
 /// `SN PJN7712893, PJN7712901`, `SERIALS 1904B22817 / 1904B22819`: a value of the same shape as the labelled one
@@ -4383,6 +4423,29 @@ mod tests {
         // A state's code between an identifier's label and its number is no ZIP code's.
         let text = "NAME OF HEALTH CARE PROFESSIONAL: CHARLOTTE OYENUGA, MD     LICENSE SC 41772";
         assert!(has(text, EntityType::LicenseNumber, "41772"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn blood_unit_numbers_visit_numbers_and_more_identifier_labels() {
+        for (text, ty, value) in [
+            ("PRBC (DIN W0364 25 771902 N, W0364 25 771911 K). TXA", EntityType::OtherId, "W0364 25 771902 N"),
+            ("transfused 1 unit PRBC (DIN W0411 24 008812) with", EntityType::OtherId, "W0411 24 008812"),
+            ("Exam date: 01/22/2025       Visit #: WW-250122-0087", EntityType::AccountNumber, "WW-250122-0087"),
+            ("Your patient nos.: DVH-2240917; encounters 880041123 and 880047790", EntityType::Mrn, "DVH-2240917"),
+            (
+                "Your patient nos.: DVH-2240917; encounters 880041123 and 880047790",
+                EntityType::AccountNumber,
+                "880047790",
+            ),
+            ("Cycle ID: FET-2025-0882        Physician", EntityType::AccountNumber, "FET-2025-0882"),
+            ("Copies: Police Department (report BPD-2025-007731); next", EntityType::OtherId, "BPD-2025-007731"),
+            ("USCIS receipt: IOE0918273645", EntityType::AccountNumber, "IOE0918273645"),
+        ] {
+            assert!(has(text, ty, value), "{text}: {:?}", found(text));
+        }
+        for text in ["reprocessed in AER S/N cycle 4412.", "report 2 episodes", "Visit: 03/04/2025"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::AccountNumber), "{text}: {:?}", found(text));
+        }
     }
 
     #[test]
