@@ -249,13 +249,15 @@ fn ocr_digits(text: &str) -> Option<String> {
         let parts_hold_digits = run.split(|c| matches!(c, b'/' | b'.' | b'-')).all(|part| {
             !part.iter().any(|&c| misread_digit(c).is_some()) || part.len() <= 2 || part.iter().any(u8::is_ascii_digit)
         });
-        if !icd
+        // `ll/O4/l98l`, `Ol/Ol/2O25`: a date's shape whose digits, mended, make a real date may be mostly misreads.
+        let date = digits >= 1 && !misread.is_empty() && misread_date(run, start, &misread);
+        let number = !icd
             && digits >= 2
             && run.len() >= 3
             && !misread.is_empty()
             && misread.len() <= digits + 1
-            && parts_hold_digits
-        {
+            && parts_hold_digits;
+        if number || date {
             for (at, d) in misread {
                 out[at] = d;
                 changed = true;
@@ -264,6 +266,28 @@ fn ocr_digits(text: &str) -> Option<String> {
     }
     // Only ASCII letters were replaced by ASCII digits: the bytes are still UTF-8.
     if changed { String::from_utf8(out).ok() } else { None }
+}
+
+/// Whether `run` (at `start` of the text), with its `misread` letters written as digits, is a calendar date
+/// `M/D/YY` to `MM/DD/YYYY` or `YYYY-MM-DD` (with `/` or `-`).
+fn misread_date(run: &[u8], start: usize, misread: &[(usize, u8)]) -> bool {
+    let mut mended = run.to_vec();
+    for &(at, d) in misread {
+        mended[at - start] = d;
+    }
+    let parts: Vec<&[u8]> = mended.split(|c| matches!(c, b'/' | b'-')).collect();
+    let number = |p: &[u8]| -> Option<u32> {
+        (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
+            .then(|| p.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let [a, b, c] = parts[..] else { return false };
+    let (Some(x), Some(y), Some(z)) = (number(a), number(b), number(c)) else { return false };
+    match (a.len(), b.len(), c.len()) {
+        (4, 1..=2, 1..=2) => crate::validate::is_calendar_date(Some(x), y, z),
+        (1..=2, 1..=2, 4) => crate::validate::is_calendar_date(Some(z), x, y),
+        (1..=2, 1..=2, 2) => crate::validate::is_calendar_date(None, x, y),
+        _ => false,
+    }
 }
 
 /// The runs of `b` that start with an ASCII letter and go on while `within` holds, as `(start, end)`: the words the
@@ -561,6 +585,21 @@ mod tests {
         assert_eq!(text, "Ashland, OR  97520; Smith ,John");
         assert_eq!(map[7], (8, 9));
         assert_eq!(ocr_comma_spaces("a, b"), None);
+    }
+
+    #[test]
+    fn a_scanned_date_mostly_of_misread_letters_is_mended_when_it_makes_a_real_date() {
+        for (scanned, mended) in [
+            ("D0B: ll/O4/l98l   SEX: M", "DOB: 11/04/1981   SEX: M"),
+            ("Effective: Ol/Ol/2O25", "Effective: 01/01/2025"),
+            ("D0B: O9-ll-l96O", "DOB: 09-11-1960"),
+        ] {
+            assert_eq!(Normalized::with_ocr(scanned, true).as_str(), mended);
+        }
+        // Not a real date once mended, or no digit at all: kept.
+        for kept in ["ll/lO/lO", "lO/4O/l98l"] {
+            assert_eq!(Normalized::with_ocr(kept, true).as_str(), kept);
+        }
     }
 
     #[test]
