@@ -309,11 +309,18 @@ fn runs(b: &[u8], within: impl Fn(u8) -> bool) -> impl Iterator<Item = (usize, u
 /// `Hospita1`, `At1anta`, `C0NSULTATI0N`, `hartwe11diaz`: the text with `0` and `1` written as the letters OCR took
 /// them for (`o`/`O`, `l`/`I`, in the case of the letter before), where they stand inside a word: right after a
 /// letter, in a run of letters, `0` and `1` that touches no other digit and has more letters than digits (`A12`,
-/// `G0P1`, `H1N1`, `1st` and `E11` stay). `None` when there is none.
+/// `G0P1`, `H1N1`, `1st` and `E11` stay), and a `0` that starts a word of letters (`0KAF0R`, `0tis`; not `0ur`).
+/// `None` when there is none.
 fn ocr_letters(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
     for (start, i) in runs(b, |c| c.is_ascii_alphabetic() || matches!(c, b'0' | b'1')) {
+        // A word's first letter read as `0` (`0KAF0R`, `0akland`): a capital O, before two capitals or three letters.
+        let capital_o = start > 0
+            && b[start - 1] == b'0'
+            && (start == 1 || !b[start - 2].is_ascii_alphanumeric())
+            && (b[start..i].iter().take(2).all(u8::is_ascii_uppercase) || i - start >= 3);
+        let start = if capital_o { start - 1 } else { start };
         let run = &b[start..i];
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
         let touches_digit = b.get(i).is_some_and(u8::is_ascii_digit) || (start > 0 && b[start - 1].is_ascii_digit());
@@ -329,9 +336,10 @@ fn ocr_letters(text: &str) -> Option<String> {
             }
             // The letter after says the case where there is one (`P1aintiff`, `C1inic` are `l`; `C0NSULT` is `O`).
             let next = run[k + 1..].iter().find(|c| c.is_ascii_alphabetic());
-            let upper = next.map_or(letter_before.is_ascii_uppercase(), |c| {
-                c.is_ascii_uppercase() && (letter_before.is_ascii_uppercase() || k == 0)
-            });
+            let upper = k == 0
+                || next.map_or(letter_before.is_ascii_uppercase(), |c| {
+                    c.is_ascii_uppercase() && letter_before.is_ascii_uppercase()
+                });
             out[start + k] = match (c, upper) {
                 (b'0', true) => b'O',
                 (b'0', false) => b'o',
@@ -562,6 +570,10 @@ mod tests {
         assert_eq!(
             ocr_letters("P1aintiff C1inic C0NSULT Hospita1").as_deref(),
             Some("Plaintiff Clinic CONSULT Hospital")
+        );
+        assert_eq!(
+            ocr_letters("0KAF0R-LEWlS, 0tis in 0akland; 0ur 0x4F").as_deref(),
+            Some("OKAFOR-LEWlS, Otis in Oakland; 0ur 0x4F")
         );
     }
 
