@@ -166,7 +166,9 @@ fn misread_next_to_digit(b: &[u8]) -> bool {
             | (digit(p) & digit(n))
             | (separator(p) & digit(n))
             | (digit(p) & separator(n))
-            | (digit(n) & separator(z) & starts_run);
+            | (digit(n) & separator(z) & starts_run)
+            // `9l-year-old`, `AGE  9l  yrs.`: a two-character age.
+            | (digit(p) & (1 ^ digit(a)) & (1 ^ u8::from(n.is_ascii_alphanumeric())));
         misread(x) & digits_around
     };
     let any_in = |s: &[u8]| {
@@ -235,7 +237,9 @@ fn ocr_digits(text: &str) -> Option<String> {
             i += 1;
         }
         let run = &b[start..i];
-        if (start > 0 && letter(b[start - 1])) || (i < b.len() && letter(b[i])) {
+        // A run touches no letter, except an age's hyphen before `year` (`9l-year-old`).
+        let aged = run.len() == 3 && run[2] == b'-' && age_around(b, start, start + 2);
+        if (start > 0 && letter(b[start - 1])) || (i < b.len() && letter(b[i]) && !aged) {
             continue;
         }
         // `I10`, `O09.90`: an ICD-10 category, not a misread number.
@@ -257,7 +261,14 @@ fn ocr_digits(text: &str) -> Option<String> {
             && !misread.is_empty()
             && misread.len() <= digits + 1
             && parts_hold_digits;
-        if number || date {
+        // `9l-year-old`, `AGE  9l  yrs.`, `Age: 9O`: two characters where an age stands.
+        let age = run.len() >= 2
+            && run[0].is_ascii_digit()
+            && run[2..].iter().all(|c| matches!(c, b'-' | b'.'))
+            && misread.len() == 1
+            && misread[0].0 == start + 1
+            && age_around(b, start, start + 2);
+        if number || date || age {
             for (at, d) in misread {
                 out[at] = d;
                 changed = true;
@@ -266,6 +277,20 @@ fn ocr_digits(text: &str) -> Option<String> {
     }
     // Only ASCII letters were replaced by ASCII digits: the bytes are still UTF-8.
     if changed { String::from_utf8(out).ok() } else { None }
+}
+
+/// Whether the two characters at `start..end` stand where an age does: before `-year`, `y`, `yo`, `yrs`, or after
+/// `age`.
+fn age_around(b: &[u8], start: usize, end: usize) -> bool {
+    let after: Vec<u8> = b[end..].iter().take(6).map(u8::to_ascii_lowercase).collect();
+    let after = after.strip_prefix(b"-").or_else(|| after.strip_prefix(b" ")).unwrap_or(&after);
+    let before: Vec<u8> = b[start.saturating_sub(8)..start].iter().map(u8::to_ascii_lowercase).collect();
+    let before = String::from_utf8_lossy(&before);
+    after.starts_with(b"year")
+        || after.starts_with(b"yr")
+        || after.starts_with(b"y/o")
+        || after.starts_with(b"yo")
+        || before.trim_end_matches([' ', ':']).ends_with("age")
 }
 
 /// Whether `run` (at `start` of the text), with its `misread` letters written as digits, is a calendar date
@@ -606,6 +631,9 @@ mod tests {
             ("Effective: Ol/Ol/2O25", "Effective: 01/01/2025"),
             ("D0B: O9-ll-l96O", "DOB: 09-11-1960"),
         ] {
+            assert_eq!(Normalized::with_ocr(scanned, true).as_str(), mended);
+        }
+        for (scanned, mended) in [("AGE  9l  yrs.", "AGE  91  yrs."), ("Pt is a 9l-year-old", "Pt is a 91-year-old")] {
             assert_eq!(Normalized::with_ocr(scanned, true).as_str(), mended);
         }
         // Not a real date once mended, or no digit at all: kept.
