@@ -2395,16 +2395,21 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
         } else if let Some(c) = bare_street_at(hay, words, i) {
             out.push(c);
         }
-        if let Some(c) = caret_name_at(hay, words, i) {
-            out.push(c);
-        }
-        if let Some((name, initials)) = initials_after_name(hay, words, lex, i) {
-            out.extend([name, initials]);
+        // The rules of a word after `^` or `(`, or starting `n`, are asked only there: this loop sees every word.
+        let b = hay.as_bytes();
+        match b[w.start - 1] {
+            b'^' => out.extend(caret_name_at(hay, words, i)),
+            b'(' => {
+                if let Some((name, initials)) = initials_after_name(hay, words, lex, i) {
+                    out.extend([name, initials]);
+                }
+            }
+            _ => {}
         }
         if let Some(c) = month_at(hay, words, i)
             .or_else(|| initials_at(hay, words, lex, i))
             .or_else(|| county_at(hay, words, i))
-            .or_else(|| spelled_age_at(hay, words, i))
+            .or_else(|| matches!(b[w.start], b'n' | b'N').then(|| spelled_age_at(hay, words, i)).flatten())
         {
             out.push(c);
         }
