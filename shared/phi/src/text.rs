@@ -301,8 +301,9 @@ fn misread_date(run: &[u8], start: usize, misread: &[(usize, u8)]) -> bool {
         mended[at - start] = d;
     }
     let parts: Vec<&[u8]> = mended.split(|c| matches!(c, b'/' | b'-')).collect();
+    // At most four digits a part: a longer run of digits is no date's and would overflow.
     let number = |p: &[u8]| -> Option<u32> {
-        (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
+        ((1..=4).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
             .then(|| p.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     };
     let [a, b, c] = parts[..] else { return false };

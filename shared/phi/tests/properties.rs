@@ -130,12 +130,13 @@ fn inputs_the_fuzzer_found_stay_fixed() {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
         let text = String::from_utf8_lossy(&bytes);
 
-        // Act
+        // Act: as typed and as OCR output (the fuzzer reads every other input as scanned).
         let entities = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0));
+        let scanned = analyzer().analyze(&text, &AnalyzeOptions::default().with_threshold(0.0).with_scanned(true));
 
         // Assert
         let n = text.chars().count();
-        assert!(entities.iter().all(|e| e.start < e.end && e.end <= n));
+        assert!(entities.iter().chain(&scanned).all(|e| e.start < e.end && e.end <= n));
         for policy in policies()
             .into_iter()
             .filter(|p| *p != Policy::uniform(Operator::Hash) && *p != Policy::uniform(Operator::Encrypt))
