@@ -1741,8 +1741,9 @@ fn dictated_short_date(hay: &str, s: usize, text: &str) -> bool {
         5 => validate::is_calendar_date(None, n(0..2), n(2..3)) || validate::is_calendar_date(None, n(0..1), n(1..3)),
         _ => false,
     };
-    let before = hay[s.saturating_sub(16)..s].trim_end_matches(' ');
-    let birth = ["birth", "birth is", "dob", "d o b", "born", "born on"].iter().any(|w| before.ends_with(w));
+    // Bytes: 16 bytes back need not be a character's start.
+    let before = hay.as_bytes()[s.saturating_sub(16)..s].trim_ascii_end();
+    let birth = ["birth", "birth is", "dob", "d o b", "born", "born on"].iter().any(|w| before.ends_with(w.as_bytes()));
     dated && birth && !around.iter().any(u8::is_ascii_uppercase)
 }
 
@@ -4631,6 +4632,8 @@ mod tests {
         ] {
             assert!(has(text, ty, value), "{text}: {:?}", found(text));
         }
+        // Sixteen bytes back from the number may fall inside a character.
+        assert!(has("éééééééé dob 7761", EntityType::Date, "7761"));
         // Four digits after `on` are a time when dictated, and a typed `on 1230` is not dictation.
         for text in ["seen on twelve thirty today", "Seen on 1230 today"] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
