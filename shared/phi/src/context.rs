@@ -2132,7 +2132,7 @@ const FACILITY_HEADS: &[&str] = &[
     "daycare",
     "preschool",
     "therapy",
-    // Businesses a patient works at or is served by (`Blue Heron Logistics`, `Rose City Medical Transport`), and
+    // Businesses a patient works at or is served by (`Blue Heron Logistics`, `Evergreen Cryobank`), and
     // places they stay or rest (`Harborside Inn`, `Mount Zion Cemetery`).
     "logistics",
     "cryobank",
@@ -2865,7 +2865,7 @@ impl Lexicon {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
         }
         // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words), and holidays
-        // that fix a day (`until Christmas`, `on halloween`).
+        // that fix a day (`until Christmas`, `after Thanksgiving`).
         for m in crate::validate::MONTHS.iter().chain(&["sept", "christmas", "halloween", "thanksgiving"]) {
             add(m, LexEntry { month: true, ..LexEntry::default() });
         }

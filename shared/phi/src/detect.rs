@@ -1735,16 +1735,18 @@ fn after_last(text: &str, pred: impl Fn(char) -> bool) -> usize {
 /// lower-case text (dictation): `on twelve thirty` is a time.
 fn dictated_short_date(hay: &str, s: usize, text: &str) -> bool {
     let n = |r: std::ops::Range<usize>| text.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
-    let around = &hay.as_bytes()[s.saturating_sub(120)..(s + 120).min(hay.len())];
     let dated = match text.len() {
         4 => validate::is_calendar_date(None, n(0..1), n(1..2)),
         5 => validate::is_calendar_date(None, n(0..2), n(2..3)) || validate::is_calendar_date(None, n(0..1), n(1..3)),
         _ => false,
     };
     // Bytes: 16 bytes back need not be a character's start.
-    let before = hay.as_bytes()[s.saturating_sub(16)..s].trim_ascii_end();
-    let birth = ["birth", "birth is", "dob", "d o b", "born", "born on"].iter().any(|w| before.ends_with(w.as_bytes()));
-    dated && birth && !around.iter().any(u8::is_ascii_uppercase)
+    let b = hay.as_bytes();
+    let before = b[s.saturating_sub(16)..s].trim_ascii_end();
+    let birth =
+        || ["birth", "birth is", "dob", "d o b", "born", "born on"].iter().any(|w| before.ends_with(w.as_bytes()));
+    let lower_case = || !b[s.saturating_sub(120)..(s + 120).min(b.len())].iter().any(u8::is_ascii_uppercase);
+    dated && birth() && lower_case()
 }
 
 /// A date in digits alone after a date label: `19620314`, `03141962` or `031462` (as dictated: `oh three fourteen
@@ -1967,7 +1969,6 @@ fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
     let paired_before = padded && {
         let before = hay[..s].trim_end_matches(' ');
         s - before.len() >= 2
-            && before.len() >= 8
             && [8, 10].into_iter().any(|n| {
                 before.len() >= n
                     && before.is_char_boundary(before.len() - n)
@@ -2630,7 +2631,7 @@ fn caret_name_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     ok.then_some(Candidate { start: start + 1, end: start + 1 + kept, entity_type: EntityType::Person, score: 0.85 })
 }
 
-/// `Jessica R. Morales (JRM)`, `Amir Khoury (AK)`: initials in brackets (`words[j]`) right after the name they spell,
+/// `Jessica R. Morales (JRM)`, `Claire Whitfield (CW)`: initials in brackets (`words[j]`) right after the name they spell,
 /// a first name then capitalised words or initials, none a clinical, stop or facility word (`Intensive Care
 /// Unit (ICU)` spells its initials too). Both are PERSON; the initials, once known, mark the same person in the rest of
 /// the record (a flowsheet's initials column) through [`coreference`].
@@ -2654,7 +2655,7 @@ fn initials_after_name(hay: &str, words: &[Word], lex: &Lexicon, j: usize) -> Op
             && n.roles & (role::CLINICAL | role::STOP | role::TITLE) == 0
             && lex.entry(n.hash).facility.is_none()
     });
-    // Named: a first name (or a word in no English list: `Amir`) and a surname (or again no English word).
+    // Named: a first name (or a word in no English list: `Oluwaseun`) and a surname (or again no English word).
     let (first, last) = (&name[0], &name[name.len() - 1]);
     let named = first.case == Case::Cap
         && (first.flags & FIRST != 0 || first.flags & ENGLISH == 0)
