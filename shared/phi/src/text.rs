@@ -282,31 +282,38 @@ fn ocr_digits(text: &str) -> Option<String> {
 /// Whether the two characters at `start..end` stand where an age does: before `-year`, `y`, `yo`, `yrs`, or after
 /// `age`.
 fn age_around(b: &[u8], start: usize, end: usize) -> bool {
-    let after: Vec<u8> = b[end..].iter().take(6).map(u8::to_ascii_lowercase).collect();
-    let after = after.strip_prefix(b"-").or_else(|| after.strip_prefix(b" ")).unwrap_or(&after);
-    let before: Vec<u8> = b[start.saturating_sub(8)..start].iter().map(u8::to_ascii_lowercase).collect();
-    let before = String::from_utf8_lossy(&before);
-    after.starts_with(b"year")
-        || after.starts_with(b"yr")
-        || after.starts_with(b"y/o")
-        || after.starts_with(b"yo")
-        || before.trim_end_matches([' ', ':']).ends_with("age")
+    let after = &b[end..];
+    let after = after.strip_prefix(b"-").or_else(|| after.strip_prefix(b" ")).unwrap_or(after);
+    let starts = |w: &[u8]| after.get(..w.len()).is_some_and(|a| a.eq_ignore_ascii_case(w));
+    let window = &b[start.saturating_sub(8)..start];
+    let kept = window.len() - window.iter().rev().take_while(|c| matches!(c, b' ' | b':')).count();
+    let before = &window[..kept];
+    [&b"year"[..], b"yr", b"y/o", b"yo"].into_iter().any(starts)
+        || before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b"age")
 }
 
 /// Whether `run` (at `start` of the text), with its `misread` letters written as digits, is a calendar date
 /// `M/D/YY` to `MM/DD/YYYY` or `YYYY-MM-DD` (with `/` or `-`).
 fn misread_date(run: &[u8], start: usize, misread: &[(usize, u8)]) -> bool {
-    let mut mended = run.to_vec();
+    // `M/D/YY` has six characters, `MM/DD/YYYY` ten: mended on the stack.
+    if !(6..=10).contains(&run.len()) {
+        return false;
+    }
+    let mut buffer = [0u8; 10];
+    let mended = &mut buffer[..run.len()];
+    mended.copy_from_slice(run);
     for &(at, d) in misread {
         mended[at - start] = d;
     }
-    let parts: Vec<&[u8]> = mended.split(|c| matches!(c, b'/' | b'-')).collect();
+    let mut parts = mended.split(|c| matches!(c, b'/' | b'-'));
     // At most four digits a part: a longer run of digits is no date's and would overflow.
     let number = |p: &[u8]| -> Option<u32> {
         ((1..=4).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
             .then(|| p.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     };
-    let [a, b, c] = parts[..] else { return false };
+    let (Some(a), Some(b), Some(c), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
     let (Some(x), Some(y), Some(z)) = (number(a), number(b), number(c)) else { return false };
     match (a.len(), b.len(), c.len()) {
         (4, 1..=2, 1..=2) => crate::validate::is_calendar_date(Some(x), y, z),
