@@ -3906,15 +3906,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
         // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
         if distinctive > 0 && !plain_sentence && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
-            let number = store_number(hay, words[end].end);
-            if number > 0 {
-                out.push(Candidate {
-                    start: words[start].start,
-                    end: words[end].end + number,
-                    entity_type: EntityType::Facility,
-                    score,
-                });
-            }
+            out.extend(with_store_number(hay, words[start].start, words[end].end, score));
             out.push(Candidate {
                 start: words[start].start,
                 end: words[end].end,
@@ -4009,15 +4001,7 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
             0.8
         };
         // The name alone is offered too, for when the store number is also the start of an address.
-        let number = store_number(hay, words[end].end);
-        if number > 0 {
-            out.push(Candidate {
-                start: first.start,
-                end: words[end].end + number,
-                entity_type: EntityType::Facility,
-                score,
-            });
-        }
+        out.extend(with_store_number(hay, first.start, words[end].end, score));
         out.push(Candidate {
             start: first.start,
             end: words[end].end,
@@ -4027,15 +4011,15 @@ fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candida
     }
 }
 
-/// Length of a store number right after a facility's or organisation's name ending at `e` (`CVS #04821`,
-/// `Meijer Pharmacy #233`): it belongs to the name. 0 when there is none.
-fn store_number(hay: &str, e: usize) -> usize {
+/// The facility named from `start` to `e` with the store number right after it (`CVS #04821`, `Meijer Pharmacy
+/// #233`), which belongs to the name; `None` when there is none.
+fn with_store_number(hay: &str, start: usize, e: usize, score: f32) -> Option<Candidate> {
     let after = &hay[e..];
-    after.strip_prefix(" #").or_else(|| after.strip_prefix('#')).map_or(0, |rest| {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let boundary = rest.as_bytes().get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
-        if digits > 0 && boundary { after.len() - rest.len() + digits } else { 0 }
-    })
+    let rest = after.strip_prefix(" #").or_else(|| after.strip_prefix('#'))?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let boundary = rest.as_bytes().get(digits).is_none_or(|b| !b.is_ascii_alphanumeric());
+    let end = e + (after.len() - rest.len()) + digits;
+    (digits > 0 && boundary).then_some(Candidate { start, end, entity_type: EntityType::Facility, score })
 }
 
 /// Whether a facility name headed by `head` and ending at `last` (the same word, or the tail after a generic head)
