@@ -2440,9 +2440,13 @@ fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     {
         end = next.end;
     }
-    let before = hay[..w.start].trim_end_matches([' ', ',']).to_ascii_lowercase();
+    // Bytes before the word, not a lower-cased copy of the whole text before it.
+    let before = hay[..w.start].trim_end_matches([' ', ',']).as_bytes();
     let after = hay[end..].trim_start_matches([' ', '-']).as_bytes();
-    let cued = ["aged", "age", "age:", "turned", "turns"].iter().any(|cue| before.ends_with(cue))
+    let ends_with = |cue: &&str| {
+        before.len() >= cue.len() && before[before.len() - cue.len()..].eq_ignore_ascii_case(cue.as_bytes())
+    };
+    let cued = ["aged", "age", "age:", "turned", "turns"].iter().any(ends_with)
         || subject_is_before(hay, w.start)
         || after.get(..4).is_some_and(|a| a.eq_ignore_ascii_case(b"year"));
     cued.then_some(Candidate { start: w.start, end, entity_type: EntityType::AgeOver89, score: 0.85 })
