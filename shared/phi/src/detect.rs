@@ -4411,10 +4411,11 @@ mod tests {
         ] {
             assert!(has(text, EntityType::Person, value), "{text}: {:?}", found(text));
         }
-        for text in ["Signature: ____________", "signature on file", "note for follow up in two weeks", "Dr. Smith IVF"]
-        {
-            assert!(!found(text).iter().any(|(_, v)| v.contains("IVF") || v.contains("follow")), "{text}");
+        // The new cues name no one where no name follows, and `IVF` is no suffix.
+        for text in ["Signature: ____________", "signature on file", "note for follow up in two weeks"] {
+            assert!(!found(text).iter().any(|(t, _)| *t == EntityType::Person), "{text}: {:?}", found(text));
         }
+        assert_eq!(found("Dr. Smith IVF clinic"), [(EntityType::Person, "Smith".to_owned())]);
         // A state's code between an identifier's label and its number is no ZIP code's.
         let text = "NAME OF HEALTH CARE PROFESSIONAL: CHARLOTTE OYENUGA, MD     LICENSE SC 41772";
         assert!(has(text, EntityType::LicenseNumber, "41772"), "{:?}", found(text));
