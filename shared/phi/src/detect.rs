@@ -434,7 +434,8 @@ impl Analyzer {
     pub fn analyze(&self, text: &str, options: &AnalyzeOptions) -> Vec<Entity> {
         let normalized = Normalized::with_ocr(text, options.scanned());
         let hay = normalized.as_str();
-        let mut candidates = Vec::new();
+        // Room for a typical note's candidates: growing from empty cost a few reallocations per document.
+        let mut candidates = Vec::with_capacity(32);
         self.structured(hay, &mut candidates);
         words_pass(hay, &mut candidates);
         crate::hl7::segments(hay, &mut candidates);

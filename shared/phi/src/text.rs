@@ -92,7 +92,7 @@ impl<'a> Normalized<'a> {
         loop {
             // No ASCII character folds: a run of them (most of any text) is copied whole, one code point per byte,
             // rather than decoded and pushed one by one.
-            let run = rest.bytes().take_while(u8::is_ascii).count();
+            let run = ascii_run(rest.as_bytes());
             text.push_str(&rest[..run]);
             let end = index + run as u32;
             map.extend((index..end).map(|i| (i, i + 1)));
@@ -132,6 +132,23 @@ impl<'a> Normalized<'a> {
             }
         }
     }
+}
+
+/// Length of the run of ASCII bytes `b` starts with, read eight bytes at a time: a note with a few accented letters is
+/// mostly such runs, and a byte loop over them cost more than the rest of its folding.
+fn ascii_run(b: &[u8]) -> usize {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        let high = u64::from_le_bytes(chunk.try_into().unwrap_or_default()) & HIGH_BITS;
+        if high != 0 {
+            // Little-endian: the lowest set bit is in the first byte that is not ASCII.
+            return n + (high.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + chunks.remainder().iter().take_while(|c| c.is_ascii()).count()
 }
 
 /// A letter OCR reads for a digit: `l` and `I` for `1`, `O` and `o` for `0`.
@@ -478,7 +495,10 @@ fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         }
         b.get(j).is_some_and(u8::is_ascii_lowercase).then_some(j)
     };
-    if !text.contains("-\n") && !text.contains("-\r\n") {
+    // Whether a line break follows a `-` at all (`-\n`, `-\r\n`), looked for from the line breaks (a few per note)
+    // rather than with a search for each of the two.
+    let after_dash = |i: usize| i > 0 && (b[i - 1] == b'-' || (b[i - 1] == b'\r' && i > 1 && b[i - 2] == b'-'));
+    if !memchr::memchr_iter(b'\n', b).any(after_dash) {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -675,6 +695,21 @@ mod tests {
         let at = n.as_str().find("Thompson").expect("joined");
         let (s, e) = n.char_span(at, at + "Thompson".len());
         assert_eq!(original.chars().skip(s).take(e - s).collect::<String>(), "Thomp-\nson");
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_byte_outside_ascii() {
+        for text in ["", "abc", "abcdefgh", "abcdefghé", "abcdefgé", "é", "abcdefghijklmnopqrstuvwxyzé12", "a\u{7f}b"]
+        {
+            assert_eq!(ascii_run(text.as_bytes()), text.bytes().take_while(u8::is_ascii).count(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_line_break_after_a_dash_is_looked_at_for_joining() {
+        assert_eq!(join_wrapped_words("no dash\nhere-"), None);
+        assert_eq!(join_wrapped_words("Thomp-\r\nson").map(|(t, _)| t).as_deref(), Some("Thompson"));
+        assert_eq!(join_wrapped_words("\n-\nx").map(|(t, _)| t), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`MAX_PARAGRAPH`] bytes) are held at once.
 
 use std::io::{BufRead, Write};
+use std::ops::Range;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -53,10 +54,14 @@ struct InputLine {
     text: String,
 }
 
-#[derive(Debug, Serialize)]
-struct AnalyzeLine<'a> {
-    id: &'a serde_json::Value,
-    entities: &'a [Entity],
+/// An input line with its text left as written (quotes and escapes): serde_json's own string parse grows a scratch
+/// buffer per document and then copies it into a new `String`; [`unescaped`] writes the text into a buffer each
+/// worker reuses.
+#[derive(Debug, Deserialize)]
+struct RawInputLine<'a> {
+    id: serde_json::Value,
+    #[serde(borrow)]
+    text: &'a serde_json::value::RawValue,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,10 +73,10 @@ struct TransformLine<'a> {
 
 #[derive(Debug)]
 enum Record {
-    /// A JSONL line or a text paragraph, with the number of its first line.
-    Document { line: u64, raw: String },
+    /// A JSONL line or a text paragraph (a range of the chunk's buffer), with the number of its first line.
+    Document { line: u64, raw: Range<usize> },
     /// Blank lines between text paragraphs, copied through.
-    Passthrough(String),
+    Passthrough(Range<usize>),
 }
 
 /// A progress bar on stderr (callers create it only when stderr is a terminal).
@@ -94,50 +99,69 @@ pub fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
 struct Reader<R> {
     input: R,
     line: u64,
-    pending: Option<String>,
+    /// The text of the current chunk's records, one after the other; cleared at each chunk with its capacity kept,
+    /// so that lines are not each allocated (and the chunk's memory not returned to the system and faulted in again).
+    buffer: String,
+    /// A blank line read after a text paragraph, not yet a record (always at the end of `buffer`).
+    pending: Option<Range<usize>>,
     done: bool,
 }
 
 impl<R: BufRead> Reader<R> {
-    fn next_line(&mut self) -> anyhow::Result<Option<String>> {
+    fn new(input: R) -> Self {
+        Self { input, line: 0, buffer: String::new(), pending: None, done: false }
+    }
+
+    /// The next line (with its line break), appended to `buffer`.
+    fn next_line(&mut self) -> anyhow::Result<Option<Range<usize>>> {
         if let Some(p) = self.pending.take() {
             return Ok(Some(p));
         }
         if self.done {
             return Ok(None);
         }
-        let mut buf = String::new();
-        let n = self.input.read_line(&mut buf).context("reading the input")?;
+        let start = self.buffer.len();
+        let n = self.input.read_line(&mut self.buffer).context("reading the input")?;
         if n == 0 {
             self.done = true;
             return Ok(None);
         }
         self.line += 1;
-        Ok(Some(buf))
+        Ok(Some(start..self.buffer.len()))
     }
 
-    /// Up to `max` records; empty at the end of the input. Returns the bytes consumed too.
+    /// Up to `max` records, their text in `buffer`; empty at the end of the input. Returns the bytes consumed too.
     fn chunk(&mut self, format: Format, max: usize) -> anyhow::Result<(Vec<Record>, u64)> {
+        // A blank line left over from the last chunk is the last thing read: it moves to the front.
+        match self.pending.take() {
+            Some(p) => {
+                self.buffer.drain(..p.start);
+                self.pending = Some(0..self.buffer.len());
+            }
+            None => self.buffer.clear(),
+        }
         let mut records = Vec::with_capacity(max.min(4096));
         let mut bytes = 0u64;
         while records.len() < max {
             let Some(line) = self.next_line()? else { break };
             bytes += line.len() as u64;
+            let blank = self.buffer[line.clone()].trim().is_empty();
             match format {
                 Format::Jsonl => {
-                    if !line.trim().is_empty() {
+                    if !blank {
                         records.push(Record::Document { line: self.line, raw: line });
                     }
                 }
-                Format::Text if line.trim().is_empty() => records.push(Record::Passthrough(line)),
+                Format::Text if blank => records.push(Record::Passthrough(line)),
                 Format::Text => {
                     let first = self.line;
+                    // The paragraph's lines are read one after the other into `buffer`: it is one range of it.
                     let mut para = line;
                     while para.len() < MAX_PARAGRAPH {
                         match self.next_line()? {
-                            Some(next) if !next.trim().is_empty() => {
+                            Some(next) if !self.buffer[next.clone()].trim().is_empty() => {
                                 bytes += next.len() as u64;
-                                para.push_str(&next);
+                                para.end = next.end;
                             }
                             Some(blank) => {
                                 self.pending = Some(blank);
@@ -154,6 +178,106 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+/// The `text` of a JSONL line's raw JSON string (`"..."` as written), unescaped into `out`; `false` when it is not a
+/// string or holds a `\u` escape, which serde_json's own parse handles (surrogate pairs and their errors).
+fn unescaped(raw: &str, out: &mut String) -> bool {
+    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else { return false };
+    out.clear();
+    let mut rest = inner;
+    // The raw value passed serde_json's check: escapes are well formed and no control character is left unescaped.
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        let unescaped = match rest.as_bytes().get(at + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            _ => return false,
+        };
+        out.push(unescaped);
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    true
+}
+
+/// What a worker keeps from one document to the next.
+#[derive(Debug, Default)]
+struct Worker {
+    /// The text of the document, unescaped.
+    text: String,
+    scores: ScoreFormats,
+}
+
+/// Scores as serde_json writes them, by their bits: a run has a handful of distinct scores (each rule's constant),
+/// and writing an `f32` the shortest way cost more than the rest of its entity's JSON. A slot holds the last score
+/// whose bits hash to it.
+#[derive(Debug)]
+struct ScoreFormats {
+    slots: Vec<Option<(u32, Vec<u8>)>>,
+}
+
+impl Default for ScoreFormats {
+    fn default() -> Self {
+        Self { slots: vec![None; 32] }
+    }
+}
+
+impl ScoreFormats {
+    fn write(&mut self, score: f32, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let bits = score.to_bits();
+        // The top five bits of a multiplicative hash: one of the 32 slots.
+        let slot = &mut self.slots[(bits.wrapping_mul(0x9E37_79B9) >> 27) as usize];
+        match slot {
+            Some((cached, json)) if *cached == bits => out.extend_from_slice(json),
+            _ => {
+                let mut json = Vec::new();
+                serde_json::to_writer(&mut json, &score)?;
+                out.extend_from_slice(&json);
+                *slot = Some((bits, json));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
+/// writes for [`AnalyzeLine`] (a test holds them equal), but with the keys and type names as literals instead of
+/// serde's per-field calls, which escape-scanned every key and cost about a twentieth of a run. Numbers are still
+/// written by serde_json (scores once each, see [`ScoreFormats`]).
+fn write_analysis(
+    id: &serde_json::Value,
+    entities: &[Entity],
+    scores: &mut ScoreFormats,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    out.reserve(32 + entities.len() * 64);
+    out.extend_from_slice(b"{\"id\":");
+    serde_json::to_writer(&mut *out, id)?;
+    out.extend_from_slice(b",\"entities\":[");
+    for (n, e) in entities.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(e.entity_type.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"start\":");
+        serde_json::to_writer(&mut *out, &e.start)?;
+        out.extend_from_slice(b",\"end\":");
+        serde_json::to_writer(&mut *out, &e.end)?;
+        out.extend_from_slice(b",\"score\":");
+        scores.write(e.score, out)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// One document's output line (without its line break).
 fn process(
     analyzer: &Analyzer,
     options: &AnalyzeOptions,
@@ -161,25 +285,36 @@ fn process(
     format: Format,
     line: u64,
     raw: &str,
-) -> Result<String, String> {
+    worker: &mut Worker,
+) -> Result<Vec<u8>, String> {
+    let text = &mut worker.text;
     let (id, text) = match format {
-        Format::Jsonl => {
-            let parsed: InputLine =
-                serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
-            (parsed.id, std::borrow::Cow::Owned(parsed.text))
-        }
-        Format::Text => (serde_json::Value::from(line), std::borrow::Cow::Borrowed(raw)),
+        Format::Jsonl => match serde_json::from_str::<RawInputLine<'_>>(raw) {
+            Ok(parsed) if unescaped(parsed.text.get(), text) => (parsed.id, text.as_str()),
+            // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error as before.
+            _ => {
+                let parsed: InputLine =
+                    serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
+                *text = parsed.text;
+                (parsed.id, text.as_str())
+            }
+        },
+        Format::Text => (serde_json::Value::from(line), raw),
     };
-    let entities = analyzer.analyze(&text, options);
+    let entities = analyzer.analyze(text, options);
     match job {
-        Job::Analyze => serde_json::to_string(&AnalyzeLine { id: &id, entities: &entities }).map_err(|e| e.to_string()),
+        Job::Analyze => {
+            let mut out = Vec::new();
+            write_analysis(&id, &entities, &mut worker.scores, &mut out).map_err(|e| e.to_string())?;
+            Ok(out)
+        }
         Job::Transform { policy, tenant, data } => {
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
-            let out = transform(&text, &entities, policy, keys).map_err(|e| e.to_string())?;
+            let out = transform(text, &entities, policy, keys).map_err(|e| e.to_string())?;
             match format {
-                Format::Jsonl => serde_json::to_string(&TransformLine { id: &id, text: &out.text, items: &out.items })
+                Format::Jsonl => serde_json::to_vec(&TransformLine { id: &id, text: &out.text, items: &out.items })
                     .map_err(|e| e.to_string()),
-                Format::Text => Ok(out.text),
+                Format::Text => Ok(out.text.into_bytes()),
             }
         }
     }
@@ -195,27 +330,34 @@ pub fn run<R: BufRead, W: Write>(
     mut output: W,
     settings: Settings,
 ) -> anyhow::Result<Summary> {
-    let mut reader = Reader { input, line: 0, pending: None, done: false };
+    let mut reader = Reader::new(input);
     let mut summary = Summary::default();
     loop {
         let (records, bytes) = reader.chunk(format, settings.chunk)?;
         if records.is_empty() {
             break;
         }
-        let results: Vec<Result<String, String>> = records
+        let buffer = reader.buffer.as_str();
+        let results: Vec<Result<Vec<u8>, String>> = records
             .par_iter()
-            .map(|r| match r {
+            .map_init(Worker::default, |worker, r| match r {
                 Record::Document { line, raw } => {
-                    let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw.as_str() };
-                    process(analyzer, options, job, format, *line, raw)
+                    let raw = &buffer[raw.clone()];
+                    let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
+                    process(analyzer, options, job, format, *line, raw, worker)
                 }
-                Record::Passthrough(text) => Ok(text.clone()),
+                // Written from the buffer below.
+                Record::Passthrough(_) => Ok(Vec::new()),
             })
             .collect();
         for (record, result) in records.iter().zip(results) {
             match result {
                 Ok(line) => {
-                    output.write_all(line.as_bytes()).context("writing the output")?;
+                    let line = match record {
+                        Record::Passthrough(blank) => buffer[blank.clone()].as_bytes(),
+                        Record::Document { .. } => &line,
+                    };
+                    output.write_all(line).context("writing the output")?;
                     if format == Format::Jsonl
                         || (matches!(job, Job::Analyze) && matches!(record, Record::Document { .. }))
                     {
@@ -249,4 +391,64 @@ pub fn run<R: BufRead, W: Write>(
         bar.finish_and_clear();
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use medvault_phi::EntityType;
+
+    use super::*;
+
+    /// What `phi analyze` wrote through serde before [`write_analysis`].
+    #[derive(Serialize)]
+    struct AnalyzeLine<'a> {
+        id: &'a serde_json::Value,
+        entities: &'a [Entity],
+    }
+
+    #[test]
+    fn analysis_lines_are_written_exactly_as_serde_json_writes_them() {
+        let ids = [
+            serde_json::json!(7),
+            serde_json::json!("note-\"1\"\n\u{e9}\u{1F600}"),
+            serde_json::json!(-0.0),
+            serde_json::json!(1e300),
+            serde_json::json!(null),
+            serde_json::json!({"a": [1, 2.5, "x"], "b": {"c": true}}),
+        ];
+        let scores = [0.0f32, 0.5, 0.85, 0.9, 0.95, 1.0, 0.123_456_79, 1e-7, f32::NAN, f32::INFINITY, -0.0, 0.88];
+        let entities: Vec<Entity> = EntityType::ALL
+            .iter()
+            .zip(scores.iter().cycle())
+            .enumerate()
+            .map(|(n, (&entity_type, &score))| Entity { entity_type, start: n * 997, end: n * 997 + 12, score })
+            .collect();
+        // One cache for every line, so that scores are written both fresh and from it.
+        let mut formats = ScoreFormats::default();
+        for id in &ids {
+            for n in [0, 1, 2, entities.len()] {
+                let mut out = Vec::new();
+                write_analysis(id, &entities[..n], &mut formats, &mut out).expect("written");
+                let expected = serde_json::to_string(&AnalyzeLine { id, entities: &entities[..n] }).expect("serde");
+                assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_unescaped_as_serde_json_reads_it_or_left_to_serde_json() {
+        for text in ["", "plain", "a\nb\r\n\tc", "q\"uote \\ back/slash", "\u{8}\u{c}", "caf\u{e9} \u{1F600}"] {
+            let line = serde_json::json!({"id": 1, "text": text}).to_string();
+            let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
+            let mut out = String::from("left over");
+            assert!(unescaped(parsed.text.get(), &mut out), "{line}");
+            assert_eq!(out, text);
+        }
+        let mut out = String::new();
+        assert!(unescaped(r#""a\/b""#, &mut out) && out == "a/b");
+        // `\u` escapes, and values that are no string, are serde_json's to read.
+        for raw in [r#""caf\u00e9""#, r#""\ud83d\ude00""#, "5", "null", r#"["x"]"#] {
+            assert!(!unescaped(raw, &mut out), "{raw}");
+        }
+    }
 }

@@ -118,10 +118,10 @@ fn names() -> &'static Names {
                 .join(" ")
         };
         Names {
-            first: lines(FIRST_NAMES).lines().map(title).collect(),
+            first: lines(FIRST_NAMES).map(title).collect(),
             // The 30,000 most frequent surnames cover about 90% of the US population.
-            last: lines(SURNAMES).lines().take(30_000).map(title).collect(),
-            places: lines(PLACES).lines().filter(|p| p.len() > 3).map(title).collect(),
+            last: lines(SURNAMES).take(30_000).map(title).collect(),
+            places: lines(PLACES).filter(|p| p.len() > 3).map(title).collect(),
         }
     })
 }
