@@ -2105,8 +2105,8 @@ struct Word {
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
-    /// [`Word::STATE`], [`Word::ID_LABEL`] and [`Word::MONTH`] bits, in one byte so that a word stays 40 bytes: every
-    /// pass over a note's words reads them all.
+    /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`] and [`Word::CUE_TAIL`] bits, in one byte
+    /// so that a word stays 40 bytes: every pass over a note's words reads them all.
     marks: u8,
 }
 
@@ -2117,6 +2117,13 @@ impl Word {
     const STATE: u8 = 1;
     const ID_LABEL: u8 = 2;
     const MONTH: u8 = 4;
+    /// One of [`word_rules`]'s rules may find something at this word: it is a word they look for ([`RULE_WORDS`], a
+    /// month, a word with a hyphen), follows a word they look after ([`RULE_CUES`]) or follows `^` or `(`. The
+    /// rest of the words (nearly all) that loop skips.
+    const RULE: u8 = 8;
+    /// The last word of a multi-word name cue ([`LexEntry::cue_tail`]): [`name_cue`] looks the two words up together
+    /// only after one.
+    const CUE_TAIL: u8 = 16;
 
     /// A US state name or abbreviation.
     fn state(&self) -> bool {
@@ -2181,6 +2188,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let mut line_has_cap = false;
     let mut line_has_lower = false;
     let mut gap_start = 0;
+    // Whether the last word pushed is one of [`RULE_CUES`].
+    let mut after_rule_cue = false;
     let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
@@ -2216,6 +2225,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         }
         let start = i;
         let mut possessive = false;
+        let mut hyphen = false;
         // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
         let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
         while i < b.len() {
@@ -2240,6 +2250,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                     possessive = true;
                     break;
                 }
+                hyphen |= c == b'-';
                 i += 1;
             } else if c >= 0x80 {
                 match hay[i..].chars().next() {
@@ -2270,6 +2281,12 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         }
         let hash = word_key(w);
         let entry = lex.entry(hash);
+        let rule = entry.rule_word
+            || entry.month
+            || hyphen
+            || after_rule_cue
+            || (start > 0 && matches!(b[start - 1], b'^' | b'('));
+        after_rule_cue = entry.rule_cue;
         words.push(Word {
             start,
             end: i,
@@ -2285,7 +2302,9 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             marks: (u8::from(entry.state) * Word::STATE)
                 | (u8::from(matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]))
                     * Word::ID_LABEL)
-                | (u8::from(entry.month) * Word::MONTH),
+                | (u8::from(entry.month) * Word::MONTH)
+                | (u8::from(rule) * Word::RULE)
+                | (u8::from(entry.cue_tail) * Word::CUE_TAIL),
         });
         gap_start = i;
         if possessive {
@@ -2374,6 +2393,17 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     coreference(words, first_new, out);
 }
 
+/// The units after `ninety` in a spelled age (`ninety-four`).
+pub(crate) const SPELLED_UNITS: [&str; 9] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+/// The words [`word_rules`]'s rules start at, in the lexicon in any case ([`LexEntry::rule_word`]): street types,
+/// county words and `ninety` (with [`SPELLED_UNITS`] after a hyphen, added by the lexicon).
+pub(crate) const RULE_WORDS: &[&[&str]] = &[DICTATED_STREET_TYPES, BARE_STREET_TYPES, COUNTY_WORDS, &["ninety"]];
+
+/// The words after which [`word_rules`]'s rules look at the next word ([`LexEntry::rule_cue`]): initials' cues and
+/// a spelling's cues.
+pub(crate) const RULE_CUES: &[&[&str]] = &[INITIALS_CUES, &["by"], SPELLING_CUES];
+
 /// The rules that look at one word and its neighbours, in one pass over the words (each pass over a long note's words
 /// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling,
 /// initials that sign a record, and a county.
@@ -2384,6 +2414,11 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
     }
     for i in 1..words.len() {
         let w = &words[i];
+        // The tokenizer marked the few words a rule below may start at; every other word is turned away here by one
+        // test rather than by each rule's own.
+        if w.marks & Word::RULE == 0 {
+            continue;
+        }
         if w.caseless {
             if i >= spelled_until
                 && let Some((c, next)) = spelled_name_at(hay, words, i - 1)
@@ -2422,7 +2457,7 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
 /// dictation rewrite (lower-case text only) has not put it in digits: after an age word or a person's `is`, or before
 /// `year`.
 fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const UNITS: [&str; 9] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    const UNITS: [&str; 9] = SPELLED_UNITS;
     let w = &words[j];
     let text = &hay[w.start..w.end];
     if !(6..=12).contains(&text.len()) || !text.get(..6).is_some_and(|t| t.eq_ignore_ascii_case("ninety")) {
@@ -2454,8 +2489,10 @@ fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
 
 /// `on mill avenue`, `at joseph campau avenue`, `off post road`: in dictation, a street named without a house number
 /// after `on`, `at` or `off`: one to three words (no stop or clinical word) and a street type spelled out.
+const DICTATED_STREET_TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
+
 fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
+    const TYPES: &[&str] = DICTATED_STREET_TYPES;
     let w = &words[j];
     if !(4..=9).contains(&(w.end - w.start)) || !TYPES.contains(&&hay[w.start..w.end]) {
         return None;
@@ -2477,6 +2514,8 @@ fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> 
     })
 }
 
+const COUNTY_WORDS: &[&str] = &["County", "COUNTY", "Parish", "PARISH", "Borough", "BOROUGH"];
+
 /// A county, parish or borough named in full (`Hennepin County`, `Lafayette Parish`, `San Juan County`): a CITY, the
 /// taxonomy's geographic subdivision smaller than a state. Its name is one to three capitalised words before the word.
 fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
@@ -2485,7 +2524,7 @@ fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     if !(6..=7).contains(&len) || w.caseless || !matches!(hay.as_bytes()[w.start], b'C' | b'P' | b'B') {
         return None;
     }
-    if !matches!(&hay[w.start..w.end], "County" | "COUNTY" | "Parish" | "PARISH" | "Borough" | "BOROUGH") {
+    if !COUNTY_WORDS.contains(&&hay[w.start..w.end]) {
         return None;
     }
     let i = capitalised_name_before(hay, words, j);
@@ -2510,25 +2549,27 @@ fn capitalised_name_before(hay: &str, words: &[Word], j: usize) -> usize {
 /// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
 /// to three capitalised words before a street type that is no one's name (`Lane` and `Drive` are), an ADDRESS above
 /// the name it would otherwise be taken for.
+const BARE_STREET_TYPES: &[&str] = &[
+    "Ave",
+    "Avenue",
+    "Blvd",
+    "Boulevard",
+    "Rd",
+    "Road",
+    "Pkwy",
+    "Parkway",
+    "Hwy",
+    "Highway",
+    "Street",
+    "AVE",
+    "BLVD",
+    "RD",
+    "PKWY",
+    "HWY",
+];
+
 fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = &[
-        "Ave",
-        "Avenue",
-        "Blvd",
-        "Boulevard",
-        "Rd",
-        "Road",
-        "Pkwy",
-        "Parkway",
-        "Hwy",
-        "Highway",
-        "Street",
-        "AVE",
-        "BLVD",
-        "RD",
-        "PKWY",
-        "HWY",
-    ];
+    const TYPES: &[&str] = BARE_STREET_TYPES;
     let w = &words[j];
     // Every word is asked: the length and first letter turn nearly all away before any comparison.
     let len = w.end - w.start;
@@ -2544,6 +2585,9 @@ fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     (i < j).then_some(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 })
 }
 
+/// The cues of a spelled name (`that`, before `'s`, and the words after it before a space).
+const SPELLING_CUES: &[&str] = &["that", "thats", "spelled", "spelling", "name"];
+
 /// A name spelled out in dictation after `that's`, `spelled` or `name` (`frank adeyemi that's a d e y e m i`, `last
 /// name b e l l`): three or more one-letter words after the cue `words[i]` are the name's letters. Returns the name
 /// and the index after the letters.
@@ -2554,7 +2598,7 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
     }
     let text = &hay[w.start..w.end];
     let g = gap(hay, &words[i + 1]);
-    let cue = (text == "that" && g == "'s ") || (matches!(text, "thats" | "spelled" | "spelling" | "name") && g == " ");
+    let cue = (text == "that" && g == "'s ") || (SPELLING_CUES[1..].contains(&text) && g == " ");
     if !cue {
         return None;
     }
@@ -2567,6 +2611,10 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
         (name, i + 1 + letters)
     })
 }
+
+/// The fields whose value may be a person's initials (see [`initials_at`]; `by` after a verb too).
+const INITIALS_CUES: &[&str] =
+    &["tr", "tech", "initials", "scribe", "typist", "transcribed", "dictated", "transcriptionist"];
 
 /// Initials that stand for a person at the end of a record (`tr: tlm`, `Tech: JRM`, `Entered by: JSW`, `Logged by kd`):
 /// two or three letters, all of one case, after `tr`, `tech`, `initials` or a recording verb's `by`, ending the field,
@@ -2587,10 +2635,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
         let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
         verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
     };
-    let cued = recorded_by
-        || ["tr", "tech", "initials", "scribe", "typist", "transcribed", "dictated", "transcriptionist"]
-            .iter()
-            .any(|c| cue.eq_ignore_ascii_case(c));
+    let cued = recorded_by || INITIALS_CUES.iter().any(|c| cue.eq_ignore_ascii_case(c));
     let rest = &hay[w.end..];
     // `Grossed by: TLW/mk`: the dictating and the typing initials.
     let field_ends = ends_field(rest)
@@ -2937,7 +2982,8 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     if r & role::NAME_CUE != 0 {
         return role::NAME_CUE;
     }
-    if i >= 2 {
+    // Only a phrase's last word may end a cue of two words: no hash or lookup after any other.
+    if i >= 2 && prev.marks & Word::CUE_TAIL != 0 {
         let mut h = KeyHasher::default();
         h.push(words[i - 2].hash).push(prev.hash);
         if lex.role(h.finish()) & role::NAME_CUE != 0 {
