@@ -2226,6 +2226,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         let start = i;
         let mut possessive = false;
         let mut hyphen = false;
+        let mut apostrophe = false;
         // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
         let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
         while i < b.len() {
@@ -2251,6 +2252,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                     break;
                 }
                 hyphen |= c == b'-';
+                apostrophe |= c == b'\'';
                 i += 1;
             } else if c >= 0x80 {
                 match hay[i..].chars().next() {
@@ -2279,7 +2281,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             Case::Lower if w.len() >= 2 => line_has_lower = true,
             _ => {}
         }
-        let hash = word_key(w);
+        // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
+        let hash = if ascii && !apostrophe { crate::gazetteer::letters_hash(w.as_bytes()) } else { word_key(w) };
         let entry = lex.entry(hash);
         let rule = entry.rule_word
             || entry.month

@@ -203,6 +203,24 @@ fn chunked_hash(bytes: &[u8]) -> Option<u64> {
     Some(fold(state ^ ascii_lowercase(x), MIX ^ bytes.len() as u64))
 }
 
+/// [`word_hash`] of a word the tokenizer found of ASCII letters and hyphens only (nearly every word): the same value
+/// as [`chunked_hash`] without its tests for bytes it would skip or hand on. Every such byte already has the 0x20 bit
+/// that lower-cases a letter (`-` is 0x2D), so or-ing that bit into each byte lower-cases the chunk in one step.
+#[inline]
+pub(crate) fn letters_hash(bytes: &[u8]) -> u64 {
+    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
+    debug_assert!(bytes.iter().all(|&b| b.is_ascii_alphabetic() || b == b'-'));
+    let mut state = WORD_SEED;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        state = fold(state ^ (u64::from_le_bytes(chunk.try_into().unwrap_or_default()) | CASE_BITS), MIX);
+    }
+    let rest = chunks.remainder();
+    // The case bit only on the bytes of the word: the zero bytes above them stay zero, as `skipping_hash` pads.
+    let x = zero_padded(rest) | (CASE_BITS & !(u64::MAX << (8 * rest.len())));
+    fold(state ^ x, MIX ^ bytes.len() as u64)
+}
+
 /// The bytes of `rest` (fewer than eight) as a little-endian `u64` with zeros above them, as [`skipping_hash`]
 /// leaves a last chunk. Read in at most two overlapping loads rather than a `memcpy` call: most words are shorter
 /// than eight bytes, so this is the whole of their hash's reading.
@@ -450,6 +468,13 @@ mod tests {
             for n in 0..=bytes.len() {
                 assert_eq!(lowercase_hash(&bytes[..n]), skipping_hash(&bytes[..n]), "{b} {n}");
             }
+        }
+    }
+
+    #[test]
+    fn letters_hash_is_the_word_hash_of_letters_and_hyphens() {
+        for w in ["a", "Ab", "MRN", "Smith", "non-tender", "Ninety-Four", "abcdefgh", "ABCDEFGHI", "transcriptionist"] {
+            assert_eq!(letters_hash(w.as_bytes()), word_hash(w), "{w}");
         }
     }
 
