@@ -90,6 +90,8 @@ pub struct LexEntry {
     /// The last word of a phrase of several words that cues a name (`is` of `wife is`): only after such a word can
     /// the two words before a name be a cue.
     pub cue_tail: bool,
+    /// The first word of a state's name of several words (`new` of `New York`).
+    pub state_head: bool,
 }
 
 impl LexEntry {
@@ -108,6 +110,7 @@ impl LexEntry {
             rule_word: self.rule_word || later.rule_word,
             rule_cue: self.rule_cue || later.rule_cue,
             cue_tail: self.cue_tail || later.cue_tail,
+            state_head: self.state_head || later.state_head,
         }
     }
 }
@@ -2874,6 +2877,9 @@ impl Lexicon {
         for (abbr, name) in STATES {
             add(abbr, LexEntry { state: true, ..LexEntry::default() });
             add(name, LexEntry { state: true, ..LexEntry::default() });
+            if let Some((head, _)) = name.split_once(' ') {
+                add(head, LexEntry { state_head: true, ..LexEntry::default() });
+            }
         }
         for u in UNITS {
             add(u, LexEntry { unit: true, ..LexEntry::default() });

@@ -2105,8 +2105,9 @@ struct Word {
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
-    /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`] and [`Word::CUE_TAIL`] bits, in one byte
-    /// so that a word stays 40 bytes: every pass over a note's words reads them all.
+    /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`], [`Word::CUE_TAIL`] and
+    /// [`Word::STATE_HEAD`] bits, in one byte so that a word stays 40 bytes: every pass over a note's words reads them
+    /// all.
     marks: u8,
 }
 
@@ -2124,6 +2125,8 @@ impl Word {
     /// The last word of a multi-word name cue ([`LexEntry::cue_tail`]): [`name_cue`] looks the two words up together
     /// only after one.
     const CUE_TAIL: u8 = 16;
+    /// The first word of a state's name of several words ([`LexEntry::state_head`]).
+    const STATE_HEAD: u8 = 32;
 
     /// A US state name or abbreviation.
     fn state(&self) -> bool {
@@ -2307,7 +2310,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                     * Word::ID_LABEL)
                 | (u8::from(entry.month) * Word::MONTH)
                 | (u8::from(rule) * Word::RULE)
-                | (u8::from(entry.cue_tail) * Word::CUE_TAIL),
+                | (u8::from(entry.cue_tail) * Word::CUE_TAIL)
+                | (u8::from(entry.state_head) * Word::STATE_HEAD),
         });
         gap_start = i;
         if possessive {
@@ -3607,6 +3611,17 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
         let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+        // Without a cue or a gazetteer place, only a `City:` label or a state after one of the words below
+        // (`Springfield, IL`) scores them: most capitalised words have neither, and are turned away before the
+        // scoring loop.
+        let unplaced = !cue && w0.flags & (PLACE | PLACE_HEAD) == 0;
+        if unplaced
+            && !words[i + 1..words.len().min(i + 4)].iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
+            && !city_label_before(hay, words, i)
+        {
+            i += 1;
+            continue;
+        }
         let mut strong_context = None;
         let mut wrapped = false;
         // `12 Orchard Hill Rd Apt 4, Boston`: the town after an address, a facility or a town and a comma is a city
