@@ -3010,6 +3010,13 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             i += 1;
             continue;
         }
+        // A word that is no part of a name even after a title (a stop, title or clinical word: `name_part` turns away
+        // no word after a title that it takes elsewhere) starts none, unless it is a first name (`Will`, `May`) or a
+        // field's value: nothing below would find a name at it, so its cue is not asked for.
+        if w0.flags & FIRST == 0 && !gap(hay, w0).contains(':') && name_part(hay, w0, true).is_none() {
+            i += 1;
+            continue;
+        }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
             && gap(hay, w0).contains(':')
