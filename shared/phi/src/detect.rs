@@ -2169,16 +2169,38 @@ fn case_from_counts(first_upper: bool, letters: usize, uppers: usize) -> Case {
     }
 }
 
+/// The case of an ASCII word from whether its first letter is upper case, whether it is one letter long, and the or
+/// of its letters' [`BYTE_CLASS`]es: [`case_from_counts`] without counting (no lower-case letter is `uppers ==
+/// letters`, no upper-case one is `uppers == 0`), so that the tokenizer's loop over letters only ors a class in.
+fn case_from_classes(first_upper: bool, single: bool, classes: u8) -> Case {
+    match (first_upper, single) {
+        (true, true) => Case::Initial,
+        (true, false) if classes & LOWER_LETTER == 0 => Case::Upper,
+        (true, false) => Case::Cap,
+        (false, _) if classes & UPPER_LETTER == 0 => Case::Lower,
+        (false, _) => Case::Other,
+    }
+}
+
 const LOWER_LETTER: u8 = 1;
 const UPPER_LETTER: u8 = 2;
+const NEWLINE: u8 = 4;
+const NON_ASCII: u8 = 8;
 
-/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, 0 for every other byte: the tokenizer's per-byte test.
-static ASCII_LETTER: [u8; 256] = {
+/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, [`NEWLINE`] for `\n`, [`NON_ASCII`] for a byte of a
+/// character outside ASCII and 0 for every other byte (a separator): the tokenizer's one test per byte.
+static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
     while c < 26 {
         table[b'a' as usize + c] = LOWER_LETTER;
         table[b'A' as usize + c] = UPPER_LETTER;
+        c += 1;
+    }
+    table[b'\n' as usize] = NEWLINE;
+    let mut c = 0x80;
+    while c < 256 {
+        table[c] = NON_ASCII;
         c += 1;
     }
     table
@@ -2206,15 +2228,17 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         }
     };
     while i < b.len() {
-        let c = b[i];
-        if ASCII_LETTER[usize::from(c)] == 0 {
-            if c == b'\n' {
+        let class = BYTE_CLASS[usize::from(b[i])];
+        if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
+            if class == 0 {
+                i += 1;
+                continue;
+            }
+            if class == NEWLINE {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
                 line_first = words.len();
                 line_has_cap = false;
                 line_has_lower = false;
-            }
-            if c < 0x80 {
                 i += 1;
                 continue;
             }
@@ -2230,20 +2254,19 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         let mut possessive = false;
         let mut hyphen = false;
         let mut apostrophe = false;
-        // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
-        let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
+        // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
+        // `case_of`.
+        let (mut classes, mut ascii) = (0u8, true);
         while i < b.len() {
             // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
-            let run = i;
             while let Some(&c) = b.get(i) {
-                let class = ASCII_LETTER[usize::from(c)];
-                if class == 0 {
+                let class = BYTE_CLASS[usize::from(c)];
+                if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
                     break;
                 }
-                uppers += usize::from(class == UPPER_LETTER);
+                classes |= class;
                 i += 1;
             }
-            letters += i - run;
             let Some(&c) = b.get(i) else { break };
             if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
@@ -2278,7 +2301,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             continue;
         }
         let w = &hay[start..i];
-        let case = if ascii { case_from_counts(b[start].is_ascii_uppercase(), letters, uppers) } else { case_of(w) };
+        let case =
+            if ascii { case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes) } else { case_of(w) };
         match case {
             Case::Cap => line_has_cap = true,
             Case::Lower if w.len() >= 2 => line_has_lower = true,
