@@ -2372,6 +2372,12 @@ fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
     &hay[w.gap_start..w.start]
 }
 
+/// Whether `s` (a gap between words, most often one byte) holds `byte`: a plain scan where `str::contains` would call
+/// `memchr`, which costs more than the whole scan of so short a string.
+fn has_byte(s: &str, byte: u8) -> bool {
+    s.bytes().any(|c| c == byte)
+}
+
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
 fn joins(g: &str) -> bool {
@@ -2995,7 +3001,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
-    if g.contains('\n') && g.matches('\n').count() > 2 {
+    if g.bytes().filter(|&c| c == b'\n').count() > 2 {
         return 0;
     }
     let r = prev.roles;
@@ -3039,13 +3045,13 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         // A word that is no part of a name even after a title (a stop, title or clinical word: `name_part` turns away
         // no word after a title that it takes elsewhere) starts none, unless it is a first name (`Will`, `May`) or a
         // field's value: nothing below would find a name at it, so its cue is not asked for.
-        if w0.flags & FIRST == 0 && !gap(hay, w0).contains(':') && name_part(hay, w0, true).is_none() {
+        if w0.flags & FIRST == 0 && !has_byte(gap(hay, w0), b':') && name_part(hay, w0, true).is_none() {
             i += 1;
             continue;
         }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
-            && gap(hay, w0).contains(':')
+            && has_byte(gap(hay, w0), b':')
             && let Some(end) = name_field(hay, words, i)
         {
             out.push(Candidate {
@@ -3076,7 +3082,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 // Cardiology`).
                 let comma = matches!(g, ", " | "," | ",\n" | ", \n")
                     && j == i + 1
-                    && (!(g.contains('\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
+                    && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
                 let quoted = |k: usize| {
                     let (before, after) = (&hay[..words[k].start], &hay[words[k].end..]);
@@ -3085,11 +3091,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 };
                 let nickname = (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
                 if !(joins_after(hay, &words[j - 1], g) || comma || nickname)
-                    || (g.contains('\n')
+                    || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
                     // A first name and a surname are whole before a line break (`Dr Fiona MacLeod\nWoodside Clinic`).
-                    || (g.contains('\n')
+                    || (has_byte(g, b'\n')
                         && parts.iter().filter(|p| **p != NamePart::Initial).count() >= 2
                         && !comma_form)
                 {
@@ -3548,7 +3554,7 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
     let sentence_start = i == 0 || {
         let g = gap(hay, &words[i]);
-        g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+        has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
     };
     if words_n == 0 {
         return 0.0;
@@ -3643,7 +3649,9 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         }
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
-        let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+        let cue = i > 0
+            && words[i - 1].roles & role::PLACE_CUE != 0
+            && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
         // Without a cue or a gazetteer place, only a `City:` label or a state after one of the words below
         // (`Springfield, IL`) scores them: most capitalised words have neither, and are turned away before the
         // scoring loop.
@@ -3667,7 +3675,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
-            wrapped |= n > 1 && gap(hay, &words[j]).contains('\n');
+            wrapped |= n > 1 && has_byte(gap(hay, &words[j]), b'\n');
             let w = &words[j];
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
@@ -3761,7 +3769,7 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
     i > 0
         && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
-        && gap(hay, &words[i]).contains(':')
+        && has_byte(gap(hay, &words[i]), b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -3798,7 +3806,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || g.contains(',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -3828,7 +3836,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && g.contains(',')
+        && has_byte(g, b',')
         && joins(gap(hay, second))
     {
         h.push(second.hash);
@@ -3845,7 +3853,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
-                        && (!gap(hay, next).contains('\n')
+                        && (!has_byte(gap(hay, next), b'\n')
                             || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
@@ -3889,7 +3897,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
-            if g.contains('\n') {
+            if has_byte(g, b'\n') {
                 wrapped_at.get_or_insert(k);
             }
             let roles = prev.roles;
@@ -3926,7 +3934,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             // `Notified Radiology`, `Activated EMS`: a verb in the past that starts a sentence is not a name word.
             let sentence_start = k == 1 || {
                 let before = gap(hay, prev);
-                before.contains('\n') || before.starts_with(['.', '!', '?', ';'])
+                has_byte(before, b'\n') || before.starts_with(['.', '!', '?', ';'])
             };
             let name_adjective =
                 matches!(lower.as_str(), "united" | "blessed" | "sacred" | "advanced" | "integrated" | "associated");
