@@ -2101,6 +2101,10 @@ struct Word {
     gap_start: usize,
     /// Inside a structured match (address, date, e-mail): not a name, place or facility word.
     blocked: bool,
+    /// [`Word::PERSON_START`] and [`Word::CITY_START`]: whether [`persons`] and [`cities`] look for a name starting
+    /// here, decided once the line's case and the word's gazetteer flags are known (and cleared when it is blocked),
+    /// so that their loops over every word test one byte.
+    starts: u8,
     /// Gazetteer flags and lexicon roles, looked up once.
     flags: u8,
     roles: u8,
@@ -2127,6 +2131,21 @@ impl Word {
     const CUE_TAIL: u8 = 16;
     /// The first word of a state's name of several words ([`LexEntry::state_head`]).
     const STATE_HEAD: u8 = 32;
+
+    /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
+    const PERSON_START: u8 = 1;
+    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case: a city may
+    /// start here.
+    const CITY_START: u8 = 2;
+
+    /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case and flags
+    /// are known.
+    fn starts_of(&self) -> u8 {
+        let person = self.caseless || matches!(self.case, Case::Cap | Case::Upper | Case::Initial);
+        let city =
+            self.flags & (PLACE | PLACE_HEAD) != 0 || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper));
+        (u8::from(person) * Self::PERSON_START) | (u8::from(city) * Self::CITY_START)
+    }
 
     /// A US state name or abbreviation.
     fn state(&self) -> bool {
@@ -2225,6 +2244,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             if caseless || w.case != Case::Lower {
                 w.flags = gaz.flags_of(w.hash);
             }
+            w.starts = w.starts_of();
         }
     };
     while i < b.len() {
@@ -2327,6 +2347,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             caseless: false,
             gap_start,
             blocked: false,
+            starts: 0,
             // Looked up when the line ends, once it is known whether case carries a signal.
             flags: 0,
             roles: entry.roles,
@@ -2364,6 +2385,7 @@ fn block_structured(words: &mut [Word], structured: &[Candidate]) {
         from += words[from..].partition_point(|w| w.start < start);
         for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
             w.blocked = true;
+            w.starts = 0;
         }
     }
 }
@@ -3038,7 +3060,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     while i < words.len() {
         let w0 = &words[i];
         // A lower-case word of a mixed-case line never starts a name: skip the cue lookups.
-        if w0.blocked || (!w0.caseless && !matches!(w0.case, Case::Cap | Case::Upper | Case::Initial)) {
+        if w0.starts & Word::PERSON_START == 0 {
             i += 1;
             continue;
         }
@@ -3632,8 +3654,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let w0 = &words[i];
         // Only a place word, the head of a multi-word place, or a capitalised word can start a city; a compass
         // direction (`1600 Pennsylvania Ave NW, Washington`) never does.
-        if w0.blocked
-            || (w0.flags & (PLACE | PLACE_HEAD) == 0 && (w0.caseless || !matches!(w0.case, Case::Cap | Case::Upper)))
+        if w0.starts & Word::CITY_START == 0
             || matches!(&hay[w0.start..w0.end], "NW" | "NE" | "SW" | "SE")
             // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
             // plate`) unless the gazetteer has it.
