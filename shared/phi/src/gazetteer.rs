@@ -42,28 +42,42 @@ struct FlagTable {
 const KEY_BITS: u64 = !0xFF;
 
 impl FlagTable {
-    fn build(mut entries: Vec<(u64, u8)>) -> Self {
-        entries.sort_unstable_by_key(|(key, _)| key & KEY_BITS);
-        let mut merged: Vec<(u64, u8)> = Vec::with_capacity(entries.len());
-        for (key, flags) in entries {
-            let key = Self::stored_key(key);
-            match merged.last_mut() {
-                Some((last, f)) if *last == key => *f |= flags,
-                _ => merged.push((key, flags)),
-            }
-        }
-        // At most 5/8 full: short probe runs for absent words.
-        let bits = (merged.len().max(1) * 8 / 5).next_power_of_two().trailing_zeros().max(4);
-        let mut table = Self { slots: vec![0; 1 << bits].into_boxed_slice(), shift: 64 - bits };
-        let mask = table.slots.len() - 1;
-        for (key, flags) in merged {
-            let mut i = table.home(key);
-            while table.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            table.slots[i] = key | u64::from(flags);
+    fn build(entries: Vec<(u64, u8)>) -> Self {
+        // A key listed several times (a word in several lists) has its flags merged in a first table sized for every
+        // entry, rather than by sorting the entries (which cost a fifth of the start-up); the table kept is then
+        // sized for the distinct keys alone. Which slot a key takes depends on the order of insertion, what a lookup
+        // finds does not.
+        let mut all = Self::with_room_for(entries.len());
+        let distinct = entries.into_iter().filter(|&(key, flags)| all.insert(Self::stored_key(key), flags)).count();
+        let mut table = Self::with_room_for(distinct);
+        for &slot in all.slots.iter().filter(|&&slot| slot != 0) {
+            table.insert(slot & KEY_BITS, slot as u8);
         }
         table
+    }
+
+    /// An empty table for `n` keys, at most 5/8 full: short probe runs for absent words.
+    fn with_room_for(n: usize) -> Self {
+        let bits = (n.max(1) * 8 / 5).next_power_of_two().trailing_zeros().max(4);
+        Self { slots: vec![0; 1 << bits].into_boxed_slice(), shift: 64 - bits }
+    }
+
+    /// Adds `flags` to the stored key's slot, taking an empty one for a new key; whether the key was new.
+    fn insert(&mut self, key: u64, flags: u8) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                self.slots[i] = key | u64::from(flags);
+                return true;
+            }
+            if slot & KEY_BITS == key {
+                self.slots[i] = slot | u64::from(flags);
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The key as stored: its upper 56 bits, never all zero (an empty slot is 0).
@@ -344,6 +358,20 @@ fn key(entry: &str) -> u64 {
     h.finish()
 }
 
+/// Calls `f` with each line of `text`, as `str::lines` yields them, found by `memchr_iter`: `str::lines` searched
+/// for each line end with a `memchr` call of its own, which cost more than the rest of reading the lists.
+fn for_each_line(text: &str, mut f: impl FnMut(&str)) {
+    let mut from = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        let line = &text[from..end];
+        f(line.strip_suffix('\r').unwrap_or(line));
+        from = end + 1;
+    }
+    if from < text.len() {
+        f(&text[from..]);
+    }
+}
+
 pub(crate) fn lines(gz: &[u8]) -> String {
     let mut out = String::new();
     // The files are compiled in and checked by tests; a corrupt file would leave the list empty, not panic.
@@ -365,14 +393,15 @@ impl Gazetteer {
         for (file, flag) in
             [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON), (ENGLISH_WORDS, ENGLISH)]
         {
-            for entry in lines(file).lines() {
+            let text = lines(file);
+            for_each_line(&text, |entry| {
                 entries.push((key(entry), flag));
                 if flag == PLACE
                     && let Some((head, _)) = entry.split_once(' ')
                 {
                     entries.push((key(head), PLACE_HEAD));
                 }
-            }
+            });
         }
         Self { entries: FlagTable::build(entries) }
     }
@@ -417,6 +446,15 @@ mod tests {
         assert_ne!(g.flags_of(key("san francisco")) & PLACE, 0);
         assert_ne!(g.flags("hope") & COMMON, 0);
         assert_eq!(g.flags("metformin"), 0);
+    }
+
+    #[test]
+    fn each_line_is_what_str_lines_yields() {
+        for text in ["", "a", "a\n", "a\nb", "a\n\nb\n", "a\r\nb\r", "\n", "x\r"] {
+            let mut seen = Vec::new();
+            for_each_line(text, |line| seen.push(line.to_string()));
+            assert_eq!(seen, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
     }
 
     #[test]
