@@ -2205,9 +2205,11 @@ const LOWER_LETTER: u8 = 1;
 const UPPER_LETTER: u8 = 2;
 const NEWLINE: u8 = 4;
 const NON_ASCII: u8 = 8;
+const OPENER: u8 = 16;
 
 /// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, [`NEWLINE`] for `\n`, [`NON_ASCII`] for a byte of a
-/// character outside ASCII and 0 for every other byte (a separator): the tokenizer's one test per byte.
+/// character outside ASCII, [`OPENER`] for `^` and `(` (after which [`word_rules`] looks at a word) and 0 for every
+/// other byte (a separator): the tokenizer's one test per byte.
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
@@ -2217,6 +2219,8 @@ static BYTE_CLASS: [u8; 256] = {
         c += 1;
     }
     table[b'\n' as usize] = NEWLINE;
+    table[b'^' as usize] = OPENER;
+    table[b'(' as usize] = OPENER;
     let mut c = 0x80;
     while c < 256 {
         table[c] = NON_ASCII;
@@ -2234,6 +2238,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let mut gap_start = 0;
     // Whether the last word pushed is one of [`RULE_CUES`].
     let mut after_rule_cue = false;
+    // The position after the last `^` or `(`: a word starting there is one [`word_rules`] looks at.
+    let mut opened = usize::MAX;
     let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
@@ -2262,6 +2268,11 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                 line_has_cap = false;
                 line_has_lower = false;
                 i += 1;
+                continue;
+            }
+            if class == OPENER {
+                i += 1;
+                opened = i;
                 continue;
             }
             match hay[i..].chars().next() {
@@ -2333,11 +2344,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
         let hash = if ascii && !apostrophe { crate::gazetteer::letters_hash(w.as_bytes()) } else { word_key(w) };
         let entry = lex.entry(hash);
-        let rule = entry.rule_word
-            || entry.month
-            || hyphen
-            || after_rule_cue
-            || (start > 0 && matches!(b[start - 1], b'^' | b'('));
+        // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
+        let rule = entry.rule_word | entry.month | hyphen | after_rule_cue | (start == opened);
         after_rule_cue = entry.rule_cue;
         words.push(Word {
             start,
