@@ -2333,16 +2333,20 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             gap_start = i;
             continue;
         }
-        let w = &hay[start..i];
-        let case =
-            if ascii { case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes) } else { case_of(w) };
+        // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
+        let case = if ascii {
+            case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
+        } else {
+            case_of(&hay[start..i])
+        };
         match case {
             Case::Cap => line_has_cap = true,
-            Case::Lower if w.len() >= 2 => line_has_lower = true,
+            Case::Lower if i - start >= 2 => line_has_lower = true,
             _ => {}
         }
         // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
-        let hash = if ascii && !apostrophe { crate::gazetteer::letters_hash(w.as_bytes()) } else { word_key(w) };
+        let hash =
+            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) };
         let entry = lex.entry(hash);
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule = entry.rule_word | entry.month | hyphen | after_rule_cue | (start == opened);
