@@ -3040,7 +3040,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     let r = prev.roles;
     // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`.
-    let ms = !prev.caseless && &hay[prev.start..prev.end] == "MS";
+    let ms = !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
     if r & role::TITLE != 0
         && !ms
         && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
@@ -3667,7 +3667,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         // Only a place word, the head of a multi-word place, or a capitalised word can start a city; a compass
         // direction (`1600 Pennsylvania Ave NW, Washington`) never does.
         if w0.starts & Word::CITY_START == 0
-            || matches!(&hay[w0.start..w0.end], "NW" | "NE" | "SW" | "SE")
+            || matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
             // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
             // plate`) unless the gazetteer has it.
             || (w0.flags & (PLACE | PLACE_HEAD) == 0
@@ -3801,7 +3801,10 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 /// Whether `words[i]` is the value of a `City:` field.
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
     i > 0
-        && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
+        && matches!(
+            &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
+            b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
+        )
         && has_byte(gap(hay, &words[i]), b':')
 }
 
