@@ -5,17 +5,17 @@
 //!
 //! `cargo run --profile bench -p medvault-phi --example word_floor [ROUNDS]`
 
-use std::io::Read;
 use std::time::Instant;
 
 use medvault_phi::eval::phi_free_text;
 use medvault_phi::{AnalyzeOptions, Analyzer};
 
-const LISTS: [&[u8]; 4] = [
-    include_bytes!("../data/first_names.txt.gz"),
-    include_bytes!("../data/surnames.txt.gz"),
-    include_bytes!("../data/us_places.txt.gz"),
-    include_bytes!("../data/common_words.txt.gz"),
+/// The lists of `data/` as the crate's build script decompresses them.
+const LISTS: [&str; 4] = [
+    include_str!(concat!(env!("OUT_DIR"), "/first_names.txt")),
+    include_str!(concat!(env!("OUT_DIR"), "/surnames.txt")),
+    include_str!(concat!(env!("OUT_DIR"), "/us_places.txt")),
+    include_str!(concat!(env!("OUT_DIR"), "/common_words.txt")),
 ];
 
 /// Whether a byte belongs to a word (ASCII letters and digits), as one table load.
@@ -54,12 +54,10 @@ struct Table {
 }
 
 impl Table {
-    fn build(lists: &[&[u8]]) -> Result<Self, std::io::Error> {
+    fn build(lists: &[&str]) -> Self {
         let mut entries = Vec::new();
         for (bit, list) in lists.iter().enumerate() {
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(*list).read_to_string(&mut text)?;
-            entries.extend(text.lines().map(|w| (word_hash(w.as_bytes()), 1u8 << bit)));
+            entries.extend(list.lines().map(|w| (word_hash(w.as_bytes()), 1u8 << bit)));
         }
         let size = (entries.len() * 8 / 5).next_power_of_two();
         let mut table = Self { slots: vec![0; size], mask: size - 1 };
@@ -70,7 +68,7 @@ impl Table {
             }
             table.slots[i] = (hash & !0xFF) | (table.slots[i] & 0xFF) | u64::from(class);
         }
-        Ok(table)
+        table
     }
 
     fn home(&self, hash: u64) -> usize {
@@ -114,7 +112,7 @@ fn look_up_every_word(table: &Table, text: &[u8]) -> (usize, usize) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let table = Table::build(&LISTS)?;
+    let table = Table::build(&LISTS);
     let analyzer = Analyzer::new()?;
     let options = AnalyzeOptions::default();
     let notes: Vec<String> = (0..4000).map(|i| phi_free_text(i, 2048)).collect();

@@ -83,6 +83,15 @@ pub struct LexEntry {
     pub org_cue: Option<OrgCue>,
     /// A month's full name (`June`, `september`).
     pub month: bool,
+    /// A word one of the word pass's one-word rules looks for (`Ave`, `County`, `ninety-four`).
+    pub rule_word: bool,
+    /// A word after which one of those rules looks at the next word (`by`, `tech`, `spelled`).
+    pub rule_cue: bool,
+    /// The last word of a phrase of several words that cues a name (`is` of `wife is`): only after such a word can
+    /// the two words before a name be a cue.
+    pub cue_tail: bool,
+    /// The first word of a state's name of several words (`new` of `New York`).
+    pub state_head: bool,
 }
 
 impl LexEntry {
@@ -98,6 +107,10 @@ impl LexEntry {
             eponym: self.eponym || later.eponym,
             org_cue: later.org_cue.or(self.org_cue),
             month: self.month || later.month,
+            rule_word: self.rule_word || later.rule_word,
+            rule_cue: self.rule_cue || later.rule_cue,
+            cue_tail: self.cue_tail || later.cue_tail,
+            state_head: self.state_head || later.state_head,
         }
     }
 }
@@ -2811,7 +2824,14 @@ impl Lexicon {
 
     fn build() -> Self {
         let mut entries: Vec<(u64, LexEntry)> = Vec::new();
-        let mut add = |phrase: &str, entry: LexEntry| entries.push((phrase_key(phrase), entry));
+        let mut add = |phrase: &str, entry: LexEntry| {
+            if entry.roles & role::NAME_CUE != 0
+                && let Some((_, last)) = phrase.rsplit_once(' ')
+            {
+                entries.push((phrase_key(last), LexEntry { cue_tail: true, ..LexEntry::default() }));
+            }
+            entries.push((phrase_key(phrase), entry));
+        };
         // Later entries win: non-PHI measurement labels first, then dates and ages, then identifier labels.
         for l in NOT_PHI_LABELS {
             add(l, LexEntry { label: Some(Label::NotPhi), ..LexEntry::default() });
@@ -2857,6 +2877,9 @@ impl Lexicon {
         for (abbr, name) in STATES {
             add(abbr, LexEntry { state: true, ..LexEntry::default() });
             add(name, LexEntry { state: true, ..LexEntry::default() });
+            if let Some((head, _)) = name.split_once(' ') {
+                add(head, LexEntry { state_head: true, ..LexEntry::default() });
+            }
         }
         for u in UNITS {
             add(u, LexEntry { unit: true, ..LexEntry::default() });
@@ -2871,6 +2894,15 @@ impl Lexicon {
         }
         for e in EPONYM_NOUNS {
             add(e, LexEntry { eponym: true, ..LexEntry::default() });
+        }
+        for w in crate::detect::RULE_WORDS.iter().copied().flatten() {
+            add(w, LexEntry { rule_word: true, ..LexEntry::default() });
+        }
+        for u in crate::detect::SPELLED_UNITS {
+            add(&format!("ninety-{u}"), LexEntry { rule_word: true, ..LexEntry::default() });
+        }
+        for w in crate::detect::RULE_CUES.iter().copied().flatten() {
+            add(w, LexEntry { rule_cue: true, ..LexEntry::default() });
         }
         for (cues, kind) in [(ORG_PHRASES, OrgCue::Phrase), (ORG_FIELDS, OrgCue::Field)] {
             for cue in cues {

@@ -2102,12 +2102,17 @@ struct Word {
     gap_start: usize,
     /// Inside a structured match (address, date, e-mail): not a name, place or facility word.
     blocked: bool,
+    /// [`Word::PERSON_START`] and [`Word::CITY_START`]: whether [`persons`] and [`cities`] look for a name starting
+    /// here, decided once the line's case and the word's gazetteer flags are known (and cleared when it is blocked),
+    /// so that their loops over every word test one byte.
+    starts: u8,
     /// Gazetteer flags and lexicon roles, looked up once.
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
-    /// [`Word::STATE`], [`Word::ID_LABEL`] and [`Word::MONTH`] bits, in one byte so that a word stays 40 bytes: every
-    /// pass over a note's words reads them all.
+    /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`], [`Word::CUE_TAIL`] and
+    /// [`Word::STATE_HEAD`] bits, in one byte so that a word stays 40 bytes: every pass over a note's words reads them
+    /// all.
     marks: u8,
 }
 
@@ -2118,6 +2123,30 @@ impl Word {
     const STATE: u8 = 1;
     const ID_LABEL: u8 = 2;
     const MONTH: u8 = 4;
+    /// One of [`word_rules`]'s rules may find something at this word: it is a word they look for ([`RULE_WORDS`], a
+    /// month, a word with a hyphen), follows a word they look after ([`RULE_CUES`]) or follows `^` or `(`. The
+    /// rest of the words (nearly all) that loop skips.
+    const RULE: u8 = 8;
+    /// The last word of a multi-word name cue ([`LexEntry::cue_tail`]): [`name_cue`] looks the two words up together
+    /// only after one.
+    const CUE_TAIL: u8 = 16;
+    /// The first word of a state's name of several words ([`LexEntry::state_head`]).
+    const STATE_HEAD: u8 = 32;
+
+    /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
+    const PERSON_START: u8 = 1;
+    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case: a city may
+    /// start here.
+    const CITY_START: u8 = 2;
+
+    /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case and flags
+    /// are known.
+    fn starts_of(&self) -> u8 {
+        let person = self.caseless || matches!(self.case, Case::Cap | Case::Upper | Case::Initial);
+        let city =
+            self.flags & (PLACE | PLACE_HEAD) != 0 || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper));
+        (u8::from(person) * Self::PERSON_START) | (u8::from(city) * Self::CITY_START)
+    }
 
     /// A US state name or abbreviation.
     fn state(&self) -> bool {
@@ -2160,16 +2189,42 @@ fn case_from_counts(first_upper: bool, letters: usize, uppers: usize) -> Case {
     }
 }
 
+/// The case of an ASCII word from whether its first letter is upper case, whether it is one letter long, and the or
+/// of its letters' [`BYTE_CLASS`]es: [`case_from_counts`] without counting (no lower-case letter is `uppers ==
+/// letters`, no upper-case one is `uppers == 0`), so that the tokenizer's loop over letters only ors a class in.
+fn case_from_classes(first_upper: bool, single: bool, classes: u8) -> Case {
+    match (first_upper, single) {
+        (true, true) => Case::Initial,
+        (true, false) if classes & LOWER_LETTER == 0 => Case::Upper,
+        (true, false) => Case::Cap,
+        (false, _) if classes & UPPER_LETTER == 0 => Case::Lower,
+        (false, _) => Case::Other,
+    }
+}
+
 const LOWER_LETTER: u8 = 1;
 const UPPER_LETTER: u8 = 2;
+const NEWLINE: u8 = 4;
+const NON_ASCII: u8 = 8;
+const OPENER: u8 = 16;
 
-/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, 0 for every other byte: the tokenizer's per-byte test.
-static ASCII_LETTER: [u8; 256] = {
+/// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, [`NEWLINE`] for `\n`, [`NON_ASCII`] for a byte of a
+/// character outside ASCII, [`OPENER`] for `^` and `(` (after which [`word_rules`] looks at a word) and 0 for every
+/// other byte (a separator): the tokenizer's one test per byte.
+static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
     while c < 26 {
         table[b'a' as usize + c] = LOWER_LETTER;
         table[b'A' as usize + c] = UPPER_LETTER;
+        c += 1;
+    }
+    table[b'\n' as usize] = NEWLINE;
+    table[b'^' as usize] = OPENER;
+    table[b'(' as usize] = OPENER;
+    let mut c = 0x80;
+    while c < 256 {
+        table[c] = NON_ASCII;
         c += 1;
     }
     table
@@ -2182,6 +2237,10 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let mut line_has_cap = false;
     let mut line_has_lower = false;
     let mut gap_start = 0;
+    // Whether the last word pushed is one of [`RULE_CUES`].
+    let mut after_rule_cue = false;
+    // The position after the last `^` or `(`: a word starting there is one [`word_rules`] looks at.
+    let mut opened = usize::MAX;
     let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
@@ -2192,19 +2251,29 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             if caseless || w.case != Case::Lower {
                 w.flags = gaz.flags_of(w.hash);
             }
+            w.starts = w.starts_of();
         }
     };
     while i < b.len() {
-        let c = b[i];
-        if ASCII_LETTER[usize::from(c)] == 0 {
-            if c == b'\n' {
+        // Separators (most bytes between words) in a loop of their own: this loop, inlined into the word pass, keeps
+        // so much in step that it would reload and spill its state for every byte.
+        while b.get(i).is_some_and(|&c| BYTE_CLASS[usize::from(c)] == 0) {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else { break };
+        let class = BYTE_CLASS[usize::from(c)];
+        if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
+            if class == NEWLINE {
                 finish_line(words, line_first, line_has_cap, line_has_lower);
                 line_first = words.len();
                 line_has_cap = false;
                 line_has_lower = false;
-            }
-            if c < 0x80 {
                 i += 1;
+                continue;
+            }
+            if class == OPENER {
+                i += 1;
+                opened = i;
                 continue;
             }
             match hay[i..].chars().next() {
@@ -2217,20 +2286,21 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         }
         let start = i;
         let mut possessive = false;
-        // Case of an ASCII word counted while scanning; a word with other letters is classified by `case_of`.
-        let (mut letters, mut uppers, mut ascii) = (0usize, 0usize, true);
+        let mut hyphen = false;
+        let mut apostrophe = false;
+        // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
+        // `case_of`.
+        let (mut classes, mut ascii) = (0u8, true);
         while i < b.len() {
             // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
-            let run = i;
             while let Some(&c) = b.get(i) {
-                let class = ASCII_LETTER[usize::from(c)];
-                if class == 0 {
+                let class = BYTE_CLASS[usize::from(c)];
+                if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
                     break;
                 }
-                uppers += usize::from(class == UPPER_LETTER);
+                classes |= class;
                 i += 1;
             }
-            letters += i - run;
             let Some(&c) = b.get(i) else { break };
             if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
                 // `'s` at the end of a word is a possessive, not part of the name.
@@ -2241,6 +2311,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                     possessive = true;
                     break;
                 }
+                hyphen |= c == b'-';
+                apostrophe |= c == b'\'';
                 i += 1;
             } else if c >= 0x80 {
                 match hay[i..].chars().next() {
@@ -2262,15 +2334,24 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             gap_start = i;
             continue;
         }
-        let w = &hay[start..i];
-        let case = if ascii { case_from_counts(b[start].is_ascii_uppercase(), letters, uppers) } else { case_of(w) };
+        // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
+        let case = if ascii {
+            case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
+        } else {
+            case_of(&hay[start..i])
+        };
         match case {
             Case::Cap => line_has_cap = true,
-            Case::Lower if w.len() >= 2 => line_has_lower = true,
+            Case::Lower if i - start >= 2 => line_has_lower = true,
             _ => {}
         }
-        let hash = word_key(w);
+        // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
+        let hash =
+            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) };
         let entry = lex.entry(hash);
+        // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
+        let rule = entry.rule_word | entry.month | hyphen | after_rule_cue | (start == opened);
+        after_rule_cue = entry.rule_cue;
         words.push(Word {
             start,
             end: i,
@@ -2279,6 +2360,7 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             caseless: false,
             gap_start,
             blocked: false,
+            starts: 0,
             // Looked up when the line ends, once it is known whether case carries a signal.
             flags: 0,
             roles: entry.roles,
@@ -2286,7 +2368,10 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             marks: (u8::from(entry.state) * Word::STATE)
                 | (u8::from(matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]))
                     * Word::ID_LABEL)
-                | (u8::from(entry.month) * Word::MONTH),
+                | (u8::from(entry.month) * Word::MONTH)
+                | (u8::from(rule) * Word::RULE)
+                | (u8::from(entry.cue_tail) * Word::CUE_TAIL)
+                | (u8::from(entry.state_head) * Word::STATE_HEAD),
         });
         gap_start = i;
         if possessive {
@@ -2313,12 +2398,19 @@ fn block_structured(words: &mut [Word], structured: &[Candidate]) {
         from += words[from..].partition_point(|w| w.start < start);
         for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
             w.blocked = true;
+            w.starts = 0;
         }
     }
 }
 
 fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
     &hay[w.gap_start..w.start]
+}
+
+/// Whether `s` (a gap between words, most often one byte) holds `byte`: a plain scan where `str::contains` would call
+/// `memchr`, which costs more than the whole scan of so short a string.
+fn has_byte(s: &str, byte: u8) -> bool {
+    s.bytes().any(|c| c == byte)
 }
 
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
@@ -2375,6 +2467,17 @@ fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
     coreference(words, first_new, out);
 }
 
+/// The units after `ninety` in a spelled age (`ninety-four`).
+pub(crate) const SPELLED_UNITS: [&str; 9] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+/// The words [`word_rules`]'s rules start at, in the lexicon in any case ([`LexEntry::rule_word`]): street types,
+/// county words and `ninety` (with [`SPELLED_UNITS`] after a hyphen, added by the lexicon).
+pub(crate) const RULE_WORDS: &[&[&str]] = &[DICTATED_STREET_TYPES, BARE_STREET_TYPES, COUNTY_WORDS, &["ninety"]];
+
+/// The words after which [`word_rules`]'s rules look at the next word ([`LexEntry::rule_cue`]): initials' cues and
+/// a spelling's cues.
+pub(crate) const RULE_CUES: &[&[&str]] = &[INITIALS_CUES, &["by"], SPELLING_CUES];
+
 /// The rules that look at one word and its neighbours, in one pass over the words (each pass over a long note's words
 /// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling,
 /// initials that sign a record, and a county.
@@ -2385,6 +2488,11 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
     }
     for i in 1..words.len() {
         let w = &words[i];
+        // The tokenizer marked the few words a rule below may start at; every other word is turned away here by one
+        // test rather than by each rule's own.
+        if w.marks & Word::RULE == 0 {
+            continue;
+        }
         if w.caseless {
             if i >= spelled_until
                 && let Some((c, next)) = spelled_name_at(hay, words, i - 1)
@@ -2423,7 +2531,7 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
 /// dictation rewrite (lower-case text only) has not put it in digits: after an age word or a person's `is`, or before
 /// `year`.
 fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const UNITS: [&str; 9] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    const UNITS: [&str; 9] = SPELLED_UNITS;
     let w = &words[j];
     let text = &hay[w.start..w.end];
     if !(6..=12).contains(&text.len()) || !text.get(..6).is_some_and(|t| t.eq_ignore_ascii_case("ninety")) {
@@ -2455,8 +2563,10 @@ fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
 
 /// `on mill avenue`, `at joseph campau avenue`, `off post road`: in dictation, a street named without a house number
 /// after `on`, `at` or `off`: one to three words (no stop or clinical word) and a street type spelled out.
+const DICTATED_STREET_TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
+
 fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
+    const TYPES: &[&str] = DICTATED_STREET_TYPES;
     let w = &words[j];
     if !(4..=9).contains(&(w.end - w.start)) || !TYPES.contains(&&hay[w.start..w.end]) {
         return None;
@@ -2478,6 +2588,8 @@ fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> 
     })
 }
 
+const COUNTY_WORDS: &[&str] = &["County", "COUNTY", "Parish", "PARISH", "Borough", "BOROUGH"];
+
 /// A county, parish or borough named in full (`Hennepin County`, `Lafayette Parish`, `San Juan County`): a CITY, the
 /// taxonomy's geographic subdivision smaller than a state. Its name is one to three capitalised words before the word.
 fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
@@ -2486,7 +2598,7 @@ fn county_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     if !(6..=7).contains(&len) || w.caseless || !matches!(hay.as_bytes()[w.start], b'C' | b'P' | b'B') {
         return None;
     }
-    if !matches!(&hay[w.start..w.end], "County" | "COUNTY" | "Parish" | "PARISH" | "Borough" | "BOROUGH") {
+    if !COUNTY_WORDS.contains(&&hay[w.start..w.end]) {
         return None;
     }
     let i = capitalised_name_before(hay, words, j);
@@ -2511,25 +2623,27 @@ fn capitalised_name_before(hay: &str, words: &[Word], j: usize) -> usize {
 /// A street named without a house number (`on Charlotte Ave`, `off Bridger Creek Rd`, `the CVS on Maple Ave`): one
 /// to three capitalised words before a street type that is no one's name (`Lane` and `Drive` are), an ADDRESS above
 /// the name it would otherwise be taken for.
+const BARE_STREET_TYPES: &[&str] = &[
+    "Ave",
+    "Avenue",
+    "Blvd",
+    "Boulevard",
+    "Rd",
+    "Road",
+    "Pkwy",
+    "Parkway",
+    "Hwy",
+    "Highway",
+    "Street",
+    "AVE",
+    "BLVD",
+    "RD",
+    "PKWY",
+    "HWY",
+];
+
 fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = &[
-        "Ave",
-        "Avenue",
-        "Blvd",
-        "Boulevard",
-        "Rd",
-        "Road",
-        "Pkwy",
-        "Parkway",
-        "Hwy",
-        "Highway",
-        "Street",
-        "AVE",
-        "BLVD",
-        "RD",
-        "PKWY",
-        "HWY",
-    ];
+    const TYPES: &[&str] = BARE_STREET_TYPES;
     let w = &words[j];
     // Every word is asked: the length and first letter turn nearly all away before any comparison.
     let len = w.end - w.start;
@@ -2545,6 +2659,9 @@ fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     (i < j).then_some(Candidate { start: words[i].start, end, entity_type: EntityType::Address, score: 0.86 })
 }
 
+/// The cues of a spelled name (`that`, before `'s`, and the words after it before a space).
+const SPELLING_CUES: &[&str] = &["that", "thats", "spelled", "spelling", "name"];
+
 /// A name spelled out in dictation after `that's`, `spelled` or `name` (`frank adeyemi that's a d e y e m i`, `last
 /// name b e l l`): three or more one-letter words after the cue `words[i]` are the name's letters. Returns the name
 /// and the index after the letters.
@@ -2555,7 +2672,7 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
     }
     let text = &hay[w.start..w.end];
     let g = gap(hay, &words[i + 1]);
-    let cue = (text == "that" && g == "'s ") || (matches!(text, "thats" | "spelled" | "spelling" | "name") && g == " ");
+    let cue = (text == "that" && g == "'s ") || (SPELLING_CUES[1..].contains(&text) && g == " ");
     if !cue {
         return None;
     }
@@ -2568,6 +2685,10 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
         (name, i + 1 + letters)
     })
 }
+
+/// The fields whose value may be a person's initials (see [`initials_at`]; `by` after a verb too).
+const INITIALS_CUES: &[&str] =
+    &["tr", "tech", "initials", "scribe", "typist", "transcribed", "dictated", "transcriptionist"];
 
 /// Initials that stand for a person at the end of a record (`tr: tlm`, `Tech: JRM`, `Entered by: JSW`, `Logged by kd`):
 /// two or three letters, all of one case, after `tr`, `tech`, `initials` or a recording verb's `by`, ending the field,
@@ -2588,10 +2709,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
         let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
         verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
     };
-    let cued = recorded_by
-        || ["tr", "tech", "initials", "scribe", "typist", "transcribed", "dictated", "transcriptionist"]
-            .iter()
-            .any(|c| cue.eq_ignore_ascii_case(c));
+    let cued = recorded_by || INITIALS_CUES.iter().any(|c| cue.eq_ignore_ascii_case(c));
     let rest = &hay[w.end..];
     // `Grossed by: TLW/mk`: the dictating and the typing initials.
     let field_ends = ends_field(rest)
@@ -2918,12 +3036,12 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
-    if g.contains('\n') && g.matches('\n').count() > 2 {
+    if g.bytes().filter(|&c| c == b'\n').count() > 2 {
         return 0;
     }
     let r = prev.roles;
     // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`.
-    let ms = !prev.caseless && &hay[prev.start..prev.end] == "MS";
+    let ms = !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
     if r & role::TITLE != 0
         && !ms
         && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
@@ -2938,7 +3056,8 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     if r & role::NAME_CUE != 0 {
         return role::NAME_CUE;
     }
-    if i >= 2 {
+    // Only a phrase's last word may end a cue of two words: no hash or lookup after any other.
+    if i >= 2 && prev.marks & Word::CUE_TAIL != 0 {
         let mut h = KeyHasher::default();
         h.push(words[i - 2].hash).push(prev.hash);
         if lex.role(h.finish()) & role::NAME_CUE != 0 {
@@ -2954,13 +3073,20 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     while i < words.len() {
         let w0 = &words[i];
         // A lower-case word of a mixed-case line never starts a name: skip the cue lookups.
-        if w0.blocked || (!w0.caseless && !matches!(w0.case, Case::Cap | Case::Upper | Case::Initial)) {
+        if w0.starts & Word::PERSON_START == 0 {
+            i += 1;
+            continue;
+        }
+        // A word that is no part of a name even after a title (a stop, title or clinical word: `name_part` turns away
+        // no word after a title that it takes elsewhere) starts none, unless it is a first name (`Will`, `May`) or a
+        // field's value: nothing below would find a name at it, so its cue is not asked for.
+        if w0.flags & FIRST == 0 && !has_byte(gap(hay, w0), b':') && name_part(hay, w0, true).is_none() {
             i += 1;
             continue;
         }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
-            && gap(hay, w0).contains(':')
+            && has_byte(gap(hay, w0), b':')
             && let Some(end) = name_field(hay, words, i)
         {
             out.push(Candidate {
@@ -2991,7 +3117,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 // Cardiology`).
                 let comma = matches!(g, ", " | "," | ",\n" | ", \n")
                     && j == i + 1
-                    && (!(g.contains('\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
+                    && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
                 let quoted = |k: usize| {
                     let (before, after) = (&hay[..words[k].start], &hay[words[k].end..]);
@@ -3000,11 +3126,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 };
                 let nickname = (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
                 if !(joins_after(hay, &words[j - 1], g) || comma || nickname)
-                    || (g.contains('\n')
+                    || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
                     // A first name and a surname are whole before a line break (`Dr Fiona MacLeod\nWoodside Clinic`).
-                    || (g.contains('\n')
+                    || (has_byte(g, b'\n')
                         && parts.iter().filter(|p| **p != NamePart::Initial).count() >= 2
                         && !comma_form)
                 {
@@ -3463,7 +3589,7 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
     let sentence_start = i == 0 || {
         let g = gap(hay, &words[i]);
-        g.contains('\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+        has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
     };
     if words_n == 0 {
         return 0.0;
@@ -3541,9 +3667,8 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let w0 = &words[i];
         // Only a place word, the head of a multi-word place, or a capitalised word can start a city; a compass
         // direction (`1600 Pennsylvania Ave NW, Washington`) never does.
-        if w0.blocked
-            || (w0.flags & (PLACE | PLACE_HEAD) == 0 && (w0.caseless || !matches!(w0.case, Case::Cap | Case::Upper)))
-            || matches!(&hay[w0.start..w0.end], "NW" | "NE" | "SW" | "SE")
+        if w0.starts & Word::CITY_START == 0
+            || matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
             // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
             // plate`) unless the gazetteer has it.
             || (w0.flags & (PLACE | PLACE_HEAD) == 0
@@ -3558,7 +3683,20 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         }
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
-        let cue = i > 0 && words[i - 1].roles & role::PLACE_CUE != 0 && !gap(hay, &words[i]).contains(['.', ';']);
+        let cue = i > 0
+            && words[i - 1].roles & role::PLACE_CUE != 0
+            && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
+        // Without a cue or a gazetteer place, only a `City:` label or a state after one of the words below
+        // (`Springfield, IL`) scores them: most capitalised words have neither, and are turned away before the
+        // scoring loop.
+        let unplaced = !cue && w0.flags & (PLACE | PLACE_HEAD) == 0;
+        if unplaced
+            && !words[i + 1..words.len().min(i + 4)].iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
+            && !city_label_before(hay, words, i)
+        {
+            i += 1;
+            continue;
+        }
         let mut strong_context = None;
         let mut wrapped = false;
         // `12 Orchard Hill Rd Apt 4, Boston`: the town after an address, a facility or a town and a comma is a city
@@ -3571,7 +3709,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
-            wrapped |= n > 1 && gap(hay, &words[j]).contains('\n');
+            wrapped |= n > 1 && has_byte(gap(hay, &words[j]), b'\n');
             let w = &words[j];
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
@@ -3664,8 +3802,11 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 /// Whether `words[i]` is the value of a `City:` field.
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
     i > 0
-        && matches!(&hay[words[i - 1].start..words[i - 1].end], "City" | "CITY" | "city" | "Town" | "TOWN")
-        && gap(hay, &words[i]).contains(':')
+        && matches!(
+            &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
+            b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
+        )
+        && has_byte(gap(hay, &words[i]), b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -3702,7 +3843,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || g.contains(',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -3732,7 +3873,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && g.contains(',')
+        && has_byte(g, b',')
         && joins(gap(hay, second))
     {
         h.push(second.hash);
@@ -3749,7 +3890,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
-                        && (!gap(hay, next).contains('\n')
+                        && (!has_byte(gap(hay, next), b'\n')
                             || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
@@ -3793,7 +3934,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
-            if g.contains('\n') {
+            if has_byte(g, b'\n') {
                 wrapped_at.get_or_insert(k);
             }
             let roles = prev.roles;
@@ -3830,7 +3971,7 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
             // `Notified Radiology`, `Activated EMS`: a verb in the past that starts a sentence is not a name word.
             let sentence_start = k == 1 || {
                 let before = gap(hay, prev);
-                before.contains('\n') || before.starts_with(['.', '!', '?', ';'])
+                has_byte(before, b'\n') || before.starts_with(['.', '!', '?', ';'])
             };
             let name_adjective =
                 matches!(lower.as_str(), "united" | "blessed" | "sacred" | "advanced" | "integrated" | "associated");

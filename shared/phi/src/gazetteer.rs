@@ -43,30 +43,38 @@ const KEY_BITS: u64 = !0xFF;
 
 impl FlagTable {
     /// The table of `entries`; the flags of a repeated key are or-ed together where it is stored, rather than after
-    /// sorting the entries to find repeats (a sort of ~190,000 entries was a fifth of start-up).
+    /// sorting the entries to find repeats (a sort of ~190,000 entries was a fifth of start-up). Sized for every entry,
+    /// repeated keys too (one in eight entries): on the lists compiled in that is the size the distinct keys give.
     fn build(entries: Vec<(u64, u8)>) -> Self {
-        // At most 5/8 full: short probe runs for absent words. Counting the repeated keys too (one in eight entries)
-        // gives the same size on the lists compiled in.
-        let bits = (entries.len().max(1) * 8 / 5).next_power_of_two().trailing_zeros().max(4);
-        let mut table = Self { slots: vec![0; 1 << bits].into_boxed_slice(), shift: 64 - bits };
-        let mask = table.slots.len() - 1;
+        let mut table = Self::with_room_for(entries.len());
         for (key, flags) in entries {
-            let key = Self::stored_key(key);
-            let mut i = table.home(key);
-            loop {
-                let slot = &mut table.slots[i];
-                if *slot == 0 {
-                    *slot = key | u64::from(flags);
-                    break;
-                }
-                if *slot & KEY_BITS == key {
-                    *slot |= u64::from(flags);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
+            table.insert(Self::stored_key(key), flags);
         }
         table
+    }
+
+    /// An empty table for `n` keys, at most 5/8 full: short probe runs for absent words.
+    fn with_room_for(n: usize) -> Self {
+        let bits = (n.max(1) * 8 / 5).next_power_of_two().trailing_zeros().max(4);
+        Self { slots: vec![0; 1 << bits].into_boxed_slice(), shift: 64 - bits }
+    }
+
+    /// Adds `flags` to the stored key's slot, taking an empty one for a new key.
+    fn insert(&mut self, key: u64, flags: u8) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                self.slots[i] = key | u64::from(flags);
+                return;
+            }
+            if slot & KEY_BITS == key {
+                self.slots[i] = slot | u64::from(flags);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The key as stored: its upper 56 bits, never all zero (an empty slot is 0).
@@ -204,6 +212,24 @@ fn chunked_hash(bytes: &[u8]) -> Option<u64> {
         return None;
     }
     Some(fold(state ^ ascii_lowercase(x), MIX ^ bytes.len() as u64))
+}
+
+/// [`word_hash`] of a word the tokenizer found of ASCII letters and hyphens only (nearly every word): the same value
+/// as [`chunked_hash`] without its tests for bytes it would skip or hand on. Every such byte already has the 0x20 bit
+/// that lower-cases a letter (`-` is 0x2D), so or-ing that bit into each byte lower-cases the chunk in one step.
+#[inline]
+pub(crate) fn letters_hash(bytes: &[u8]) -> u64 {
+    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
+    debug_assert!(bytes.iter().all(|&b| b.is_ascii_alphabetic() || b == b'-'));
+    let mut state = WORD_SEED;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        state = fold(state ^ (u64::from_le_bytes(chunk.try_into().unwrap_or_default()) | CASE_BITS), MIX);
+    }
+    let rest = chunks.remainder();
+    // The case bit only on the bytes of the word: the zero bytes above them stay zero, as `skipping_hash` pads.
+    let x = zero_padded(rest) | (CASE_BITS & !(u64::MAX << (8 * rest.len())));
+    fold(state ^ x, MIX ^ bytes.len() as u64)
 }
 
 /// The bytes of `rest` (fewer than eight) as a little-endian `u64` with zeros above them, as [`skipping_hash`]
@@ -468,6 +494,13 @@ mod tests {
     fn lines_are_the_lines_str_lines_gives() {
         for text in ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\nx\r", "a\n\n", "x\ry\n", "\r\n"] {
             assert_eq!(lines(text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn letters_hash_is_the_word_hash_of_letters_and_hyphens() {
+        for w in ["a", "Ab", "MRN", "Smith", "non-tender", "Ninety-Four", "abcdefgh", "ABCDEFGHI", "transcriptionist"] {
+            assert_eq!(letters_hash(w.as_bytes()), word_hash(w), "{w}");
         }
     }
 
