@@ -12,8 +12,8 @@ use serde_json::Value;
 use crate::eval_phi::{self, BASELINE_SEED};
 use crate::{python, workspace};
 
-/// About 11 MB and 21 MB of note text: long enough that the start-up time subtracted from each run (gazetteer
-/// decoding, about 0.05 s) is small next to the work; with a fifth of this, a few milliseconds of noise in either
+/// About 11 MB and 21 MB of note text: long enough that the start-up time subtracted from each run (gazetteer tables
+/// and the regex, about 0.02 s) is small next to the work; with a fifth of this, a few milliseconds of noise in either
 /// timing moved the result by a fifth.
 const MIXED_DOCUMENTS: usize = 20_000;
 const CLEAN_DOCUMENTS: usize = 10_000;
@@ -86,7 +86,7 @@ fn time_phi(phi: &Path, input: &Path, threads: Option<usize>) -> anyhow::Result<
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// Best of three runs, minus the start-up time (gazetteer decoding) measured on an empty input.
+/// Best of three runs, minus the start-up time (gazetteer tables, regex) measured on an empty input.
 fn throughput(phi: &Path, input: &Path, empty: &Path, threads: Option<usize>) -> anyhow::Result<f64> {
     let bytes = text_bytes(input)? as f64;
     let startup = (0..3).map(|_| time_phi(phi, empty, threads)).collect::<anyhow::Result<Vec<f64>>>()?;
