@@ -266,25 +266,41 @@ pub fn is_email(s: &str) -> bool {
 /// DNS host name: labels of letters, digits and inner hyphens; with `need_tld`, at least two labels and an
 /// alphabetic top-level label.
 pub fn is_hostname(host: &str, need_tld: bool) -> bool {
-    let labels: Vec<&str> = host.split('.').collect();
-    let labels_ok = labels.iter().all(|l| {
+    // One pass over the labels, keeping only their count and the last one: every URL-shaped token is checked, and a
+    // list of the labels was an allocation for each.
+    let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    });
-    let tld_ok = !need_tld
-        || (labels.len() >= 2
-            && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic())));
-    labels_ok && tld_ok && host.len() <= 253
+    };
+    let (mut count, mut last) = (0, "");
+    for label in host.split('.') {
+        if !label_ok(label) {
+            return false;
+        }
+        count += 1;
+        last = label;
+    }
+    let tld_ok = !need_tld || (count >= 2 && last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic()));
+    tld_ok && host.len() <= 253
 }
 
 /// NANP telephone number: area code and exchange both start with 2-9 (optional leading country code 1).
 pub fn is_nanp_phone(s: &str) -> bool {
-    let d: Vec<u32> = digits(s).collect();
-    let d = match d.len() {
-        10 => &d[..],
+    // The digits are read into an array (every phone-shaped candidate is checked; a `Vec` was an allocation each).
+    let mut d = [0u32; 11];
+    let mut n = 0;
+    for digit in digits(s) {
+        if n == d.len() {
+            return false;
+        }
+        d[n] = digit;
+        n += 1;
+    }
+    let d = match n {
+        10 => &d[..10],
         11 if d[0] == 1 => &d[1..],
         _ => return false,
     };
@@ -396,5 +412,24 @@ mod tests {
         assert!(is_nanp_phone("+1 415 555 0134"));
         assert!(!is_nanp_phone("115-555-0134"));
         assert!(!is_nanp_phone("415-155-0134"));
+        assert!(!is_nanp_phone("2415-555-0134"), "eleven digits need the country code 1");
+        assert!(!is_nanp_phone("1 415 555 0134 9"), "twelve digits");
+        assert!(!is_nanp_phone("415-555-013"));
+    }
+
+    #[test]
+    fn hostnames_need_well_formed_labels_and_a_letter_tld_when_asked() {
+        assert!(is_hostname("portal.example.org", true));
+        assert!(is_hostname("localhost", false));
+        assert!(!is_hostname("localhost", true));
+        assert!(!is_hostname("example.c0m", true));
+        assert!(is_hostname("example.c0m", false));
+        assert!(!is_hostname("a..b.org", false));
+        assert!(!is_hostname("-a.example.org", false));
+        assert!(!is_hostname("a-.example.org", false));
+        assert!(!is_hostname(&format!("{}.org", "a".repeat(64)), true));
+        assert!(is_hostname(&format!("{}.org", "a".repeat(63)), true));
+        assert!(!is_hostname(&vec!["abc"; 64].join("."), false), "longer than 253 bytes");
+        assert!(!is_hostname("", false));
     }
 }
