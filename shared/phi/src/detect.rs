@@ -132,6 +132,50 @@ fn ascii_classes(pattern: &str) -> String {
     out
 }
 
+/// The words of an alternation (`a|b|c`, where `hills?` stands for `hill` and `hills`), sorted.
+fn alternation_words(alternation: &str) -> Vec<String> {
+    let mut words: Vec<String> = alternation
+        .split('|')
+        .flat_map(|w| match w.strip_suffix("s?") {
+            Some(one) => vec![one.to_string(), format!("{one}s")],
+            None => vec![w.to_string()],
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The same words as the alternation `alternation` (see [`alternation_words`]) as a regex that shares their prefixes
+/// (`s(?:q|t(?:reet)?)`). Under `(?i)` the parser makes each word a sequence of classes rather than a literal, so the
+/// compiler cannot build its trie of literals and the automata follow every word at once (their epsilon closures then
+/// held a branch per street type: a tenth of the lazy DFA's state-building work on the benchmark's mixed notes).
+///
+/// Same matches only where a word boundary follows the alternation and no word is another's prefix followed by a
+/// non-letter (a test holds this for every list so used): then at most one word can match at a place, and the order
+/// of the words (leftmost-first's preference) cannot matter.
+fn word_trie(alternation: &str) -> String {
+    fn trie(words: &[&str]) -> String {
+        let optional = words.first() == Some(&"");
+        let words = &words[usize::from(optional)..];
+        let mut branches = Vec::new();
+        let mut i = 0;
+        while let Some(first) = words.get(i).and_then(|w| w.chars().next()) {
+            let n = words[i..].iter().take_while(|w| w.starts_with(first)).count();
+            let tails: Vec<&str> = words[i..i + n].iter().map(|w| &w[first.len_utf8()..]).collect();
+            branches.push(format!("{}{}", regex::escape(first.encode_utf8(&mut [0; 4])), trie(&tails)));
+            i += n;
+        }
+        match branches.as_slice() {
+            [] => String::new(),
+            [one] if !optional => one.clone(),
+            _ => format!("(?:{}){}", branches.join("|"), if optional { "?" } else { "" }),
+        }
+    }
+    let words = alternation_words(alternation);
+    trie(&words.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Street types of a corner's streets.
 const CORNER_TYPES: &str = "Ave|Avenue|St|Street|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Pkwy|Parkway|Hwy|Highway|Way|Pl|\
 Ct|Trl|Pike|Expy|Fwy";
@@ -191,7 +235,9 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
 
 fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
-    let names: Vec<&str> = state_names().collect();
+    let names = word_trie(&state_names().collect::<Vec<_>>().join("|"));
+    let (street, second) = (word_trie(STREET_SUFFIX), word_trie(SECOND_SUFFIX));
+    let units = word_trie(&format!("{SECONDARY_UNITS}|no"));
     vec![
         (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)\b(?:/[^\s<>"'`]*)?"#.into()),
         (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
@@ -218,7 +264,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{SECONDARY_UNITS}|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{street})\b\.?(?: (?:{second})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{units})\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::Corner, corner_pattern()),
         (Shape::Highway, highway_pattern(&abbrs)),
@@ -229,7 +275,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::StateZip,
-            format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
+            format!(r"(?:\b(?:{})\b|(?i:\b(?:{names})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|")),
         ),
         (
             Shape::Postcode,
@@ -5695,6 +5741,36 @@ mod shapes_tests {
             }
         }
         None
+    }
+
+    #[test]
+    fn street_and_state_words_end_where_no_other_word_of_their_list_goes_on() {
+        let states = state_names().collect::<Vec<_>>().join("|");
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+            let words = alternation_words(list);
+            for (a, b) in words.iter().flat_map(|a| words.iter().map(move |b| (a, b))) {
+                let goes_on = b.len() > a.len() && b.starts_with(a.as_str());
+                assert!(!goes_on || b.as_bytes()[a.len()].is_ascii_alphabetic(), "{a:?} ends inside {b:?}");
+            }
+            assert!(words.iter().all(|w| w.bytes().all(|c| c.is_ascii_lowercase() || c == b' ')), "{list}");
+        }
+    }
+
+    #[test]
+    fn a_word_trie_matches_the_words_of_its_alternation() {
+        let states = state_names().collect::<Vec<_>>().join("|");
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+            let trie = Regex::new(&format!("(?i)^(?:{})$", word_trie(list))).expect("trie compiles");
+            let alternation = Regex::new(&format!("(?i)^(?:{list})$")).expect("alternation compiles");
+            for word in alternation_words(list) {
+                for probe in (0..=word.len()).map(|n| &word[..n]).chain([format!("{word}s").as_str(), "x"]) {
+                    let upper = probe.to_ascii_uppercase();
+                    for probe in [probe, upper.as_str()] {
+                        assert_eq!(trie.is_match(probe), alternation.is_match(probe), "{probe:?} in {list}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
