@@ -6,7 +6,9 @@
 //! The structured pass finds shapes with leftmost-first semantics (at one start position the earlier pattern wins):
 //! one `regex_automata::meta::Regex` built from every shape pattern at once, except the last, catch-all token shape
 //! (any word holding a digit), which a hand-written scanner matches exactly as its pattern would (a property test
-//! holds the two equal), so that the regex does not stop at every number. A shape only proposes; its classifier
+//! holds the two equal), so that the regex does not stop at every number, and the UDI shape, searched where its
+//! literal start stands (see [`Analyzer`]'s `udi`); their matches are merged as one regex would find them (a test
+//! holds that too). A shape only proposes; its classifier
 //! validates (check digits, calendar, IP parsing) and reads the context (labels before, units after). When a
 //! classifier rejects a match, the later patterns are tried anchored at the same position, then the search resumes
 //! one character later, so a rejected shape never hides another.
@@ -312,19 +314,30 @@ pub enum Stage {
 
 /// State of one structured pass.
 struct Scan<'c> {
-    /// The leftmost match of the shapes other than tokens from some earlier position, once searched.
+    /// The leftmost match of the shapes but tokens from some earlier position, once searched.
     shape: Option<Option<(usize, usize, usize)>>,
+    /// The leftmost UDI from some earlier position, once searched; `shape` holds it where it comes first.
+    udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
-    cache: &'c mut ShapesCache,
+    cache: &'c mut Caches,
 }
 
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]), in priority order.
+    /// Every shape but the last ([`Shape::Token`]) and [`Shape::Udi`], in priority order.
     shaped: Shapes,
-    /// Search caches of `shaped` (the states its lazy DFA has built), lent to one call at a time.
+    /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
+    /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
+    /// tenth of its state-building work on the benchmark's mixed notes), while `memmem` finds `(01)` at almost no cost.
+    /// The literal only proposes where a UDI may start; this automaton, searched anchored there, decides.
+    udi: Shapes,
+    /// Each shape's automaton (whether `udi`) and pattern there, by its index in `shapes`.
+    patterns: Vec<(bool, PatternID)>,
+    /// Index in `shapes` of each pattern of `shaped`.
+    shaped_ids: Vec<usize>,
+    /// Search caches of `shaped` and `udi` (the states their lazy DFAs have built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
@@ -336,8 +349,15 @@ pub struct Analyzer {
 /// thread instead of starting empty, and caches go back to the pool after each call.
 #[derive(Debug)]
 struct CachePool {
-    warm: ShapesCache,
-    idle: Mutex<Vec<ShapesCache>>,
+    warm: Caches,
+    idle: Mutex<Vec<Caches>>,
+}
+
+/// Search caches of [`Analyzer`]'s two automata.
+#[derive(Debug, Clone)]
+struct Caches {
+    shaped: ShapesCache,
+    udi: ShapesCache,
 }
 
 /// Lazy-DFA cache of the shapes regex, per thread and direction (see [`Analyzer::new`]).
@@ -423,11 +443,11 @@ impl Shapes {
 const IDLE_CACHES: usize = 64;
 
 impl CachePool {
-    fn take(&self) -> ShapesCache {
+    fn take(&self) -> Caches {
         self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| self.warm.clone())
     }
 
-    fn give(&self, cache: ShapesCache) {
+    fn give(&self, cache: Caches) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CACHES
         {
@@ -454,20 +474,32 @@ impl Analyzer {
         let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
         let token_pid = sources.len() - 1;
+        let (udi_ids, shaped_ids): (Vec<usize>, Vec<usize>) = (0..token_pid).partition(|&i| list[i].0 == Shape::Udi);
+        let mut patterns = vec![(false, PatternID::ZERO); token_pid];
+        for (in_udi, ids) in [(false, &shaped_ids), (true, &udi_ids)] {
+            for (pid, &i) in ids.iter().enumerate() {
+                patterns[i] = (in_udi, PatternID::new(pid).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?);
+            }
+        }
+        let sources_of = |ids: &[usize]| ids.iter().map(|&i| sources[i]).collect::<Vec<_>>();
         // The shapes' lazy DFA needs more states than the default 2 MiB cache holds on long, varied text: with the
         // default it cleared its cache and rebuilt states (about a tenth of detection time on the benchmark corpus).
-        let shaped = Shapes::new(&sources[..token_pid])?;
+        let shaped = Shapes::new(&sources_of(&shaped_ids))?;
+        let udi = Shapes::new(&sources_of(&udi_ids))?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
-        let warm = shaped.create_cache();
+        let warm = Caches { shaped: shaped.create_cache(), udi: udi.create_cache() };
+        let mut cache = warm.clone();
         let mut analyzer = Self {
             shaped,
+            udi,
+            patterns,
+            shaped_ids,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             shapes: list.into_iter().map(|(s, _)| s).collect(),
         };
-        let mut cache = analyzer.shaped.create_cache();
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
             let mut warmed = Vec::new();
             analyzer.structured_with(&text, &mut cache, &mut warmed);
@@ -505,20 +537,35 @@ impl Analyzer {
     /// catch-all [`Shape::Token`] (every word holding a digit) matched by [`next_token`] instead of the regex: the
     /// regex then stops only at real shapes, and the token scan costs a byte loop. `scan` caches the leftmost match of
     /// the other shapes, valid while `pos` has not passed its start.
+    ///
+    /// UDIs are searched apart (see [`Analyzer::udi`]) and merged the same way: the leftmost start wins, at the same
+    /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let token_pid = self.shapes.len() - 1;
-        let shape = match scan.shape {
+        let valid = |cached: Option<Option<(usize, usize, usize)>>| match cached {
             Some(Some((s, _, _))) if s < pos => None,
             cached => cached,
         };
-        let shape = shape.unwrap_or_else(|| {
-            let found = self
-                .shaped
-                .search(scan.cache, &Input::new(hay).span(pos..hay.len()))
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
-            scan.shape = Some(found);
-            found
-        });
+        // The merged match is cached (valid as long as the automaton's and the UDI's): merging once per search rather
+        // than once per token keeps UDIs free on text without them.
+        let shape = match valid(scan.shape) {
+            Some(cached) => cached,
+            None => {
+                let automaton = self
+                    .shaped
+                    .search(&mut scan.cache.shaped, &Input::new(hay).span(pos..hay.len()))
+                    .map(|m| (m.start(), m.end(), self.shaped_ids[m.pattern().as_usize()]));
+                let udi = valid(scan.udi).unwrap_or_else(|| self.next_udi(hay, pos, scan));
+                scan.udi = Some(udi);
+                let found = match (automaton, udi) {
+                    (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
+                    (None, _) => udi,
+                    _ => automaton,
+                };
+                scan.shape = Some(found);
+                found
+            }
+        };
         let limit = shape.map_or(hay.len(), |(s, _, _)| s);
         // At the same start a shape wins over a token (priority order), so a token must start strictly before.
         let token = if scan.ascii_letters {
@@ -532,6 +579,22 @@ impl Analyzer {
         }
     }
 
+    /// The leftmost UDI from `pos`, as its pattern would find it: every UDI starts with `(01)`.
+    fn next_udi(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
+        static UDI_START: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+        let finder = UDI_START.get_or_init(|| memchr::memmem::Finder::new(b"(01)"));
+        let pid = self.shapes.iter().position(|&s| s == Shape::Udi)?;
+        let mut from = pos;
+        while let Some(found) = finder.find(&hay.as_bytes()[from..]) {
+            let start = from + found;
+            if let Some(end) = self.anchored_match(hay, start, pid, scan) {
+                return Some((start, end, pid));
+            }
+            from = start + 1;
+        }
+        None
+    }
+
     /// End of shape `pid`'s match anchored at `start`, as that shape's pattern alone would find it.
     fn anchored_match(&self, hay: &str, start: usize, pid: usize, scan: &mut Scan<'_>) -> Option<usize> {
         if pid == self.shapes.len() - 1 {
@@ -543,8 +606,13 @@ impl Analyzer {
             let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
             return if boundary { token_at(b, start) } else { None };
         }
-        let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(PatternID::new(pid).ok()?));
-        self.shaped.search(scan.cache, &input).map(|m| m.end())
+        let (in_udi, pattern) = self.patterns[pid];
+        let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
+        if in_udi {
+            self.udi.search(&mut scan.cache.udi, &input).map(|m| m.end())
+        } else {
+            self.shaped.search(&mut scan.cache.shaped, &input).map(|m| m.end())
+        }
     }
 
     /// Candidates found by [`analyze`](Self::analyze)'s work up to and including `stage`, for the `throughput`
@@ -559,7 +627,7 @@ impl Analyzer {
             Stage::ShapesAutomaton => {
                 let mut cache = self.caches.take();
                 let mut pos = 0;
-                while let Some(m) = self.shaped.search(&mut cache, &Input::new(hay).span(pos..hay.len())) {
+                while let Some(m) = self.shaped.search(&mut cache.shaped, &Input::new(hay).span(pos..hay.len())) {
                     out.extend(cand(m.start(), m.end(), EntityType::OtherId, 0.0));
                     pos = m.end().max(m.start() + 1);
                 }
@@ -580,9 +648,9 @@ impl Analyzer {
         self.caches.give(cache);
     }
 
-    fn structured_with(&self, hay: &str, cache: &mut ShapesCache, out: &mut Vec<Candidate>) {
+    fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay), cache };
+        let mut scan = Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), cache };
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
@@ -5743,6 +5811,58 @@ mod shapes_tests {
         None
     }
 
+    /// Every match of the structured pass's search from each char boundary (the automaton's shapes merged with UDIs
+    /// and tokens) against one automaton of every shape merged with tokens; the first difference.
+    fn merged_search_disagrees(hay: &str) -> Option<String> {
+        static ALL: std::sync::LazyLock<(Analyzer, Shapes)> = std::sync::LazyLock::new(|| {
+            let mut sources: Vec<String> = patterns().into_iter().map(|(_, p)| ascii_classes(&p)).collect();
+            sources.pop();
+            let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+            (Analyzer::new().expect("analyzer builds"), Shapes::new(&sources).expect("shapes compile"))
+        });
+        let (analyzer, all) = &*ALL;
+        let mut caches = analyzer.caches.take();
+        let mut all_cache = all.create_cache();
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, cache: &mut caches };
+        for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            let ours = analyzer.next_match(hay, pos, &mut scan);
+            let shape = all
+                .search(&mut all_cache, &Input::new(hay).span(pos..hay.len()))
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+            let limit = shape.map_or(hay.len(), |(s, _, _)| s);
+            let token = if ascii_letters {
+                next_token(hay.as_bytes(), pos, limit)
+            } else {
+                analyzer.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+            };
+            let theirs = match token {
+                Some((s, e)) if s < limit => Some((s, e, analyzer.shapes.len() - 1)),
+                _ => shape,
+            };
+            if ours != theirs {
+                return Some(format!("{hay:?} from {pos}: {ours:?} but one automaton {theirs:?}"));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn udis_and_tokens_merge_into_the_same_matches_as_one_automaton() {
+        let texts = [
+            WARM_UP.to_string(),
+            WARM_UP.to_lowercase(),
+            WARM_UP.to_uppercase(),
+            "UDI (01)00844588003288(17)141120(10)7654321D(21)XYZ, (01)1234 and (01)00844588003288, Santa Fe, New \
+             Mexico 87501; Charleston, West Virginia, 25301-1234; NY, 10001; ny 10001; Kansas\n\n 66044x; texas 75001"
+                .to_string(),
+            "Kelvin \u{212A}ansas 66044 and \u{17F}outh Dakota 57501, (01)00844588003288".to_string(),
+        ];
+        for text in texts {
+            assert_eq!(merged_search_disagrees(&text), None);
+        }
+    }
+
     #[test]
     fn street_and_state_words_end_where_no_other_word_of_their_list_goes_on() {
         let states = state_names().collect::<Vec<_>>().join("|");
@@ -5829,6 +5949,14 @@ mod shapes_tests {
                 "mile marker",
                 "GB82",
                 "M5T",
+                "(01)",
+                "00844588003288",
+                "(17)",
+                "New Mexico",
+                "west virginia",
+                "CA",
+                "90210",
+                "\u{17F}",
             ])
             .prop_map(str::to_string),
         ]
@@ -5841,6 +5969,12 @@ mod shapes_tests {
         fn shapes_agree_with_one_meta_regex(parts in proptest::collection::vec(shape_fragment(), 0..16)) {
             let hay = parts.concat();
             prop_assert_eq!(shapes_disagree(&hay), None);
+        }
+
+        #[test]
+        fn merged_search_agrees_with_one_automaton(parts in proptest::collection::vec(shape_fragment(), 0..16)) {
+            let hay = parts.concat();
+            prop_assert_eq!(merged_search_disagrees(&hay), None);
         }
     }
 }
