@@ -7,7 +7,7 @@
 //! one `regex_automata::meta::Regex` built from every shape pattern at once, except the last, catch-all token shape
 //! (any word holding a digit), which a hand-written scanner matches exactly as its pattern would (a property test
 //! holds the two equal), so that the regex does not stop at every number, and the UDI shape, searched where its
-//! literal start stands (see [`Analyzer`]'s `udi`); their matches are merged as one regex would find them (a test
+//! literal start stands (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test
 //! holds that too). A shape only proposes; its classifier
 //! validates (check digits, calendar, IP parsing) and reads the context (labels before, units after). When a
 //! classifier rejects a match, the later patterns are tried anchored at the same position, then the search resumes
@@ -235,6 +235,29 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
     Some(start)
 }
 
+/// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
+const LOOSENED: [Shape; 3] = [Shape::Mbi, Shape::PhoneIntl, Shape::DateShort];
+
+/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or year widened to `\d` or `\d{1,4}`. The classes
+/// `[1-9]`, `[2-9]` and `19|20` split the digit bytes of an automaton into more byte classes, and every state after a
+/// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
+/// notes). A loosened pattern matches wherever its own does (and a little more): it only proposes, and its own
+/// pattern, searched anchored, decides.
+fn digit_shape(shape: Shape, loose: bool) -> String {
+    match (shape, loose) {
+        (Shape::Mbi, _) => format!(
+            r"(?i)\b{}[a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{{2}}\d{{2}}\b",
+            if loose { r"\d" } else { "[1-9]" }
+        ),
+        (Shape::PhoneIntl, _) => format!(
+            r"\+\s?{}\d{{0,2}}[\s.-]?(?:\(\d{{1,4}}\)[\s.-]?)?\d{{1,4}}(?:[\s.-]?\d{{2,4}}){{1,4}}\b",
+            if loose { r"\d" } else { "[2-9]" }
+        ),
+        (_, true) => r"\b\d{1,2}/\d{1,4}\b".into(),
+        (_, false) => r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into(),
+    }
+}
+
 fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
     let names = word_trie(&state_names().collect::<Vec<_>>().join("|"));
@@ -250,7 +273,7 @@ fn patterns() -> Vec<(Shape, String)> {
             r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b|\b[0-9a-f]{2}(?:-[0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b".into(),
         ),
         (Shape::Udi, r"\(01\)\d{14}(?:\((?:1[0-7]|21|240|241|30|7003)\)[A-Za-z0-9-]{1,20})*".into()),
-        (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
+        (Shape::Mbi, digit_shape(Shape::Mbi, false)),
         (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
         (
             Shape::DateNumeric,
@@ -287,12 +310,12 @@ fn patterns() -> Vec<(Shape, String)> {
         (Shape::Card, r"\b\d(?:[ -]?\d){12,18}\b".into()),
         // A masked SSN (`xxx-xx-6789`, `***-**-6789`) still shows its last four digits.
         (Shape::Ssn, r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|(?i:\bx{3}|\*{3})-(?i:x{2}|\*{2})-\d{4}\b".into()),
-        (Shape::PhoneIntl, r"\+\s?[2-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}\b".into()),
+        (Shape::PhoneIntl, digit_shape(Shape::PhoneIntl, false)),
         (
             Shape::Phone,
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
-        (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
+        (Shape::DateShort, digit_shape(Shape::DateShort, false)),
         (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
@@ -326,18 +349,20 @@ struct Scan<'c> {
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]) and [`Shape::Udi`], in priority order.
+    /// Every shape but the last ([`Shape::Token`]) and [`Shape::Udi`], in priority order, those of [`LOOSENED`]
+    /// loosened.
     shaped: Shapes,
     /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
     /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
     /// tenth of its state-building work on the benchmark's mixed notes), while `memmem` finds `(01)` at almost no cost.
-    /// The literal only proposes where a UDI may start; this automaton, searched anchored there, decides.
-    udi: Shapes,
-    /// Each shape's automaton (whether `udi`) and pattern there, by its index in `shapes`.
+    /// The literal only proposes where a UDI may start; this automaton, searched anchored there, decides. It holds
+    /// the exact patterns of [`LOOSENED`] too, to decide their matches.
+    exact: Shapes,
+    /// Each shape's automaton for anchored searches (whether `exact`) and pattern there, by its index in `shapes`.
     patterns: Vec<(bool, PatternID)>,
     /// Index in `shapes` of each pattern of `shaped`.
     shaped_ids: Vec<usize>,
-    /// Search caches of `shaped` and `udi` (the states their lazy DFAs have built), lent to one call at a time.
+    /// Search caches of `shaped` and `exact` (the states their lazy DFAs have built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
@@ -357,7 +382,7 @@ struct CachePool {
 #[derive(Debug, Clone)]
 struct Caches {
     shaped: ShapesCache,
-    udi: ShapesCache,
+    exact: ShapesCache,
 }
 
 /// Lazy-DFA cache of the shapes regex, per thread and direction (see [`Analyzer::new`]).
@@ -474,26 +499,35 @@ impl Analyzer {
         let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
         let token_pid = sources.len() - 1;
-        let (udi_ids, shaped_ids): (Vec<usize>, Vec<usize>) = (0..token_pid).partition(|&i| list[i].0 == Shape::Udi);
+        let loose: Vec<String> = list
+            .iter()
+            .map(
+                |(shape, p)| {
+                    if LOOSENED.contains(shape) { ascii_classes(&digit_shape(*shape, true)) } else { p.clone() }
+                },
+            )
+            .collect();
+        let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| list[i].0 != Shape::Udi).collect();
+        let exact_ids: Vec<usize> =
+            (0..token_pid).filter(|&i| list[i].0 == Shape::Udi || LOOSENED.contains(&list[i].0)).collect();
         let mut patterns = vec![(false, PatternID::ZERO); token_pid];
-        for (in_udi, ids) in [(false, &shaped_ids), (true, &udi_ids)] {
+        for (in_exact, ids) in [(false, &shaped_ids), (true, &exact_ids)] {
             for (pid, &i) in ids.iter().enumerate() {
-                patterns[i] = (in_udi, PatternID::new(pid).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?);
+                patterns[i] = (in_exact, PatternID::new(pid).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?);
             }
         }
-        let sources_of = |ids: &[usize]| ids.iter().map(|&i| sources[i]).collect::<Vec<_>>();
         // The shapes' lazy DFA needs more states than the default 2 MiB cache holds on long, varied text: with the
         // default it cleared its cache and rebuilt states (about a tenth of detection time on the benchmark corpus).
-        let shaped = Shapes::new(&sources_of(&shaped_ids))?;
-        let udi = Shapes::new(&sources_of(&udi_ids))?;
+        let shaped = Shapes::new(&shaped_ids.iter().map(|&i| loose[i].as_str()).collect::<Vec<_>>())?;
+        let exact = Shapes::new(&exact_ids.iter().map(|&i| sources[i]).collect::<Vec<_>>())?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
-        let warm = Caches { shaped: shaped.create_cache(), udi: udi.create_cache() };
+        let warm = Caches { shaped: shaped.create_cache(), exact: exact.create_cache() };
         let mut cache = warm.clone();
         let mut analyzer = Self {
             shaped,
-            udi,
+            exact,
             patterns,
             shaped_ids,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
@@ -538,7 +572,7 @@ impl Analyzer {
     /// regex then stops only at real shapes, and the token scan costs a byte loop. `scan` caches the leftmost match of
     /// the other shapes, valid while `pos` has not passed its start.
     ///
-    /// UDIs are searched apart (see [`Analyzer::udi`]) and merged the same way: the leftmost start wins, at the same
+    /// UDIs are searched apart (see [`Analyzer::exact`]) and merged the same way: the leftmost start wins, at the same
     /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let token_pid = self.shapes.len() - 1;
@@ -551,10 +585,7 @@ impl Analyzer {
         let shape = match valid(scan.shape) {
             Some(cached) => cached,
             None => {
-                let automaton = self
-                    .shaped
-                    .search(&mut scan.cache.shaped, &Input::new(hay).span(pos..hay.len()))
-                    .map(|m| (m.start(), m.end(), self.shaped_ids[m.pattern().as_usize()]));
+                let automaton = self.next_shaped(hay, pos, scan);
                 let udi = valid(scan.udi).unwrap_or_else(|| self.next_udi(hay, pos, scan));
                 scan.udi = Some(udi);
                 let found = match (automaton, udi) {
@@ -576,6 +607,27 @@ impl Analyzer {
         match token {
             Some((s, e)) if s < limit => Some((s, e, token_pid)),
             _ => shape,
+        }
+    }
+
+    /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
+    /// loosened shape (see [`LOOSENED`]) stands where its own pattern or a later shape's matches at its start (the
+    /// earlier shapes' patterns do not, or the automaton would have found them there); elsewhere the search goes on
+    /// from the next char.
+    fn next_shaped(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
+        let mut from = pos;
+        loop {
+            let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
+            let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
+            let shape = self.shapes[pid];
+            if !LOOSENED.contains(&shape) || (shape == Shape::DateShort && loose_date_is_exact(hay, s, m.end())) {
+                return Some((s, m.end(), pid));
+            }
+            let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
+            if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
+                return Some(found);
+            }
+            from = next_char(hay, s);
         }
     }
 
@@ -606,10 +658,10 @@ impl Analyzer {
             let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
             return if boundary { token_at(b, start) } else { None };
         }
-        let (in_udi, pattern) = self.patterns[pid];
+        let (in_exact, pattern) = self.patterns[pid];
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
-        if in_udi {
-            self.udi.search(&mut scan.cache.udi, &input).map(|m| m.end())
+        if in_exact {
+            self.exact.search(&mut scan.cache.exact, &input).map(|m| m.end())
         } else {
             self.shaped.search(&mut scan.cache.shaped, &input).map(|m| m.end())
         }
@@ -687,6 +739,17 @@ impl Analyzer {
 /// Kelvin sign (U+212A), which [`next_token`] does not know.
 fn ascii_case_folding(hay: &str) -> bool {
     hay.is_ascii() || !(hay.contains('\u{17F}') || hay.contains('\u{212A}'))
+}
+
+/// Whether a match `s..e` of the loosened short date `\b\d{1,2}/\d{1,4}\b` is one of its own pattern
+/// `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b`, with the same end: the loose match takes the whole run of digits after
+/// the slash, which the exact one takes when it has one or two digits, or four starting with 19 or 20. Most short
+/// dates of a note are doses and scores (`1/2 tab`, `pain 4/10`) whose check this spares an anchored search.
+fn loose_date_is_exact(hay: &str, s: usize, e: usize) -> bool {
+    let b = hay.as_bytes();
+    let Some(slash) = b[s..e].iter().position(|&c| c == b'/') else { return false };
+    let year = &b[s + slash + 1..e];
+    year.len() <= 2 || (year.len() == 4 && (year.starts_with(b"19") || year.starts_with(b"20")))
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -5811,8 +5874,9 @@ mod shapes_tests {
         None
     }
 
-    /// Every match of the structured pass's search from each char boundary (the automaton's shapes merged with UDIs
-    /// and tokens) against one automaton of every shape merged with tokens; the first difference.
+    /// Every match of the structured pass's search from each char boundary (the automaton's shapes, loosened ones
+    /// checked, merged with UDIs and tokens) against one automaton of every shape merged with tokens; the first
+    /// difference.
     fn merged_search_disagrees(hay: &str) -> Option<String> {
         static ALL: std::sync::LazyLock<(Analyzer, Shapes)> = std::sync::LazyLock::new(|| {
             let mut sources: Vec<String> = patterns().into_iter().map(|(_, p)| ascii_classes(&p)).collect();
@@ -5848,7 +5912,7 @@ mod shapes_tests {
     }
 
     #[test]
-    fn udis_and_tokens_merge_into_the_same_matches_as_one_automaton() {
+    fn udis_loosened_shapes_and_tokens_merge_into_the_same_matches_as_one_automaton() {
         let texts = [
             WARM_UP.to_string(),
             WARM_UP.to_lowercase(),
@@ -5857,6 +5921,9 @@ mod shapes_tests {
              Mexico 87501; Charleston, West Virginia, 25301-1234; NY, 10001; ny 10001; Kansas\n\n 66044x; texas 75001"
                 .to_string(),
             "Kelvin \u{212A}ansas 66044 and \u{17F}outh Dakota 57501, (01)00844588003288".to_string(),
+            "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
+             + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
+                .to_string(),
         ];
         for text in texts {
             assert_eq!(merged_search_disagrees(&text), None);
