@@ -399,8 +399,9 @@ struct Shapes {
     forward: LazyDfa,
     reverse: LazyDfa,
     /// Same answers as the lazy DFAs, for a search they cannot finish (none is expected: no byte makes them quit and
-    /// they never give up).
-    pikevm: PikeVM,
+    /// they never give up), built from `patterns` on first use.
+    pikevm: OnceLock<Option<PikeVM>>,
+    patterns: Vec<String>,
 }
 
 /// Search state of [`Shapes`]: the states its lazy DFAs have built.
@@ -414,13 +415,18 @@ struct ShapesCache {
 impl Shapes {
     fn new(patterns: &[&str]) -> Result<Self, PhiError> {
         let built = |e: thompson::BuildError| PhiError::BuiltinPattern(Box::new(e));
+        // Parsed once for both directions. The lazy DFAs need no capture states: without them the epsilon closures that
+        // build their states are shorter (an eighth of the forward DFA's state-building work on the benchmark's mixed
+        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used.
+        let hirs =
+            regex_automata::util::syntax::parse_many(patterns).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let nfa = NFA::compiler()
-            .configure(NFA::config().which_captures(WhichCaptures::Implicit))
-            .build_many(patterns)
+            .configure(NFA::config().which_captures(WhichCaptures::None))
+            .build_many_from_hir(&hirs)
             .map_err(built)?;
         let reverse_nfa = NFA::compiler()
             .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true))
-            .build_many(patterns)
+            .build_many_from_hir(&hirs)
             .map_err(built)?;
         // No Unicode word boundary (the patterns have ASCII ones, see `ascii_classes`), so building fails rather than
         // the search quitting on a non-ASCII byte.
@@ -429,9 +435,10 @@ impl Shapes {
             LazyDfa::builder().configure(config).build_from_nfa(nfa).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))
         };
         Ok(Self {
-            forward: lazy(config.clone(), nfa.clone())?,
+            forward: lazy(config.clone(), nfa)?,
             reverse: lazy(config.match_kind(MatchKind::All), reverse_nfa)?,
-            pikevm: PikeVM::new_from_nfa(nfa).map_err(built)?,
+            pikevm: OnceLock::new(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
         })
     }
 
@@ -442,9 +449,11 @@ impl Shapes {
     /// The leftmost-first match in `input`'s span.
     fn search(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Option<Match> {
         self.search_lazy(cache, input).unwrap_or_else(|_| {
-            let pikevm = cache.pikevm.get_or_insert_with(|| self.pikevm.create_cache());
-            let mut caps = self.pikevm.create_captures();
-            self.pikevm.search(pikevm, input, &mut caps);
+            // The same patterns compiled for the lazy DFAs, so this cannot fail to build.
+            let vm = self.pikevm.get_or_init(|| PikeVM::new_many(&self.patterns).ok()).as_ref()?;
+            let pikevm = cache.pikevm.get_or_insert_with(|| vm.create_cache());
+            let mut caps = vm.create_captures();
+            vm.search(pikevm, input, &mut caps);
             caps.get_match()
         })
     }
@@ -5956,6 +5965,21 @@ mod shapes_tests {
                         assert_eq!(trie.is_match(probe), alternation.is_match(probe), "{probe:?} in {list}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_pikevm_built_for_a_search_the_lazy_dfas_cannot_finish_finds_the_same_matches() {
+        let (shapes, _) = shapes_both_ways();
+        let vm = PikeVM::new_many(&shapes.patterns).expect("shapes compile");
+        let (mut cache, mut vm_cache, mut caps) = (shapes.create_cache(), vm.create_cache(), vm.create_captures());
+        for text in [WARM_UP.to_string(), WARM_UP.to_lowercase()] {
+            for pos in (0..=text.len()).filter(|&p| text.is_char_boundary(p)) {
+                let input = Input::new(&text).span(pos..text.len());
+                vm.search(&mut vm_cache, &input, &mut caps);
+                let lazy = shapes.search_lazy(&mut cache, &input).expect("the lazy DFAs finish");
+                assert_eq!(lazy, caps.get_match(), "{pos}");
             }
         }
     }
