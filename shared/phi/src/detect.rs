@@ -375,7 +375,10 @@ pub struct Analyzer {
 #[derive(Debug)]
 struct CachePool {
     warm: Caches,
-    idle: Mutex<Vec<Caches>>,
+    /// Boxed: a cache is large (two lazy DFAs' search state in each direction), and taking it and giving it back
+    /// by value copied it twice for every call.
+    #[expect(clippy::vec_box, reason = "the boxes move between the pool and the calls; only pointers are copied")]
+    idle: Mutex<Vec<Box<Caches>>>,
 }
 
 /// Search caches of [`Analyzer`]'s two automata.
@@ -477,11 +480,11 @@ impl Shapes {
 const IDLE_CACHES: usize = 64;
 
 impl CachePool {
-    fn take(&self) -> Caches {
-        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| self.warm.clone())
+    fn take(&self) -> Box<Caches> {
+        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| Box::new(self.warm.clone()))
     }
 
-    fn give(&self, cache: Caches) {
+    fn give(&self, cache: Box<Caches>) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CACHES
         {
