@@ -6,7 +6,9 @@
 //! The structured pass finds shapes with leftmost-first semantics (at one start position the earlier pattern wins):
 //! one `regex_automata::meta::Regex` built from every shape pattern at once, except the last, catch-all token shape
 //! (any word holding a digit), which a hand-written scanner matches exactly as its pattern would (a property test
-//! holds the two equal), so that the regex does not stop at every number. A shape only proposes; its classifier
+//! holds the two equal), so that the regex does not stop at every number, and the UDI shape, searched where its
+//! literal start stands (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test
+//! holds that too). A shape only proposes; its classifier
 //! validates (check digits, calendar, IP parsing) and reads the context (labels before, units after). When a
 //! classifier rejects a match, the later patterns are tried anchored at the same position, then the search resumes
 //! one character later, so a rejected shape never hides another.
@@ -132,6 +134,50 @@ fn ascii_classes(pattern: &str) -> String {
     out
 }
 
+/// The words of an alternation (`a|b|c`, where `hills?` stands for `hill` and `hills`), sorted.
+fn alternation_words(alternation: &str) -> Vec<String> {
+    let mut words: Vec<String> = alternation
+        .split('|')
+        .flat_map(|w| match w.strip_suffix("s?") {
+            Some(one) => vec![one.to_string(), format!("{one}s")],
+            None => vec![w.to_string()],
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The same words as the alternation `alternation` (see [`alternation_words`]) as a regex that shares their prefixes
+/// (`s(?:q|t(?:reet)?)`). Under `(?i)` the parser makes each word a sequence of classes rather than a literal, so the
+/// compiler cannot build its trie of literals and the automata follow every word at once (their epsilon closures then
+/// held a branch per street type: a tenth of the lazy DFA's state-building work on the benchmark's mixed notes).
+///
+/// Same matches only where a word boundary follows the alternation and no word is another's prefix followed by a
+/// non-letter (a test holds this for every list so used): then at most one word can match at a place, and the order
+/// of the words (leftmost-first's preference) cannot matter.
+fn word_trie(alternation: &str) -> String {
+    fn trie(words: &[&str]) -> String {
+        let optional = words.first() == Some(&"");
+        let words = &words[usize::from(optional)..];
+        let mut branches = Vec::new();
+        let mut i = 0;
+        while let Some(first) = words.get(i).and_then(|w| w.chars().next()) {
+            let n = words[i..].iter().take_while(|w| w.starts_with(first)).count();
+            let tails: Vec<&str> = words[i..i + n].iter().map(|w| &w[first.len_utf8()..]).collect();
+            branches.push(format!("{}{}", regex::escape(first.encode_utf8(&mut [0; 4])), trie(&tails)));
+            i += n;
+        }
+        match branches.as_slice() {
+            [] => String::new(),
+            [one] if !optional => one.clone(),
+            _ => format!("(?:{}){}", branches.join("|"), if optional { "?" } else { "" }),
+        }
+    }
+    let words = alternation_words(alternation);
+    trie(&words.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Street types of a corner's streets.
 const CORNER_TYPES: &str = "Ave|Avenue|St|Street|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Pkwy|Parkway|Hwy|Highway|Way|Pl|\
 Ct|Trl|Pike|Expy|Fwy";
@@ -189,9 +235,34 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
     Some(start)
 }
 
+/// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
+const LOOSENED: [Shape; 3] = [Shape::Mbi, Shape::PhoneIntl, Shape::DateShort];
+
+/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or year widened to `\d` or `\d{1,4}`. The classes
+/// `[1-9]`, `[2-9]` and `19|20` split the digit bytes of an automaton into more byte classes, and every state after a
+/// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
+/// notes). A loosened pattern matches wherever its own does (and a little more): it only proposes, and its own
+/// pattern, searched anchored, decides.
+fn digit_shape(shape: Shape, loose: bool) -> String {
+    match (shape, loose) {
+        (Shape::Mbi, _) => format!(
+            r"(?i)\b{}[a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{{2}}\d{{2}}\b",
+            if loose { r"\d" } else { "[1-9]" }
+        ),
+        (Shape::PhoneIntl, _) => format!(
+            r"\+\s?{}\d{{0,2}}[\s.-]?(?:\(\d{{1,4}}\)[\s.-]?)?\d{{1,4}}(?:[\s.-]?\d{{2,4}}){{1,4}}\b",
+            if loose { r"\d" } else { "[2-9]" }
+        ),
+        (_, true) => r"\b\d{1,2}/\d{1,4}\b".into(),
+        (_, false) => r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into(),
+    }
+}
+
 fn patterns() -> Vec<(Shape, String)> {
     let abbrs: Vec<String> = state_abbreviations().map(str::to_ascii_uppercase).collect();
-    let names: Vec<&str> = state_names().collect();
+    let names = word_trie(&state_names().collect::<Vec<_>>().join("|"));
+    let (street, second) = (word_trie(STREET_SUFFIX), word_trie(SECOND_SUFFIX));
+    let units = word_trie(&format!("{SECONDARY_UNITS}|no"));
     vec![
         (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)\b(?:/[^\s<>"'`]*)?"#.into()),
         (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
@@ -202,7 +273,7 @@ fn patterns() -> Vec<(Shape, String)> {
             r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b|\b[0-9a-f]{2}(?:-[0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b".into(),
         ),
         (Shape::Udi, r"\(01\)\d{14}(?:\((?:1[0-7]|21|240|241|30|7003)\)[A-Za-z0-9-]{1,20})*".into()),
-        (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
+        (Shape::Mbi, digit_shape(Shape::Mbi, false)),
         (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
         (
             Shape::DateNumeric,
@@ -218,7 +289,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Address,
-            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{STREET_SUFFIX})\b\.?(?: (?:{SECOND_SUFFIX})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{SECONDARY_UNITS}|no)\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
+            format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{street})\b\.?(?: (?:{second})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{units})\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::Corner, corner_pattern()),
         (Shape::Highway, highway_pattern(&abbrs)),
@@ -229,7 +300,7 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::StateZip,
-            format!(r"(?:\b(?:{})\b|(?i:\b(?:{})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|"), names.join("|")),
+            format!(r"(?:\b(?:{})\b|(?i:\b(?:{names})\b))\.?,?\s+\d{{5}}(?:-\d{{4}})?\b", abbrs.join("|")),
         ),
         (
             Shape::Postcode,
@@ -239,12 +310,12 @@ fn patterns() -> Vec<(Shape, String)> {
         (Shape::Card, r"\b\d(?:[ -]?\d){12,18}\b".into()),
         // A masked SSN (`xxx-xx-6789`, `***-**-6789`) still shows its last four digits.
         (Shape::Ssn, r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|(?i:\bx{3}|\*{3})-(?i:x{2}|\*{2})-\d{4}\b".into()),
-        (Shape::PhoneIntl, r"\+\s?[2-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}\b".into()),
+        (Shape::PhoneIntl, digit_shape(Shape::PhoneIntl, false)),
         (
             Shape::Phone,
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
-        (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
+        (Shape::DateShort, digit_shape(Shape::DateShort, false)),
         (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
@@ -266,19 +337,32 @@ pub enum Stage {
 
 /// State of one structured pass.
 struct Scan<'c> {
-    /// The leftmost match of the shapes other than tokens from some earlier position, once searched.
+    /// The leftmost match of the shapes but tokens from some earlier position, once searched.
     shape: Option<Option<(usize, usize, usize)>>,
+    /// The leftmost UDI from some earlier position, once searched; `shape` holds it where it comes first.
+    udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
-    cache: &'c mut ShapesCache,
+    cache: &'c mut Caches,
 }
 
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]), in priority order.
+    /// Every shape but the last ([`Shape::Token`]) and [`Shape::Udi`], in priority order, those of [`LOOSENED`]
+    /// loosened.
     shaped: Shapes,
-    /// Search caches of `shaped` (the states its lazy DFA has built), lent to one call at a time.
+    /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
+    /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
+    /// tenth of its state-building work on the benchmark's mixed notes), while `memchr` finds `(01)` at almost no cost.
+    /// The literal only proposes where a UDI may start; this automaton, searched anchored there, decides. It holds
+    /// the exact patterns of [`LOOSENED`] too, to decide their matches.
+    exact: Shapes,
+    /// Each shape's automaton for anchored searches (whether `exact`) and pattern there, by its index in `shapes`.
+    patterns: Vec<(bool, PatternID)>,
+    /// Index in `shapes` of each pattern of `shaped`.
+    shaped_ids: Vec<usize>,
+    /// Search caches of `shaped` and `exact` (the states their lazy DFAs have built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
@@ -290,8 +374,18 @@ pub struct Analyzer {
 /// thread instead of starting empty, and caches go back to the pool after each call.
 #[derive(Debug)]
 struct CachePool {
-    warm: ShapesCache,
-    idle: Mutex<Vec<ShapesCache>>,
+    warm: Caches,
+    /// Boxed: a cache is large (two lazy DFAs' search state in each direction), and taking it and giving it back
+    /// by value copied it twice for every call.
+    #[expect(clippy::vec_box, reason = "the boxes move between the pool and the calls; only pointers are copied")]
+    idle: Mutex<Vec<Box<Caches>>>,
+}
+
+/// Search caches of [`Analyzer`]'s two automata.
+#[derive(Debug, Clone)]
+struct Caches {
+    shaped: ShapesCache,
+    exact: ShapesCache,
 }
 
 /// Lazy-DFA cache of the shapes regex, per thread and direction (see [`Analyzer::new`]).
@@ -308,8 +402,9 @@ struct Shapes {
     forward: LazyDfa,
     reverse: LazyDfa,
     /// Same answers as the lazy DFAs, for a search they cannot finish (none is expected: no byte makes them quit and
-    /// they never give up).
-    pikevm: PikeVM,
+    /// they never give up), built from `patterns` on first use.
+    pikevm: OnceLock<Option<PikeVM>>,
+    patterns: Vec<String>,
 }
 
 /// Search state of [`Shapes`]: the states its lazy DFAs have built.
@@ -323,13 +418,18 @@ struct ShapesCache {
 impl Shapes {
     fn new(patterns: &[&str]) -> Result<Self, PhiError> {
         let built = |e: thompson::BuildError| PhiError::BuiltinPattern(Box::new(e));
+        // Parsed once for both directions. The lazy DFAs need no capture states: without them the epsilon closures that
+        // build their states are shorter (an eighth of the forward DFA's state-building work on the benchmark's mixed
+        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used.
+        let hirs =
+            regex_automata::util::syntax::parse_many(patterns).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let nfa = NFA::compiler()
-            .configure(NFA::config().which_captures(WhichCaptures::Implicit))
-            .build_many(patterns)
+            .configure(NFA::config().which_captures(WhichCaptures::None))
+            .build_many_from_hir(&hirs)
             .map_err(built)?;
         let reverse_nfa = NFA::compiler()
             .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true))
-            .build_many(patterns)
+            .build_many_from_hir(&hirs)
             .map_err(built)?;
         // No Unicode word boundary (the patterns have ASCII ones, see `ascii_classes`), so building fails rather than
         // the search quitting on a non-ASCII byte.
@@ -338,9 +438,10 @@ impl Shapes {
             LazyDfa::builder().configure(config).build_from_nfa(nfa).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))
         };
         Ok(Self {
-            forward: lazy(config.clone(), nfa.clone())?,
+            forward: lazy(config.clone(), nfa)?,
             reverse: lazy(config.match_kind(MatchKind::All), reverse_nfa)?,
-            pikevm: PikeVM::new_from_nfa(nfa).map_err(built)?,
+            pikevm: OnceLock::new(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
         })
     }
 
@@ -351,9 +452,11 @@ impl Shapes {
     /// The leftmost-first match in `input`'s span.
     fn search(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Option<Match> {
         self.search_lazy(cache, input).unwrap_or_else(|_| {
-            let pikevm = cache.pikevm.get_or_insert_with(|| self.pikevm.create_cache());
-            let mut caps = self.pikevm.create_captures();
-            self.pikevm.search(pikevm, input, &mut caps);
+            // The same patterns compiled for the lazy DFAs, so this cannot fail to build.
+            let vm = self.pikevm.get_or_init(|| PikeVM::new_many(&self.patterns).ok()).as_ref()?;
+            let pikevm = cache.pikevm.get_or_insert_with(|| vm.create_cache());
+            let mut caps = vm.create_captures();
+            vm.search(pikevm, input, &mut caps);
             caps.get_match()
         })
     }
@@ -377,11 +480,11 @@ impl Shapes {
 const IDLE_CACHES: usize = 64;
 
 impl CachePool {
-    fn take(&self) -> ShapesCache {
-        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| self.warm.clone())
+    fn take(&self) -> Box<Caches> {
+        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_else(|| Box::new(self.warm.clone()))
     }
 
-    fn give(&self, cache: ShapesCache) {
+    fn give(&self, cache: Box<Caches>) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CACHES
         {
@@ -408,20 +511,41 @@ impl Analyzer {
         let list: Vec<(Shape, String)> = patterns().into_iter().map(|(shape, p)| (shape, ascii_classes(&p))).collect();
         let sources: Vec<&str> = list.iter().map(|(_, p)| p.as_str()).collect();
         let token_pid = sources.len() - 1;
+        let loose: Vec<String> = list
+            .iter()
+            .map(
+                |(shape, p)| {
+                    if LOOSENED.contains(shape) { ascii_classes(&digit_shape(*shape, true)) } else { p.clone() }
+                },
+            )
+            .collect();
+        let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| list[i].0 != Shape::Udi).collect();
+        let exact_ids: Vec<usize> =
+            (0..token_pid).filter(|&i| list[i].0 == Shape::Udi || LOOSENED.contains(&list[i].0)).collect();
+        let mut patterns = vec![(false, PatternID::ZERO); token_pid];
+        for (in_exact, ids) in [(false, &shaped_ids), (true, &exact_ids)] {
+            for (pid, &i) in ids.iter().enumerate() {
+                patterns[i] = (in_exact, PatternID::new(pid).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?);
+            }
+        }
         // The shapes' lazy DFA needs more states than the default 2 MiB cache holds on long, varied text: with the
         // default it cleared its cache and rebuilt states (about a tenth of detection time on the benchmark corpus).
-        let shaped = Shapes::new(&sources[..token_pid])?;
+        let shaped = Shapes::new(&shaped_ids.iter().map(|&i| loose[i].as_str()).collect::<Vec<_>>())?;
+        let exact = Shapes::new(&exact_ids.iter().map(|&i| sources[i]).collect::<Vec<_>>())?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
-        let warm = shaped.create_cache();
+        let warm = Caches { shaped: shaped.create_cache(), exact: exact.create_cache() };
+        let mut cache = warm.clone();
         let mut analyzer = Self {
             shaped,
+            exact,
+            patterns,
+            shaped_ids,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             shapes: list.into_iter().map(|(s, _)| s).collect(),
         };
-        let mut cache = analyzer.shaped.create_cache();
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
             let mut warmed = Vec::new();
             analyzer.structured_with(&text, &mut cache, &mut warmed);
@@ -460,20 +584,32 @@ impl Analyzer {
     /// catch-all [`Shape::Token`] (every word holding a digit) matched by [`next_token`] instead of the regex: the
     /// regex then stops only at real shapes, and the token scan costs a byte loop. `scan` caches the leftmost match of
     /// the other shapes, valid while `pos` has not passed its start.
+    ///
+    /// UDIs are searched apart (see [`Analyzer::exact`]) and merged the same way: the leftmost start wins, at the same
+    /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let token_pid = self.shapes.len() - 1;
-        let shape = match scan.shape {
+        let valid = |cached: Option<Option<(usize, usize, usize)>>| match cached {
             Some(Some((s, _, _))) if s < pos => None,
             cached => cached,
         };
-        let shape = shape.unwrap_or_else(|| {
-            let found = self
-                .shaped
-                .search(scan.cache, &Input::new(hay).span(pos..hay.len()))
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
-            scan.shape = Some(found);
-            found
-        });
+        // The merged match is cached (valid as long as the automaton's and the UDI's): merging once per search rather
+        // than once per token keeps UDIs free on text without them.
+        let shape = match valid(scan.shape) {
+            Some(cached) => cached,
+            None => {
+                let automaton = self.next_shaped(hay, pos, scan);
+                let udi = valid(scan.udi).unwrap_or_else(|| self.next_udi(hay, pos, scan));
+                scan.udi = Some(udi);
+                let found = match (automaton, udi) {
+                    (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
+                    (None, _) => udi,
+                    _ => automaton,
+                };
+                scan.shape = Some(found);
+                found
+            }
+        };
         let limit = shape.map_or(hay.len(), |(s, _, _)| s);
         // At the same start a shape wins over a token (priority order), so a token must start strictly before.
         let token = if scan.ascii_letters {
@@ -487,6 +623,46 @@ impl Analyzer {
         }
     }
 
+    /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
+    /// loosened shape (see [`LOOSENED`]) stands where its own pattern or a later shape's matches at its start (the
+    /// earlier shapes' patterns do not, or the automaton would have found them there); elsewhere the search goes on
+    /// from the next char.
+    fn next_shaped(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
+        let mut from = pos;
+        loop {
+            let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
+            let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
+            let shape = self.shapes[pid];
+            if !LOOSENED.contains(&shape) || (shape == Shape::DateShort && loose_date_is_exact(hay, s, m.end())) {
+                return Some((s, m.end(), pid));
+            }
+            let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
+            if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
+                return Some(found);
+            }
+            from = next_char(hay, s);
+        }
+    }
+
+    /// The leftmost UDI from `pos`, as its pattern would find it: every UDI starts with `(01)`.
+    fn next_udi(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
+        let pid = self.shapes.iter().position(|&s| s == Shape::Udi)?;
+        let b = hay.as_bytes();
+        let mut from = pos;
+        // `memchr` for the bracket, then the rest of the literal: cheaper than `memmem` for `(01)` on notes, where a
+        // bracket is rare enough.
+        while let Some(found) = memchr::memchr(b'(', &b[from..]) {
+            let start = from + found;
+            if b[start..].starts_with(b"(01)")
+                && let Some(end) = self.anchored_match(hay, start, pid, scan)
+            {
+                return Some((start, end, pid));
+            }
+            from = start + 1;
+        }
+        None
+    }
+
     /// End of shape `pid`'s match anchored at `start`, as that shape's pattern alone would find it.
     fn anchored_match(&self, hay: &str, start: usize, pid: usize, scan: &mut Scan<'_>) -> Option<usize> {
         if pid == self.shapes.len() - 1 {
@@ -498,8 +674,13 @@ impl Analyzer {
             let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
             return if boundary { token_at(b, start) } else { None };
         }
-        let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(PatternID::new(pid).ok()?));
-        self.shaped.search(scan.cache, &input).map(|m| m.end())
+        let (in_exact, pattern) = self.patterns[pid];
+        let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
+        if in_exact {
+            self.exact.search(&mut scan.cache.exact, &input).map(|m| m.end())
+        } else {
+            self.shaped.search(&mut scan.cache.shaped, &input).map(|m| m.end())
+        }
     }
 
     /// Candidates found by [`analyze`](Self::analyze)'s work up to and including `stage`, for the `throughput`
@@ -514,7 +695,7 @@ impl Analyzer {
             Stage::ShapesAutomaton => {
                 let mut cache = self.caches.take();
                 let mut pos = 0;
-                while let Some(m) = self.shaped.search(&mut cache, &Input::new(hay).span(pos..hay.len())) {
+                while let Some(m) = self.shaped.search(&mut cache.shaped, &Input::new(hay).span(pos..hay.len())) {
                     out.extend(cand(m.start(), m.end(), EntityType::OtherId, 0.0));
                     pos = m.end().max(m.start() + 1);
                 }
@@ -535,9 +716,9 @@ impl Analyzer {
         self.caches.give(cache);
     }
 
-    fn structured_with(&self, hay: &str, cache: &mut ShapesCache, out: &mut Vec<Candidate>) {
+    fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = Scan { shape: None, ascii_letters: ascii_case_folding(hay), cache };
+        let mut scan = Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), cache };
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
@@ -574,6 +755,17 @@ impl Analyzer {
 /// Kelvin sign (U+212A), which [`next_token`] does not know.
 fn ascii_case_folding(hay: &str) -> bool {
     hay.is_ascii() || !(hay.contains('\u{17F}') || hay.contains('\u{212A}'))
+}
+
+/// Whether a match `s..e` of the loosened short date `\b\d{1,2}/\d{1,4}\b` is one of its own pattern
+/// `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b`, with the same end: the loose match takes the whole run of digits after
+/// the slash, which the exact one takes when it has one or two digits, or four starting with 19 or 20. Most short
+/// dates of a note are doses and scores (`1/2 tab`, `pain 4/10`) whose check this spares an anchored search.
+fn loose_date_is_exact(hay: &str, s: usize, e: usize) -> bool {
+    let b = hay.as_bytes();
+    let Some(slash) = b[s..e].iter().position(|&c| c == b'/') else { return false };
+    let year = &b[s + slash + 1..e];
+    year.len() <= 2 || (year.len() == 4 && (year.starts_with(b"19") || year.starts_with(b"20")))
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -5839,6 +6031,107 @@ mod shapes_tests {
         None
     }
 
+    /// Every match of the structured pass's search from each char boundary (the automaton's shapes, loosened ones
+    /// checked, merged with UDIs and tokens) against one automaton of every shape merged with tokens; the first
+    /// difference.
+    fn merged_search_disagrees(hay: &str) -> Option<String> {
+        static ALL: std::sync::LazyLock<(Analyzer, Shapes)> = std::sync::LazyLock::new(|| {
+            let mut sources: Vec<String> = patterns().into_iter().map(|(_, p)| ascii_classes(&p)).collect();
+            sources.pop();
+            let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+            (Analyzer::new().expect("analyzer builds"), Shapes::new(&sources).expect("shapes compile"))
+        });
+        let (analyzer, all) = &*ALL;
+        let mut caches = analyzer.caches.take();
+        let mut all_cache = all.create_cache();
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, cache: &mut caches };
+        for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            let ours = analyzer.next_match(hay, pos, &mut scan);
+            let shape = all
+                .search(&mut all_cache, &Input::new(hay).span(pos..hay.len()))
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+            let limit = shape.map_or(hay.len(), |(s, _, _)| s);
+            let token = if ascii_letters {
+                next_token(hay.as_bytes(), pos, limit)
+            } else {
+                analyzer.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
+            };
+            let theirs = match token {
+                Some((s, e)) if s < limit => Some((s, e, analyzer.shapes.len() - 1)),
+                _ => shape,
+            };
+            if ours != theirs {
+                return Some(format!("{hay:?} from {pos}: {ours:?} but one automaton {theirs:?}"));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn udis_loosened_shapes_and_tokens_merge_into_the_same_matches_as_one_automaton() {
+        let texts = [
+            WARM_UP.to_string(),
+            WARM_UP.to_lowercase(),
+            WARM_UP.to_uppercase(),
+            "UDI (01)00844588003288(17)141120(10)7654321D(21)XYZ, (01)1234 and (01)00844588003288, Santa Fe, New \
+             Mexico 87501; Charleston, West Virginia, 25301-1234; NY, 10001; ny 10001; Kansas\n\n 66044x; texas 75001"
+                .to_string(),
+            "Kelvin \u{212A}ansas 66044 and \u{17F}outh Dakota 57501, (01)00844588003288".to_string(),
+            "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
+             + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
+                .to_string(),
+        ];
+        for text in texts {
+            assert_eq!(merged_search_disagrees(&text), None);
+        }
+    }
+
+    #[test]
+    fn street_and_state_words_end_where_no_other_word_of_their_list_goes_on() {
+        let states = state_names().collect::<Vec<_>>().join("|");
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+            let words = alternation_words(list);
+            for (a, b) in words.iter().flat_map(|a| words.iter().map(move |b| (a, b))) {
+                let goes_on = b.len() > a.len() && b.starts_with(a.as_str());
+                assert!(!goes_on || b.as_bytes()[a.len()].is_ascii_alphabetic(), "{a:?} ends inside {b:?}");
+            }
+            assert!(words.iter().all(|w| w.bytes().all(|c| c.is_ascii_lowercase() || c == b' ')), "{list}");
+        }
+    }
+
+    #[test]
+    fn a_word_trie_matches_the_words_of_its_alternation() {
+        let states = state_names().collect::<Vec<_>>().join("|");
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+            let trie = Regex::new(&format!("(?i)^(?:{})$", word_trie(list))).expect("trie compiles");
+            let alternation = Regex::new(&format!("(?i)^(?:{list})$")).expect("alternation compiles");
+            for word in alternation_words(list) {
+                for probe in (0..=word.len()).map(|n| &word[..n]).chain([format!("{word}s").as_str(), "x"]) {
+                    let upper = probe.to_ascii_uppercase();
+                    for probe in [probe, upper.as_str()] {
+                        assert_eq!(trie.is_match(probe), alternation.is_match(probe), "{probe:?} in {list}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_pikevm_built_for_a_search_the_lazy_dfas_cannot_finish_finds_the_same_matches() {
+        let (shapes, _) = shapes_both_ways();
+        let vm = PikeVM::new_many(&shapes.patterns).expect("shapes compile");
+        let (mut cache, mut vm_cache, mut caps) = (shapes.create_cache(), vm.create_cache(), vm.create_captures());
+        for text in [WARM_UP.to_string(), WARM_UP.to_lowercase()] {
+            for pos in (0..=text.len()).filter(|&p| text.is_char_boundary(p)) {
+                let input = Input::new(&text).span(pos..text.len());
+                vm.search(&mut vm_cache, &input, &mut caps);
+                let lazy = shapes.search_lazy(&mut cache, &input).expect("the lazy DFAs finish");
+                assert_eq!(lazy, caps.get_match(), "{pos}");
+            }
+        }
+    }
+
     #[test]
     fn shapes_find_the_same_matches_as_one_meta_regex() {
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
@@ -5895,6 +6188,14 @@ mod shapes_tests {
                 "mile marker",
                 "GB82",
                 "M5T",
+                "(01)",
+                "00844588003288",
+                "(17)",
+                "New Mexico",
+                "west virginia",
+                "CA",
+                "90210",
+                "\u{17F}",
             ])
             .prop_map(str::to_string),
         ]
@@ -5907,6 +6208,12 @@ mod shapes_tests {
         fn shapes_agree_with_one_meta_regex(parts in proptest::collection::vec(shape_fragment(), 0..16)) {
             let hay = parts.concat();
             prop_assert_eq!(shapes_disagree(&hay), None);
+        }
+
+        #[test]
+        fn merged_search_agrees_with_one_automaton(parts in proptest::collection::vec(shape_fragment(), 0..16)) {
+            let hay = parts.concat();
+            prop_assert_eq!(merged_search_disagrees(&hay), None);
         }
     }
 }
