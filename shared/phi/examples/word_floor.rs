@@ -18,17 +18,6 @@ const LISTS: [&str; 4] = [
     include_str!(concat!(env!("OUT_DIR"), "/common_words.txt")),
 ];
 
-/// Whether a byte belongs to a word (ASCII letters and digits), as one table load.
-static WORD_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        table[c] = (c as u8).is_ascii_alphanumeric();
-        c += 1;
-    }
-    table
-};
-
 /// A multiplicative hash of the word's bytes with bit 5 set (ASCII lower case), eight bytes at a time.
 fn word_hash(word: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -95,14 +84,14 @@ fn look_up_every_word(table: &Table, text: &[u8]) -> (usize, usize) {
     let (mut words, mut names) = (0, 0);
     let mut i = 0;
     loop {
-        while i < text.len() && !WORD_BYTE[usize::from(text[i])] {
+        while i < text.len() && !text[i].is_ascii_alphanumeric() {
             i += 1;
         }
         if i == text.len() {
             return (words, names);
         }
         let start = i;
-        while i < text.len() && WORD_BYTE[usize::from(text[i])] {
+        while i < text.len() && text[i].is_ascii_alphanumeric() {
             i += 1;
         }
         words += 1;
