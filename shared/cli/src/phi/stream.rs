@@ -451,4 +451,20 @@ mod tests {
             assert!(!unescaped(raw, &mut out), "{raw}");
         }
     }
+
+    proptest::proptest! {
+        /// Any text, as serde_json writes it in a line: the hand-written unescaping gives it back exactly, or leaves the
+        /// line to serde_json (a control character written as a `\u` escape).
+        #[test]
+        fn any_text_round_trips_through_the_unescaping(text in ".*", id in proptest::num::i64::ANY) {
+            let line = serde_json::json!({"id": id, "text": text}).to_string();
+            let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
+            let mut out = String::new();
+            if unescaped(parsed.text.get(), &mut out) {
+                proptest::prop_assert_eq!(&out, &text);
+            } else {
+                proptest::prop_assert!(parsed.text.get().contains("\\u"));
+            }
+        }
+    }
 }
