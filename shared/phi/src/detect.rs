@@ -362,6 +362,8 @@ pub struct Analyzer {
     patterns: Vec<(bool, PatternID)>,
     /// Index in `shapes` of each pattern of `shaped`.
     shaped_ids: Vec<usize>,
+    /// The bytes each shape's anchored pattern (see `patterns`) can start with, by its index in `shapes`.
+    first_bytes: Vec<[bool; 256]>,
     /// Search caches of `shaped` and `exact` (the states their lazy DFAs have built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
@@ -443,6 +445,34 @@ impl Shapes {
             pikevm: OnceLock::new(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
         })
+    }
+
+    /// The bytes a match of `pattern` can start with (all of them if it can match the empty string), read from
+    /// the forward NFA: every state reachable from its start without consuming a byte, look-arounds taken as
+    /// passable, so the set may hold bytes the pattern rejects but never misses one it accepts.
+    fn first_bytes(&self, pattern: PatternID) -> [bool; 256] {
+        use regex_automata::nfa::thompson::State;
+        let nfa = self.forward.get_nfa();
+        let mut bytes = [false; 256];
+        let mut seen = vec![false; nfa.states().len()];
+        let mut stack: Vec<_> = nfa.start_pattern(pattern).into_iter().collect();
+        let mut range = |start: u8, end: u8| bytes[usize::from(start)..=usize::from(end)].fill(true);
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.as_usize()], true) {
+                continue;
+            }
+            match nfa.state(id) {
+                State::ByteRange { trans } => range(trans.start, trans.end),
+                State::Sparse(sparse) => sparse.transitions.iter().for_each(|t| range(t.start, t.end)),
+                State::Dense(dense) => (0..=255).filter(|&b| dense.matches_byte(b).is_some()).for_each(|b| range(b, b)),
+                State::Look { next, .. } | State::Capture { next, .. } => stack.push(*next),
+                State::Union { alternates } => stack.extend(alternates.iter().copied()),
+                State::BinaryUnion { alt1, alt2 } => stack.extend([*alt1, *alt2]),
+                State::Fail => {}
+                State::Match { .. } => range(0, 255),
+            }
+        }
+        bytes
     }
 
     fn create_cache(&self) -> ShapesCache {
@@ -533,6 +563,10 @@ impl Analyzer {
         let shaped = Shapes::new(&shaped_ids.iter().map(|&i| loose[i].as_str()).collect::<Vec<_>>())?;
         let exact = Shapes::new(&exact_ids.iter().map(|&i| sources[i]).collect::<Vec<_>>())?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let first_bytes = patterns
+            .iter()
+            .map(|&(in_exact, pattern)| if in_exact { &exact } else { &shaped }.first_bytes(pattern))
+            .collect();
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
         let warm = Caches { shaped: shaped.create_cache(), exact: exact.create_cache() };
@@ -542,6 +576,7 @@ impl Analyzer {
             exact,
             patterns,
             shaped_ids,
+            first_bytes,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             shapes: list.into_iter().map(|(s, _)| s).collect(),
@@ -673,6 +708,11 @@ impl Analyzer {
             }
             let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
             return if boundary { token_at(b, start) } else { None };
+        }
+        // Most anchored searches follow a rejected match (a time `10:30:00` shaped like an IPv6 address tries every
+        // later shape at its start); a shape that cannot start with the byte there is not searched.
+        if !hay.as_bytes().get(start).is_none_or(|&b| self.first_bytes[pid][usize::from(b)]) {
+            return None;
         }
         let (in_exact, pattern) = self.patterns[pid];
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
@@ -4481,6 +4521,20 @@ mod tests {
             .into_iter()
             .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
             .collect()
+    }
+
+    #[test]
+    fn first_bytes_hold_every_byte_a_pattern_can_start_with() {
+        let shapes = Shapes::new(&[r"(?-u:\b)(?i:ab)c", r"(?:x|[0-9])?y", r"z?"]).expect("patterns compile");
+        let starts = |pattern| {
+            let bytes = shapes.first_bytes(PatternID::must(pattern));
+            (0..=255u8).filter(|&b| bytes[usize::from(b)]).collect::<Vec<_>>()
+        };
+
+        assert_eq!(starts(0), b"Aa");
+        assert_eq!(starts(1), b"0123456789xy");
+        // A pattern matching the empty string matches before any byte.
+        assert_eq!(starts(2).len(), 256);
     }
 
     fn has(text: &str, ty: EntityType, value: &str) -> bool {
