@@ -1383,8 +1383,13 @@ fn is_street_word(word: &str) -> bool {
 fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     let bytes = text.as_bytes();
-    let digit_count = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    let alnum_count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+    // One pass for both counts: every number of a note comes here, where two filters over its bytes and a
+    // `str::parse` of its leading digits were a sizeable part of the structured pass on notes without PHI.
+    let (mut digit_count, mut alnum_count) = (0, 0);
+    for &c in bytes {
+        digit_count += usize::from(c.is_ascii_digit());
+        alnum_count += usize::from(c.is_ascii_alphanumeric());
+    }
     let all_digits = digit_count == bytes.len();
 
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
@@ -1401,7 +1406,8 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
         let rest = &text[lead_digits..];
-        let value: u32 = text[..lead_digits].parse().ok()?;
+        // One to three digits: no overflow, and `parse` could not fail either.
+        let value = bytes[..lead_digits].iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
         // `BIRTH DATE: 04 19 1944` (claim forms write dates in boxes).
         if lead_digits <= 2
             && rest.is_empty()
