@@ -14,6 +14,7 @@
 //! one character later, so a rejected shape never hides another.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
@@ -1371,13 +1372,43 @@ fn street_line_end(hay: &str, e: usize) -> usize {
     end
 }
 
-/// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`).
+/// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`), in any case.
+///
+/// A set of the lists' words rather than the regex `(?i)^(?:...)$` they are written for: compiling that regex cost
+/// about 7 million instructions in the first note with an address. The words are lower-case ASCII, where the regex's
+/// Unicode case folding also matched `ſ` (U+017F) for `s` and the Kelvin sign (U+212A) for `k`; both are folded here
+/// the same way.
 fn is_street_word(word: &str) -> bool {
-    static STREET_WORD: OnceLock<Option<Regex>> = OnceLock::new();
-    STREET_WORD
-        .get_or_init(|| Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{SECONDARY_UNITS}|north|south|east|west)$")).ok())
-        .as_ref()
-        .is_some_and(|re| re.is_match(word))
+    static STREET_WORDS: OnceLock<HashSet<Box<[u8]>>> = OnceLock::new();
+    let words = STREET_WORDS.get_or_init(|| {
+        let mut words = HashSet::new();
+        for alternative in
+            STREET_SUFFIX.split('|').chain(SECONDARY_UNITS.split('|')).chain(["north", "south", "east", "west"])
+        {
+            // `hills?`: the only optional part in the lists is a plural `s`.
+            let stem = alternative.strip_suffix("s?").unwrap_or(alternative);
+            words.insert(Box::from(stem.as_bytes()));
+            if stem.len() < alternative.len() {
+                words.insert(Box::from(format!("{stem}s").as_bytes()));
+            }
+        }
+        words
+    });
+    // The longest listed word has ten letters.
+    let mut folded = [0u8; 16];
+    let mut n = 0;
+    for c in word.chars() {
+        let byte = match c {
+            '\u{17F}' => b's',
+            '\u{212A}' => b'k',
+            c if c.is_ascii() => c.to_ascii_lowercase() as u8,
+            _ => return false,
+        };
+        let Some(slot) = folded.get_mut(n) else { return false };
+        *slot = byte;
+        n += 1;
+    }
+    words.contains(&folded[..n])
 }
 
 fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
@@ -4527,6 +4558,35 @@ mod tests {
             .into_iter()
             .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
             .collect()
+    }
+
+    #[test]
+    fn street_words_are_the_words_their_case_insensitive_regex_matches() {
+        let regex = Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{SECONDARY_UNITS}|north|south|east|west)$"))
+            .expect("pattern compiles");
+        let listed = STREET_SUFFIX.split('|').chain(SECONDARY_UNITS.split('|')).flat_map(|w| {
+            let stem = w.trim_end_matches("s?").to_string();
+            [stem.clone(), format!("{stem}s"), format!("{stem}x")]
+        });
+        let others = [
+            "North",
+            "WEST",
+            "ſt",
+            "\u{212A}ey",
+            "PARK\u{212A}",
+            "Ave.",
+            "ave ",
+            "",
+            "ś",
+            "Straße",
+            "sqs",
+            "throughways",
+        ];
+        for word in listed.chain(others.iter().map(|w| w.to_string())) {
+            for written in [word.clone(), word.to_uppercase(), word.to_ascii_uppercase()] {
+                assert_eq!(is_street_word(&written), regex.is_match(&written), "{written:?}");
+            }
+        }
     }
 
     #[test]
