@@ -14,6 +14,7 @@
 //! one character later, so a rejected shape never hides another.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
@@ -362,6 +363,8 @@ pub struct Analyzer {
     patterns: Vec<(bool, PatternID)>,
     /// Index in `shapes` of each pattern of `shaped`.
     shaped_ids: Vec<usize>,
+    /// The bytes each shape's anchored pattern (see `patterns`) can start with, by its index in `shapes`.
+    first_bytes: Vec<[bool; 256]>,
     /// Search caches of `shaped` and `exact` (the states their lazy DFAs have built), lent to one call at a time.
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
@@ -443,6 +446,34 @@ impl Shapes {
             pikevm: OnceLock::new(),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
         })
+    }
+
+    /// The bytes a match of `pattern` can start with (all of them if it can match the empty string), read from
+    /// the forward NFA: every state reachable from its start without consuming a byte, look-arounds taken as
+    /// passable, so the set may hold bytes the pattern rejects but never misses one it accepts.
+    fn first_bytes(&self, pattern: PatternID) -> [bool; 256] {
+        use regex_automata::nfa::thompson::State;
+        let nfa = self.forward.get_nfa();
+        let mut bytes = [false; 256];
+        let mut seen = vec![false; nfa.states().len()];
+        let mut stack: Vec<_> = nfa.start_pattern(pattern).into_iter().collect();
+        let mut range = |start: u8, end: u8| bytes[usize::from(start)..=usize::from(end)].fill(true);
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.as_usize()], true) {
+                continue;
+            }
+            match nfa.state(id) {
+                State::ByteRange { trans } => range(trans.start, trans.end),
+                State::Sparse(sparse) => sparse.transitions.iter().for_each(|t| range(t.start, t.end)),
+                State::Dense(dense) => (0..=255).filter(|&b| dense.matches_byte(b).is_some()).for_each(|b| range(b, b)),
+                State::Look { next, .. } | State::Capture { next, .. } => stack.push(*next),
+                State::Union { alternates } => stack.extend(alternates.iter().copied()),
+                State::BinaryUnion { alt1, alt2 } => stack.extend([*alt1, *alt2]),
+                State::Fail => {}
+                State::Match { .. } => range(0, 255),
+            }
+        }
+        bytes
     }
 
     fn create_cache(&self) -> ShapesCache {
@@ -533,6 +564,10 @@ impl Analyzer {
         let shaped = Shapes::new(&shaped_ids.iter().map(|&i| loose[i].as_str()).collect::<Vec<_>>())?;
         let exact = Shapes::new(&exact_ids.iter().map(|&i| sources[i]).collect::<Vec<_>>())?;
         let token = Regex::new(sources[token_pid]).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
+        let first_bytes = patterns
+            .iter()
+            .map(|&(in_exact, pattern)| if in_exact { &exact } else { &shaped }.first_bytes(pattern))
+            .collect();
         let _ = Gazetteer::get();
         let _ = Lexicon::get();
         let warm = Caches { shaped: shaped.create_cache(), exact: exact.create_cache() };
@@ -542,6 +577,7 @@ impl Analyzer {
             exact,
             patterns,
             shaped_ids,
+            first_bytes,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             shapes: list.into_iter().map(|(s, _)| s).collect(),
@@ -673,6 +709,11 @@ impl Analyzer {
             }
             let boundary = b[start].is_ascii_alphanumeric() && (start == 0 || !is_word_byte(b[start - 1]));
             return if boundary { token_at(b, start) } else { None };
+        }
+        // Most anchored searches follow a rejected match (a time `10:30:00` shaped like an IPv6 address tries every
+        // later shape at its start); a shape that cannot start with the byte there is not searched.
+        if !hay.as_bytes().get(start).is_none_or(|&b| self.first_bytes[pid][usize::from(b)]) {
+            return None;
         }
         let (in_exact, pattern) = self.patterns[pid];
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
@@ -1331,20 +1372,55 @@ fn street_line_end(hay: &str, e: usize) -> usize {
     end
 }
 
-/// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`).
+/// A street type or secondary-unit word (`Ave`, `Hill`, `Apt`), in any case.
+///
+/// A set of the lists' words rather than the regex `(?i)^(?:...)$` they are written for: compiling that regex cost
+/// about 7 million instructions in the first note with an address. The words are lower-case ASCII, where the regex's
+/// Unicode case folding also matched `ſ` (U+017F) for `s` and the Kelvin sign (U+212A) for `k`; both are folded here
+/// the same way.
 fn is_street_word(word: &str) -> bool {
-    static STREET_WORD: OnceLock<Option<Regex>> = OnceLock::new();
-    STREET_WORD
-        .get_or_init(|| Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{SECONDARY_UNITS}|north|south|east|west)$")).ok())
-        .as_ref()
-        .is_some_and(|re| re.is_match(word))
+    static STREET_WORDS: OnceLock<HashSet<Box<[u8]>>> = OnceLock::new();
+    let words = STREET_WORDS.get_or_init(|| {
+        let mut words = HashSet::new();
+        for alternative in
+            STREET_SUFFIX.split('|').chain(SECONDARY_UNITS.split('|')).chain(["north", "south", "east", "west"])
+        {
+            // `hills?`: the only optional part in the lists is a plural `s`.
+            let stem = alternative.strip_suffix("s?").unwrap_or(alternative);
+            words.insert(Box::from(stem.as_bytes()));
+            if stem.len() < alternative.len() {
+                words.insert(Box::from(format!("{stem}s").as_bytes()));
+            }
+        }
+        words
+    });
+    // The longest listed word has ten letters.
+    let mut folded = [0u8; 16];
+    let mut n = 0;
+    for c in word.chars() {
+        let byte = match c {
+            '\u{17F}' => b's',
+            '\u{212A}' => b'k',
+            c if c.is_ascii() => c.to_ascii_lowercase() as u8,
+            _ => return false,
+        };
+        let Some(slot) = folded.get_mut(n) else { return false };
+        *slot = byte;
+        n += 1;
+    }
+    words.contains(&folded[..n])
 }
 
 fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     let bytes = text.as_bytes();
-    let digit_count = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    let alnum_count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+    // One pass for both counts: every number of a note comes here, where two filters over its bytes and a
+    // `str::parse` of its leading digits were a sizeable part of the structured pass on notes without PHI.
+    let (mut digit_count, mut alnum_count) = (0, 0);
+    for &c in bytes {
+        digit_count += usize::from(c.is_ascii_digit());
+        alnum_count += usize::from(c.is_ascii_alphanumeric());
+    }
     let all_digits = digit_count == bytes.len();
 
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
@@ -1361,7 +1437,8 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
         let rest = &text[lead_digits..];
-        let value: u32 = text[..lead_digits].parse().ok()?;
+        // One to three digits: no overflow, and `parse` could not fail either.
+        let value = bytes[..lead_digits].iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
         // `BIRTH DATE: 04 19 1944` (claim forms write dates in boxes).
         if lead_digits <= 2
             && rest.is_empty()
@@ -4481,6 +4558,49 @@ mod tests {
             .into_iter()
             .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
             .collect()
+    }
+
+    #[test]
+    fn street_words_are_the_words_their_case_insensitive_regex_matches() {
+        let regex = Regex::new(&format!("(?i)^(?:{STREET_SUFFIX}|{SECONDARY_UNITS}|north|south|east|west)$"))
+            .expect("pattern compiles");
+        let listed = STREET_SUFFIX.split('|').chain(SECONDARY_UNITS.split('|')).flat_map(|w| {
+            let stem = w.trim_end_matches("s?").to_string();
+            [stem.clone(), format!("{stem}s"), format!("{stem}x")]
+        });
+        let others = [
+            "North",
+            "WEST",
+            "ſt",
+            "\u{212A}ey",
+            "PARK\u{212A}",
+            "Ave.",
+            "ave ",
+            "",
+            "ś",
+            "Straße",
+            "sqs",
+            "throughways",
+        ];
+        for word in listed.chain(others.iter().map(|w| w.to_string())) {
+            for written in [word.clone(), word.to_uppercase(), word.to_ascii_uppercase()] {
+                assert_eq!(is_street_word(&written), regex.is_match(&written), "{written:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn first_bytes_hold_every_byte_a_pattern_can_start_with() {
+        let shapes = Shapes::new(&[r"(?-u:\b)(?i:ab)c", r"(?:x|[0-9])?y", r"z?"]).expect("patterns compile");
+        let starts = |pattern| {
+            let bytes = shapes.first_bytes(PatternID::must(pattern));
+            (0..=255u8).filter(|&b| bytes[usize::from(b)]).collect::<Vec<_>>()
+        };
+
+        assert_eq!(starts(0), b"Aa");
+        assert_eq!(starts(1), b"0123456789xy");
+        // A pattern matching the empty string matches before any byte.
+        assert_eq!(starts(2).len(), 256);
     }
 
     fn has(text: &str, ty: EntityType, value: &str) -> bool {
