@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use local_stack::{LocalStack, StackOptions, TemplateFunction, emulator::Moto};
 
-use crate::{python, workspace};
+use crate::{debian, python, workspace};
 
 /// The Swagger UI release `/docs` serves (npm package `swagger-ui-dist`).
 const SWAGGER_UI_VERSION: &str = "5.35.0";
@@ -54,6 +54,9 @@ pub fn local_parameters() -> BTreeMap<String, String> {
 
 /// Builds every function binary the template names (and `extra` binaries) and returns the template's functions.
 pub fn build_functions(release: bool, extra: &[&str]) -> anyhow::Result<Vec<TemplateFunction>> {
+    // The OCR and speech workers link libtesseract and libpocketsphinx: on a new machine `cargo xtask dev` (or
+    // `invoke`) is often the first command run, before `test` or `setup` has installed them.
+    debian::ensure(&debian::packages()?)?;
     let functions = local_stack::template_functions(&template(), &local_parameters())
         .with_context(|| format!("reading {}", template().display()))?;
     // Only the binaries the template names, so that a crate elsewhere in the workspace cannot stop the stack.
