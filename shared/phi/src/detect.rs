@@ -4,14 +4,14 @@
 //! call's options, resolved (see [`crate::resolve`]) and mapped back to code points of the original text.
 //!
 //! The structured pass finds shapes with leftmost-first semantics (at one start position the earlier pattern wins):
-//! one `regex_automata::meta::Regex` built from every shape pattern at once, except the last, catch-all token shape
-//! (any word holding a digit), which a hand-written scanner matches exactly as its pattern would (a property test
-//! holds the two equal), so that the regex does not stop at every number, and the UDI shape, searched where its
-//! literal start stands (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test
-//! holds that too). A shape only proposes; its classifier
-//! validates (check digits, calendar, IP parsing) and reads the context (labels before, units after). When a
-//! classifier rejects a match, the later patterns are tried anchored at the same position, then the search resumes
-//! one character later, so a rejected shape never hides another.
+//! one multi-pattern automaton ([`Shapes`]: a forward and a reverse lazy DFA) built from every shape pattern at once,
+//! except the last, catch-all token shape (any word holding a digit), which a hand-written scanner matches exactly as
+//! its pattern would (a property test holds the two equal), so that the automaton does not stop at every number, and
+//! the UDI shape, searched where its literal start stands (see [`Analyzer`]'s `exact`); their matches are merged as
+//! one regex would find them (a test holds that too). A shape only proposes; its classifier validates (check digits,
+//! calendar, IP parsing) and reads the context (labels before, units after). When a classifier rejects a match, the
+//! later patterns are tried anchored at the same position, then the search resumes one character later, so a rejected
+//! shape never hides another.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
