@@ -1381,18 +1381,8 @@ fn street_line_end(hay: &str, e: usize) -> usize {
 fn is_street_word(word: &str) -> bool {
     static STREET_WORDS: OnceLock<HashSet<Box<[u8]>>> = OnceLock::new();
     let words = STREET_WORDS.get_or_init(|| {
-        let mut words = HashSet::new();
-        for alternative in
-            STREET_SUFFIX.split('|').chain(SECONDARY_UNITS.split('|')).chain(["north", "south", "east", "west"])
-        {
-            // `hills?`: the only optional part in the lists is a plural `s`.
-            let stem = alternative.strip_suffix("s?").unwrap_or(alternative);
-            words.insert(Box::from(stem.as_bytes()));
-            if stem.len() < alternative.len() {
-                words.insert(Box::from(format!("{stem}s").as_bytes()));
-            }
-        }
-        words
+        let listed = [STREET_SUFFIX, SECONDARY_UNITS].map(alternation_words).into_iter().flatten();
+        listed.chain(["north", "south", "east", "west"].map(String::from)).map(|w| w.into_bytes().into()).collect()
     });
     // The longest listed word has ten letters.
     let mut folded = [0u8; 16];
@@ -2799,21 +2789,22 @@ fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>
 /// dictation rewrite (lower-case text only) has not put it in digits: after an age word or a person's `is`, or before
 /// `year`.
 fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const UNITS: [&str; 9] = SPELLED_UNITS;
     let w = &words[j];
     let text = &hay[w.start..w.end];
     if !(6..=12).contains(&text.len()) || !text.get(..6).is_some_and(|t| t.eq_ignore_ascii_case("ninety")) {
         return None;
     }
     // One word (`ninety-four`) or two (`ninety four`).
-    if text.len() > 6 && !text[6..].strip_prefix('-').is_some_and(|u| UNITS.iter().any(|x| u.eq_ignore_ascii_case(x))) {
+    if text.len() > 6
+        && !text[6..].strip_prefix('-').is_some_and(|u| SPELLED_UNITS.iter().any(|x| u.eq_ignore_ascii_case(x)))
+    {
         return None;
     }
     let mut end = w.end;
     if text.len() == 6
         && let Some(next) = words.get(j + 1)
         && matches!(gap(hay, next), "-" | " ")
-        && UNITS.iter().any(|u| hay[next.start..next.end].eq_ignore_ascii_case(u))
+        && SPELLED_UNITS.iter().any(|u| hay[next.start..next.end].eq_ignore_ascii_case(u))
     {
         end = next.end;
     }
@@ -2834,9 +2825,8 @@ fn spelled_age_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
 const DICTATED_STREET_TYPES: &[&str] = &["avenue", "road", "street", "boulevard", "parkway", "highway"];
 
 fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = DICTATED_STREET_TYPES;
     let w = &words[j];
-    if !(4..=9).contains(&(w.end - w.start)) || !TYPES.contains(&&hay[w.start..w.end]) {
+    if !(4..=9).contains(&(w.end - w.start)) || !DICTATED_STREET_TYPES.contains(&&hay[w.start..w.end]) {
         return None;
     }
     let mut i = j;
@@ -2911,14 +2901,13 @@ const BARE_STREET_TYPES: &[&str] = &[
 ];
 
 fn bare_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
-    const TYPES: &[&str] = BARE_STREET_TYPES;
     let w = &words[j];
     // Every word is asked: the length and first letter turn nearly all away before any comparison.
     let len = w.end - w.start;
     if !(2..=9).contains(&len)
         || !matches!(hay.as_bytes()[w.start], b'A' | b'B' | b'R' | b'P' | b'H' | b'S')
         || w.blocked
-        || !TYPES.contains(&&hay[w.start..w.end])
+        || !BARE_STREET_TYPES.contains(&&hay[w.start..w.end])
     {
         return None;
     }
@@ -2940,7 +2929,7 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
     }
     let text = &hay[w.start..w.end];
     let g = gap(hay, &words[i + 1]);
-    let cue = (text == "that" && g == "'s ") || (SPELLING_CUES[1..].contains(&text) && g == " ");
+    let cue = (text == "that" && g == "'s ") || (text != "that" && SPELLING_CUES.contains(&text) && g == " ");
     if !cue {
         return None;
     }
