@@ -210,51 +210,13 @@ fn unescaped(raw: &str, out: &mut String) -> bool {
 struct Worker {
     /// The text of the document, unescaped.
     text: String,
-    scores: ScoreFormats,
-}
-
-/// Scores as serde_json writes them, by their bits: a run has a handful of distinct scores (each rule's constant),
-/// and writing an `f32` the shortest way cost more than the rest of its entity's JSON. A slot holds the last score
-/// whose bits hash to it.
-#[derive(Debug)]
-struct ScoreFormats {
-    slots: Vec<Option<(u32, Vec<u8>)>>,
-}
-
-impl Default for ScoreFormats {
-    fn default() -> Self {
-        Self { slots: vec![None; 32] }
-    }
-}
-
-impl ScoreFormats {
-    fn write(&mut self, score: f32, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        let bits = score.to_bits();
-        // The top five bits of a multiplicative hash: one of the 32 slots.
-        let slot = &mut self.slots[(bits.wrapping_mul(0x9E37_79B9) >> 27) as usize];
-        match slot {
-            Some((cached, json)) if *cached == bits => out.extend_from_slice(json),
-            _ => {
-                let mut json = Vec::new();
-                serde_json::to_writer(&mut json, &score)?;
-                out.extend_from_slice(&json);
-                *slot = Some((bits, json));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for [`AnalyzeLine`] (a test holds them equal), but with the keys and type names as literals instead of
 /// serde's per-field calls, which escape-scanned every key and cost about a twentieth of a run. Numbers are still
-/// written by serde_json (scores once each, see [`ScoreFormats`]).
-fn write_analysis(
-    id: &serde_json::Value,
-    entities: &[Entity],
-    scores: &mut ScoreFormats,
-    out: &mut Vec<u8>,
-) -> serde_json::Result<()> {
+/// written by serde_json.
+fn write_analysis(id: &serde_json::Value, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.reserve(32 + entities.len() * 64);
     out.extend_from_slice(b"{\"id\":");
     serde_json::to_writer(&mut *out, id)?;
@@ -270,7 +232,7 @@ fn write_analysis(
         out.extend_from_slice(b",\"end\":");
         serde_json::to_writer(&mut *out, &e.end)?;
         out.extend_from_slice(b",\"score\":");
-        scores.write(e.score, out)?;
+        serde_json::to_writer(&mut *out, &e.score)?;
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
@@ -305,7 +267,7 @@ fn process(
     match job {
         Job::Analyze => {
             let mut out = Vec::new();
-            write_analysis(&id, &entities, &mut worker.scores, &mut out).map_err(|e| e.to_string())?;
+            write_analysis(&id, &entities, &mut out).map_err(|e| e.to_string())?;
             Ok(out)
         }
         Job::Transform { policy, tenant, data } => {
@@ -423,12 +385,10 @@ mod tests {
             .enumerate()
             .map(|(n, (&entity_type, &score))| Entity { entity_type, start: n * 997, end: n * 997 + 12, score })
             .collect();
-        // One cache for every line, so that scores are written both fresh and from it.
-        let mut formats = ScoreFormats::default();
         for id in &ids {
             for n in [0, 1, 2, entities.len()] {
                 let mut out = Vec::new();
-                write_analysis(id, &entities[..n], &mut formats, &mut out).expect("written");
+                write_analysis(id, &entities[..n], &mut out).expect("written");
                 let expected = serde_json::to_string(&AnalyzeLine { id, entities: &entities[..n] }).expect("serde");
                 assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
             }
