@@ -2488,7 +2488,39 @@ static BYTE_CLASS: [u8; 256] = {
     table
 };
 
-fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
+/// A note's words, and where the passes that start at few of them start.
+///
+/// The tokenizer notes the indices of the rare words that [`word_rules`], [`facilities`] and [`organizations`] start
+/// at as it pushes them, so that those passes visit these words only rather than each loop over every word of the
+/// note to find them.
+#[derive(Debug, Default)]
+struct Words {
+    list: Vec<Word>,
+    /// Words marked [`Word::RULE`], from the second word on.
+    rule_at: Vec<usize>,
+    /// Facility heads and generic facility words ([`FacilityWord::Head`], [`FacilityWord::Generic`]).
+    facility_at: Vec<usize>,
+    /// The index after each word with the [`role::ORG_CUE`] role (one past the last word for a cue that ends the note).
+    after_org_cue: Vec<usize>,
+}
+
+impl Words {
+    const fn new() -> Self {
+        Self { list: Vec::new(), rule_at: Vec::new(), facility_at: Vec::new(), after_org_cue: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.rule_at.clear();
+        self.facility_at.clear();
+        self.after_org_cue.clear();
+    }
+}
+
+// Not inlined into the word pass: its byte loops then keep their state in registers rather than sharing them with
+// the passes after it (nophi-2k 599.1M -> 590.5M instructions).
+#[inline(never)]
+fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     let b = hay.as_bytes();
     let mut i = 0;
     let mut line_first = 0;
@@ -2499,14 +2531,19 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
     let mut after_rule_cue = false;
     // The position after the last `^` or `(`: a word starting there is one [`word_rules`] looks at.
     let mut opened = usize::MAX;
-    let finish_line = |words: &mut Vec<Word>, from: usize, has_cap: bool, has_lower: bool| {
+    // Each word is pushed as in a line with case (most lines): its gazetteer flags looked up unless it is lower case
+    // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
+    // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
+    // goes over the words of the other lines.
+    let finish_line = |words: &mut [Word], has_cap: bool, has_lower: bool| {
+        if has_cap {
+            return;
+        }
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
-        let caseless = !has_cap;
-        for w in &mut words[from..] {
-            w.caseless = caseless && !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
-            // Lower-case words of a mixed-case line are never names or places: skip their (cache-missing) lookup.
-            if caseless || w.case != Case::Lower {
+        for w in words {
+            w.caseless = !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
+            if w.case == Case::Lower {
                 w.flags = gaz.flags_of(w.hash);
             }
             w.starts = w.starts_of();
@@ -2522,8 +2559,8 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         let class = BYTE_CLASS[usize::from(c)];
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
-                finish_line(words, line_first, line_has_cap, line_has_lower);
-                line_first = words.len();
+                finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
+                line_first = words.list.len();
                 line_has_cap = false;
                 line_has_lower = false;
                 i += 1;
@@ -2610,7 +2647,22 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule = entry.rule_word | entry.month | hyphen | after_rule_cue | (start == opened);
         after_rule_cue = entry.rule_cue;
-        words.push(Word {
+        let index = words.list.len();
+        let facility_start = matches!(entry.facility, Some(FacilityWord::Head | FacilityWord::Generic));
+        let org_cue = entry.roles & role::ORG_CUE != 0;
+        // One branch for the few words noted at all.
+        if rule | facility_start | org_cue {
+            if rule && index > 0 {
+                words.rule_at.push(index);
+            }
+            if facility_start {
+                words.facility_at.push(index);
+            }
+            if org_cue {
+                words.after_org_cue.push(index + 1);
+            }
+        }
+        let mut word = Word {
             start,
             end: i,
             hash,
@@ -2619,7 +2671,6 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
             gap_start,
             blocked: false,
             starts: 0,
-            // Looked up when the line ends, once it is known whether case carries a signal.
             flags: 0,
             roles: entry.roles,
             facility: entry.facility,
@@ -2630,13 +2681,19 @@ fn tokenize(hay: &str, words: &mut Vec<Word>, gaz: &Gazetteer, lex: &Lexicon) {
                 | (u8::from(rule) * Word::RULE)
                 | (u8::from(entry.cue_tail) * Word::CUE_TAIL)
                 | (u8::from(entry.state_head) * Word::STATE_HEAD),
-        });
+        };
+        // A lower-case word of a line with case has neither flags nor starts.
+        if case != Case::Lower {
+            word.flags = gaz.flags_of(hash);
+            word.starts = word.starts_of();
+        }
+        words.list.push(word);
         gap_start = i;
         if possessive {
             i += 2;
         }
     }
-    finish_line(words, line_first, line_has_cap, line_has_lower);
+    finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet).
@@ -2687,7 +2744,7 @@ fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
 
 thread_local! {
     /// The word list of the last document analyzed on this thread, reused so that a call allocates no word list.
-    static WORDS: RefCell<Vec<Word>> = const { RefCell::new(Vec::new()) };
+    static WORDS: RefCell<Words> = const { RefCell::new(Words::new()) };
 }
 
 /// Largest word list kept for the next document (about 4 MiB); a longer one is freed after its document.
@@ -2697,29 +2754,29 @@ fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
     let mut words = WORDS.with(|w| std::mem::take(&mut *w.borrow_mut()));
     words.clear();
     words_pass_with(hay, &mut words, out);
-    if words.capacity() <= KEPT_WORDS {
+    if words.list.capacity() <= KEPT_WORDS {
         WORDS.with(|w| *w.borrow_mut() = words);
     }
 }
 
-fn words_pass_with(hay: &str, words: &mut Vec<Word>, out: &mut Vec<Candidate>) {
+fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     let gaz = Gazetteer::get();
     let lex = Lexicon::get();
-    words.reserve(hay.len() / 6);
-    tokenize(hay, words, gaz, lex);
-    if words.is_empty() {
+    all.list.reserve(hay.len() / 6);
+    tokenize(hay, all, gaz, lex);
+    if all.list.is_empty() {
         return;
     }
-    let words = &mut words[..];
+    let words = &mut all.list[..];
     block_structured(words, out);
     let first_new = out.len();
-    facilities(hay, words, gaz, lex, out);
-    organizations(hay, words, lex, out);
+    facilities(hay, words, &all.facility_at, gaz, lex, out);
+    organizations(hay, words, &all.after_org_cue, lex, out);
     let first_person = out.len();
     persons(hay, words, lex, out);
     name_endings(hay, &mut out[first_person..]);
     cities(hay, words, gaz, lex, out);
-    word_rules(hay, words, lex, out);
+    word_rules(hay, words, &all.rule_at, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     drop_insurers(hay, first_new, out);
     coreference(words, first_new, out);
@@ -2739,18 +2796,14 @@ pub(crate) const RULE_CUES: &[&[&str]] = &[INITIALS_CUES, &["by"], SPELLING_CUES
 /// The rules that look at one word and its neighbours, in one pass over the words (each pass over a long note's words
 /// costs memory traffic of its own): a month named alone, a street without a house number, a dictated spelling,
 /// initials that sign a record, and a county.
-fn word_rules(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+fn word_rules(hay: &str, words: &[Word], rule_at: &[usize], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut spelled_until = 0;
     if let Some(c) = words.first().and_then(|w| prefixed_month(hay, w)) {
         out.push(c);
     }
-    for i in 1..words.len() {
+    // The tokenizer noted the few words (marked [`Word::RULE`]) a rule below may start at; no other word is visited.
+    for &i in rule_at {
         let w = &words[i];
-        // The tokenizer marked the few words a rule below may start at; every other word is turned away here by one
-        // test rather than by each rule's own.
-        if w.marks & Word::RULE == 0 {
-            continue;
-        }
         if w.caseless {
             if i >= spelled_until
                 && let Some((c, next)) = spelled_name_at(hay, words, i - 1)
@@ -4139,8 +4192,17 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     false
 }
 
-fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
-    for (i, w) in words.iter().enumerate() {
+/// Facility names around the heads and generic words at `facility_at` (noted by the tokenizer).
+fn facilities(
+    hay: &str,
+    words: &[Word],
+    facility_at: &[usize],
+    gaz: &Gazetteer,
+    lex: &Lexicon,
+    out: &mut Vec<Candidate>,
+) {
+    for &i in facility_at {
+        let w = &words[i];
         let kind = w.facility;
         let head_end = match kind {
             // A line may wrap before the tail (`Nodine Medical\nCenter`), not before another head.
@@ -4336,12 +4398,11 @@ fn facilities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &m
 /// Deloitte`, `Last filled at Walgreens`, `Pharmacy: CVS #04821`, `EMPLOYER: ACME WIDGETS`). Up to four name words:
 /// capitalised ones in mixed-case text; in dictation and upper-case forms, words up to a stop word, with one in no
 /// English dictionary (`works at walmart distribution center`, not `works at home`).
-fn organizations(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
-    for i in 1..words.len() {
+///
+/// `after_org_cue` holds the index after each cue's last word (noted by the tokenizer): only there is a name looked for.
+fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexicon, out: &mut Vec<Candidate>) {
+    for &i in after_org_cue.iter().take_while(|&&i| i < words.len()) {
         let cue_end = &words[i - 1];
-        if cue_end.roles & role::ORG_CUE == 0 {
-            continue;
-        }
         let g = gap(hay, &words[i]);
         // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
         // at`).
@@ -4517,14 +4578,19 @@ fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
     let mut covered: Vec<(usize, usize)> =
         out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
     covered.sort_unstable();
+    // A one-word Bloom filter of `known` (a bit from each hash's top six bits): this loop sees every word of the note,
+    // and nearly all of them are turned away by one bit test instead of two scans of `known`.
+    let bit = |hash: u64| 1u64 << (hash >> 58);
+    let bloom = known.iter().fold(0, |m, &h| m | bit(h));
     for w in words {
-        let plain = known.contains(&w.hash);
-        let common = !plain && known.contains(&!w.hash);
-        if !(plain || common)
-            || w.blocked
-            || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper))
-            || (common && (w.caseless || w.case != Case::Cap))
-        {
+        // The word's own tests first: they turn away most words without a look at `known`.
+        if w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
+            continue;
+        }
+        let plain = bloom & bit(w.hash) != 0 && known.contains(&w.hash);
+        let common =
+            !plain && !w.caseless && w.case == Case::Cap && bloom & bit(!w.hash) != 0 && known.contains(&!w.hash);
+        if !(plain || common) {
             continue;
         }
         let inside = covered.partition_point(|&(s, _)| s <= w.start);
