@@ -3283,14 +3283,13 @@ enum NamePart {
 }
 
 fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
-    let text = &hay[w.start..w.end];
     let roles = w.roles;
     let flags = w.flags;
     let shaped = w.caseless || matches!(w.case, Case::Cap | Case::Upper | Case::Initial);
     if !shaped {
         return None;
     }
-    if w.end - w.start == 1 || (w.case == Case::Initial && text.chars().count() == 1) {
+    if w.end - w.start == 1 || (w.case == Case::Initial && hay[w.start..w.end].chars().count() == 1) {
         return (hay[w.end..].starts_with('.') || !w.caseless).then_some(NamePart::Initial);
     }
     let named = flags & (FIRST | LAST) != 0;
@@ -3308,6 +3307,8 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
             common: flags & COMMON != 0,
         });
     }
+    // Sliced only once the flag tests above have not decided.
+    let text = &hay[w.start..w.end];
     // `LMP`, `HCP`, `CCRN`: a short upper-case word in mixed-case text, in no name list, is an acronym; not in an
     // upper-case comma form (`entered by EZE, CONSUELO`).
     if !w.caseless && w.case == Case::Upper && w.end - w.start <= 4 && !title_before && !upper_comma_form(hay, w) {
@@ -3318,10 +3319,12 @@ fn name_part(hay: &str, w: &Word, title_before: bool) -> Option<NamePart> {
         return None;
     }
     let english = flags & (ENGLISH | PLACE) != 0;
-    // Walks the word's characters: asked only once the flag tests have not decided.
+    // Walks the word's characters: asked only once the flag tests have not decided. A word of the tokenizer starts
+    // with a letter and holds letters, hyphens and apostrophes only, so three ASCII letters first decide it at once.
     let wordlike = || {
-        text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-            && text.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        text.as_bytes().get(..3).is_some_and(|b| b.iter().all(u8::is_ascii_alphabetic))
+            || (text.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+                && text.chars().filter(|c| c.is_alphabetic()).count() >= 3)
     };
     if !english && !w.state() && w.facility.is_none() && wordlike() {
         return Some(NamePart::Foreign);
@@ -3380,13 +3383,10 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
 fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     let mut parts: Vec<NamePart> = Vec::with_capacity(4);
-    while i < words.len() {
+    // A lower-case word of a mixed-case line never starts a name: such words are passed over in a loop of their own.
+    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
+        i += skip;
         let w0 = &words[i];
-        // A lower-case word of a mixed-case line never starts a name: skip the cue lookups.
-        if w0.starts & Word::PERSON_START == 0 {
-            i += 1;
-            continue;
-        }
         // A word that is no part of a name even after a title (a stop, title or clinical word: `name_part` turns away
         // no word after a title that it takes elsewhere) starts none, unless it is a first name (`Will`, `May`) or a
         // field's value: nothing below would find a name at it, so its cue is not asked for.
@@ -3973,12 +3973,13 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
 
 fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
-    while i < words.len() {
+    // Only a place word, the head of a multi-word place, or a capitalised word can start a city: the others are
+    // passed over in a loop of their own.
+    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::CITY_START != 0) {
+        i += skip;
         let w0 = &words[i];
-        // Only a place word, the head of a multi-word place, or a capitalised word can start a city; a compass
-        // direction (`1600 Pennsylvania Ave NW, Washington`) never does.
-        if w0.starts & Word::CITY_START == 0
-            || matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
+        // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
+        if matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
             // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
             // plate`) unless the gazetteer has it.
             || (w0.flags & (PLACE | PLACE_HEAD) == 0
@@ -3996,14 +3997,17 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         let cue = i > 0
             && words[i - 1].roles & role::PLACE_CUE != 0
             && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
-        // Without a cue or a gazetteer place, only a `City:` label or a state after one of the words below
-        // (`Springfield, IL`) scores them: most capitalised words have neither, and are turned away before the
-        // scoring loop.
-        let unplaced = !cue && w0.flags & (PLACE | PLACE_HEAD) == 0;
-        if unplaced
-            && !words[i + 1..words.len().min(i + 4)].iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
-            && !city_label_before(hay, words, i)
-        {
+        // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
+        // but at a word marked a state or a state's first word), a `City:` label, a place after a comma
+        // (`after_place_and_comma`) or a site's word after a place (`our Westminster clinic`) scores them: most
+        // capitalised words have none of these, and are turned away before the scoring loop.
+        let near = &words[i + 1..words.len().min(i + 4)];
+        let may_score = cue
+            || near.iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
+            || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
+            || city_label_before(hay, words, i)
+            || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
+        if !may_score {
             i += 1;
             continue;
         }
@@ -4062,10 +4066,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             // `our Westminster clinic`, `the Fremont office`.
             let site = place
                 && !w.caseless
-                && words.get(j + 1).is_some_and(|next| {
-                    gap(hay, next) == " "
-                        && matches!(&hay[next.start..next.end], "clinic" | "office" | "campus" | "location" | "branch")
-                });
+                && words.get(j + 1).is_some_and(|next| gap(hay, next) == " " && is_site_word(hay, next));
             let residence = cue
                 && roles & role::NAME_CUE == 0
                 && (place || (!w.caseless && flags & ENGLISH == 0))
@@ -4093,6 +4094,11 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             i += 1;
         }
     }
+}
+
+/// A word for one site of an organisation, after a town (`our Westminster clinic`, `the Fremont office`).
+fn is_site_word(hay: &str, w: &Word) -> bool {
+    matches!(&hay.as_bytes()[w.start..w.end], b"clinic" | b"office" | b"campus" | b"location" | b"branch")
 }
 
 /// Whether `words[i]` follows a comma after a street address, a facility or a city (`12 Main St, Apt 4, Springfield`,
