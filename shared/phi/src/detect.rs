@@ -3387,10 +3387,19 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
     while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
         i += skip;
         let w0 = &words[i];
-        // A word that is no part of a name even after a title (a stop, title or clinical word: `name_part` turns away
-        // no word after a title that it takes elsewhere) starts none, unless it is a first name (`Will`, `May`) or a
-        // field's value: nothing below would find a name at it, so its cue is not asked for.
-        if w0.flags & FIRST == 0 && !has_byte(gap(hay, w0), b':') && name_part(hay, w0, true).is_none() {
+        // A word that is no part of a name (`name_part` without a title) starts none, unless it is a first name
+        // (`Will`, `May`), a field's value, or a part after a title (`name_part` turns away no word after a title that
+        // it takes elsewhere): nothing below would find a name at it, so its cue is not asked for. A title can only
+        // be the word before, or the one before a hesitation (see `name_cue`).
+        let part0 = name_part(hay, w0, false);
+        let title_before = i > 0
+            && (words[i - 1].roles & role::TITLE != 0
+                || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
+        if part0.is_none()
+            && w0.flags & FIRST == 0
+            && !has_byte(gap(hay, w0), b':')
+            && !(title_before && name_part(hay, w0, true).is_some())
+        {
             i += 1;
             continue;
         }
@@ -3451,7 +3460,10 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             if w.blocked {
                 break;
             }
-            let part = match name_part(hay, w, cue == role::TITLE && j == i) {
+            // The first word's part without a title is at hand.
+            let part =
+                if j == i && cue != role::TITLE { part0 } else { name_part(hay, w, cue == role::TITLE && j == i) };
+            let part = match part {
                 Some(part) => part,
                 None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, &parts) => {
                     NamePart::Named { first: false, last: true, common: true }
