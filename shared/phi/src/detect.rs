@@ -3391,14 +3391,17 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         // (`Will`, `May`), a field's value, or a part after a title (`name_part` turns away no word after a title that
         // it takes elsewhere): nothing below would find a name at it, so its cue is not asked for. A title can only
         // be the word before, or the one before a hesitation (see `name_cue`).
-        let part0 = name_part(hay, w0, false);
+        // `name_part` turns away a title or stop word of more than one letter whatever comes before it: decided here
+        // without a call for the many capitalised stop words that start sentences.
+        let stop = w0.roles & (role::TITLE | role::STOP) != 0 && w0.end - w0.start > 1 && w0.case != Case::Initial;
+        let part0 = if stop { None } else { name_part(hay, w0, false) };
         let title_before = i > 0
             && (words[i - 1].roles & role::TITLE != 0
                 || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
         if part0.is_none()
             && w0.flags & FIRST == 0
             && !has_byte(gap(hay, w0), b':')
-            && !(title_before && name_part(hay, w0, true).is_some())
+            && !(title_before && !stop && name_part(hay, w0, true).is_some())
         {
             i += 1;
             continue;
