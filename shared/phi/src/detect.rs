@@ -3676,7 +3676,7 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
         {
             return None;
         }
-        stop_words |= w.roles & role::STOP != 0 && !is_particle(&text.to_ascii_lowercase());
+        stop_words |= w.roles & role::STOP != 0 && !is_particle_any_case(text);
         named |= matches!(name_part(hay, w, false), Some(NamePart::Named { common: false, .. } | NamePart::Foreign));
         j += 1;
     }
@@ -3872,6 +3872,21 @@ fn is_particle(word: &str) -> bool {
     )
 }
 
+/// Whether `word` is one of `lower` (lower-case ASCII words) in any case.
+fn is_any_case(word: &str, lower: &[&str]) -> bool {
+    lower.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// [`is_particle`] of the word lower-cased (ASCII letters only), without allocating the lower-cased copy: a particle
+/// is at most five ASCII letters, lower-cased in a buffer on the stack.
+fn is_particle_any_case(word: &str) -> bool {
+    let mut buf = [0u8; 5];
+    let Some(lower) = buf.get_mut(..word.len()) else { return false };
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).is_ok_and(is_particle)
+}
+
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
 /// line (`de la Cruz`), the index of that name word.
 fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
@@ -3880,7 +3895,7 @@ fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
         && k < j + 2
         && !words[k].caseless
         && matches!(words[k].case, Case::Lower | Case::Cap)
-        && is_particle(&hay[words[k].start..words[k].end].to_ascii_lowercase())
+        && is_particle_any_case(&hay[words[k].start..words[k].end])
         && joins(gap(hay, &words[k]))
     {
         k += 1;
@@ -4264,13 +4279,10 @@ fn facilities(
             }
             let g = gap(hay, &words[k]);
             let text = &hay[prev.start..prev.end];
-            let lower = text.to_ascii_lowercase();
-            let saint = matches!(lower.as_str(), "st" | "saint" | "ste" | "mt" | "mount")
-                || (lower == "good"
-                    && matches!(
-                        hay[words[k].start..words[k].end].to_ascii_lowercase().as_str(),
-                        "samaritan" | "shepherd"
-                    ));
+            // Compared without case in place: a lower-cased copy of each word was an allocation.
+            let saint = is_any_case(text, &["st", "saint", "ste", "mt", "mount"])
+                || (text.eq_ignore_ascii_case("good")
+                    && is_any_case(&hay[words[k].start..words[k].end], &["samaritan", "shepherd"]));
             if !(joins(g) || g == " & " || (g == ". " && saint)) {
                 break;
             }
@@ -4314,11 +4326,12 @@ fn facilities(
                 has_byte(before, b'\n') || before.starts_with(['.', '!', '?', ';'])
             };
             let name_adjective =
-                matches!(lower.as_str(), "united" | "blessed" | "sacred" | "advanced" | "integrated" | "associated");
+                is_any_case(text, &["united", "blessed", "sacred", "advanced", "integrated", "associated"]);
             if sentence_start
                 && prev.case == Case::Cap
                 && prev.flags & ENGLISH != 0
-                && lower.ends_with("ed")
+                && text.len() >= 2
+                && text.as_bytes()[text.len() - 2..].eq_ignore_ascii_case(b"ed")
                 && !name_adjective
             {
                 break;
