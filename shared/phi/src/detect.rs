@@ -2502,11 +2502,19 @@ struct Words {
     facility_at: Vec<usize>,
     /// The index after each word with the [`role::ORG_CUE`] role (one past the last word for a cue that ends the note).
     after_org_cue: Vec<usize>,
+    /// [`block_structured`]'s spans, kept for the next note so that a note allocates none.
+    spans: Vec<(usize, usize)>,
 }
 
 impl Words {
     const fn new() -> Self {
-        Self { list: Vec::new(), rule_at: Vec::new(), facility_at: Vec::new(), after_org_cue: Vec::new() }
+        Self {
+            list: Vec::new(),
+            rule_at: Vec::new(),
+            facility_at: Vec::new(),
+            after_org_cue: Vec::new(),
+            spans: Vec::new(),
+        }
     }
 
     fn clear(&mut self) {
@@ -2696,10 +2704,11 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
 }
 
-/// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet).
-fn block_structured(words: &mut [Word], structured: &[Candidate]) {
-    let mut spans: Vec<(usize, usize)> =
-        structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)).collect();
+/// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
+/// `spans` is room for their spans (emptied first).
+fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Vec<(usize, usize)>) {
+    spans.clear();
+    spans.extend(structured.iter().filter(|c| c.score >= 0.8).map(|c| (c.start, c.end)));
     spans.sort_unstable();
     // A word is blocked by the last span (in this order) that starts at or before it, when that span reaches past the
     // word's start. Words come from the tokenizer unblocked and in text order, so each span marks the words from its
@@ -2768,7 +2777,7 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
         return;
     }
     let words = &mut all.list[..];
-    block_structured(words, out);
+    block_structured(words, out, &mut all.spans);
     let first_new = out.len();
     facilities(hay, words, &all.facility_at, gaz, lex, out);
     organizations(hay, words, &all.after_org_cue, lex, out);
@@ -3689,9 +3698,12 @@ fn name_field(hay: &str, words: &[Word], i: usize) -> Option<usize> {
 
 /// A clinician's credential after a name (`Jane Roe, MD`).
 fn is_credential(word: &str) -> bool {
-    matches!(
-        word.to_ascii_uppercase().as_str(),
-        "MD" | "DO"
+    // Upper-cased in a buffer on the stack (no credential is longer than seven bytes), not in an allocated copy.
+    let mut buf = [0u8; 7];
+    recased(word, &mut buf, true).is_some_and(|upper| {
+        matches!(
+            upper,
+            "MD" | "DO"
             | "RN"
             | "NP"
             | "PA"
@@ -3768,7 +3780,21 @@ fn is_credential(word: &str) -> bool {
             | "CADC"
             | "BCPS"
             | "CEN"
-    )
+        )
+    })
+}
+
+/// `word` with its ASCII letters upper-cased (`upper`) or lower-cased, written into `buf`: `None` when it does not
+/// fit, for a word compared with a list of words no longer than `buf` without allocating a re-cased copy.
+fn recased<'b>(word: &str, buf: &'b mut [u8], upper: bool) -> Option<&'b str> {
+    let out = buf.get_mut(..word.len())?;
+    out.copy_from_slice(word.as_bytes());
+    if upper {
+        out.make_ascii_uppercase();
+    } else {
+        out.make_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok()
 }
 
 /// `john smith was born on ...`: in dictation (no case), a Census first name and surname (each also an English word)
@@ -3881,10 +3907,7 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 /// is at most five ASCII letters, lower-cased in a buffer on the stack.
 fn is_particle_any_case(word: &str) -> bool {
     let mut buf = [0u8; 5];
-    let Some(lower) = buf.get_mut(..word.len()) else { return false };
-    lower.copy_from_slice(word.as_bytes());
-    lower.make_ascii_lowercase();
-    std::str::from_utf8(lower).is_ok_and(is_particle)
+    recased(word, &mut buf, false).is_some_and(is_particle)
 }
 
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
