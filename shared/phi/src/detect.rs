@@ -3219,24 +3219,40 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         return false;
     }
     let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
-    let last = hay[c.start..c.end].rsplit(' ').next().unwrap_or("");
-    let line_start = hay[..c.start].rfind('\n').map_or(0, |n| n + 1);
-    let field = hay[line_start..c.start].trim_end_matches([' ', ':', '.']);
-    // The field's last word of ASCII letters, compared without case (no lower-cased copy of the field).
-    let field_word = field.rsplit(|ch: char| !ch.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or("");
-    let payer_field =
-        ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p));
-    let plan_name = field.len() >= 9 && field.as_bytes()[field.len() - 9..].eq_ignore_ascii_case(b"plan name");
+    let name = &hay[c.start..c.end];
+    let last = name.bytes().rposition(|b| b == b' ').map_or(name, |k| &name[k + 1..]);
     // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
     let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
-    tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t))
-        || plan_name
-        || (payer_field && c.entity_type == EntityType::Facility)
+    if tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t)) {
+        return true;
+    }
+    // The field before the name on its line is read backwards from the name, in bytes (every byte looked for is
+    // ASCII), so that its line's start is not searched for: the spaces, colons and periods that end the field, then
+    // the field's last run of ASCII letters, never past the line break before the field.
+    let b = hay.as_bytes();
+    let mut end = c.start;
+    while end > 0 && matches!(b[end - 1], b' ' | b':' | b'.') {
+        end -= 1;
+    }
+    let plan_name = end >= 9 && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
+    let mut word_end = end;
+    while word_end > 0 && !b[word_end - 1].is_ascii_alphabetic() && b[word_end - 1] != b'\n' {
+        word_end -= 1;
+    }
+    let mut word_start = word_end;
+    while word_start > 0 && b[word_start - 1].is_ascii_alphabetic() {
+        word_start -= 1;
+    }
+    let field_word = &b[word_start..word_end];
+    let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"]
+        .iter()
+        .any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()));
+    plan_name || (payer_field && c.entity_type == EntityType::Facility)
 }
 
 /// The letters that start `text`.
 fn first_word(text: &str) -> &str {
-    &text[..text.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(text.len())]
+    &text[..text.bytes().take_while(u8::is_ascii_alphabetic).count()]
 }
 
 /// A month named alone after a word of time (`in June`, `since early March`, `from august`): a date element under
