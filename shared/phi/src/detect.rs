@@ -2746,9 +2746,12 @@ fn joins(g: &str) -> bool {
 
 /// Like [`joins`], also allowing the period of an initial or abbreviation (`J. Smith`, `St. Louis`).
 fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
-    let short = prev.end - prev.start <= 2
-        || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT");
-    joins(g) || (short && matches!(g, ". " | ".\n" | "."))
+    // The word before is read only after a period.
+    let short = || {
+        prev.end - prev.start <= 2
+            || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT")
+    };
+    joins(g) || (matches!(g, ". " | ".\n" | ".") && short())
 }
 
 thread_local! {
@@ -3719,90 +3722,90 @@ fn is_credential(word: &str) -> bool {
     recased(word, &mut buf, true).is_some_and(|upper| {
         matches!(
             upper,
-            "MD" | "DO"
-            | "RN"
-            | "NP"
-            | "PA"
-            | "PHD"
-            | "DDS"
-            | "DPM"
-            | "LPN"
-            | "CNA"
-            | "APRN"
-            | "PA-C"
-            | "FNP"
-            | "CRNA"
-            | "MBBS"
-            | "PHARMD"
-            | "MSN"
-            | "BSN"
-            | "DNP"
-            | "RDH"
-            | "OCN"
-            | "CCRN"
-            | "FACC"
-            | "FACP"
-            | "FACS"
-            | "CCM"
-            | "DPT"
-            | "ATP"
-            | "CSPI"
-            | "OTR"
-            | "OTR/L"
-            | "CPNP"
-            | "CNM"
-            | "LCSW"
-            | "LICSW"
-            | "LMFT"
-            | "LPC"
-            | "PSYD"
-            | "ABPP"
-            | "RRT"
-            | "CPHT"
-            | "RPH"
-            | "EMT"
-            | "MPH"
-            | "FAAP"
-            | "FACOG"
-            | "FAAFP"
-            | "CDCES"
-            | "IBCLC"
+            b"MD" | b"DO"
+            | b"RN"
+            | b"NP"
+            | b"PA"
+            | b"PHD"
+            | b"DDS"
+            | b"DPM"
+            | b"LPN"
+            | b"CNA"
+            | b"APRN"
+            | b"PA-C"
+            | b"FNP"
+            | b"CRNA"
+            | b"MBBS"
+            | b"PHARMD"
+            | b"MSN"
+            | b"BSN"
+            | b"DNP"
+            | b"RDH"
+            | b"OCN"
+            | b"CCRN"
+            | b"FACC"
+            | b"FACP"
+            | b"FACS"
+            | b"CCM"
+            | b"DPT"
+            | b"ATP"
+            | b"CSPI"
+            | b"OTR"
+            | b"OTR/L"
+            | b"CPNP"
+            | b"CNM"
+            | b"LCSW"
+            | b"LICSW"
+            | b"LMFT"
+            | b"LPC"
+            | b"PSYD"
+            | b"ABPP"
+            | b"RRT"
+            | b"CPHT"
+            | b"RPH"
+            | b"EMT"
+            | b"MPH"
+            | b"FAAP"
+            | b"FACOG"
+            | b"FAAFP"
+            | b"CDCES"
+            | b"IBCLC"
             // Imaging, laboratory, records and therapy credentials (`Hailey, RDMS`).
-            | "RDMS"
-            | "RDCS"
-            | "RVT"
-            | "CNMT"
-            | "RHIA"
-            | "RHIT"
-            | "CPC"
-            | "CCS"
-            | "MLS"
-            | "CLS"
-            | "LMT"
-            | "CMA"
-            | "NRP"
-            | "CCRP"
-            | "CRC"
-            | "CGC"
-            | "LCGC"
-            | "LMSW"
-            | "BCBA"
-            | "SLP"
-            | "CCC-SLP"
-            | "AUD"
-            | "DMD"
-            | "OD"
-            | "LADC"
-            | "CADC"
-            | "BCPS"
-            | "CEN"
+            | b"RDMS"
+            | b"RDCS"
+            | b"RVT"
+            | b"CNMT"
+            | b"RHIA"
+            | b"RHIT"
+            | b"CPC"
+            | b"CCS"
+            | b"MLS"
+            | b"CLS"
+            | b"LMT"
+            | b"CMA"
+            | b"NRP"
+            | b"CCRP"
+            | b"CRC"
+            | b"CGC"
+            | b"LCGC"
+            | b"LMSW"
+            | b"BCBA"
+            | b"SLP"
+            | b"CCC-SLP"
+            | b"AUD"
+            | b"DMD"
+            | b"OD"
+            | b"LADC"
+            | b"CADC"
+            | b"BCPS"
+            | b"CEN"
         )
     })
 }
 
-/// `word` with its ASCII letters upper-cased (`upper`) or lower-cased, written into `buf`: `None` when it does not
-/// fit, for a word compared with a list of words no longer than `buf` without allocating a re-cased copy.
-fn recased<'b>(word: &str, buf: &'b mut [u8], upper: bool) -> Option<&'b str> {
+/// The bytes of `word` with its ASCII letters upper-cased (`upper`) or lower-cased, written into `buf`: `None` when it
+/// does not fit, for a word compared with a list of words no longer than `buf` without allocating a re-cased copy.
+fn recased<'b>(word: &str, buf: &'b mut [u8], upper: bool) -> Option<&'b [u8]> {
     let out = buf.get_mut(..word.len())?;
     out.copy_from_slice(word.as_bytes());
     if upper {
@@ -3810,7 +3813,7 @@ fn recased<'b>(word: &str, buf: &'b mut [u8], upper: bool) -> Option<&'b str> {
     } else {
         out.make_ascii_lowercase();
     }
-    std::str::from_utf8(out).ok()
+    Some(out)
 }
 
 /// `john smith was born on ...`: in dictation (no case), a Census first name and surname (each also an English word)
@@ -3923,7 +3926,7 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 /// is at most five ASCII letters, lower-cased in a buffer on the stack.
 fn is_particle_any_case(word: &str) -> bool {
     let mut buf = [0u8; 5];
-    recased(word, &mut buf, false).is_some_and(is_particle)
+    recased(word, &mut buf, false).and_then(|lower| std::str::from_utf8(lower).ok()).is_some_and(is_particle)
 }
 
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
