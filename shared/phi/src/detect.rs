@@ -3474,8 +3474,9 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                     (before.ends_with(" \"") && after.starts_with("\" "))
                         || (before.ends_with(" \u{201c}") && after.starts_with("\u{201d} "))
                 };
-                let nickname = (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
-                if !(joins_after(hay, &words[j - 1], g) || comma || nickname)
+                // Asked only when the gap does not join the words by itself.
+                let nickname = || (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
+                if !(joins_after(hay, &words[j - 1], g) || comma || nickname())
                     || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
