@@ -92,6 +92,9 @@ pub struct LexEntry {
     pub cue_tail: bool,
     /// The first word of a state's name of several words (`new` of `New York`).
     pub state_head: bool,
+    /// The last word of a label of several words (`birth` of `date of birth`): only before such a word can the words
+    /// before a value be looked up together as a label.
+    pub label_tail: bool,
 }
 
 impl LexEntry {
@@ -111,6 +114,7 @@ impl LexEntry {
             rule_cue: self.rule_cue || later.rule_cue,
             cue_tail: self.cue_tail || later.cue_tail,
             state_head: self.state_head || later.state_head,
+            label_tail: self.label_tail || later.label_tail,
         }
     }
 }
@@ -2830,6 +2834,11 @@ impl Lexicon {
             {
                 entries.push((phrase_key(last), LexEntry { cue_tail: true, ..LexEntry::default() }));
             }
+            if entry.label.is_some()
+                && let Some((_, last)) = phrase.rsplit_once(' ')
+            {
+                entries.push((phrase_key(last), LexEntry { label_tail: true, ..LexEntry::default() }));
+            }
             entries.push((phrase_key(phrase), entry));
         };
         // Later entries win: non-PHI measurement labels first, then dates and ages, then identifier labels.
@@ -2931,11 +2940,6 @@ impl Lexicon {
     /// Whether the hashed words are a US state or territory name or abbreviation.
     pub fn is_state(&self, hash: u64) -> bool {
         self.entry(hash).state
-    }
-
-    /// Whether a word may stand between a label and its value.
-    pub fn is_filler(&self, hash: u64) -> bool {
-        self.entry(hash).filler
     }
 
     pub fn is_unit(&self, hash: u64) -> bool {

@@ -2038,7 +2038,9 @@ fn state_before(hay: &str, s: usize) -> bool {
 pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let lex = Lexicon::get();
     let mut walk = WordsBefore { b: hay.as_bytes(), i: s, floor: s.saturating_sub(80), newlines: 0, n: 0, done: false };
-    // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them.
+    // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them: a phrase of several
+    // words is looked up only before a word that ends such a label (`birth` of `date of birth`), and most values have
+    // none, so most calls read one word and look it up once.
     let mut hashes = [0u64; 6];
     let mut spans = [(0usize, 0usize); 6];
     let mut n = 0;
@@ -2049,35 +2051,41 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             spans[*n] = (a, z);
             *n += 1;
         }
+        *n >= m
     };
     // A filler that is a label of its own (`on` of `seen on 3/4`) gives way to an identifier's label farther back
     // (`auth on file`), not to any other (`TSH on 9/22`).
     let mut filler_label = None;
+    let mut filler_before = false;
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
-        read_up_to(k + 3, &mut hashes, &mut spans, &mut n);
-        if k >= n {
+        if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
             break;
         }
         // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
         // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`).
-        if k > 0 && !lex.is_filler(hashes[k - 1]) && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
+        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
             break;
         }
+        let entry = lex.entry(hashes[k]);
         for len in (1..=3).rev() {
-            if k + len > n {
+            let label = if len == 1 {
+                entry.label
+            } else if entry.label_tail && read_up_to(k + len, &mut hashes, &mut spans, &mut n) {
+                let mut h = KeyHasher::default();
+                for &hash in hashes[k..k + len].iter().rev() {
+                    h.push(hash);
+                }
+                lex.label(h.finish())
+            } else {
                 continue;
-            }
-            let mut h = KeyHasher::default();
-            for &hash in hashes[k..k + len].iter().rev() {
-                h.push(hash);
-            }
-            if let Some(label) = lex.label(h.finish()) {
+            };
+            if let Some(label) = label {
                 let (a, z) = spans[k];
                 if len == 1 && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
                     continue;
                 }
-                if len == 1 && lex.is_filler(hashes[k]) {
+                if len == 1 && entry.filler {
                     filler_label = filler_label.or(Some(label));
                     continue;
                 }
@@ -2087,6 +2095,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 return Some(label);
             }
         }
+        filler_before = entry.filler;
     }
     filler_label
 }
