@@ -1450,14 +1450,15 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         {
             return cand(s, e, EntityType::Date, 0.75);
         }
-        // `turned 91`, `she is 91`, but not `turned 90 degrees`.
+        // `turned 91`, `she is 91`, but not `turned 90 degrees`. The tests of the text right after the number come
+        // first: they are cheaper than the label's and rule out most numbers of 90 to 125 (`111/63`, `100.2`).
         let age_label = rest.is_empty()
+            && !hay[e..].starts_with(['/', '%'])
+            && !hay[e..].strip_prefix('.').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            && !right_is_unit(hay, e)
             && (matches!(left_label(hay, s), Some(Label::Age))
                 || subject_is_before(hay, s)
-                || titled_name_before(hay, s, e))
-            && !right_is_unit(hay, e)
-            && !hay[e..].starts_with(['/', '%'])
-            && !hay[e..].strip_prefix('.').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+                || titled_name_before(hay, s, e));
         if age_suffix || age_label {
             return (90..=125).contains(&value).then_some(Candidate {
                 start: s,
@@ -2310,17 +2311,20 @@ fn subject_is_before(hay: &str, s: usize) -> bool {
     } else {
         before
     };
-    let lower = |w: &str| w.to_ascii_lowercase();
+    // Compared without lower-casing into new strings: every bare number from 90 to 125 comes here.
+    let one_of = |w: &str, list: &[&str]| list.iter().any(|l| w.eq_ignore_ascii_case(l));
     let mut words = before.rsplit([' ', '(', '\n']).filter(|w| !w.is_empty());
-    let Some(verb) = words.next().map(lower) else { return false };
-    if ["he's", "she's", "who's"].contains(&verb.as_str()) {
+    let Some(verb) = words.next() else { return false };
+    if one_of(verb, &["he's", "she's", "who's"]) {
         return true;
     }
-    let (Some(subject), title) = (words.next().map(lower), words.next().map(lower)) else { return false };
+    if !verb.eq_ignore_ascii_case("is") {
+        return false;
+    }
+    let Some(subject) = words.next() else { return false };
     // `Mrs. Abramowitz is 96`: a surname after a title is a subject too.
-    verb == "is"
-        && (matches!(subject.as_str(), "he" | "she" | "pt" | "patient" | "who" | "mother" | "father" | "mom" | "dad")
-            || title.is_some_and(|t| matches!(t.trim_end_matches('.'), "mr" | "mrs" | "ms" | "miss")))
+    one_of(subject, &["he", "she", "pt", "patient", "who", "mother", "father", "mom", "dad"])
+        || words.next().is_some_and(|t| one_of(t.trim_end_matches('.'), &["mr", "mrs", "ms", "miss"]))
 }
 
 fn right_is_age(hay: &str, e: usize) -> bool {
