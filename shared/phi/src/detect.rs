@@ -2129,6 +2129,26 @@ struct WordsBefore<'a> {
     done: bool,
 }
 
+/// [`WordsBefore`]'s classes of the bytes of a word: letters and apostrophes, and digits.
+const WORD_LETTER: u8 = 1;
+const WORD_DIGIT: u8 = 2;
+static WORD_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = if b.is_ascii_digit() {
+            WORD_DIGIT
+        } else if b.is_ascii_alphabetic() || b == b'\'' {
+            WORD_LETTER
+        } else {
+            0
+        };
+        c += 1;
+    }
+    table
+};
+
 impl WordsBefore<'_> {
     fn next_word(&mut self) -> Option<(usize, usize)> {
         if self.done || self.n >= 6 {
@@ -2147,9 +2167,15 @@ impl WordsBefore<'_> {
             }
             if c.is_ascii_alphabetic() || c == b'\'' {
                 let end = self.i;
-                while self.i > self.floor && (is_alnum(b[self.i - 1]) || b[self.i - 1] == b'\'') {
-                    self.i -= 1;
+                // One pass back over the word (letters, digits, apostrophes) that also notes a digit in it; over a
+                // slice of its own, so that the loop carries no bounds checks.
+                let run = &b[self.floor..end];
+                let (mut k, mut classes) = (run.len(), 0);
+                while k > 0 && WORD_CLASS[usize::from(run[k - 1])] != 0 {
+                    classes |= WORD_CLASS[usize::from(run[k - 1])];
+                    k -= 1;
                 }
+                self.i = self.floor + k;
                 // `mg/dL|70-99`: the `dL` of a unit is not the driver's licence label `DL`.
                 if self.i > 0
                     && b[self.i - 1] == b'/'
@@ -2158,7 +2184,7 @@ impl WordsBefore<'_> {
                 {
                     break;
                 }
-                if b[self.i..end].iter().any(u8::is_ascii_digit) {
+                if classes & WORD_DIGIT != 0 {
                     // `ICD-10`, `E11`: another code stands between.
                     if self.n == 0 && (b[self.i..end].len() <= 3) {
                         continue;
