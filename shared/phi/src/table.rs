@@ -9,6 +9,7 @@
 
 use crate::detect::Candidate;
 use crate::entity::EntityType;
+use crate::gazetteer::bytes_in_range;
 
 /// Below an HL7 field's, above most word and shape rules: the header says what the value is.
 const SCORE: f32 = 0.9;
@@ -253,7 +254,7 @@ fn aligned_cells(line: &str) -> Vec<(usize, usize)> {
 /// column starts.
 fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
     if line.len() > MAX_HEADER_BYTES
-        || !line.contains("  ")
+        || !has_double_space(line.as_bytes())
         || line.bytes().any(|b| b.is_ascii_digit() || matches!(b, b':' | b',' | b'|' | b'.' | b'#' | b'"'))
     {
         return None;
@@ -291,6 +292,34 @@ fn aligned_row(line: &str, start: usize, columns: &[(usize, Option<Column>)], ou
     true
 }
 
+/// Whether `b` holds two spaces in a row. Every line of a note up to [`MAX_HEADER_BYTES`] is asked: a short one (most
+/// lines of a form) is read eight bytes at a time, as a `memmem` search would build its searcher and then fall back to
+/// a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised search.
+fn has_double_space(b: &[u8]) -> bool {
+    if b.len() >= 64 {
+        return memchr::memmem::find(b, b"  ").is_some();
+    }
+    let mut chunks = b.chunks_exact(8);
+    // The high bit of the last byte of the chunk before, moved to the first byte's place, when that byte is a space.
+    let mut carry = 0;
+    for chunk in &mut chunks {
+        let spaces = bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b' ', b' ');
+        // Shifted one byte up, a space's bit lands on the next byte's: both are spaces where it meets another.
+        if ((spaces << 8) | carry) & spaces != 0 {
+            return true;
+        }
+        carry = spaces >> 56;
+    }
+    let mut space_before = carry != 0;
+    for &c in chunks.remainder() {
+        if c == b' ' && space_before {
+            return true;
+        }
+        space_before = c == b' ';
+    }
+    false
+}
+
 /// Adds the PHI of every table with a header row in `hay`.
 pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
     let mut at = 0;
@@ -324,7 +353,7 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
             table = header(line);
         }
         // A longer line is no header ([`aligned_header`]): it is not searched.
-        if table.is_none() && line.len() <= MAX_HEADER_BYTES && memchr::memmem::find(line.as_bytes(), b"  ").is_some() {
+        if table.is_none() && line.len() <= MAX_HEADER_BYTES && has_double_space(line.as_bytes()) {
             aligned = aligned_header(line);
         }
     }
@@ -433,6 +462,22 @@ mod tests {
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn two_spaces_in_a_row_are_found_wherever_they_stand() {
+        for n in 0..20 {
+            for at in 0..n.max(1) - 1 {
+                let mut line = vec![b'a'; n];
+                line[at] = b' ';
+                assert!(!has_double_space(&line), "{n} {at}");
+                line[at + 1] = b' ';
+                assert!(has_double_space(&line), "{n} {at}");
+            }
+        }
+        assert!(!has_double_space(b"a b c d e f g h i j k l m n o p"));
+        assert!(has_double_space("caf\u{e9}  x".as_bytes()));
+        assert!(!has_double_space(b" \t \t \t "));
     }
 
     #[test]
