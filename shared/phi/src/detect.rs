@@ -1404,14 +1404,10 @@ fn is_street_word(word: &str) -> bool {
 fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     let bytes = text.as_bytes();
-    // One pass for both counts: every number of a note comes here, where two filters over its bytes and a
-    // `str::parse` of its leading digits were a sizeable part of the structured pass on notes without PHI.
-    let (mut digit_count, mut alnum_count) = (0, 0);
-    for &c in bytes {
-        digit_count += usize::from(c.is_ascii_digit());
-        alnum_count += usize::from(c.is_ascii_alphanumeric());
-    }
-    let all_digits = digit_count == bytes.len();
+    // Every number of a note comes here, most of them one to three digits that the age rule below settles: the digits
+    // are counted only after it.
+    let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let all_digits = lead_digits == bytes.len();
 
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
     if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
@@ -1424,7 +1420,6 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         return Some(din);
     }
     // Ages: `92-year-old`, `92yo`, `92 years old`, `age 92`.
-    let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=3).contains(&lead_digits) {
         let rest = &text[lead_digits..];
         // One to three digits: no overflow, and `parse` could not fail either.
@@ -1469,6 +1464,13 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
     }
 
+    // One pass for both counts: two filters over the bytes and a `str::parse` of the leading digits were a sizeable
+    // part of the structured pass on notes without PHI.
+    let (mut digit_count, mut alnum_count) = (0, 0);
+    for &c in bytes {
+        digit_count += usize::from(c.is_ascii_digit());
+        alnum_count += usize::from(c.is_ascii_alphanumeric());
+    }
     // Every identifier, ZIP, phone and compact date has at least four characters: a shorter number (a vital sign,
     // a lab value, a dose) needs no context lookup at all.
     if alnum_count < 4 {
@@ -2223,19 +2225,29 @@ impl WordsBefore<'_> {
     }
 }
 
+/// The word right after `e` (past spaces and tabs): ASCII letters, digits, `/`, `%` and `'`. Read by bytes, not
+/// chars: every byte that ends it is ASCII or starts a character, so the slice stays on char boundaries.
 fn next_word(hay: &str, e: usize) -> &str {
-    let rest = hay[e..].trim_start_matches([' ', '\t']);
-    let end =
-        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '%' || c == '\'')).unwrap_or(rest.len());
-    &rest[..end]
+    let (start, end) = next_word_span(hay.as_bytes(), e);
+    &hay[start..end]
+}
+
+/// Byte span of [`next_word`].
+fn next_word_span(b: &[u8], e: usize) -> (usize, usize) {
+    let start = e + b[e..].iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    let len = b[start..].iter().take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'%' | b'\'')).count();
+    (start, start + len)
 }
 
 fn right_is_unit(hay: &str, e: usize) -> bool {
     if hay[e..].starts_with('%') {
         return true;
     }
-    let w = next_word(hay, e);
-    let rest = hay[e..].trim_start_matches([' ', '\t']).as_bytes();
+    let (start, end) = next_word_span(hay.as_bytes(), e);
+    if start == end {
+        return false;
+    }
+    let (w, rest) = (&hay[start..end], &hay.as_bytes()[start..]);
     // A unit word before a colon is the next field's label (`P: 503.555.0177  F: 503.555.0178`), not a unit; a letter
     // before another letter is a dictated spelling (`fifty six m r n`).
     let label = rest.get(w.len()) == Some(&b':');
@@ -2243,7 +2255,7 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
         && rest.get(1) == Some(&b' ')
         && rest.get(2).is_some_and(u8::is_ascii_alphabetic)
         && rest.get(3).is_none_or(|c| !c.is_ascii_alphabetic());
-    !w.is_empty() && !label && !spelled && Lexicon::get().is_unit(word_key(w))
+    !label && !spelled && Lexicon::get().is_unit(word_key(w))
 }
 
 /// End of `MM DD YYYY`, `MM DD YY` or, as dictated, `M D YY` (`seven seven sixty one`) from `s` (the month ends at
