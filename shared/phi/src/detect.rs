@@ -1557,7 +1557,9 @@ fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 
 /// The ASCII letters that end `text` (empty when it does not end in a letter).
 fn last_word(text: &str) -> &str {
-    text.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("")
+    // By bytes: the last byte that is no ASCII letter ends a character (only ASCII letters follow it).
+    let start = text.bytes().rposition(|b| !b.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    &text[start..]
 }
 
 /// `f/u 7/11 9:00 AM`, `portal 10/15 10:20`: a time of day after a month and day; `1/29-2/6`, `9/30-10/4`: a range of
@@ -1889,6 +1891,10 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
     let mut s = s;
     for _ in 0..4 {
         let before = &hay[..s];
+        // Every separator ends in a space or a slash: most values have neither before them.
+        if !before.ends_with([' ', '/']) {
+            return None;
+        }
         let sep = [", and ", " and ", ", ", " / ", "/", "; "].into_iter().find(|sep| before.ends_with(sep))?;
         let prev_end = s - sep.len();
         let prev_start = hay[..prev_end]
