@@ -11,9 +11,22 @@ use std::borrow::Cow;
 #[derive(Debug)]
 pub struct Normalized<'a> {
     text: Cow<'a, str>,
-    /// For every normalized byte, the code points `start..end` of the original it stands for; `None` when the input
-    /// is ASCII and nothing was rewritten (bytes are then code points).
-    span_of_byte: Option<Vec<(u32, u32)>>,
+    /// Where each normalized byte comes from in the original.
+    map: ByteMap,
+}
+
+/// The code points of the original that each byte of a [`Normalized`] text stands for.
+#[derive(Debug)]
+enum ByteMap {
+    /// The input is ASCII and nothing was rewritten: bytes are code points.
+    Identity,
+    /// Unicode tricks were folded and nothing else rewritten: each byte stands for the one code point of the
+    /// character it is (part of), one more than the byte before's except at the bytes listed here, in order, with their
+    /// code point (a character's second and later bytes, and the byte after a dropped character). A note with a few
+    /// accented letters has a few such bytes, where a span for every byte cost more to write than the folding itself.
+    Folded(Vec<(u32, u32)>),
+    /// For every normalized byte, the code points `start..end` of the original it stands for.
+    Spans(Vec<(u32, u32)>),
 }
 
 enum Fold {
@@ -69,34 +82,59 @@ impl<'a> Normalized<'a> {
     /// The rewritten `text` of this one, where `map` gives for every byte of it the byte span of this text it
     /// stands for.
     fn then(self, (text, map): (String, Vec<(usize, usize)>)) -> Self {
+        // A span for every byte first: looked up twice for every byte of the rewrite below.
+        let this = self.with_spans();
         let span_of_byte = map
             .into_iter()
             .map(|(s, e)| {
-                let first = self.char_span(s, s + 1).0;
-                let last = self.char_span(e - 1, e).1;
+                let first = this.char_span(s, s + 1).0;
+                let last = this.char_span(e - 1, e).1;
                 (to_u32(first), to_u32(last))
             })
             .collect();
-        Self { text: Cow::Owned(text), span_of_byte: Some(span_of_byte) }
+        Self { text: Cow::Owned(text), map: ByteMap::Spans(span_of_byte) }
+    }
+
+    /// The same text with a [`ByteMap::Spans`] map (an identity map stays).
+    fn with_spans(self) -> Self {
+        let ByteMap::Folded(breaks) = &self.map else { return self };
+        let mut spans = Vec::with_capacity(self.text.len());
+        let mut next = breaks.iter().peekable();
+        let mut code_point = 0;
+        for at in 0..to_u32(self.text.len()) {
+            code_point = match next.next_if(|&&(b, _)| b == at) {
+                Some(&(_, c)) => c,
+                None if at == 0 => 0,
+                None => code_point + 1,
+            };
+            spans.push((code_point, code_point + 1));
+        }
+        Self { text: self.text, map: ByteMap::Spans(spans) }
     }
 
     /// Unicode tricks folded.
     fn folded(original: &'a str) -> Self {
         if original.is_ascii() {
-            return Self { text: Cow::Borrowed(original), span_of_byte: None };
+            return Self { text: Cow::Borrowed(original), map: ByteMap::Identity };
         }
         let mut text = String::with_capacity(original.len());
-        let mut map = Vec::with_capacity(original.len());
+        // See [`ByteMap::Folded`]; `linear` is the code point the next byte has when it is not listed.
+        let mut breaks = Vec::new();
+        let mut linear = 0u32;
         let mut index = 0u32;
         let mut rest = original;
         loop {
             // No ASCII character folds: a run of them (most of any text) is copied whole, one code point per byte,
             // rather than decoded and pushed one by one.
             let run = ascii_run(rest.as_bytes());
-            text.push_str(&rest[..run]);
-            let end = index + run as u32;
-            map.extend((index..end).map(|i| (i, i + 1)));
-            index = end;
+            if run > 0 {
+                if index != linear {
+                    breaks.push((to_u32(text.len()), index));
+                }
+                text.push_str(&rest[..run]);
+                index += run as u32;
+                linear = index;
+            }
             let mut chars = rest[run..].chars();
             let Some(c) = chars.next() else { break };
             rest = chars.as_str();
@@ -108,12 +146,17 @@ impl<'a> Normalized<'a> {
                     continue;
                 }
             };
-            let before = text.len();
+            let before = to_u32(text.len());
+            if index != linear {
+                breaks.push((before, index));
+            }
             text.push(out);
-            map.extend(std::iter::repeat_n((index, index + 1), text.len() - before));
+            // The character's later bytes stand for its code point too.
+            breaks.extend((before + 1..to_u32(text.len())).map(|at| (at, index)));
             index += 1;
+            linear = index;
         }
-        Self { text: Cow::Owned(text), span_of_byte: Some(map) }
+        Self { text: Cow::Owned(text), map: ByteMap::Folded(breaks) }
     }
 
     /// The normalized text detection runs on.
@@ -123,13 +166,29 @@ impl<'a> Normalized<'a> {
 
     /// Code point span of the original text for the normalized byte span `start..end` (non-empty).
     pub fn char_span(&self, start: usize, end: usize) -> (usize, usize) {
-        match &self.span_of_byte {
-            None => (start, end),
-            Some(map) => {
+        match &self.map {
+            ByteMap::Identity => (start, end),
+            ByteMap::Folded(breaks) => {
+                let first = folded_code_point(breaks, start);
+                let last = if end > start { folded_code_point(breaks, end - 1) + 1 } else { first };
+                (first, last)
+            }
+            ByteMap::Spans(map) => {
                 let first = map[start].0 as usize;
                 let last = if end > start { map[end - 1].1 as usize } else { first };
                 (first, last)
             }
+        }
+    }
+}
+
+/// The code point that byte `at` of a folded text stands for (see [`ByteMap::Folded`]).
+fn folded_code_point(breaks: &[(u32, u32)], at: usize) -> usize {
+    match breaks.partition_point(|&(b, _)| b as usize <= at) {
+        0 => at,
+        k => {
+            let (b, code_point) = breaks[k - 1];
+            code_point as usize + (at - b as usize)
         }
     }
 }
@@ -574,6 +633,40 @@ mod tests {
         assert_eq!(mapped, expected);
     }
 
+    /// Every byte's code points as the folding defines them, character by character.
+    fn spans_by_character(original: &str) -> Vec<(usize, usize)> {
+        let mut expected = Vec::new();
+        for (index, c) in original.chars().enumerate() {
+            let out = match fold(c) {
+                Fold::Keep => c,
+                Fold::Into(r) => r,
+                Fold::Drop => continue,
+            };
+            expected.extend(std::iter::repeat_n((index, index + 1), out.len_utf8()));
+        }
+        expected
+    }
+
+    proptest::proptest! {
+        /// The few listed bytes of a folded text give every byte the code point a span per byte gives it, and so does
+        /// the span per byte built from them for a rewrite.
+        #[test]
+        fn folded_bytes_map_to_the_code_points_of_their_characters(
+            original in "[a\u{e9}\u{200B}\u{00A0}\u{FF11}\u{1F600} \n-]{0,40}"
+        ) {
+            let n = Normalized::folded(&original);
+            let expected = spans_by_character(&original);
+            let mapped: Vec<(usize, usize)> = (0..n.as_str().len()).map(|i| n.char_span(i, i + 1)).collect();
+            proptest::prop_assert_eq!(&mapped, &expected);
+            let spans = Normalized::folded(&original).with_spans();
+            let mapped: Vec<(usize, usize)> = (0..spans.as_str().len()).map(|i| spans.char_span(i, i + 1)).collect();
+            proptest::prop_assert_eq!(&mapped, &expected);
+            if let Some(end) = (1..=n.as_str().len()).rev().find(|&e| n.as_str().is_char_boundary(e)) {
+                proptest::prop_assert_eq!(n.char_span(0, end), (expected[0].0, expected[end - 1].1));
+            }
+        }
+    }
+
     #[test]
     fn full_width_digits_and_zero_width_spaces_normalize_and_map_back() {
         let original = "é ４１\u{200B}５";
@@ -695,6 +788,19 @@ mod tests {
         let at = n.as_str().find("Thompson").expect("joined");
         let (s, e) = n.char_span(at, at + "Thompson".len());
         assert_eq!(original.chars().skip(s).take(e - s).collect::<String>(), "Thomp-\nson");
+    }
+
+    #[test]
+    fn a_word_joined_after_folded_characters_maps_back_to_their_code_points() {
+        let original = "Zo\u{eb}\u{200B}\u{00A0}M\u{fc}ller, Thomp-\nson";
+        let n = Normalized::new(original);
+        assert_eq!(n.as_str(), "Zo\u{eb} M\u{fc}ller, Thompson");
+        for word in ["M\u{fc}ller", "Thompson"] {
+            let at = n.as_str().find(word).expect("kept");
+            let (s, e) = n.char_span(at, at + word.len());
+            let back: String = original.chars().skip(s).take(e - s).collect();
+            assert_eq!(back, if word == "Thompson" { "Thomp-\nson" } else { word });
+        }
     }
 
     #[test]
