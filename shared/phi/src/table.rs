@@ -297,7 +297,10 @@ fn aligned_row(line: &str, start: usize, columns: &[(usize, Option<Column>)], ou
 /// a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised search.
 fn has_double_space(b: &[u8]) -> bool {
     if b.len() >= 64 {
-        return memchr::memmem::find(b, b"  ").is_some();
+        // Built once: building the searcher cost more than searching most lines.
+        static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
+        return GAP.find(b).is_some();
     }
     let mut chunks = b.chunks_exact(8);
     // The high bit of the last byte of the chunk before, moved to the first byte's place, when that byte is a space.
