@@ -152,6 +152,10 @@ fn is_id_header(header: &str) -> bool {
         "version", "model", "part", "catalog", "ref", "step", "question", "row", "seq", "sequence", "test", "panel",
         "form", "rev", "revenue", "pos", "place", "tooth", "site",
     ];
+    // Every mark ends the header: most headers end in none, and are not split.
+    if !["id", "number", "no", "num", "nbr"].iter().any(|m| header.ends_with(m)) {
+        return false;
+    }
     let Some((word, mark)) = header.rsplit_once(' ') else { return header == "id" };
     matches!(mark, "id" | "number" | "no" | "num" | "nbr")
         && !word.is_empty()
