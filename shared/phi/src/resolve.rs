@@ -22,7 +22,9 @@ pub(crate) fn resolve(candidates: &mut Vec<Candidate>) {
     if candidates.len() < 2 {
         return;
     }
-    candidates.sort_by(rank);
+    // Unstable: `rank` ties only identical candidates, whose order cannot matter; the stable sort allocated a buffer
+    // for more than twenty.
+    candidates.sort_unstable_by(rank);
     candidates.dedup_by(|a, b| a.start == b.start && a.end == b.end);
     let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
     for c in candidates.drain(..) {
