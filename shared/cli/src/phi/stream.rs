@@ -105,11 +105,40 @@ struct Reader<R> {
     /// A blank line read after a text paragraph, not yet a record (always at the end of `buffer`).
     pending: Option<Range<usize>>,
     done: bool,
+    /// The bytes of the line being read, before they are checked to be UTF-8 and appended to `buffer`.
+    scratch: Vec<u8>,
 }
 
 impl<R: BufRead> Reader<R> {
     fn new(input: R) -> Self {
-        Self { input, line: 0, buffer: String::new(), pending: None, done: false }
+        Self { input, line: 0, buffer: String::new(), pending: None, done: false, scratch: Vec::new() }
+    }
+
+    /// [`BufRead::read_line`] into `buffer`, the line break found by the `memchr` crate's vectorised search: std's
+    /// search for it cost more than an instruction for every byte of input. Fails as `read_line` does on bytes that
+    /// are not UTF-8.
+    fn read_line(&mut self) -> std::io::Result<usize> {
+        self.scratch.clear();
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let (take, found) = match memchr::memchr(b'\n', available) {
+                Some(at) => (at + 1, true),
+                None => (available.len(), available.is_empty()),
+            };
+            self.scratch.extend_from_slice(&available[..take]);
+            self.input.consume(take);
+            if found {
+                break;
+            }
+        }
+        let line = std::str::from_utf8(&self.scratch)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))?;
+        self.buffer.push_str(line);
+        Ok(self.scratch.len())
     }
 
     /// The next line (with its line break), appended to `buffer`.
@@ -121,7 +150,7 @@ impl<R: BufRead> Reader<R> {
             return Ok(None);
         }
         let start = self.buffer.len();
-        let n = self.input.read_line(&mut self.buffer).context("reading the input")?;
+        let n = self.read_line().context("reading the input")?;
         if n == 0 {
             self.done = true;
             return Ok(None);
@@ -393,6 +422,29 @@ mod tests {
                 assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
             }
         }
+    }
+
+    #[test]
+    fn lines_are_read_as_read_line_reads_them_across_buffer_refills() {
+        let input = "caf\u{e9} one\r\n\n\u{1F600}two \u{e9}\u{e9}\nlast without a break".as_bytes();
+        for capacity in [1, 2, 3, 5, 64] {
+            let mut ours = Reader::new(std::io::BufReader::with_capacity(capacity, input));
+            let mut std_reader = std::io::BufReader::with_capacity(capacity, input);
+            let mut expected = String::new();
+            loop {
+                let n = ours.read_line().expect("UTF-8");
+                assert_eq!(n, std_reader.read_line(&mut expected).expect("UTF-8"), "{capacity}");
+                assert_eq!(ours.buffer, expected, "{capacity}");
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        let mut bad = Reader::new(std::io::BufReader::with_capacity(2, &b"ok\nbad \xff\n"[..]));
+        assert_eq!(bad.read_line().expect("first line"), 3);
+        let message = bad.read_line().expect_err("not UTF-8").to_string();
+        let std_message = std::io::BufReader::new(&b"bad \xff\n"[..]).read_line(&mut String::new()).expect_err("std");
+        assert_eq!(message, std_message.to_string());
     }
 
     #[test]
