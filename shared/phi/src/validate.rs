@@ -34,9 +34,14 @@ pub fn is_payment_card(s: &str) -> bool {
 
 /// Luhn check over the ASCII digits of `s`.
 pub fn luhn(s: &str) -> bool {
+    luhn_from_last(s.bytes().rev())
+}
+
+/// Luhn check over the ASCII digits among `bytes`, last digit first (read backwards: no list of the digits to turn).
+fn luhn_from_last(bytes: impl Iterator<Item = u8>) -> bool {
     let mut sum = 0;
     let mut count = 0;
-    for (i, d) in digits(s).collect::<Vec<_>>().into_iter().rev().enumerate() {
+    for (i, d) in bytes.filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0')).enumerate() {
         count += 1;
         sum += if i % 2 == 1 {
             let x = d * 2;
@@ -82,8 +87,17 @@ pub fn is_iban(s: &str) -> bool {
 
 /// SSN rules of the Social Security Administration: area not 000, 666 or 900-999; group not 00; serial not 0000.
 pub fn is_ssn(s: &str) -> bool {
-    let d: Vec<u32> = digits(s).collect();
-    if d.len() != 9 {
+    // On the stack: every nine-digit number is checked.
+    let mut d = [0u32; 9];
+    let mut n = 0;
+    for digit in digits(s) {
+        if n == d.len() {
+            return false;
+        }
+        d[n] = digit;
+        n += 1;
+    }
+    if n != 9 {
         return false;
     }
     let area = d[0] * 100 + d[1] * 10 + d[2];
@@ -131,7 +145,11 @@ pub fn is_dea(s: &str) -> bool {
 /// of the card-issuer prefix `80840` and the first nine.
 pub fn is_npi(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10 && matches!(b[0], b'1' | b'2') && b.iter().all(u8::is_ascii_digit) && luhn(&format!("80840{s}"))
+    // The prefix is read after the number's own digits (backwards), not written in front of them into a new string.
+    b.len() == 10
+        && matches!(b[0], b'1' | b'2')
+        && b.iter().all(u8::is_ascii_digit)
+        && luhn_from_last(b.iter().rev().chain(b"80840".iter().rev()).copied())
 }
 
 /// VIN (ISO 3779 / 49 CFR 565): 17 characters without I, O, Q, with the North American check digit in position 9.
@@ -215,23 +233,34 @@ pub fn month_number(word: &str) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    let lower = w.to_ascii_lowercase();
-    if lower == "sept" {
+    // Compared without lower-casing into a new string: every written date is read here.
+    if w.eq_ignore_ascii_case("sept") {
         return Some(9);
     }
     MONTHS
         .iter()
-        .position(|m| m.starts_with(&lower) && (lower.len() == 3 || lower.len() == m.len()))
+        .position(|m| {
+            m.len() >= w.len()
+                && m.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                && (w.len() == 3 || w.len() == m.len())
+        })
         .map(|i| i as u32 + 1)
 }
 
 /// Numeric date (`03/14/1962`, `14.03.62`, `1962-03-14`) that is a real calendar day in some common order.
 pub fn is_numeric_date(s: &str) -> bool {
-    let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
-    let Some(nums) = parts.iter().map(|p| p.parse::<u32>().ok()).collect::<Option<Vec<u32>>>() else {
-        return false;
-    };
-    match (parts.as_slice(), nums.as_slice()) {
+    // At most three parts, on the stack: every date-shaped match is checked. A fourth part, or one that is no
+    // number, makes no date.
+    let (mut parts, mut nums, mut n) = ([""; 3], [0u32; 3], 0);
+    for part in s.split(['/', '-', '.']) {
+        if n == 3 {
+            return false;
+        }
+        let Ok(num) = part.parse::<u32>() else { return false };
+        (parts[n], nums[n]) = (part, num);
+        n += 1;
+    }
+    match (&parts[..n], &nums[..n]) {
         ([a, _, _], [y, m, d]) if a.len() == 4 => is_calendar_date(Some(*y), *m, *d),
         ([_, _, c], [x, y, year]) if c.len() == 4 || c.len() == 2 => {
             is_calendar_date(Some(*year), *x, *y) || is_calendar_date(Some(*year), *y, *x)
