@@ -958,7 +958,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
                 trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest).split(['/', '?', '#']).next().unwrap_or("");
             let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
             let host = host.split(':').next().unwrap_or("");
-            let has_scheme = trimmed.contains("://") || trimmed.to_ascii_lowercase().starts_with("www.");
+            let has_scheme =
+                trimmed.contains("://") || trimmed.as_bytes().get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"www."));
             if hay[e..].starts_with('@') || (!has_scheme && text.contains('@')) {
                 return None;
             }
@@ -1304,16 +1305,17 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             return None;
         }
         let w = w.trim_matches(['.', ',', '#']);
-        let lower = w.to_ascii_lowercase();
+        // Compared without lower-casing into a new string: every word of every address-shaped match is read here.
+        let one_of = |list: &[&str]| list.iter().any(|l| w.eq_ignore_ascii_case(l));
         // After the street, `Unit 2` is the secondary address, not a unit of measure.
-        if n >= 2 && matches!(lower.as_str(), "unit" | "apt" | "apartment" | "suite" | "ste" | "bldg" | "building") {
+        if n >= 2 && one_of(&["unit", "apt", "apartment", "suite", "ste", "bldg", "building"]) {
             break;
         }
-        if NOT_STREET_WORDS.contains(&lower.as_str())
+        if one_of(NOT_STREET_WORDS)
             || (lex.is_unit(word_key(w))
                 && !w.bytes().any(|b| b.is_ascii_digit())
-                && lower.len() > 2
-                && !matches!(lower.as_str(), "way" | "park" | "run"))
+                && w.len() > 2
+                && !one_of(&["way", "park", "run"]))
         {
             return None;
         }
@@ -1673,8 +1675,10 @@ const EVENT_WORDS: &[&str] = &[
 /// before (a lot's `exp` is not a date in the synthetic corpus's convention).
 fn card_expiry(hay: &str, s: usize) -> bool {
     let before = hay[..s].trim_end_matches([' ', ':']);
-    let Some(lower) = before.get(before.len().saturating_sub(10)..).map(str::to_ascii_lowercase) else { return false };
-    let Some(cue) = ["exp", "exp.", "expires", "expiration", "expiry"].into_iter().find(|c| lower.ends_with(c)) else {
+    let Some(tail) = before.get(before.len().saturating_sub(10)..).map(str::as_bytes) else { return false };
+    // Compared without lower-casing the tail into a new string.
+    let ends_with = |c: &str| tail.len() >= c.len() && tail[tail.len() - c.len()..].eq_ignore_ascii_case(c.as_bytes());
+    let Some(cue) = ["exp", "exp.", "expires", "expiration", "expiry"].into_iter().find(|c| ends_with(c)) else {
         return false;
     };
     let card = before[..before.len() - cue.len()].trim_end_matches([' ', ',', '\n', '(', ';']);
