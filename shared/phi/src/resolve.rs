@@ -26,17 +26,22 @@ pub(crate) fn resolve(candidates: &mut Vec<Candidate>) {
     // for more than twenty.
     candidates.sort_unstable_by(rank);
     candidates.dedup_by(|a, b| a.start == b.start && a.end == b.end);
-    let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
-    for c in candidates.drain(..) {
-        // `kept` is sorted by start: the only possible overlaps are the neighbours of c's insertion point.
-        let at = kept.partition_point(|k| k.start < c.start);
-        let clashes_before = at > 0 && kept[at - 1].end > c.start;
-        let clashes_after = at < kept.len() && kept[at].start < c.end;
+    // The kept candidates are gathered at the front of the same list (no second one to allocate): at most as many are
+    // kept as have been read, so inserting one never overwrites a candidate still to be read.
+    let mut kept = 0;
+    for i in 0..candidates.len() {
+        let c = candidates[i];
+        // `candidates[..kept]` is sorted by start: the only possible overlaps are the neighbours of c's insertion point.
+        let at = candidates[..kept].partition_point(|k| k.start < c.start);
+        let clashes_before = at > 0 && candidates[at - 1].end > c.start;
+        let clashes_after = at < kept && candidates[at].start < c.end;
         if !clashes_before && !clashes_after {
-            kept.insert(at, c);
+            candidates.copy_within(at..kept, at + 1);
+            candidates[at] = c;
+            kept += 1;
         }
     }
-    *candidates = kept;
+    candidates.truncate(kept);
 }
 
 #[cfg(test)]
