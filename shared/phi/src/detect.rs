@@ -2272,8 +2272,13 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
 /// `e`), a real calendar date after a date label, or paired with another across a column gap (a claim's service
 /// line: `03 03 25   03 03 25     11    99204`).
 fn spaced_date(hay: &str, s: usize, e: usize) -> Option<usize> {
-    let end = spaced_date_end(hay, s, e)?;
     let b = hay.as_bytes();
+    // [`spaced_date_end`]'s first test, here so that most numbers (every bare one of one or two digits comes here) do
+    // not make the call.
+    if b.get(e) != Some(&b' ') {
+        return None;
+    }
+    let end = spaced_date_end(hay, s, e)?;
     // A form's boxes pad month and day to two digits: only such a date pairs.
     let padded = e - s == 2 && b[e + 3] == b' ';
     let paired_after = padded && {
