@@ -7,11 +7,11 @@
 //! one multi-pattern automaton ([`Shapes`]: a forward and a reverse lazy DFA) built from every shape pattern at once,
 //! except the last, catch-all token shape (any word holding a digit), which a hand-written scanner matches exactly as
 //! its pattern would (a property test holds the two equal), so that the automaton does not stop at every number, and
-//! the UDI shape, searched where its literal start stands (see [`Analyzer`]'s `exact`); their matches are merged as
-//! one regex would find them (a test holds that too). A shape only proposes; its classifier validates (check digits,
-//! calendar, IP parsing) and reads the context (labels before, units after). When a classifier rejects a match, the
-//! later patterns are tried anchored at the same position, then the search resumes one character later, so a rejected
-//! shape never hides another.
+//! the UDI shape, searched where its literal start stands, and the address shape, searched at numbers a street type
+//! follows (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that
+//! too). A shape only proposes; its classifier validates (check digits, calendar, IP parsing) and reads the context
+//! (labels before, units after). When a classifier rejects a match, the later patterns are tried anchored at the same
+//! position, then the search resumes one character later, so a rejected shape never hides another.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -350,14 +350,17 @@ struct Scan<'c> {
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]) and [`Shape::Udi`], in priority order, those of [`LOOSENED`]
-    /// loosened.
+    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`] and [`Shape::Address`], in priority order, those of
+    /// [`LOOSENED`] loosened.
     shaped: Shapes,
     /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
     /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
     /// tenth of its state-building work on the benchmark's mixed notes), while `memchr` finds `(01)` at almost no cost.
     /// The literal only proposes where a UDI may start; this automaton, searched anchored there, decides. It holds
-    /// the exact patterns of [`LOOSENED`] too, to decide their matches.
+    /// the exact patterns of [`LOOSENED`] too, to decide their matches, and the address shape: up to four words
+    /// between a number and a street type made `shaped`'s lazy DFA track every number's count of words at once (more
+    /// than half of its states, and a fifth of all instructions on 4,000 mixed notes, went to it); an address is
+    /// searched anchored where a number is followed by a street type (see [`Analyzer::next_match`]).
     exact: Shapes,
     /// Each shape's automaton for anchored searches (whether `exact`) and pattern there, by its index in `shapes`.
     patterns: Vec<(bool, PatternID)>,
@@ -369,6 +372,8 @@ pub struct Analyzer {
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
+    /// Index in `shapes` of [`Shape::Address`], searched apart (see [`Analyzer::next_match`]).
+    address_pid: usize,
     shapes: Vec<Shape>,
 }
 
@@ -550,9 +555,10 @@ impl Analyzer {
                 },
             )
             .collect();
-        let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| list[i].0 != Shape::Udi).collect();
+        let apart = [Shape::Udi, Shape::Address];
+        let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| !apart.contains(&list[i].0)).collect();
         let exact_ids: Vec<usize> =
-            (0..token_pid).filter(|&i| list[i].0 == Shape::Udi || LOOSENED.contains(&list[i].0)).collect();
+            (0..token_pid).filter(|&i| apart.contains(&list[i].0) || LOOSENED.contains(&list[i].0)).collect();
         let mut patterns = vec![(false, PatternID::ZERO); token_pid];
         for (in_exact, ids) in [(false, &shaped_ids), (true, &exact_ids)] {
             for (pid, &i) in ids.iter().enumerate() {
@@ -580,6 +586,7 @@ impl Analyzer {
             first_bytes,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
+            address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
             shapes: list.into_iter().map(|(s, _)| s).collect(),
         };
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
@@ -653,10 +660,22 @@ impl Analyzer {
         } else {
             self.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
         };
-        match token {
+        let first = match token {
             Some((s, e)) if s < limit => Some((s, e, token_pid)),
             _ => shape,
+        };
+        // An address starts where a token does (its number is one), so it can only start at the first token, or at
+        // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
+        let (s, _, pid) = first?;
+        let address = self.address_pid;
+        if pid > address
+            && hay.as_bytes()[s].is_ascii_digit()
+            && (!scan.ascii_letters || street_word_follows(hay.as_bytes(), s))
+            && let Some(end) = self.anchored_match(hay, s, address, scan)
+        {
+            return Some((s, end, address));
         }
+        first
     }
 
     /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
@@ -796,6 +815,81 @@ impl Analyzer {
 /// Kelvin sign (U+212A), which [`next_token`] does not know.
 fn ascii_case_folding(hay: &str) -> bool {
     hay.is_ascii() || !(hay.contains('\u{17F}') || hay.contains('\u{212A}'))
+}
+
+/// Whether the address pattern may match at `start` (a digit) in text whose letters are ASCII (see
+/// [`ascii_case_folding`]): its number (`\d{1,6}[a-z]?\s+`) stands there, and a street type (a word of
+/// [`STREET_SUFFIX`]) starts one of the next six words (an optional direction, one to four words, then the street
+/// type; a word is a run of non-space bytes, and those before the street type hold only letters, digits, `'`, `.` and
+/// `-`). Numbers are dense in notes (one in 25 bytes) and street types are not (none in the benchmark's notes without
+/// PHI), so this test, run at every number, must be cheap: a word is looked up only when a street type has its first
+/// two letters and its length.
+fn street_word_follows(b: &[u8], start: usize) -> bool {
+    struct StreetTypes {
+        /// By a street type's first and second letter, a bit for each length.
+        shapes: [[u16; 26]; 26],
+        /// Every street type, lower-cased, as one number (see `packed`).
+        words: rustc_hash::FxHashSet<u128>,
+    }
+    let packed = |word: &[u8]| word.iter().fold(0u128, |n, &c| (n << 8) | u128::from(c | 0x20));
+    static STREET_TYPES: OnceLock<StreetTypes> = OnceLock::new();
+    let types = STREET_TYPES.get_or_init(|| {
+        let words = alternation_words(STREET_SUFFIX);
+        let mut shapes = [[0u16; 26]; 26];
+        for w in words.iter().map(String::as_bytes) {
+            shapes[usize::from(w[0] - b'a')][usize::from(w[1] - b'a')] |= 1 << w.len();
+        }
+        StreetTypes { shapes, words: words.iter().map(|w| packed(w.as_bytes())).collect() }
+    });
+    // What a byte is to the walk below, by one table load.
+    const OTHER: u8 = 0;
+    const SPACE: u8 = 1;
+    const LETTER: u8 = 2;
+    const IN_WORD: u8 = 3;
+    static KIND: [u8; 256] = {
+        let mut table = [OTHER; 256];
+        let mut c = 0;
+        while c < 256 {
+            let byte = c as u8;
+            table[c] = match byte {
+                b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' => SPACE,
+                b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+                b'0'..=b'9' | b'\'' | b'.' | b'-' => IN_WORD,
+                _ => OTHER,
+            };
+            c += 1;
+        }
+        table
+    };
+    let kind = |c: &u8| KIND[usize::from(*c)];
+    let run =
+        |from: usize, of: fn(u8) -> bool| b[from..].iter().position(|c| !of(kind(c))).map_or(b.len(), |n| from + n);
+    let mut at = b[start..].iter().position(|c| !c.is_ascii_digit()).map_or(b.len(), |n| start + n);
+    if at - start > 6 {
+        return false;
+    }
+    if b.get(at).is_some_and(|c| kind(c) == LETTER) {
+        at += 1;
+    }
+    if b.get(at).is_none_or(|c| kind(c) != SPACE) {
+        return false;
+    }
+    for _ in 0..6 {
+        at = run(at, |k| k == SPACE);
+        let word = at;
+        at = run(at, |k| k == LETTER);
+        if let [first, second, ..] = b[word..at] {
+            let lengths = types.shapes[usize::from((first | 0x20) - b'a')][usize::from((second | 0x20) - b'a')];
+            if at - word <= 10 && lengths >> (at - word) & 1 == 1 && types.words.contains(&packed(&b[word..at])) {
+                return true;
+            }
+        }
+        at = run(at, |k| k >= LETTER);
+        if at == word || b.get(at).is_none_or(|c| kind(c) != SPACE) {
+            return false;
+        }
+    }
+    false
 }
 
 /// Whether a match `s..e` of the loosened short date `\b\d{1,2}/\d{1,4}\b` is one of its own pattern
