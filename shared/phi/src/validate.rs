@@ -9,6 +9,18 @@ fn digits(s: &str) -> impl Iterator<Item = u32> + '_ {
     s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0'))
 }
 
+/// The digits of `s` in an array and their count, or `None` if it holds more than `N`: on the stack, because every
+/// SSN- and phone-shaped candidate is checked (a `Vec` was an allocation each).
+fn digit_array<const N: usize>(s: &str) -> Option<([u32; N], usize)> {
+    let mut d = [0u32; N];
+    let mut n = 0;
+    for digit in digits(s) {
+        *d.get_mut(n)? = digit;
+        n += 1;
+    }
+    Some((d, n))
+}
+
 /// Luhn (mod 10) check of the digits of `s`, for payment card numbers of 13 to 19 digits with a known issuer prefix.
 pub fn is_payment_card(s: &str) -> bool {
     let n = digits(s).count();
@@ -87,19 +99,7 @@ pub fn is_iban(s: &str) -> bool {
 
 /// SSN rules of the Social Security Administration: area not 000, 666 or 900-999; group not 00; serial not 0000.
 pub fn is_ssn(s: &str) -> bool {
-    // On the stack: every nine-digit number is checked.
-    let mut d = [0u32; 9];
-    let mut n = 0;
-    for digit in digits(s) {
-        if n == d.len() {
-            return false;
-        }
-        d[n] = digit;
-        n += 1;
-    }
-    if n != 9 {
-        return false;
-    }
+    let Some((d, 9)) = digit_array::<9>(s) else { return false };
     let area = d[0] * 100 + d[1] * 10 + d[2];
     let group = d[3] * 10 + d[4];
     let serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
@@ -318,16 +318,7 @@ pub fn is_hostname(host: &str, need_tld: bool) -> bool {
 
 /// NANP telephone number: area code and exchange both start with 2-9 (optional leading country code 1).
 pub fn is_nanp_phone(s: &str) -> bool {
-    // The digits are read into an array (every phone-shaped candidate is checked; a `Vec` was an allocation each).
-    let mut d = [0u32; 11];
-    let mut n = 0;
-    for digit in digits(s) {
-        if n == d.len() {
-            return false;
-        }
-        d[n] = digit;
-        n += 1;
-    }
+    let Some((d, n)) = digit_array::<11>(s) else { return false };
     let d = match n {
         10 => &d[..10],
         11 if d[0] == 1 => &d[1..],
