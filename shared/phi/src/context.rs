@@ -38,7 +38,7 @@ pub mod role {
     /// A relative or household member (`son`, `wife`): `Tom, her son` names Tom.
     pub const RELATIVE: u8 = 64;
     /// The last word of a cue that an employer, pharmacy or school follows (`at` of `works at`, `Employer`): the
-    /// cue itself is [`LexEntry::org_cue`] of the phrase.
+    /// cue itself is [`super::LexEntry::org_cue`] of the phrase.
     pub const ORG_CUE: u8 = 128;
 }
 

@@ -242,9 +242,9 @@ struct Worker {
 }
 
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
-/// writes for [`AnalyzeLine`] (a test holds them equal), but with the keys and type names as literals instead of
-/// serde's per-field calls, which escape-scanned every key and cost about a twentieth of a run. Numbers are still
-/// written by serde_json.
+/// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
+/// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
+/// a run. Numbers are still written by serde_json.
 fn write_analysis(id: &serde_json::Value, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.reserve(32 + entities.len() * 64);
     out.extend_from_slice(b"{\"id\":");
