@@ -51,9 +51,18 @@ fn filter(directive: Option<&str>) -> EnvFilter {
         .unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// Installs the process's subscriber. Call once, first thing in `main`.
+/// Installs the process's subscriber and panic hook. Call once, first thing in `main`.
 pub fn init() {
     init_with(LogFormat::from_env(), None, std::io::stdout);
+    std::panic::set_hook(Box::new(log_panic));
+}
+
+/// Logs a panic as an error line of the log, in place of Rust's default message on stderr. That message quotes the
+/// panic's payload, which can hold PHI (a string sliced out of bounds is printed whole, `unwrap` prints the error);
+/// only the source location is kept. The line carries the invocation's request id like every other.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let location = info.location().map_or_else(|| "unknown".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
+    tracing::error!(location = %location, "panic: a bug stopped the function (its message is withheld: it may quote PHI)");
 }
 
 /// Installs a subscriber writing to `writer` (tests capture logs with it); `directive` overrides the level filter.
@@ -248,5 +257,29 @@ mod tests {
         // The counter is process-wide; the second invocation is never a cold start.
         assert_eq!(lines[1]["cold_start"], false);
         assert!(!text.contains("Jane"), "PHI leaked: {text}");
+    }
+
+    #[test]
+    fn a_panic_is_logged_with_its_location_and_request_but_never_its_message() {
+        let capture = Capture::default();
+        let subscriber =
+            tracing_subscriber::registry().with(JsonLayer { function: "phi-worker".into(), writer: capture.clone() });
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(log_panic));
+        let note = String::from("Patient Renée Dubois");
+        let caught = tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-9");
+            let _entered = span.enter();
+            // A slice inside `é`: std's message quotes the whole string.
+            std::panic::catch_unwind(|| note[..12].len())
+        });
+        std::panic::set_hook(default);
+        assert!(caught.is_err());
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let line: Value = serde_json::from_str(text.lines().next().expect("a log line")).unwrap();
+        assert_eq!(line["level"], "ERROR");
+        assert_eq!(line["request_id"], "req-9");
+        assert!(line["location"].as_str().unwrap().contains("telemetry.rs:"), "{text}");
+        assert!(!text.contains("Ren") && !text.contains("Dubois"), "PHI leaked: {text}");
     }
 }
