@@ -120,6 +120,7 @@ enum FormatArg {
 
 /// Runs the command line; errors print on stderr.
 pub fn main() -> ExitCode {
+    stream::report_panics();
     match run(Cli::parse()) {
         Ok(summary) if summary.failed_strict => ExitCode::from(2),
         Ok(_) => ExitCode::SUCCESS,

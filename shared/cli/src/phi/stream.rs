@@ -3,8 +3,10 @@
 //! Memory stays constant in the input size: at most `chunk` documents (or text paragraphs of at most
 //! [`MAX_PARAGRAPH`] bytes) are held at once.
 
+use std::cell::Cell;
 use std::io::{BufRead, Write};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -234,6 +236,37 @@ fn unescaped(raw: &str, out: &mut String) -> bool {
     true
 }
 
+thread_local! {
+    /// The input line of the document this thread is working on (0: none), for [`panic_report`].
+    static DOCUMENT_LINE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The first input line of the chunk being worked on: every output line for the input before it has been written
+/// and flushed.
+static COMPLETE_BEFORE: AtomicU64 = AtomicU64::new(1);
+
+/// What `phi` prints when it panics (a bug), in place of Rust's default message: the input line being worked on
+/// and how much of the output is complete, so that a long run can be resumed after that line. The panic's own
+/// message is left out on purpose: it can quote the text being processed (a string slice out of bounds prints the
+/// string), and that text is PHI. Only the source location is kept, which is what a bug report needs.
+pub fn panic_report(location: Option<&std::panic::Location<'_>>) -> String {
+    let at = location.map_or_else(|| "an unknown place".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
+    let complete = COMPLETE_BEFORE.load(Ordering::Relaxed);
+    let doing = match DOCUMENT_LINE.get() {
+        0 => "outside any document".to_owned(),
+        line => format!("on the document at input line {line}"),
+    };
+    format!(
+        "phi: internal error {doing} (at {at}; the text is not shown, it may hold PHI). This is a bug: please report \
+         it. The output holds every line for the input before line {complete}."
+    )
+}
+
+/// Replaces Rust's panic message (which may quote PHI) with [`panic_report`]'s.
+pub fn report_panics() {
+    std::panic::set_hook(Box::new(|info| eprintln!("{}", panic_report(info.location()))));
+}
+
 /// What a worker keeps from one document to the next.
 #[derive(Debug, Default)]
 struct Worker {
@@ -335,7 +368,10 @@ pub fn run<R: BufRead, W: Write>(
                 Record::Document { line, raw } => {
                     let raw = &buffer[raw.clone()];
                     let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
-                    process(analyzer, options, job, format, *line, raw, worker)
+                    DOCUMENT_LINE.set(*line);
+                    let result = process(analyzer, options, job, format, *line, raw, worker);
+                    DOCUMENT_LINE.set(0);
+                    result
                 }
                 // Written from the buffer below.
                 Record::Passthrough(_) => Ok(Vec::new()),
@@ -373,6 +409,10 @@ pub fn run<R: BufRead, W: Write>(
                 }
             }
         }
+        // Whole chunks reach the output, so that a run stopped by a bug loses nothing before the chunk it was on.
+        output.flush().context("writing the output")?;
+        // A blank line left for the next chunk is the last line read, and not written yet.
+        COMPLETE_BEFORE.store(reader.line + 1 - u64::from(reader.pending.is_some()), Ordering::Relaxed);
         if let Some(bar) = &settings.progress {
             bar.inc(bytes);
         }
@@ -422,6 +462,64 @@ mod tests {
                 assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
             }
         }
+    }
+
+    #[test]
+    fn a_panic_is_reported_with_its_input_line_and_never_with_the_text() {
+        static REPORT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            *REPORT.lock().expect("report") = Some(panic_report(info.location()));
+        }));
+        let text = String::from("Patient Renée Dubois");
+        let caught = std::panic::catch_unwind(|| {
+            DOCUMENT_LINE.set(7);
+            // A slice inside `é`: std's message quotes the whole string.
+            text[..12].len()
+        });
+        DOCUMENT_LINE.set(0);
+        std::panic::set_hook(default);
+        assert!(caught.is_err());
+        let report = REPORT.lock().expect("report").take().expect("the hook ran");
+        assert!(report.contains("on the document at input line 7"), "{report}");
+        assert!(report.contains("stream.rs:"), "the location is kept: {report}");
+        assert!(!report.contains("Ren") && !report.contains("Dubois"), "the text leaked: {report}");
+        assert!(panic_report(None).contains("outside any document"));
+    }
+
+    /// A writer that notes what it held at each flush.
+    #[derive(Default)]
+    struct Flushes {
+        written: Vec<u8>,
+        at_flush: Vec<usize>,
+    }
+
+    impl Write for Flushes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.at_flush.push(self.written.len());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_chunk_is_flushed_before_the_next_is_read() {
+        let input: String = (0..5).map(|i| format!("{{\"id\":{i},\"text\":\"seen on 03/04/2021\"}}\n")).collect();
+        let mut output = Flushes::default();
+        let settings = Settings { strict: false, chunk: 2, progress: None };
+        let analyzer = Analyzer::new().expect("analyzer");
+        let options = AnalyzeOptions::default();
+        let summary = run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+            .expect("run");
+        assert_eq!(summary.documents, 5);
+        let text = String::from_utf8(output.written).expect("utf-8");
+        let line_ends: Vec<usize> = text.match_indices('\n').map(|(at, _)| at + 1).collect();
+        // After lines 2 and 4 (each chunk), and at the end; the last flush may repeat.
+        assert_eq!(&output.at_flush[..3], &[line_ends[1], line_ends[3], line_ends[4]]);
     }
 
     #[test]
