@@ -158,6 +158,12 @@ impl<V: Copy + Default> KeyTable<V> {
         (key >> self.shift) as usize
     }
 
+    /// Every key and its value, in no particular order; a key equal to [`EMPTY`] comes as [`EMPTY_STANDIN`], as
+    /// which a table built from these finds it too.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
+        self.slots.iter().filter(|(k, _)| *k != EMPTY).copied()
+    }
+
     /// The value of `key`, if present.
     #[inline]
     pub fn get(&self, key: u64) -> Option<V> {
