@@ -2971,7 +2971,7 @@ impl Lexicon {
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
             .collect();
-        Self { entries, words: KeyTable::build(facts, |_, later| later) }
+        Self { entries, words: KeyTable::build_with_room(facts, |_, later| later, 4) }
     }
 
     /// [`WordFacts`] of a hashed word (all empty when it has none): the same as [`WordFacts`] of its [`entry`](Self::entry).
