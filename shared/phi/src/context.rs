@@ -79,6 +79,9 @@ pub struct WordFacts {
     pub facility: Option<FacilityWord>,
     /// [`WordFacts::STATE`] and the other bits below.
     pub marks: u8,
+    /// The word's [`Gazetteer`](crate::gazetteer::Gazetteer) flags, kept in the slot's padding: a capitalised
+    /// word found here (`The`, `Plan`, `Hospital`) needs no second lookup in the gazetteer's 4 MiB table.
+    pub gazetteer: u8,
 }
 
 impl WordFacts {
@@ -97,9 +100,11 @@ impl WordFacts {
     /// [`LexEntry::rule_cue`].
     pub const RULE_CUE: u8 = 64;
 
+    /// The facts of an entry, without its gazetteer flags.
     fn of(e: &LexEntry) -> Self {
         let bit = |set: bool, bit: u8| u8::from(set) * bit;
         Self {
+            gazetteer: 0,
             roles: e.roles,
             facility: e.facility,
             marks: bit(e.state, Self::STATE)
@@ -2966,18 +2971,21 @@ impl Lexicon {
             }
         }
         let entries = KeyTable::build(entries, LexEntry::merge);
+        let gazetteer = crate::gazetteer::Gazetteer::get();
         let facts: Vec<(u64, WordFacts)> = entries
             .iter()
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
+            .map(|(key, facts)| (key, WordFacts { gazetteer: gazetteer.flags_of(key), ..facts }))
             .collect();
         Self { entries, words: KeyTable::build_with_room(facts, |_, later| later, 4) }
     }
 
-    /// [`WordFacts`] of a hashed word (all empty when it has none): the same as [`WordFacts`] of its [`entry`](Self::entry).
+    /// [`WordFacts`] of a hashed word, `None` when it has none: the same as [`WordFacts`] of its
+    /// [`entry`](Self::entry).
     #[inline]
-    pub fn word_facts(&self, hash: u64) -> WordFacts {
-        self.words.get(hash).unwrap_or_default()
+    pub fn word_facts(&self, hash: u64) -> Option<WordFacts> {
+        self.words.get(hash)
     }
 
     /// Everything known about a hashed word or phrase (all empty when it is absent).

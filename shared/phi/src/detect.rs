@@ -2860,7 +2860,8 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
         let hash =
             if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) };
-        let facts = lex.word_facts(hash);
+        let found = lex.word_facts(hash);
+        let facts = found.unwrap_or_default();
         let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule =
@@ -2901,7 +2902,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         };
         // A lower-case word of a line with case has neither flags nor starts.
         if case != Case::Lower {
-            word.flags = gaz.flags_of(hash);
+            word.flags = found.map_or_else(|| gaz.flags_of(hash), |facts| facts.gazetteer);
             word.starts = word.starts_of();
         }
         words.list.push(word);
