@@ -71,7 +71,8 @@ pub struct Lexicon {
 
 /// The part of a [`LexEntry`] that the tokenizer reads for every word of a note, in a table of its own: one byte
 /// of bits where a `LexEntry` has a `bool` for each, copied out of a slot in one load where a `LexEntry` took five,
-/// and only the ~1,800 entries that have any of it (4,096 slots of 16 bytes where every entry takes 8,192 of 24).
+/// and only the ~1,800 entries that have any of it (8,192 slots of 16 bytes, a quarter full, where every entry takes
+/// 8,192 of 24).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WordFacts {
     /// [`role`] bits.
@@ -2981,8 +2982,8 @@ impl Lexicon {
         Self { entries, words: KeyTable::build_with_room(facts, |_, later| later, 4) }
     }
 
-    /// [`WordFacts`] of a hashed word, `None` when it has none: the same as [`WordFacts`] of its
-    /// [`entry`](Self::entry).
+    /// [`WordFacts`] of a hashed word, `None` when its [`entry`](Self::entry) has none of them: the roles, facility
+    /// kind and marks of that entry, with the word's gazetteer flags.
     #[inline]
     pub fn word_facts(&self, hash: u64) -> Option<WordFacts> {
         self.words.get(hash)
