@@ -24,7 +24,7 @@ use regex_automata::{Anchored, Input, Match, MatchError, MatchKind, PatternID};
 
 use crate::context::{
     FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, MONTH_CUES, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
-    STRONG_FACILITY_HEADS, role, state_abbreviations, state_names, word_key,
+    STRONG_FACILITY_HEADS, WordFacts, role, state_abbreviations, state_names, word_key,
 };
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
@@ -2587,18 +2587,18 @@ struct Word {
 const _: () = assert!(std::mem::size_of::<Word>() == 40);
 
 impl Word {
-    const STATE: u8 = 1;
-    const ID_LABEL: u8 = 2;
-    const MONTH: u8 = 4;
+    const STATE: u8 = WordFacts::STATE;
+    const ID_LABEL: u8 = WordFacts::ID_LABEL;
+    const MONTH: u8 = WordFacts::MONTH;
     /// One of [`word_rules`]'s rules may find something at this word: it is a word they look for ([`RULE_WORDS`], a
     /// month, a word with a hyphen), follows a word they look after ([`RULE_CUES`]) or follows `^` or `(`. The
     /// rest of the words (nearly all) that loop skips.
     const RULE: u8 = 8;
     /// The last word of a multi-word name cue ([`LexEntry::cue_tail`]): [`name_cue`] looks the two words up together
     /// only after one.
-    const CUE_TAIL: u8 = 16;
+    const CUE_TAIL: u8 = WordFacts::CUE_TAIL;
     /// The first word of a state's name of several words ([`LexEntry::state_head`]).
-    const STATE_HEAD: u8 = 32;
+    const STATE_HEAD: u8 = WordFacts::STATE_HEAD;
 
     /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
     const PERSON_START: u8 = 1;
@@ -2860,13 +2860,16 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
         let hash =
             if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) };
-        let entry = lex.entry(hash);
+        let found = lex.word_facts(hash);
+        let facts = found.unwrap_or_default();
+        let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
-        let rule = entry.rule_word | entry.month | hyphen | after_rule_cue | (start == opened);
-        after_rule_cue = entry.rule_cue;
+        let rule =
+            (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | hyphen | after_rule_cue | (start == opened);
+        after_rule_cue = marks & WordFacts::RULE_CUE != 0;
         let index = words.list.len();
-        let facility_start = matches!(entry.facility, Some(FacilityWord::Head | FacilityWord::Generic));
-        let org_cue = entry.roles & role::ORG_CUE != 0;
+        let facility_start = matches!(facts.facility, Some(FacilityWord::Head | FacilityWord::Generic));
+        let org_cue = facts.roles & role::ORG_CUE != 0;
         // One branch for the few words noted at all.
         if rule | facility_start | org_cue {
             if rule && index > 0 {
@@ -2879,6 +2882,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 words.after_org_cue.push(index + 1);
             }
         }
+        let id_label = marks & WordFacts::ID_LABEL != 0 && !is_name_like_label(&hay[start..i]);
         let mut word = Word {
             start,
             end: i,
@@ -2889,19 +2893,16 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             blocked: false,
             starts: 0,
             flags: 0,
-            roles: entry.roles,
-            facility: entry.facility,
-            marks: (u8::from(entry.state) * Word::STATE)
-                | (u8::from(matches!(entry.label, Some(Label::Id(_))) && !is_name_like_label(&hay[start..i]))
-                    * Word::ID_LABEL)
-                | (u8::from(entry.month) * Word::MONTH)
-                | (u8::from(rule) * Word::RULE)
-                | (u8::from(entry.cue_tail) * Word::CUE_TAIL)
-                | (u8::from(entry.state_head) * Word::STATE_HEAD),
+            roles: facts.roles,
+            facility: facts.facility,
+            // The lexicon's bits that a word keeps are the same bits in its marks.
+            marks: (marks & (Word::STATE | Word::MONTH | Word::CUE_TAIL | Word::STATE_HEAD))
+                | (u8::from(id_label) * Word::ID_LABEL)
+                | (u8::from(rule) * Word::RULE),
         };
         // A lower-case word of a line with case has neither flags nor starts.
         if case != Case::Lower {
-            word.flags = gaz.flags_of(hash);
+            word.flags = found.map_or_else(|| gaz.flags_of(hash), |facts| facts.gazetteer);
             word.starts = word.starts_of();
         }
         words.list.push(word);
