@@ -3044,7 +3044,7 @@ fn word_rules(hay: &str, words: &[Word], rule_at: &[usize], lex: &Lexicon, out: 
         match b[w.start - 1] {
             b'^' => out.extend(caret_name_at(hay, words, i)),
             b'(' => {
-                if let Some((name, initials)) = initials_after_name(hay, words, lex, i) {
+                if let Some((name, initials)) = initials_after_name(hay, words, i) {
                     out.extend([name, initials]);
                 }
             }
@@ -3290,7 +3290,7 @@ fn caret_name_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
 /// a first name then capitalised words or initials, none a clinical, stop or facility word (`Intensive Care
 /// Unit (ICU)` spells its initials too). Both are PERSON; the initials, once known, mark the same person in the rest of
 /// the record (a flowsheet's initials column) through [`coreference`].
-fn initials_after_name(hay: &str, words: &[Word], lex: &Lexicon, j: usize) -> Option<(Candidate, Candidate)> {
+fn initials_after_name(hay: &str, words: &[Word], j: usize) -> Option<(Candidate, Candidate)> {
     let w = &words[j];
     let letters = &hay.as_bytes()[w.start..w.end];
     if !(2..=4).contains(&letters.len())
@@ -3308,7 +3308,7 @@ fn initials_after_name(hay: &str, words: &[Word], lex: &Lexicon, j: usize) -> Op
         !n.caseless
             && matches!(n.case, Case::Cap | Case::Initial | Case::Upper)
             && n.roles & (role::CLINICAL | role::STOP | role::TITLE) == 0
-            && lex.entry(n.hash).facility.is_none()
+            && n.facility.is_none()
     });
     // Named: a first name (or a word in no English list: `Oluwaseun`) and a surname (or again no English word).
     let (first, last) = (&name[0], &name[name.len() - 1]);
