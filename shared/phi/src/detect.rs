@@ -1026,7 +1026,7 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
             n += 1;
             at = p;
         }
-        for start in prefixes[..n].iter().rev().copied().chain([run]) {
+        for &start in prefixes[..n].iter().rev() {
             if start >= limit {
                 return None;
             }
@@ -1036,7 +1036,18 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
                 return Some((start, end));
             }
         }
-        from = alnum_end(b, digit);
+        if run >= limit {
+            return None;
+        }
+        // At the run itself `token_at` would take no prefix (its letters end at a letter or digit of the run, not at
+        // a `-`) and its body would read the same run again: the run's end is read once, here.
+        let run_end = alnum_end(b, digit);
+        if (run == 0 || !is_word_byte(b[run - 1]))
+            && let Some(end) = token_tail(b, run_end)
+        {
+            return Some((run, end));
+        }
+        from = run_end;
     }
 }
 
@@ -1065,6 +1076,11 @@ fn token_body(b: &[u8], at: usize) -> Option<usize> {
     if !b[at..run_end].iter().any(u8::is_ascii_digit) {
         return None;
     }
+    token_tail(b, run_end)
+}
+
+/// The end of [`token_body`]'s match whose alphanumeric run (holding a digit) ends at `run_end`.
+fn token_tail(b: &[u8], run_end: usize) -> Option<usize> {
     let (mut end, mut before_last) = (run_end, run_end);
     while end + 1 < b.len() && b[end] == b'-' && is_alnum(b[end + 1]) {
         before_last = end;
