@@ -1570,6 +1570,19 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     let all_digits = lead_digits == bytes.len();
 
+    // Two thirds of the tokens of a note are bare numbers of one to three digits (doses, vital signs, scores). Below,
+    // such a number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a
+    // digit after a space, dot or dash), or as part of a spelled value (a single letter beside it): any other is
+    // turned away here, before the calls.
+    if all_digits && lead_digits <= 3 {
+        let value = bytes.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+        let b = hay.as_bytes();
+        let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
+        if !(90..=125).contains(&value) && !group_after && !single_letter_beside(b, s, e) {
+            return None;
+        }
+    }
+
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
     if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
         return Some(phone);
@@ -2084,11 +2097,7 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
 /// digits, is one value of the label's type.
 fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let b = hay.as_bytes();
-    let letter_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
-    let single_before = s >= 2 && b[s - 1] == b' ' && letter_at(s - 2) && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
-    let single_after =
-        b.get(e) == Some(&b' ') && letter_at(e + 1) && !b.get(e + 2).is_some_and(u8::is_ascii_alphanumeric);
-    if !(single_before || single_after) {
+    if !single_letter_beside(b, s, e) {
         return None;
     }
     let piece = |p: &str| {
@@ -2132,6 +2141,16 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         _ => None,
     }
+}
+
+/// Whether a single letter stands as a word of its own right before or after `s..e`, one space between (`s 25`,
+/// `2 w k`): where a [`spelled_value`] may be.
+fn single_letter_beside(b: &[u8], s: usize, e: usize) -> bool {
+    let letter_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let single_before = s >= 2 && b[s - 1] == b' ' && letter_at(s - 2) && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
+    let single_after =
+        b.get(e) == Some(&b' ') && letter_at(e + 1) && !b.get(e + 2).is_some_and(u8::is_ascii_alphanumeric);
+    single_before || single_after
 }
 
 /// Four digits from 1900 to 2099.
