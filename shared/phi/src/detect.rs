@@ -237,10 +237,10 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
 }
 
 /// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
-const LOOSENED: [Shape; 3] = [Shape::Mbi, Shape::PhoneIntl, Shape::DateShort];
+const LOOSENED: [Shape; 2] = [Shape::Mbi, Shape::PhoneIntl];
 
-/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or year widened to `\d` or `\d{1,4}`. The classes
-/// `[1-9]`, `[2-9]` and `19|20` split the digit bytes of an automaton into more byte classes, and every state after a
+/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class widened to `\d`. The classes `[1-9]` and `[2-9]`
+/// split the digit bytes of an automaton into more byte classes, and every state after a
 /// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
 /// notes). A loosened pattern matches wherever its own does (and a little more): it only proposes, and its own
 /// pattern, searched anchored, decides.
@@ -254,8 +254,7 @@ fn digit_shape(shape: Shape, loose: bool) -> String {
             r"\+\s?{}\d{{0,2}}[\s.-]?(?:\(\d{{1,4}}\)[\s.-]?)?\d{{1,4}}(?:[\s.-]?\d{{2,4}}){{1,4}}\b",
             if loose { r"\d" } else { "[2-9]" }
         ),
-        (_, true) => r"\b\d{1,2}/\d{1,4}\b".into(),
-        (_, false) => r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into(),
+        _ => unreachable!("only the shapes of LOOSENED are loosened"),
     }
 }
 
@@ -322,7 +321,8 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Phone,
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
-        (Shape::DateShort, digit_shape(Shape::DateShort, false)),
+        // Matched by hand at tokens (see [`short_date_at`]), which must change with it.
+        (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
         (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
@@ -384,6 +384,8 @@ pub struct Analyzer {
     address_pid: usize,
     /// Index in `shapes` of [`Shape::StateZip`], searched apart (see [`Analyzer::state_zip_before`]).
     state_zip_pid: usize,
+    /// Index in `shapes` of [`Shape::DateShort`], matched apart (see [`short_date_at`]).
+    date_short_pid: usize,
     /// The state-and-ZIP shape alone, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]),
     /// built on first use.
     state_zip_regex: OnceLock<Option<Regex>>,
@@ -570,7 +572,7 @@ impl Analyzer {
                 },
             )
             .collect();
-        let apart = [Shape::Udi, Shape::Address, Shape::StateZip];
+        let apart = [Shape::Udi, Shape::Address, Shape::StateZip, Shape::DateShort];
         let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| !apart.contains(&list[i].0)).collect();
         let exact_ids: Vec<usize> =
             (0..token_pid).filter(|&i| apart.contains(&list[i].0) || LOOSENED.contains(&list[i].0)).collect();
@@ -603,6 +605,7 @@ impl Analyzer {
             token,
             address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
             state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
+            date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
             state_zip_regex: OnceLock::new(),
             state_zip_source: list
                 .iter()
@@ -707,6 +710,13 @@ impl Analyzer {
         {
             return Some((s, end, address));
         }
+        // A short date (the last shape) starts where a token does, and comes first at the first token, whose digits
+        // are its month.
+        if pid == token_pid
+            && let Some(end) = short_date_at(b, s, e)
+        {
+            return Some((s, end, self.date_short_pid));
+        }
         first
     }
 
@@ -792,7 +802,7 @@ impl Analyzer {
             let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
             let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
             let shape = self.shapes[pid];
-            if !LOOSENED.contains(&shape) || (shape == Shape::DateShort && loose_date_is_exact(hay, s, m.end())) {
+            if !LOOSENED.contains(&shape) {
                 return Some((s, m.end(), pid));
             }
             let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
@@ -1055,15 +1065,25 @@ fn letters_end(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Whether a match `s..e` of the loosened short date `\b\d{1,2}/\d{1,4}\b` is one of its own pattern
-/// `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b`, with the same end: the loose match takes the whole run of digits after
-/// the slash, which the exact one takes when it has one or two digits, or four starting with 19 or 20. Most short
-/// dates of a note are doses and scores (`1/2 tab`, `pain 4/10`) whose check this spares an anchored search.
-fn loose_date_is_exact(hay: &str, s: usize, e: usize) -> bool {
-    let b = hay.as_bytes();
-    let Some(slash) = b[s..e].iter().position(|&c| c == b'/') else { return false };
-    let year = &b[s + slash + 1..e];
-    year.len() <= 2 || (year.len() == 4 && (year.starts_with(b"19") || year.starts_with(b"20")))
+/// End of the short date `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b` (`[`Shape::DateShort`]`'s pattern) at the start of
+/// the token `s..e`, if any: its one or two digits are the token, and the digits after the slash are one or two, or
+/// four starting with 19 or 20, with no word byte after them. Most short dates of a note are doses and scores (`1/2
+/// tab`, `pain 4/10`) that the classifier turns away: matched here, they no longer stop the shapes automaton (a
+/// forward and a reverse search and a new search each).
+fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
+    if !(1..=2).contains(&(e - s)) || b.get(e) != Some(&b'/') || !b[s..e].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let from = e + 1;
+    let end = from + b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if b.get(end).is_some_and(|&c| is_word_byte(c)) {
+        return None;
+    }
+    match end - from {
+        1 | 2 => Some(end),
+        4 if b[from..].starts_with(b"19") || b[from..].starts_with(b"20") => Some(end),
+        _ => None,
+    }
 }
 
 fn is_word_byte(b: u8) -> bool {
