@@ -1113,20 +1113,30 @@ fn alnum_end(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Index of the first ASCII digit in `b`, read eight bytes at a time: the token scan crosses all the text between
+/// Index of the first ASCII digit in `b`, read sixteen bytes a step: the token scan crosses all the text between
 /// numbers this way, so a byte-by-byte search was a sizeable part of the structured pass.
 fn first_digit(b: &[u8]) -> Option<usize> {
-    let mut chunks = b.chunks_exact(8);
+    let digits = |chunk: &[u8]| bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b'0', b'9');
+    let mut chunks = b.chunks_exact(16);
     let mut at = 0;
+    // Sixteen bytes a step, one branch for both halves: the text between two numbers is 25 bytes on average.
     for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let digits = bytes_in_range(x, b'0', b'9');
-        if digits != 0 {
-            return Some(at + (digits.trailing_zeros() / 8) as usize);
+        let (low, high) = (digits(&chunk[..8]), digits(&chunk[8..]));
+        if low | high != 0 {
+            let first = if low != 0 { low.trailing_zeros() } else { 64 + high.trailing_zeros() };
+            return Some(at + (first / 8) as usize);
+        }
+        at += 16;
+    }
+    let rest = chunks.remainder();
+    if let Some(half) = rest.get(..8) {
+        let low = digits(half);
+        if low != 0 {
+            return Some(at + (low.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(u8::is_ascii_digit).map(|p| at + p)
+    b[at..].iter().position(u8::is_ascii_digit).map(|p| at + p)
 }
 
 /// The leftmost match, starting before `limit`, of the token pattern
