@@ -692,8 +692,10 @@ impl Analyzer {
         // An address starts where a token does (its number is one), so it can only start at the first token, or at
         // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
         let (s, e, pid) = first?;
-        // A token shorter than five characters is no ZIP (most of a note's numbers end here).
-        if (pid != token_pid || e - s >= 5)
+        // A token is a ZIP's five digits only when it has five characters or a `-` after five (`62704-1234`): most
+        // of a note's numbers end here.
+        let b = hay.as_bytes();
+        if (pid != token_pid || e - s == 5 || (e - s > 5 && b[s + 5] == b'-'))
             && let Some(found) = self.state_zip_before(hay, pos, s, scan.ascii_letters)
         {
             return Some(found);
@@ -701,7 +703,6 @@ impl Analyzer {
         let address = self.address_pid;
         // A token there is the address's number (`\d{1,6}[a-z]?`, white space after it): two thirds of the numbers of
         // a note fail this before the walk.
-        let b = hay.as_bytes();
         let number = |e: usize| e - s <= 7 && b.get(e).is_some_and(|c| matches!(c, b' ' | b'\t'..=b'\r'));
         if pid > address
             && b[s].is_ascii_digit()
