@@ -445,7 +445,9 @@ impl Shapes {
         let built = |e: thompson::BuildError| PhiError::BuiltinPattern(Box::new(e));
         // Parsed once for both directions. The lazy DFAs need no capture states: without them the epsilon closures that
         // build their states are shorter (an eighth of the forward DFA's state-building work on the benchmark's mixed
-        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used.
+        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used. The reverse
+        // NFA is shrunk (regex-automata's heuristics: the same language in fewer states, mostly where a large Unicode
+        // class such as the URL's `[^\s<>"'`]` is reversed), so that its DFA's states hold fewer NFA states.
         let hirs =
             regex_automata::util::syntax::parse_many(patterns).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let nfa = NFA::compiler()
@@ -453,7 +455,7 @@ impl Shapes {
             .build_many_from_hir(&hirs)
             .map_err(built)?;
         let reverse_nfa = NFA::compiler()
-            .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true))
+            .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true).shrink(true))
             .build_many_from_hir(&hirs)
             .map_err(built)?;
         // No Unicode word boundary (the patterns have ASCII ones, see `ascii_classes`), so building fails rather than
