@@ -7,8 +7,8 @@
 //! one multi-pattern automaton ([`Shapes`]: a forward and a reverse lazy DFA) built from every shape pattern at once,
 //! except the last, catch-all token shape (any word holding a digit), which a hand-written scanner matches exactly as
 //! its pattern would (a property test holds the two equal), so that the automaton does not stop at every number, and
-//! the UDI shape, searched where its literal start stands, and the address shape, searched at numbers a street type
-//! follows (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that
+//! the UDI shape, searched where its literal start stands, the address shape, searched at numbers a street type
+//! follows, and the state-and-ZIP shape, searched before ZIP-like numbers (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that
 //! too). A shape only proposes; its classifier validates (check digits, calendar, IP parsing) and reads the context
 //! (labels before, units after). When a classifier rejects a match, the later patterns are tried anchored at the same
 //! position, then the search resumes one character later, so a rejected shape never hides another.
@@ -237,10 +237,10 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
 }
 
 /// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
-const LOOSENED: [Shape; 3] = [Shape::Mbi, Shape::PhoneIntl, Shape::DateShort];
+const LOOSENED: [Shape; 2] = [Shape::Mbi, Shape::PhoneIntl];
 
-/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or year widened to `\d` or `\d{1,4}`. The classes
-/// `[1-9]`, `[2-9]` and `19|20` split the digit bytes of an automaton into more byte classes, and every state after a
+/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class widened to `\d`. The classes `[1-9]` and `[2-9]`
+/// split the digit bytes of an automaton into more byte classes, and every state after a
 /// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
 /// notes). A loosened pattern matches wherever its own does (and a little more): it only proposes, and its own
 /// pattern, searched anchored, decides.
@@ -254,8 +254,7 @@ fn digit_shape(shape: Shape, loose: bool) -> String {
             r"\+\s?{}\d{{0,2}}[\s.-]?(?:\(\d{{1,4}}\)[\s.-]?)?\d{{1,4}}(?:[\s.-]?\d{{2,4}}){{1,4}}\b",
             if loose { r"\d" } else { "[2-9]" }
         ),
-        (_, true) => r"\b\d{1,2}/\d{1,4}\b".into(),
-        (_, false) => r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into(),
+        _ => unreachable!("only the shapes of LOOSENED are loosened"),
     }
 }
 
@@ -322,7 +321,8 @@ fn patterns() -> Vec<(Shape, String)> {
             Shape::Phone,
             r"(?i)(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,6}\b)?".into(),
         ),
-        (Shape::DateShort, digit_shape(Shape::DateShort, false)),
+        // Matched by hand at tokens (see [`short_date_at`]), which must change with it.
+        (Shape::DateShort, r"\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b".into()),
         (Shape::Token, r"(?i)\b(?:[a-z]{1,10}-){0,3}[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b".into()),
     ]
 }
@@ -356,7 +356,8 @@ struct Scan<'c> {
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`] and [`Shape::Address`], in priority order, those of
+    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`], [`Shape::Address`] and [`Shape::StateZip`], in
+    /// priority order, those of
     /// [`LOOSENED`] loosened.
     shaped: Shapes,
     /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
@@ -366,7 +367,8 @@ pub struct Analyzer {
     /// the exact patterns of [`LOOSENED`] too, to decide their matches, and the address shape: up to four words
     /// between a number and a street type made `shaped`'s lazy DFA track every number's count of words at once (more
     /// than half of its states, and a fifth of all instructions on 4,000 mixed notes, went to it); an address is
-    /// searched anchored where a number is followed by a street type (see [`Analyzer::next_match`]).
+    /// searched anchored where a number is followed by a street type (see [`Analyzer::next_match`]). The state-and-ZIP
+    /// shape is here for the same reason, and found by hand (see [`Analyzer::state_zip_before`]).
     exact: Shapes,
     /// Each shape's automaton for anchored searches (whether `exact`) and pattern there, by its index in `shapes`.
     patterns: Vec<(bool, PatternID)>,
@@ -380,6 +382,15 @@ pub struct Analyzer {
     token: Regex,
     /// Index in `shapes` of [`Shape::Address`], searched apart (see [`Analyzer::next_match`]).
     address_pid: usize,
+    /// Index in `shapes` of [`Shape::StateZip`], searched apart (see [`Analyzer::state_zip_before`]).
+    state_zip_pid: usize,
+    /// Index in `shapes` of [`Shape::DateShort`], matched apart (see [`short_date_at`]).
+    date_short_pid: usize,
+    /// The state-and-ZIP shape alone, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]),
+    /// built on first use.
+    state_zip_regex: OnceLock<Option<Regex>>,
+    /// The pattern of `state_zip_regex`.
+    state_zip_source: String,
     shapes: Vec<Shape>,
 }
 
@@ -434,7 +445,9 @@ impl Shapes {
         let built = |e: thompson::BuildError| PhiError::BuiltinPattern(Box::new(e));
         // Parsed once for both directions. The lazy DFAs need no capture states: without them the epsilon closures that
         // build their states are shorter (an eighth of the forward DFA's state-building work on the benchmark's mixed
-        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used.
+        // notes); the PikeVM, which needs them to report a match, compiles its own NFA if it is ever used. The reverse
+        // NFA is shrunk (regex-automata's heuristics: the same language in fewer states, mostly where a large Unicode
+        // class such as the URL's `[^\s<>"'`]` is reversed), so that its DFA's states hold fewer NFA states.
         let hirs =
             regex_automata::util::syntax::parse_many(patterns).map_err(|e| PhiError::BuiltinPattern(Box::new(e)))?;
         let nfa = NFA::compiler()
@@ -442,7 +455,7 @@ impl Shapes {
             .build_many_from_hir(&hirs)
             .map_err(built)?;
         let reverse_nfa = NFA::compiler()
-            .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true))
+            .configure(NFA::config().which_captures(WhichCaptures::None).reverse(true).shrink(true))
             .build_many_from_hir(&hirs)
             .map_err(built)?;
         // No Unicode word boundary (the patterns have ASCII ones, see `ascii_classes`), so building fails rather than
@@ -561,7 +574,7 @@ impl Analyzer {
                 },
             )
             .collect();
-        let apart = [Shape::Udi, Shape::Address];
+        let apart = [Shape::Udi, Shape::Address, Shape::StateZip, Shape::DateShort];
         let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| !apart.contains(&list[i].0)).collect();
         let exact_ids: Vec<usize> =
             (0..token_pid).filter(|&i| apart.contains(&list[i].0) || LOOSENED.contains(&list[i].0)).collect();
@@ -593,6 +606,14 @@ impl Analyzer {
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
+            state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
+            date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
+            state_zip_regex: OnceLock::new(),
+            state_zip_source: list
+                .iter()
+                .find(|(s, _)| *s == Shape::StateZip)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default(),
             shapes: list.into_iter().map(|(s, _)| s).collect(),
         };
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
@@ -673,10 +694,17 @@ impl Analyzer {
         // An address starts where a token does (its number is one), so it can only start at the first token, or at
         // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
         let (s, e, pid) = first?;
+        // A token is a ZIP's five digits only when it has five characters or a `-` after five (`62704-1234`): most
+        // of a note's numbers end here.
+        let b = hay.as_bytes();
+        if (pid != token_pid || e - s == 5 || (e - s > 5 && b[s + 5] == b'-'))
+            && let Some(found) = self.state_zip_before(hay, pos, s, scan.ascii_letters)
+        {
+            return Some(found);
+        }
         let address = self.address_pid;
         // A token there is the address's number (`\d{1,6}[a-z]?`, white space after it): two thirds of the numbers of
         // a note fail this before the walk.
-        let b = hay.as_bytes();
         let number = |e: usize| e - s <= 7 && b.get(e).is_some_and(|c| matches!(c, b' ' | b'\t'..=b'\r'));
         if pid > address
             && b[s].is_ascii_digit()
@@ -685,7 +713,86 @@ impl Analyzer {
         {
             return Some((s, end, address));
         }
+        // A short date (the last shape) starts where a token does, and comes first at the first token, whose digits
+        // are its month.
+        if pid == token_pid
+            && let Some(end) = short_date_at(b, s, e)
+        {
+            return Some((s, end, self.date_short_pid));
+        }
         first
+    }
+
+    /// The state-and-ZIP match (`IL 62704`, `West Virginia, 25301-1234`) from `pos` that comes before the first match
+    /// of the other shapes and tokens, which starts at `t`, if any. Its ZIP is a token (white space before five
+    /// digits), so no such match starts after the first token, and only one whose ZIP is the first match (a token,
+    /// or a shape starting at its digits) comes first: no shape starts in a state's name or code or in the `.`, `,`
+    /// and white space after it. Kept out of the shapes automaton: a state's name or code at any word made it track
+    /// that word along with every other shape (a fifth of its states, and 4% of all instructions on 4,000 mixed
+    /// notes, went to it).
+    fn state_zip_before(&self, hay: &str, pos: usize, t: usize, ascii_letters: bool) -> Option<(usize, usize, usize)> {
+        let b = hay.as_bytes();
+        let space = |at: usize| matches!(b[at], b' ' | b'\t'..=b'\r');
+        // `\s\d{5}(?:-\d{4})?\b`, and its end as the pattern takes it.
+        if t <= pos || !space(t - 1) || !b.get(t..t + 5)?.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        let boundary_at = |at: usize| b.get(at).is_none_or(|&c| !is_word_byte(c));
+        let end = if b.get(t + 5) == Some(&b'-') && digits(t + 6..t + 10) && boundary_at(t + 10) {
+            t + 10
+        } else if boundary_at(t + 5) {
+            t + 5
+        } else {
+            return None;
+        };
+        // `\.?,?\s+` before the digits: the state ends before all of the white space, a comma and a period.
+        let mut q = t - 1;
+        while q > pos && space(q - 1) {
+            q -= 1;
+        }
+        for sign in [b',', b'.'] {
+            if q > pos && b[q - 1] == sign {
+                q -= 1;
+            }
+        }
+        if !ascii_letters {
+            // `(?i)` folds `ſ` and the Kelvin sign into the names' letters: the pattern decides, from the longest
+            // name's length before the separator (24 chars of up to three bytes) or `pos`.
+            let regex = self.state_zip_regex.get_or_init(|| Regex::new(&self.state_zip_source).ok()).as_ref()?;
+            let mut from = q.saturating_sub(72).max(pos);
+            while !hay.is_char_boundary(from) {
+                from += 1;
+            }
+            return regex.search(&Input::new(hay).span(from..end)).map(|m| (m.start(), m.end(), self.state_zip_pid));
+        }
+        // The word before the separator is a state's code or the last word of a state's name (a set lookup; most
+        // five-digit numbers after a word are codes and counts, `CPT 99213`), before the names are compared.
+        let last = letters_before(b, q);
+        if !(2..=13).contains(&last) || last > q - pos {
+            return None;
+        }
+        let word_start = |p: usize| p >= pos && (p == 0 || !is_word_byte(b[p - 1]));
+        if !state_words().contains(&packed_lower(&b[q - last..q])) {
+            return None;
+        }
+        // A state's name in any case (`west virginia`), or its code in capitals (`IL`); the leftmost start from `pos`
+        // wins (`West Virginia` over `Virginia`).
+        let name = state_names()
+            .filter(|n| q >= n.len() && word_start(q - n.len()) && b[q - n.len()..q].eq_ignore_ascii_case(n.as_bytes()))
+            .map(str::len)
+            .max();
+        let code = || {
+            b[q - 2..q].iter().all(u8::is_ascii_uppercase)
+                && word_start(q - 2)
+                && state_abbreviations().any(|a| b[q - 2..q].eq_ignore_ascii_case(a.as_bytes()))
+        };
+        let start = match name {
+            Some(n) => q - n,
+            None if code() => q - 2,
+            None => return None,
+        };
+        Some((start, end, self.state_zip_pid))
     }
 
     /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
@@ -698,7 +805,7 @@ impl Analyzer {
             let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
             let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
             let shape = self.shapes[pid];
-            if !LOOSENED.contains(&shape) || (shape == Shape::DateShort && loose_date_is_exact(hay, s, m.end())) {
+            if !LOOSENED.contains(&shape) {
                 return Some((s, m.end(), pid));
             }
             let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
@@ -923,6 +1030,26 @@ fn street_word_follows(b: &[u8], start: usize) -> bool {
     false
 }
 
+/// Length of the run of ASCII letters that ends at `at`.
+fn letters_before(b: &[u8], at: usize) -> usize {
+    b[..at].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count()
+}
+
+/// Up to sixteen ASCII letters, lower-cased, as one number: a key for a set of short words.
+fn packed_lower(word: &[u8]) -> u128 {
+    word.iter().fold(0u128, |n, &c| (n << 8) | u128::from(c | 0x20))
+}
+
+/// The states' codes and the last words of their names, as [`packed_lower`] keys: the words a state-and-ZIP match
+/// has before its separator.
+fn state_words() -> &'static rustc_hash::FxHashSet<u128> {
+    static WORDS: OnceLock<rustc_hash::FxHashSet<u128>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let last_words = state_names().filter_map(|n| n.rsplit(' ').next());
+        state_abbreviations().chain(last_words).map(|w| packed_lower(w.as_bytes())).collect()
+    })
+}
+
 /// End of the run of ASCII letters from `at`, read eight bytes at a time.
 fn letters_end(b: &[u8], mut at: usize) -> usize {
     const CASE: u64 = 0x2020_2020_2020_2020;
@@ -941,15 +1068,25 @@ fn letters_end(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Whether a match `s..e` of the loosened short date `\b\d{1,2}/\d{1,4}\b` is one of its own pattern
-/// `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b`, with the same end: the loose match takes the whole run of digits after
-/// the slash, which the exact one takes when it has one or two digits, or four starting with 19 or 20. Most short
-/// dates of a note are doses and scores (`1/2 tab`, `pain 4/10`) whose check this spares an anchored search.
-fn loose_date_is_exact(hay: &str, s: usize, e: usize) -> bool {
-    let b = hay.as_bytes();
-    let Some(slash) = b[s..e].iter().position(|&c| c == b'/') else { return false };
-    let year = &b[s + slash + 1..e];
-    year.len() <= 2 || (year.len() == 4 && (year.starts_with(b"19") || year.starts_with(b"20")))
+/// End of the short date `\b\d{1,2}/(?:\d{1,2}|(?:19|20)\d{2})\b` (`[`Shape::DateShort`]`'s pattern) at the start of
+/// the token `s..e`, if any: its one or two digits are the token, and the digits after the slash are one or two, or
+/// four starting with 19 or 20, with no word byte after them. Most short dates of a note are doses and scores (`1/2
+/// tab`, `pain 4/10`) that the classifier turns away: matched here, they no longer stop the shapes automaton (a
+/// forward and a reverse search and a new search each).
+fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
+    if !(1..=2).contains(&(e - s)) || b.get(e) != Some(&b'/') || !b[s..e].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let from = e + 1;
+    let end = from + b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if b.get(end).is_some_and(|&c| is_word_byte(c)) {
+        return None;
+    }
+    match end - from {
+        1 | 2 => Some(end),
+        4 if b[from..].starts_with(b"19") || b[from..].starts_with(b"20") => Some(end),
+        _ => None,
+    }
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -979,20 +1116,30 @@ fn alnum_end(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Index of the first ASCII digit in `b`, read eight bytes at a time: the token scan crosses all the text between
+/// Index of the first ASCII digit in `b`, read sixteen bytes a step: the token scan crosses all the text between
 /// numbers this way, so a byte-by-byte search was a sizeable part of the structured pass.
 fn first_digit(b: &[u8]) -> Option<usize> {
-    let mut chunks = b.chunks_exact(8);
+    let digits = |chunk: &[u8]| bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b'0', b'9');
+    let mut chunks = b.chunks_exact(16);
     let mut at = 0;
+    // Sixteen bytes a step, one branch for both halves: the text between two numbers is 25 bytes on average.
     for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let digits = bytes_in_range(x, b'0', b'9');
-        if digits != 0 {
-            return Some(at + (digits.trailing_zeros() / 8) as usize);
+        let (low, high) = (digits(&chunk[..8]), digits(&chunk[8..]));
+        if low | high != 0 {
+            let first = if low != 0 { low.trailing_zeros() } else { 64 + high.trailing_zeros() };
+            return Some(at + (first / 8) as usize);
+        }
+        at += 16;
+    }
+    let rest = chunks.remainder();
+    if let Some(half) = rest.get(..8) {
+        let low = digits(half);
+        if low != 0 {
+            return Some(at + (low.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(u8::is_ascii_digit).map(|p| at + p)
+    b[at..].iter().position(u8::is_ascii_digit).map(|p| at + p)
 }
 
 /// The leftmost match, starting before `limit`, of the token pattern
@@ -1026,7 +1173,7 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
             n += 1;
             at = p;
         }
-        for start in prefixes[..n].iter().rev().copied().chain([run]) {
+        for &start in prefixes[..n].iter().rev() {
             if start >= limit {
                 return None;
             }
@@ -1036,7 +1183,18 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
                 return Some((start, end));
             }
         }
-        from = alnum_end(b, digit);
+        if run >= limit {
+            return None;
+        }
+        // At the run itself `token_at` would take no prefix (its letters end at a letter or digit of the run, not at
+        // a `-`) and its body would read the same run again: the run's end is read once, here.
+        let run_end = alnum_end(b, digit);
+        if (run == 0 || !is_word_byte(b[run - 1]))
+            && let Some(end) = token_tail(b, run_end)
+        {
+            return Some((run, end));
+        }
+        from = run_end;
     }
 }
 
@@ -1065,6 +1223,11 @@ fn token_body(b: &[u8], at: usize) -> Option<usize> {
     if !b[at..run_end].iter().any(u8::is_ascii_digit) {
         return None;
     }
+    token_tail(b, run_end)
+}
+
+/// The end of [`token_body`]'s match whose alphanumeric run (holding a digit) ends at `run_end`.
+fn token_tail(b: &[u8], run_end: usize) -> Option<usize> {
     let (mut end, mut before_last) = (run_end, run_end);
     while end + 1 < b.len() && b[end] == b'-' && is_alnum(b[end + 1]) {
         before_last = end;
@@ -1553,6 +1716,19 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     // are counted only after it.
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     let all_digits = lead_digits == bytes.len();
+
+    // Two thirds of the tokens of a note are bare numbers of one to three digits (doses, vital signs, scores). Below,
+    // such a number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a
+    // digit after a space, dot or dash), or as part of a spelled value (a single letter beside it): any other is
+    // turned away here, before the calls.
+    if all_digits && lead_digits <= 3 {
+        let value = bytes.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+        let b = hay.as_bytes();
+        let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
+        if !(90..=125).contains(&value) && !group_after && !single_letter_beside(b, s, e) {
+            return None;
+        }
+    }
 
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
     if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
@@ -2068,11 +2244,7 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
 /// digits, is one value of the label's type.
 fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let b = hay.as_bytes();
-    let letter_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
-    let single_before = s >= 2 && b[s - 1] == b' ' && letter_at(s - 2) && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
-    let single_after =
-        b.get(e) == Some(&b' ') && letter_at(e + 1) && !b.get(e + 2).is_some_and(u8::is_ascii_alphanumeric);
-    if !(single_before || single_after) {
+    if !single_letter_beside(b, s, e) {
         return None;
     }
     let piece = |p: &str| {
@@ -2116,6 +2288,16 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         _ => None,
     }
+}
+
+/// Whether a single letter stands as a word of its own right before or after `s..e`, one space between (`s 25`,
+/// `2 w k`): where a [`spelled_value`] may be.
+fn single_letter_beside(b: &[u8], s: usize, e: usize) -> bool {
+    let letter_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let single_before = s >= 2 && b[s - 1] == b' ' && letter_at(s - 2) && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
+    let single_after =
+        b.get(e) == Some(&b' ') && letter_at(e + 1) && !b.get(e + 2).is_some_and(u8::is_ascii_alphanumeric);
+    single_before || single_after
 }
 
 /// Four digits from 1900 to 2099.
@@ -6541,6 +6723,9 @@ mod shapes_tests {
              Mexico 87501; Charleston, West Virginia, 25301-1234; NY, 10001; ny 10001; Kansas\n\n 66044x; texas 75001"
                 .to_string(),
             "Kelvin \u{212A}ansas 66044 and \u{17F}outh Dakota 57501, (01)00844588003288".to_string(),
+            "WEST VIRGINIA 25301, west Virginia., 25301-12345, DE\t\n 19901-1234x, IOWA 50301-1234_, Wa 98101, \
+             Rhode Island,  02903 4111 1111 1111 1111; Guam 96910 (671) 555-0134, oh 43004 OH. 43004-1234-55"
+                .to_string(),
             "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
              + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
                 .to_string(),
@@ -6548,6 +6733,22 @@ mod shapes_tests {
         for text in texts {
             assert_eq!(merged_search_disagrees(&text), None);
         }
+    }
+
+    /// A state-and-ZIP match is found by hand before the ZIP (see [`Analyzer::state_zip_before`]): that holds only
+    /// if no other shape starts in the state's name or code or in the separator after it.
+    #[test]
+    fn states_before_zip_codes_merge_into_the_same_matches_as_one_automaton() {
+        let mut text = String::new();
+        for (i, (code, name)) in state_abbreviations().zip(state_names()).enumerate() {
+            let sep = [" ", ", ", ". ", "., ", "\t\n "][i % 5];
+            let zip = ["10001", "10001-2345", "10001-23456", "10001 2345 6789 0123", "10001-2345-6"][i % 5];
+            let upper = name.to_ascii_uppercase();
+            for state in [code.to_ascii_uppercase().as_str(), code, name, upper.as_str(), &name[..1]] {
+                text.push_str(&format!("{state}{sep}{zip}; x{state} {zip}, {state}-{zip} "));
+            }
+        }
+        assert_eq!(merged_search_disagrees(&text), None);
     }
 
     #[test]
@@ -6676,6 +6877,11 @@ mod shapes_tests {
                 "(17)",
                 "New Mexico",
                 "west virginia",
+                "West",
+                "Virginia",
+                "DE",
+                "\t",
+                "12345-6789",
                 "CA",
                 "90210",
                 "\u{17F}",
