@@ -8,8 +8,9 @@
 //! except the last, catch-all token shape (any word holding a digit), which a hand-written scanner matches exactly as
 //! its pattern would (a property test holds the two equal), so that the automaton does not stop at every number, and
 //! the UDI shape, searched where its literal start stands, the address shape, searched at numbers a street type
-//! follows, and the state-and-ZIP shape, searched before ZIP-like numbers (see [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that
-//! too). A shape only proposes; its classifier validates (check digits, calendar, IP parsing) and reads the context
+//! follows, the state-and-ZIP shape, searched before ZIP-like numbers, and the short date, matched at tokens (see
+//! [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that too). A shape
+//! only proposes; its classifier validates (check digits, calendar, IP parsing) and reads the context
 //! (labels before, units after). When a classifier rejects a match, the later patterns are tried anchored at the same
 //! position, then the search resumes one character later, so a rejected shape never hides another.
 
@@ -356,9 +357,8 @@ struct Scan<'c> {
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`], [`Shape::Address`] and [`Shape::StateZip`], in
-    /// priority order, those of
-    /// [`LOOSENED`] loosened.
+    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`], [`Shape::Address`], [`Shape::StateZip`] and
+    /// [`Shape::DateShort`], in priority order, those of [`LOOSENED`] loosened.
     shaped: Shapes,
     /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
     /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
@@ -389,8 +389,6 @@ pub struct Analyzer {
     /// The state-and-ZIP shape alone, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]),
     /// built on first use.
     state_zip_regex: OnceLock<Option<Regex>>,
-    /// The pattern of `state_zip_regex`.
-    state_zip_source: String,
     shapes: Vec<Shape>,
 }
 
@@ -609,11 +607,6 @@ impl Analyzer {
             state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
             date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
             state_zip_regex: OnceLock::new(),
-            state_zip_source: list
-                .iter()
-                .find(|(s, _)| *s == Shape::StateZip)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_default(),
             shapes: list.into_iter().map(|(s, _)| s).collect(),
         };
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
@@ -759,7 +752,11 @@ impl Analyzer {
         if !ascii_letters {
             // `(?i)` folds `ſ` and the Kelvin sign into the names' letters: the pattern decides, from the longest
             // name's length before the separator (24 chars of up to three bytes) or `pos`.
-            let regex = self.state_zip_regex.get_or_init(|| Regex::new(&self.state_zip_source).ok()).as_ref()?;
+            let regex = self.state_zip_regex.get_or_init(|| {
+                let (_, pattern) = patterns().into_iter().find(|(s, _)| *s == Shape::StateZip)?;
+                Regex::new(&ascii_classes(&pattern)).ok()
+            });
+            let regex = regex.as_ref()?;
             let mut from = q.saturating_sub(72).max(pos);
             while !hay.is_char_boundary(from) {
                 from += 1;
