@@ -6720,6 +6720,9 @@ mod shapes_tests {
              Mexico 87501; Charleston, West Virginia, 25301-1234; NY, 10001; ny 10001; Kansas\n\n 66044x; texas 75001"
                 .to_string(),
             "Kelvin \u{212A}ansas 66044 and \u{17F}outh Dakota 57501, (01)00844588003288".to_string(),
+            // Inside a name, where the ASCII word boundary before it holds, `ſ` and the Kelvin sign are its letters.
+            "Kan\u{17F}a\u{17F} 66044, Ar\u{212A}ansas 72201, Ma\u{17F}\u{17F}achusetts, 02108 and Kansas 66044"
+                .to_string(),
             "WEST VIRGINIA 25301, west Virginia., 25301-12345, DE\t\n 19901-1234x, IOWA 50301-1234_, Wa 98101, \
              Rhode Island,  02903 4111 1111 1111 1111; Guam 96910 (671) 555-0134, oh 43004 OH. 43004-1234-55"
                 .to_string(),
