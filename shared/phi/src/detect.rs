@@ -2394,12 +2394,13 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let mut filler_before = false;
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
-        if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
+        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
+        // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`). Tested before word k is read:
+        // most values have neither, and the word would be read (and hashed) for nothing.
+        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
             break;
         }
-        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
-        // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`).
-        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
+        if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
             break;
         }
         let entry = lex.entry(hashes[k]);
