@@ -351,6 +351,8 @@ struct Scan<'c> {
     udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
+    /// Where no number starts an address's street (see [`street_word_follows`]), from an earlier walk.
+    street_clear: (usize, usize),
     cache: &'c mut Caches,
 }
 
@@ -701,7 +703,8 @@ impl Analyzer {
         let number = |e: usize| e - s <= 7 && b.get(e).is_some_and(|c| matches!(c, b' ' | b'\t'..=b'\r'));
         if pid > address
             && b[s].is_ascii_digit()
-            && (!scan.ascii_letters || ((pid != token_pid || number(e)) && street_word_follows(b, s)))
+            && (!scan.ascii_letters
+                || ((pid != token_pid || number(e)) && street_word_follows(b, s, &mut scan.street_clear)))
             && let Some(end) = self.anchored_match(hay, s, address, scan)
         {
             return Some((s, end, address));
@@ -892,7 +895,8 @@ impl Analyzer {
 
     fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), cache };
+        let mut scan =
+            Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), street_clear: (0, 0), cache };
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
@@ -938,7 +942,16 @@ fn ascii_case_folding(hay: &str) -> bool {
 /// the street type hold only letters, digits, `'`, `.` and `-`). Numbers are dense in notes (one in 25 bytes) and street types are not (none in the benchmark's notes without
 /// PHI), so this test, run at every number, must be cheap: a word is looked up only when a street type has its first
 /// two letters and its length.
-fn street_word_follows(b: &[u8], start: usize) -> bool {
+///
+/// `clear` is a span where no number starts a street, noted by an earlier walk: one that stopped, without a street type,
+/// at a word that ends in neither white space nor the text's end (`daily.` is such a word only before the end, `BID,`
+/// always). A walk from any number after its first word reads only words that walk read (and looked up) up to that
+/// same word, and stops there too: numbers follow one another closely (`Take 1 tablets every 7 hours as needed,`),
+/// and their walks would read the same words again.
+fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bool {
+    if (clear.0..clear.1).contains(&start) {
+        return false;
+    }
     struct StreetTypes {
         /// By a street type's first and second letter, a bit for each length.
         shapes: [[u16; 26]; 26],
@@ -998,6 +1011,7 @@ fn street_word_follows(b: &[u8], start: usize) -> bool {
     }
     // The street type is the second to fifth word, or the sixth after a direction (`N.`, `west`) as the first.
     let mut direction = false;
+    let mut first_word = at;
     for nth in 1..=6 {
         at = run(at, SPACE);
         let word = at;
@@ -1010,7 +1024,11 @@ fn street_word_follows(b: &[u8], start: usize) -> bool {
             }
         }
         at = run(at, LETTER | IN_WORD);
+        if nth == 1 {
+            first_word = word;
+        }
         if at == word || at == b.len() || kind(at) != SPACE {
+            *clear = (first_word, at);
             return false;
         }
         if nth == 1 {
@@ -6688,7 +6706,7 @@ mod shapes_tests {
         let mut caches = analyzer.caches.take();
         let mut all_cache = all.create_cache();
         let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, cache: &mut caches };
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
         for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             let ours = analyzer.next_match(hay, pos, &mut scan);
             let shape = all
