@@ -2279,36 +2279,43 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if !single_letter_beside(b, s, e) {
         return None;
     }
-    let piece = |p: &str| {
-        p == "dash"
-            || (p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic())
-            || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    let piece = |p: &[u8]| {
+        p == b"dash"
+            || (p.len() == 1 && p[0].is_ascii_alphabetic())
+            || (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
     };
+    // The words between single spaces, by bytes: a piece holds only ASCII letters and digits, so a word is one only
+    // when the run of those from the space reaches the next space or the text's end (a value after a vital sign, `T
+    // 98.3 F`, comes here, and `str::rfind` / `str::find` for the spaces cost a char searcher's setup each).
     let mut start = s;
-    while let Some(space) = hay[..start].strip_suffix(' ').map(str::len) {
-        let from = hay[..space].rfind(' ').map_or(0, |i| i + 1);
-        if !piece(&hay[from..space]) {
+    while start > 0 && b[start - 1] == b' ' {
+        let space = start - 1;
+        let from = space - b[..space].iter().rev().take_while(|c| c.is_ascii_alphanumeric()).count();
+        if (from > 0 && b[from - 1] != b' ') || !piece(&b[from..space]) {
             break;
         }
         start = from;
     }
     let mut end = e;
-    while let Some(rest) = hay[end..].strip_prefix(' ') {
-        let len = rest.find(' ').unwrap_or(rest.len());
-        if !piece(&rest[..len]) {
+    while b.get(end) == Some(&b' ') {
+        let from = end + 1;
+        let to = alnum_end(b, from);
+        if (to < b.len() && b[to] != b' ') || !piece(&b[from..to]) {
             break;
         }
-        end += 1 + len;
+        end = to;
     }
     // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value.
-    while let Some(cut) =
-        hay[start..end].rfind(' ').filter(|&c| !hay[start + c + 1..end].bytes().all(|c| c.is_ascii_digit()))
+    while let Some(cut) = b[start..end]
+        .iter()
+        .rposition(|&c| c == b' ')
+        .filter(|&c| !b[start + c + 1..end].iter().all(u8::is_ascii_digit))
     {
         end = start + cut;
     }
-    let run = &hay[start..end];
-    let digits = run.bytes().filter(u8::is_ascii_digit).count();
-    let letters = run.split(' ').filter(|p| p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic()).count();
+    let run = &b[start..end];
+    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = run.split(|&c| c == b' ').filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic()).count();
     if digits < 4 || letters == 0 {
         return None;
     }
