@@ -1449,13 +1449,15 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
             let (m, d) = text.split_once('/')?;
             let (month, day): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
             // `started 9/19`, `bed available 8/13`: after a word of an event, a month and day with a two-digit part
-            // (`given 1/2 tab` is a fraction, and `/10` a score).
-            let event =
-                (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s) || time_or_range_around(hay, s, e);
-            let dated = event || matches!(left_label(hay, s), Some(Label::Date));
+            // (`given 1/2 tab` is a fraction, and `/10` a score). The calendar is asked first: the context lookups are
+            // needed only for a real month and day (`pain 0/10` is none).
+            let date = validate::is_calendar_date(None, month, day) && {
+                let event = (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s)
+                    || time_or_range_around(hay, s, e);
+                event || matches!(left_label(hay, s), Some(Label::Date))
+            };
             // A card's expiry is a month and a two-digit year (`exp 02/30`).
             let expiry = (1..=12).contains(&month) && d.len() == 2 && card_expiry(hay, s);
-            let date = dated && validate::is_calendar_date(None, month, day);
             ((date || expiry) && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
                 end: e,
