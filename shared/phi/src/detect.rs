@@ -2218,26 +2218,31 @@ fn numbered_label(hay: &str, s: usize) -> bool {
 /// The word before the `#`, `ID`, `No.` or `Number` right before `s`, `""` for a mark with a colon that starts its own
 /// field (`Kenji Tanaka   ID: DLT400918224`), `None` without a mark.
 fn numbered_word(hay: &str, s: usize) -> Option<&str> {
-    let before = hay[..s].trim_end_matches([' ', '\t']);
-    let colon = before.ends_with(':');
-    let before = before.trim_end_matches([' ', ':', '\t']);
-    let before = if let Some(rest) = before.strip_suffix('#') {
-        rest
+    // By byte offsets into the text, trimmed of ASCII bytes only (so each stays a char boundary): `str`'s trimming by
+    // a set of chars decodes every char it passes, and most values without a label come here.
+    let b = hay.as_bytes();
+    let trimmed = |end: usize, set: &[u8]| end - b[..end].iter().rev().take_while(|c| set.contains(c)).count();
+    let before = trimmed(s, b" \t");
+    let colon = before > 0 && b[before - 1] == b':';
+    let before = trimmed(before, b" :\t");
+    let before = if before > 0 && b[before - 1] == b'#' {
+        before - 1
     } else {
-        let marker = last_word(before.trim_end_matches('.'));
-        if !["id", "no", "nbr", "num", "number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
+        let dots = trimmed(before, b".");
+        let marker = &b[dots - letters_before(b, dots)..dots];
+        if ![&b"id"[..], b"no", b"nbr", b"num", b"number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
             return None;
         }
-        &before[..before.trim_end_matches('.').len() - marker.len()]
+        dots - marker.len()
     };
     // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them.
-    let spaced = before.trim_end_matches(' ');
-    if before.len() - spaced.len() > 2 || spaced.ends_with(['\t', '\n']) || spaced.is_empty() {
+    let spaced = trimmed(before, b" ");
+    if before - spaced > 2 || spaced == 0 || matches!(b[spaced - 1], b'\t' | b'\n') {
         return colon.then_some("");
     }
-    let word = last_word(spaced);
-    let alone = !spaced[..spaced.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric());
-    (word.len() >= 2 && alone).then_some(word)
+    let start = spaced - letters_before(b, spaced);
+    let alone = start == 0 || !b[start - 1].is_ascii_alphanumeric();
+    (spaced - start >= 2 && alone).then(|| &hay[start..spaced])
 }
 
 /// `SN PJN7712893, PJN7712901`, `SERIALS 1904B22817 / 1904B22819`: a value of the same shape as the labelled one
@@ -2246,19 +2251,19 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
     let shape = |t: &str| (t.len(), t.bytes().next().map(|b| b.is_ascii_digit()));
     let this = shape(&hay[s..e]);
     let mut s = s;
+    let b = hay.as_bytes();
     for _ in 0..4 {
-        let before = &hay[..s];
+        let before = &b[..s];
         // Every separator ends in a space or a slash: most values have neither before them.
-        if !before.ends_with([' ', '/']) {
+        if !before.ends_with(b" ") && !before.ends_with(b"/") {
             return None;
         }
-        let sep = [", and ", " and ", ", ", " / ", "/", "; "].into_iter().find(|sep| before.ends_with(sep))?;
+        let sep =
+            [&b", and "[..], b" and ", b", ", b" / ", b"/", b"; "].into_iter().find(|sep| before.ends_with(sep))?;
         let prev_end = s - sep.len();
-        let prev_start = hay[..prev_end]
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
+        // By bytes: the last byte that is no ASCII letter, digit or `-` ends a char (only ASCII follows it).
+        let prev_start =
+            b[..prev_end].iter().rposition(|&c| !(c.is_ascii_alphanumeric() || c == b'-')).map_or(0, |i| i + 1);
         let prev = &hay[prev_start..prev_end];
         let (len, digit_first) = shape(prev);
         if len.abs_diff(this.0) > 1 || digit_first != this.1 || prev.bytes().filter(u8::is_ascii_digit).count() < 2 {
