@@ -2422,12 +2422,22 @@ fn state_before(hay: &str, s: usize) -> bool {
 pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let lex = Lexicon::get();
     let mut walk = WordsBefore { b: hay.as_bytes(), i: s, floor: s.saturating_sub(80), newlines: 0, n: 0, done: false };
+    // The nearest word, alone, first: most values have one before them that is neither a label, nor the end of a
+    // label phrase, nor a filler, nor a state's code (see the loop below), and its lookup settles them without the
+    // phrase machinery.
+    let (a, z) = walk.next_word()?;
+    let nearest = word_hash(&hay[a..z]);
+    let entry = lex.entry(nearest);
+    let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
+    if entry.label.is_none() && !entry.label_tail && !entry.filler && !state_code() {
+        return None;
+    }
     // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them: a phrase of several
     // words is looked up only before a word that ends such a label (`birth` of `date of birth`), and most values have
     // none, so most calls read one word and look it up once.
-    let mut hashes = [0u64; 6];
-    let mut spans = [(0usize, 0usize); 6];
-    let mut n = 0;
+    let mut hashes = [nearest, 0, 0, 0, 0, 0];
+    let mut spans = [(a, z), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)];
+    let mut n = 1;
     let mut read_up_to = |m: usize, hashes: &mut [u64; 6], spans: &mut [(usize, usize); 6], n: &mut usize| {
         while *n < m.min(6) {
             let Some((a, z)) = walk.next_word() else { break };
