@@ -1302,7 +1302,7 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
     match shape {
         Shape::Url => url(hay, s, e),
         Shape::Email => {
-            let trimmed = text.trim_end_matches(['.', '-']);
+            let trimmed = trim_end_ascii(text, b".-");
             validate::is_email(trimmed).then_some(())?;
             cand(s, s + trimmed.len(), EntityType::Email, 0.95)
         }
@@ -1345,7 +1345,7 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
             score: 0.95,
         }),
         Shape::DateNumeric => {
-            let date = text.split('T').next().unwrap_or(text);
+            let date = &text[..text.bytes().position(|c| c == b'T').unwrap_or(text.len())];
             validate::is_numeric_date(date).then_some(())?;
             if matches!(left_label(hay, s), Some(Label::NotPhi)) && !date.contains('/') && date.len() < 8 {
                 return None;
@@ -1411,9 +1411,9 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
         // A month and a year (`scheduled 12/2023`, `in 3/2024`): the month is a date element, the year stays under
         // Safe Harbor. Only after a date label or a preposition of time: `epinephrine 1/2000` is a dilution.
         Shape::DateShort if text.len() > 5 => {
-            let (m, _) = text.split_once('/')?;
+            let (m, _) = split_at_slash(text)?;
             let month: u32 = m.parse().ok()?;
-            let word = last_word(hay[..s].trim_end_matches([' ', ':']));
+            let word = last_word(trim_end_ascii(&hay[..s], b" :"));
             // `implanted 06/2019`, `9/2022 - 3/2024`: a month and a four-digit year; only `1/2000` (a dilution) needs
             // a word of time.
             let label = left_label(hay, s);
@@ -1430,7 +1430,7 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
             })
         }
         Shape::DateShort => {
-            let (m, d) = text.split_once('/')?;
+            let (m, d) = split_at_slash(text)?;
             let (month, day): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
             // `started 9/19`, `bed available 8/13`: after a word of an event, a month and day with a two-digit part
             // (`given 1/2 tab` is a fraction, and `/10` a score). The calendar is asked first: the context lookups are
@@ -1923,6 +1923,19 @@ fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     }
 }
 
+/// `text` without the bytes of `set` (ASCII) at its end: what `str::trim_end_matches` with those chars leaves, without
+/// decoding each char it passes (the date and e-mail classifiers trim the text around every match).
+fn trim_end_ascii<'t>(text: &'t str, set: &[u8]) -> &'t str {
+    let trimmed = text.bytes().rev().take_while(|c| set.contains(c)).count();
+    &text[..text.len() - trimmed]
+}
+
+/// `text` split at its first `/`, as `str::split_once('/')` splits it, by bytes (no char searcher to set up).
+fn split_at_slash(text: &str) -> Option<(&str, &str)> {
+    let slash = text.bytes().position(|c| c == b'/')?;
+    Some((&text[..slash], &text[slash + 1..]))
+}
+
 /// The ASCII letters that end `text` (empty when it does not end in a letter).
 fn last_word(text: &str) -> &str {
     // By bytes: the last byte that is no ASCII letter ends a character (only ASCII letters follow it).
@@ -2040,14 +2053,14 @@ const EVENT_WORDS: &[&str] = &[
 /// `Visa 4916533088227140, exp 07/27`: the month and year after `exp` where a payment card's number stands just
 /// before (a lot's `exp` is not a date in the synthetic corpus's convention).
 fn card_expiry(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', ':']);
+    let before = trim_end_ascii(&hay[..s], b" :");
     let Some(tail) = before.get(before.len().saturating_sub(10)..).map(str::as_bytes) else { return false };
     // Compared without lower-casing the tail into a new string.
     let ends_with = |c: &str| tail.len() >= c.len() && tail[tail.len() - c.len()..].eq_ignore_ascii_case(c.as_bytes());
     let Some(cue) = ["exp", "exp.", "expires", "expiration", "expiry"].into_iter().find(|c| ends_with(c)) else {
         return false;
     };
-    let card = before[..before.len() - cue.len()].trim_end_matches([' ', ',', '\n', '(', ';']);
+    let card = trim_end_ascii(&before[..before.len() - cue.len()], b" ,\n(;");
     let digits_start = after_last(card, |c| !(c.is_ascii_digit() || c == ' ' || c == '-'));
     let digits = card[digits_start..].trim_start();
     let n = digits.bytes().filter(u8::is_ascii_digit).count();
@@ -2079,7 +2092,7 @@ fn blood_unit_number(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 }
 
 fn event_before(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', '(', ':']);
+    let before = trim_end_ascii(&hay[..s], b" (:");
     let word = last_word(before);
     word.len() >= 2 && hay[..s].len() - before.len() <= 3 && EVENT_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
