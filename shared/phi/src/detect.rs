@@ -1543,13 +1543,21 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let mut month = None;
     let mut numbers: [Option<(u32, usize)>; 2] = [None, None];
     let mut count = 0;
-    for part in text.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'') {
-        let part = part.trim_start_matches('\'');
-        if part.is_empty() {
+    // The parts split at every byte that is no ASCII letter, digit or `'`: those of a split at such chars, but for the
+    // empty parts between the bytes of a longer char, which are skipped like every empty part (a part that is not
+    // empty holds only ASCII, so it starts and ends on char boundaries). A char-predicate split decoded every char.
+    let b = text.as_bytes();
+    let mut from = 0;
+    while from <= b.len() {
+        let to = b[from..].iter().position(|&c| !c.is_ascii_alphanumeric() && c != b'\'').map_or(b.len(), |p| from + p);
+        let start = from + b[from..to].iter().take_while(|&&c| c == b'\'').count();
+        from = to + 1;
+        if start == to {
             continue;
         }
-        let digits = part.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let part = &text[start..to];
+        let digits = &part[..part.len() - part.bytes().rev().take_while(u8::is_ascii_alphabetic).count()];
+        if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
             if count < 2 {
                 numbers[count] = Some((digits.parse().ok()?, digits.len()));
                 count += 1;

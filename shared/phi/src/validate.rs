@@ -251,14 +251,24 @@ pub fn month_number(word: &str) -> Option<u32> {
 pub fn is_numeric_date(s: &str) -> bool {
     // At most three parts, on the stack: every date-shaped match is checked. A fourth part, or one that is no
     // number, makes no date.
+    // The parts of `str::split` at `/`, `-` and `.`, found by bytes (they are ASCII): the char-set split decoded every
+    // char.
     let (mut parts, mut nums, mut n) = ([""; 3], [0u32; 3], 0);
-    for part in s.split(['/', '-', '.']) {
+    let b = s.as_bytes();
+    let mut from = 0;
+    loop {
+        let to = b[from..].iter().position(|c| matches!(c, b'/' | b'-' | b'.')).map_or(b.len(), |p| from + p);
         if n == 3 {
             return false;
         }
+        let part = &s[from..to];
         let Ok(num) = part.parse::<u32>() else { return false };
         (parts[n], nums[n]) = (part, num);
         n += 1;
+        if to == b.len() {
+            break;
+        }
+        from = to + 1;
     }
     match (&parts[..n], &nums[..n]) {
         ([a, _, _], [y, m, d]) if a.len() == 4 => is_calendar_date(Some(*y), *m, *d),
