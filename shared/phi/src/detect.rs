@@ -1358,7 +1358,8 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
         Shape::Corner => first_street_start(hay, s).and_then(|start| cand(start, e, EntityType::Address, 0.85)),
         Shape::Highway => cand(s, e, EntityType::Address, 0.85),
         Shape::StateZip => {
-            let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
+            // By bytes: the trailing run of digits and `-` is ASCII, so it starts on a char boundary.
+            let digits_start = text.len() - text.bytes().rev().take_while(|c| c.is_ascii_digit() || *c == b'-').count();
             // `LICENSE SC 41772`, `TX RN license`: the state issued the number after it.
             let ty = match left_label(hay, s) {
                 Some(Label::Id(ty)) if !matches!(ty, EntityType::Zip | EntityType::Phone | EntityType::Fax) => ty,
@@ -1531,7 +1532,7 @@ fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 
 /// The number without its `ext. 123` / `x123` extension.
 fn strip_extension(text: &str) -> &str {
-    let lower_x = text.rfind(['x', 'X', 'e', 'E']);
+    let lower_x = text.bytes().rposition(|c| matches!(c, b'x' | b'X' | b'e' | b'E'));
     match lower_x {
         Some(at) if text[at..].bytes().any(|b| b.is_ascii_digit()) => text[..at].trim_end(),
         _ => text,
@@ -2388,7 +2389,8 @@ fn is_year(text: &str) -> bool {
 /// A range of two numbers, the lower first (`70-99`, `100-200`, `1000-2000`): both of up to three digits, or both
 /// of four. `23-1184` and `2024-0183` are identifiers' groups.
 fn is_range(text: &str) -> bool {
-    let Some((low, high)) = text.split_once('-') else { return false };
+    let Some(dash) = text.bytes().position(|c| c == b'-') else { return false };
+    let (low, high) = (&text[..dash], &text[dash + 1..]);
     let short = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
     if !(short(low) && short(high)) || !(low.len() <= 3 && high.len() <= 3 || low.len() == high.len()) {
         return false;
@@ -2442,11 +2444,12 @@ fn compact_date(text: &str) -> bool {
 
 /// Whether a US state name or abbreviation stands right before `s` (`Springfield, IL 62704`).
 fn state_before(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', ',', '.']);
-    let word_start = after_last(before, |c| !c.is_ascii_alphabetic());
-    let word = &before[word_start..];
+    // By bytes, as every bare five-digit number comes here: only ASCII is trimmed, and the word is ASCII letters.
+    let before = trim_end_ascii(&hay[..s], b" ,.");
+    let word = last_word(before);
+    let word_start = before.len() - word.len();
     !word.is_empty() && word.len() <= 14 && Lexicon::get().is_state(word_key(word)) && {
-        let prev = before[..word_start].trim_end_matches(' ');
+        let prev = trim_end_ascii(&before[..word_start], b" ");
         prev.ends_with(',') || word.len() == 2 && word.bytes().all(|b| b.is_ascii_uppercase())
     }
 }
