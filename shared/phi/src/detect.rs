@@ -2171,7 +2171,7 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
         EntityType::VehicleId if text.len() == 17 && validate::is_vin(text) => cand(s, e, ty, 0.95),
         // `vehicle (2019 Freightliner)`: a model year.
         EntityType::VehicleId if text.len() == 4 && (text.starts_with("19") || text.starts_with("20")) => None,
-        _ if right_is_unit(hay, e) && digits <= 3 => None,
+        _ if digits <= 3 && right_is_unit(hay, e) => None,
         // `in case 2019`, `(ref 70-99)`, `incident 1999`: a year or a range after a word that is also a label.
         _ if is_year(text) || is_range(text) => None,
         _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
