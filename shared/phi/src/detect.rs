@@ -351,6 +351,8 @@ struct Scan<'c> {
     udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
     ascii_letters: bool,
+    /// Where no number starts an address's street (see [`street_word_follows`]), from an earlier walk.
+    street_clear: (usize, usize),
     cache: &'c mut Caches,
 }
 
@@ -701,7 +703,8 @@ impl Analyzer {
         let number = |e: usize| e - s <= 7 && b.get(e).is_some_and(|c| matches!(c, b' ' | b'\t'..=b'\r'));
         if pid > address
             && b[s].is_ascii_digit()
-            && (!scan.ascii_letters || ((pid != token_pid || number(e)) && street_word_follows(b, s)))
+            && (!scan.ascii_letters
+                || ((pid != token_pid || number(e)) && street_word_follows(b, s, &mut scan.street_clear)))
             && let Some(end) = self.anchored_match(hay, s, address, scan)
         {
             return Some((s, end, address));
@@ -892,7 +895,8 @@ impl Analyzer {
 
     fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), cache };
+        let mut scan =
+            Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), street_clear: (0, 0), cache };
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
@@ -938,7 +942,16 @@ fn ascii_case_folding(hay: &str) -> bool {
 /// the street type hold only letters, digits, `'`, `.` and `-`). Numbers are dense in notes (one in 25 bytes) and street types are not (none in the benchmark's notes without
 /// PHI), so this test, run at every number, must be cheap: a word is looked up only when a street type has its first
 /// two letters and its length.
-fn street_word_follows(b: &[u8], start: usize) -> bool {
+///
+/// `clear` is a span where no number starts a street, noted by an earlier walk: one that stopped, without a street type,
+/// at a word that ends in neither white space nor the text's end (`daily.` is such a word only before the end, `BID,`
+/// always). A walk from any number after its first word reads only words that walk read (and looked up) up to that
+/// same word, and stops there too: numbers follow one another closely (`Take 1 tablets every 7 hours as needed,`),
+/// and their walks would read the same words again.
+fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bool {
+    if (clear.0..clear.1).contains(&start) {
+        return false;
+    }
     struct StreetTypes {
         /// By a street type's first and second letter, a bit for each length.
         shapes: [[u16; 26]; 26],
@@ -998,6 +1011,7 @@ fn street_word_follows(b: &[u8], start: usize) -> bool {
     }
     // The street type is the second to fifth word, or the sixth after a direction (`N.`, `west`) as the first.
     let mut direction = false;
+    let mut first_word = at;
     for nth in 1..=6 {
         at = run(at, SPACE);
         let word = at;
@@ -1010,7 +1024,11 @@ fn street_word_follows(b: &[u8], start: usize) -> bool {
             }
         }
         at = run(at, LETTER | IN_WORD);
+        if nth == 1 {
+            first_word = word;
+        }
         if at == word || at == b.len() || kind(at) != SPACE {
+            *clear = (first_word, at);
             return false;
         }
         if nth == 1 {
@@ -1252,28 +1270,39 @@ fn cand(start: usize, end: usize, entity_type: EntityType, score: f32) -> Option
     Some(Candidate { start, end, entity_type, score })
 }
 
+/// The candidate a match of `shape` at `s..e` is, if any.
+#[inline]
 fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    // Two thirds of the tokens of a note are bare numbers that [`bare_number_turned_away`] settles: tested here, inlined
+    // into the structured pass, they do not pay for the call of the whole classifier (its prologue and epilogue, the
+    // slicing of the text on char boundaries, the jump on the shape).
+    if shape == Shape::Token && bare_number_turned_away(hay.as_bytes(), s, e) {
+        return None;
+    }
+    classify_match(shape, hay, s, e)
+}
+
+/// Two thirds of the tokens of a note are bare numbers of one to three digits (doses, vital signs, scores). Such a
+/// number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a digit after a
+/// space, dot or dash), or as part of a spelled value (a single letter beside it): whether the token `s..e` is any
+/// other, which [`token`] would turn away before its context lookups.
+#[inline]
+fn bare_number_turned_away(b: &[u8], s: usize, e: usize) -> bool {
+    let digits = &b[s..e];
+    if digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let value = digits.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
+    !(90..=125).contains(&value) && !group_after && !single_letter_beside(b, s, e)
+}
+
+fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     match shape {
-        Shape::Url => {
-            let trimmed = text.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
-            let host =
-                trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest).split(['/', '?', '#']).next().unwrap_or("");
-            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-            let host = host.split(':').next().unwrap_or("");
-            let has_scheme =
-                trimmed.contains("://") || trimmed.as_bytes().get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"www."));
-            if hay[e..].starts_with('@') || (!has_scheme && text.contains('@')) {
-                return None;
-            }
-            let ok = validate::is_hostname(host, !has_scheme) || validate::is_ipv4(host);
-            if !ok || (!has_scheme && looks_like_file(trimmed)) {
-                return None;
-            }
-            cand(s, s + trimmed.len(), EntityType::Url, if has_scheme { 0.95 } else { 0.8 })
-        }
+        Shape::Url => url(hay, s, e),
         Shape::Email => {
-            let trimmed = text.trim_end_matches(['.', '-']);
+            let trimmed = trim_end_ascii(text, b".-");
             validate::is_email(trimmed).then_some(())?;
             cand(s, s + trimmed.len(), EntityType::Email, 0.95)
         }
@@ -1316,7 +1345,7 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             score: 0.95,
         }),
         Shape::DateNumeric => {
-            let date = text.split('T').next().unwrap_or(text);
+            let date = &text[..text.bytes().position(|c| c == b'T').unwrap_or(text.len())];
             validate::is_numeric_date(date).then_some(())?;
             if matches!(left_label(hay, s), Some(Label::NotPhi)) && !date.contains('/') && date.len() < 8 {
                 return None;
@@ -1329,7 +1358,8 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         Shape::Corner => first_street_start(hay, s).and_then(|start| cand(start, e, EntityType::Address, 0.85)),
         Shape::Highway => cand(s, e, EntityType::Address, 0.85),
         Shape::StateZip => {
-            let digits_start = after_last(text, |c| !(c.is_ascii_digit() || c == '-'));
+            // By bytes: the trailing run of digits and `-` is ASCII, so it starts on a char boundary.
+            let digits_start = text.len() - text.bytes().rev().take_while(|c| c.is_ascii_digit() || *c == b'-').count();
             // `LICENSE SC 41772`, `TX RN license`: the state issued the number after it.
             let ty = match left_label(hay, s) {
                 Some(Label::Id(ty)) if !matches!(ty, EntityType::Zip | EntityType::Phone | EntityType::Fax) => ty,
@@ -1382,9 +1412,9 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         // A month and a year (`scheduled 12/2023`, `in 3/2024`): the month is a date element, the year stays under
         // Safe Harbor. Only after a date label or a preposition of time: `epinephrine 1/2000` is a dilution.
         Shape::DateShort if text.len() > 5 => {
-            let (m, _) = text.split_once('/')?;
+            let (m, _) = split_at_slash(text)?;
             let month: u32 = m.parse().ok()?;
-            let word = last_word(hay[..s].trim_end_matches([' ', ':']));
+            let word = last_word(trim_end_ascii(&hay[..s], b" :"));
             // `implanted 06/2019`, `9/2022 - 3/2024`: a month and a four-digit year; only `1/2000` (a dilution) needs
             // a word of time.
             let label = left_label(hay, s);
@@ -1401,16 +1431,18 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
             })
         }
         Shape::DateShort => {
-            let (m, d) = text.split_once('/')?;
+            let (m, d) = split_at_slash(text)?;
             let (month, day): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
             // `started 9/19`, `bed available 8/13`: after a word of an event, a month and day with a two-digit part
-            // (`given 1/2 tab` is a fraction, and `/10` a score).
-            let event =
-                (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s) || time_or_range_around(hay, s, e);
-            let dated = event || matches!(left_label(hay, s), Some(Label::Date));
+            // (`given 1/2 tab` is a fraction, and `/10` a score). The calendar is asked first: the context lookups are
+            // needed only for a real month and day (`pain 0/10` is none).
+            let date = validate::is_calendar_date(None, month, day) && {
+                let event = (m.len() == 2 || d.len() == 2) && day != 10 && event_before(hay, s)
+                    || time_or_range_around(hay, s, e);
+                event || matches!(left_label(hay, s), Some(Label::Date))
+            };
             // A card's expiry is a month and a two-digit year (`exp 02/30`).
             let expiry = (1..=12).contains(&month) && d.len() == 2 && card_expiry(hay, s);
-            let date = dated && validate::is_calendar_date(None, month, day);
             ((date || expiry) && !right_is_unit(hay, e)).then_some(Candidate {
                 start: s,
                 end: e,
@@ -1420,6 +1452,35 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         Shape::Token => token(hay, s, e),
     }
+}
+
+/// A web address at `s..e` (the URL shape), without the punctuation after it. Kept out of [`classify_match`] (never
+/// inlined): inlined there, its byte searches cost the tokens' path, the common one, 0.25M instructions on 2,000 notes
+/// without PHI (how the compiler laid the function out), where web addresses are rare.
+#[inline(never)]
+fn url(hay: &str, s: usize, e: usize) -> Option<Candidate> {
+    let text = &hay[s..e];
+    // By byte offsets: every byte trimmed or searched for is ASCII, so each offset is a char boundary, where
+    // `str`'s trimming and splitting by sets of chars decoded every char of the match.
+    let trailing = text.bytes().rev().take_while(|c| b".,;:!?)]}'\"".contains(c)).count();
+    let trimmed = &text[..text.len() - trailing];
+    let t = trimmed.as_bytes();
+    // The host: after the first `://`, up to the first `/`, `?` or `#`, after the last `@`, up to the first `:`.
+    let scheme_end = t.windows(3).position(|w| w == b"://");
+    let after = scheme_end.map_or(0, |p| p + 3);
+    let end = t[after..].iter().position(|c| matches!(c, b'/' | b'?' | b'#')).map_or(t.len(), |p| after + p);
+    let from = t[after..end].iter().rposition(|&c| c == b'@').map_or(after, |p| after + p + 1);
+    let to = t[from..end].iter().position(|&c| c == b':').map_or(end, |p| from + p);
+    let host = &trimmed[from..to];
+    let has_scheme = scheme_end.is_some() || t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"www."));
+    if hay[e..].starts_with('@') || (!has_scheme && text.contains('@')) {
+        return None;
+    }
+    let ok = validate::is_hostname(host, !has_scheme) || validate::is_ipv4(host);
+    if !ok || (!has_scheme && looks_like_file(trimmed)) {
+        return None;
+    }
+    cand(s, s + trimmed.len(), EntityType::Url, if has_scheme { 0.95 } else { 0.8 })
 }
 
 /// A Canadian postcode (letter, digit, letter, space, digit, letter, digit) stands out; a UK one (`N7 0DD`) only after
@@ -1471,7 +1532,7 @@ fn phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 
 /// The number without its `ext. 123` / `x123` extension.
 fn strip_extension(text: &str) -> &str {
-    let lower_x = text.rfind(['x', 'X', 'e', 'E']);
+    let lower_x = text.bytes().rposition(|c| matches!(c, b'x' | b'X' | b'e' | b'E'));
     match lower_x {
         Some(at) if text[at..].bytes().any(|b| b.is_ascii_digit()) => text[..at].trim_end(),
         _ => text,
@@ -1483,13 +1544,21 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let mut month = None;
     let mut numbers: [Option<(u32, usize)>; 2] = [None, None];
     let mut count = 0;
-    for part in text.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'') {
-        let part = part.trim_start_matches('\'');
-        if part.is_empty() {
+    // The parts split at every byte that is no ASCII letter, digit or `'`: those of a split at such chars, but for the
+    // empty parts between the bytes of a longer char, which are skipped like every empty part (a part that is not
+    // empty holds only ASCII, so it starts and ends on char boundaries). A char-predicate split decoded every char.
+    let b = text.as_bytes();
+    let mut from = 0;
+    while from <= b.len() {
+        let to = b[from..].iter().position(|&c| !c.is_ascii_alphanumeric() && c != b'\'').map_or(b.len(), |p| from + p);
+        let start = from + b[from..to].iter().take_while(|&&c| c == b'\'').count();
+        from = to + 1;
+        if start == to {
             continue;
         }
-        let digits = part.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let part = &text[start..to];
+        let digits = &part[..part.len() - part.bytes().rev().take_while(u8::is_ascii_alphabetic).count()];
+        if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
             if count < 2 {
                 numbers[count] = Some((digits.parse().ok()?, digits.len()));
                 count += 1;
@@ -1714,18 +1783,8 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let lead_digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     let all_digits = lead_digits == bytes.len();
 
-    // Two thirds of the tokens of a note are bare numbers of one to three digits (doses, vital signs, scores). Below,
-    // such a number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a
-    // digit after a space, dot or dash), or as part of a spelled value (a single letter beside it): any other is
-    // turned away here, before the calls.
-    if all_digits && lead_digits <= 3 {
-        let value = bytes.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
-        let b = hay.as_bytes();
-        let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
-        if !(90..=125).contains(&value) && !group_after && !single_letter_beside(b, s, e) {
-            return None;
-        }
-    }
+    // Bare numbers of one to three digits that need no lookup below were turned away by [`classify`].
+    debug_assert!(!bare_number_turned_away(hay.as_bytes(), s, e));
 
     // A labelled phone number grouped other than 3-3-4 (`Tel.: 020 7946 0958`).
     if all_digits && let Some(phone) = grouped_phone(hay, s, e) {
@@ -1873,6 +1932,19 @@ fn grouped_phone(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     }
 }
 
+/// `text` without the bytes of `set` (ASCII) at its end: what `str::trim_end_matches` with those chars leaves, without
+/// decoding each char it passes (the date and e-mail classifiers trim the text around every match).
+fn trim_end_ascii<'t>(text: &'t str, set: &[u8]) -> &'t str {
+    let trimmed = text.bytes().rev().take_while(|c| set.contains(c)).count();
+    &text[..text.len() - trimmed]
+}
+
+/// `text` split at its first `/`, as `str::split_once('/')` splits it, by bytes (no char searcher to set up).
+fn split_at_slash(text: &str) -> Option<(&str, &str)> {
+    let slash = text.bytes().position(|c| c == b'/')?;
+    Some((&text[..slash], &text[slash + 1..]))
+}
+
 /// The ASCII letters that end `text` (empty when it does not end in a letter).
 fn last_word(text: &str) -> &str {
     // By bytes: the last byte that is no ASCII letter ends a character (only ASCII letters follow it).
@@ -1990,14 +2062,14 @@ const EVENT_WORDS: &[&str] = &[
 /// `Visa 4916533088227140, exp 07/27`: the month and year after `exp` where a payment card's number stands just
 /// before (a lot's `exp` is not a date in the synthetic corpus's convention).
 fn card_expiry(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', ':']);
+    let before = trim_end_ascii(&hay[..s], b" :");
     let Some(tail) = before.get(before.len().saturating_sub(10)..).map(str::as_bytes) else { return false };
     // Compared without lower-casing the tail into a new string.
     let ends_with = |c: &str| tail.len() >= c.len() && tail[tail.len() - c.len()..].eq_ignore_ascii_case(c.as_bytes());
     let Some(cue) = ["exp", "exp.", "expires", "expiration", "expiry"].into_iter().find(|c| ends_with(c)) else {
         return false;
     };
-    let card = before[..before.len() - cue.len()].trim_end_matches([' ', ',', '\n', '(', ';']);
+    let card = trim_end_ascii(&before[..before.len() - cue.len()], b" ,\n(;");
     let digits_start = after_last(card, |c| !(c.is_ascii_digit() || c == ' ' || c == '-'));
     let digits = card[digits_start..].trim_start();
     let n = digits.bytes().filter(u8::is_ascii_digit).count();
@@ -2029,7 +2101,7 @@ fn blood_unit_number(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 }
 
 fn event_before(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', '(', ':']);
+    let before = trim_end_ascii(&hay[..s], b" (:");
     let word = last_word(before);
     word.len() >= 2 && hay[..s].len() - before.len() <= 3 && EVENT_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
@@ -2099,7 +2171,7 @@ fn id_value(hay: &str, s: usize, e: usize, ty: EntityType, digits: usize, alnum:
         EntityType::VehicleId if text.len() == 17 && validate::is_vin(text) => cand(s, e, ty, 0.95),
         // `vehicle (2019 Freightliner)`: a model year.
         EntityType::VehicleId if text.len() == 4 && (text.starts_with("19") || text.starts_with("20")) => None,
-        _ if right_is_unit(hay, e) && digits <= 3 => None,
+        _ if digits <= 3 && right_is_unit(hay, e) => None,
         // `in case 2019`, `(ref 70-99)`, `incident 1999`: a year or a range after a word that is also a label.
         _ if is_year(text) || is_range(text) => None,
         _ => (alnum >= 4 && digits >= 2).then_some(Candidate { start: s, end: e, entity_type: ty, score: 0.9 }),
@@ -2181,26 +2253,31 @@ fn numbered_label(hay: &str, s: usize) -> bool {
 /// The word before the `#`, `ID`, `No.` or `Number` right before `s`, `""` for a mark with a colon that starts its own
 /// field (`Kenji Tanaka   ID: DLT400918224`), `None` without a mark.
 fn numbered_word(hay: &str, s: usize) -> Option<&str> {
-    let before = hay[..s].trim_end_matches([' ', '\t']);
-    let colon = before.ends_with(':');
-    let before = before.trim_end_matches([' ', ':', '\t']);
-    let before = if let Some(rest) = before.strip_suffix('#') {
-        rest
+    // By byte offsets into the text, trimmed of ASCII bytes only (so each stays a char boundary): `str`'s trimming by
+    // a set of chars decodes every char it passes, and most values without a label come here.
+    let b = hay.as_bytes();
+    let trimmed = |end: usize, set: &[u8]| end - b[..end].iter().rev().take_while(|c| set.contains(c)).count();
+    let before = trimmed(s, b" \t");
+    let colon = before > 0 && b[before - 1] == b':';
+    let before = trimmed(before, b" :\t");
+    let before = if before > 0 && b[before - 1] == b'#' {
+        before - 1
     } else {
-        let marker = last_word(before.trim_end_matches('.'));
-        if !["id", "no", "nbr", "num", "number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
+        let dots = trimmed(before, b".");
+        let marker = &b[dots - letters_before(b, dots)..dots];
+        if ![&b"id"[..], b"no", b"nbr", b"num", b"number"].iter().any(|m| marker.eq_ignore_ascii_case(m)) {
             return None;
         }
-        &before[..before.trim_end_matches('.').len() - marker.len()]
+        dots - marker.len()
     };
     // The word and its mark are one field: a column's worth of spaces (`CARE CTR          #0447`) parts them.
-    let spaced = before.trim_end_matches(' ');
-    if before.len() - spaced.len() > 2 || spaced.ends_with(['\t', '\n']) || spaced.is_empty() {
+    let spaced = trimmed(before, b" ");
+    if before - spaced > 2 || spaced == 0 || matches!(b[spaced - 1], b'\t' | b'\n') {
         return colon.then_some("");
     }
-    let word = last_word(spaced);
-    let alone = !spaced[..spaced.len() - word.len()].ends_with(|c: char| c.is_ascii_alphanumeric());
-    (word.len() >= 2 && alone).then_some(word)
+    let start = spaced - letters_before(b, spaced);
+    let alone = start == 0 || !b[start - 1].is_ascii_alphanumeric();
+    (spaced - start >= 2 && alone).then(|| &hay[start..spaced])
 }
 
 /// `SN PJN7712893, PJN7712901`, `SERIALS 1904B22817 / 1904B22819`: a value of the same shape as the labelled one
@@ -2209,19 +2286,19 @@ fn listed_after_label(hay: &str, s: usize, e: usize) -> Option<EntityType> {
     let shape = |t: &str| (t.len(), t.bytes().next().map(|b| b.is_ascii_digit()));
     let this = shape(&hay[s..e]);
     let mut s = s;
+    let b = hay.as_bytes();
     for _ in 0..4 {
-        let before = &hay[..s];
+        let before = &b[..s];
         // Every separator ends in a space or a slash: most values have neither before them.
-        if !before.ends_with([' ', '/']) {
+        if !before.ends_with(b" ") && !before.ends_with(b"/") {
             return None;
         }
-        let sep = [", and ", " and ", ", ", " / ", "/", "; "].into_iter().find(|sep| before.ends_with(sep))?;
+        let sep =
+            [&b", and "[..], b" and ", b", ", b" / ", b"/", b"; "].into_iter().find(|sep| before.ends_with(sep))?;
         let prev_end = s - sep.len();
-        let prev_start = hay[..prev_end]
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
+        // By bytes: the last byte that is no ASCII letter, digit or `-` ends a char (only ASCII follows it).
+        let prev_start =
+            b[..prev_end].iter().rposition(|&c| !(c.is_ascii_alphanumeric() || c == b'-')).map_or(0, |i| i + 1);
         let prev = &hay[prev_start..prev_end];
         let (len, digit_first) = shape(prev);
         if len.abs_diff(this.0) > 1 || digit_first != this.1 || prev.bytes().filter(u8::is_ascii_digit).count() < 2 {
@@ -2244,36 +2321,43 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     if !single_letter_beside(b, s, e) {
         return None;
     }
-    let piece = |p: &str| {
-        p == "dash"
-            || (p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic())
-            || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    let piece = |p: &[u8]| {
+        p == b"dash"
+            || (p.len() == 1 && p[0].is_ascii_alphabetic())
+            || (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
     };
+    // The words between single spaces, by bytes: a piece holds only ASCII letters and digits, so a word is one only
+    // when the run of those from the space reaches the next space or the text's end (a value after a vital sign, `T
+    // 98.3 F`, comes here, and `str::rfind` / `str::find` for the spaces cost a char searcher's setup each).
     let mut start = s;
-    while let Some(space) = hay[..start].strip_suffix(' ').map(str::len) {
-        let from = hay[..space].rfind(' ').map_or(0, |i| i + 1);
-        if !piece(&hay[from..space]) {
+    while start > 0 && b[start - 1] == b' ' {
+        let space = start - 1;
+        let from = space - b[..space].iter().rev().take_while(|c| c.is_ascii_alphanumeric()).count();
+        if (from > 0 && b[from - 1] != b' ') || !piece(&b[from..space]) {
             break;
         }
         start = from;
     }
     let mut end = e;
-    while let Some(rest) = hay[end..].strip_prefix(' ') {
-        let len = rest.find(' ').unwrap_or(rest.len());
-        if !piece(&rest[..len]) {
+    while b.get(end) == Some(&b' ') {
+        let from = end + 1;
+        let to = alnum_end(b, from);
+        if (to < b.len() && b[to] != b' ') || !piece(&b[from..to]) {
             break;
         }
-        end += 1 + len;
+        end = to;
     }
     // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value.
-    while let Some(cut) =
-        hay[start..end].rfind(' ').filter(|&c| !hay[start + c + 1..end].bytes().all(|c| c.is_ascii_digit()))
+    while let Some(cut) = b[start..end]
+        .iter()
+        .rposition(|&c| c == b' ')
+        .filter(|&c| !b[start + c + 1..end].iter().all(u8::is_ascii_digit))
     {
         end = start + cut;
     }
-    let run = &hay[start..end];
-    let digits = run.bytes().filter(u8::is_ascii_digit).count();
-    let letters = run.split(' ').filter(|p| p.len() == 1 && p.as_bytes()[0].is_ascii_alphabetic()).count();
+    let run = &b[start..end];
+    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = run.split(|&c| c == b' ').filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic()).count();
     if digits < 4 || letters == 0 {
         return None;
     }
@@ -2305,7 +2389,8 @@ fn is_year(text: &str) -> bool {
 /// A range of two numbers, the lower first (`70-99`, `100-200`, `1000-2000`): both of up to three digits, or both
 /// of four. `23-1184` and `2024-0183` are identifiers' groups.
 fn is_range(text: &str) -> bool {
-    let Some((low, high)) = text.split_once('-') else { return false };
+    let Some(dash) = text.bytes().position(|c| c == b'-') else { return false };
+    let (low, high) = (&text[..dash], &text[dash + 1..]);
     let short = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
     if !(short(low) && short(high)) || !(low.len() <= 3 && high.len() <= 3 || low.len() == high.len()) {
         return false;
@@ -2359,11 +2444,12 @@ fn compact_date(text: &str) -> bool {
 
 /// Whether a US state name or abbreviation stands right before `s` (`Springfield, IL 62704`).
 fn state_before(hay: &str, s: usize) -> bool {
-    let before = hay[..s].trim_end_matches([' ', ',', '.']);
-    let word_start = after_last(before, |c| !c.is_ascii_alphabetic());
-    let word = &before[word_start..];
+    // By bytes, as every bare five-digit number comes here: only ASCII is trimmed, and the word is ASCII letters.
+    let before = trim_end_ascii(&hay[..s], b" ,.");
+    let word = last_word(before);
+    let word_start = before.len() - word.len();
     !word.is_empty() && word.len() <= 14 && Lexicon::get().is_state(word_key(word)) && {
-        let prev = before[..word_start].trim_end_matches(' ');
+        let prev = trim_end_ascii(&before[..word_start], b" ");
         prev.ends_with(',') || word.len() == 2 && word.bytes().all(|b| b.is_ascii_uppercase())
     }
 }
@@ -2373,12 +2459,22 @@ fn state_before(hay: &str, s: usize) -> bool {
 pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let lex = Lexicon::get();
     let mut walk = WordsBefore { b: hay.as_bytes(), i: s, floor: s.saturating_sub(80), newlines: 0, n: 0, done: false };
+    // The nearest word, alone, first: most values have one before them that is neither a label, nor the end of a
+    // label phrase, nor a filler, nor a state's code (see the loop below), and its lookup settles them without the
+    // phrase machinery.
+    let (a, z) = walk.next_word()?;
+    let nearest = word_hash(&hay[a..z]);
+    let entry = lex.entry(nearest);
+    let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
+    if entry.label.is_none() && !entry.label_tail && !entry.filler && !state_code() {
+        return None;
+    }
     // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them: a phrase of several
     // words is looked up only before a word that ends such a label (`birth` of `date of birth`), and most values have
     // none, so most calls read one word and look it up once.
-    let mut hashes = [0u64; 6];
-    let mut spans = [(0usize, 0usize); 6];
-    let mut n = 0;
+    let mut hashes = [nearest, 0, 0, 0, 0, 0];
+    let mut spans = [(a, z), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)];
+    let mut n = 1;
     let mut read_up_to = |m: usize, hashes: &mut [u64; 6], spans: &mut [(usize, usize); 6], n: &mut usize| {
         while *n < m.min(6) {
             let Some((a, z)) = walk.next_word() else { break };
@@ -2394,12 +2490,13 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let mut filler_before = false;
     // Try, for each end position k (nearest first), phrases words[k+len-1..=k] in text order.
     for k in 0..4 {
-        if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
+        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
+        // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`). Tested before word k is read:
+        // most values have neither, and the word would be read (and hashed) for nothing.
+        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
             break;
         }
-        // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
-        // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`).
-        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
+        if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
             break;
         }
         let entry = lex.entry(hashes[k]);
@@ -6687,7 +6784,7 @@ mod shapes_tests {
         let mut caches = analyzer.caches.take();
         let mut all_cache = all.create_cache();
         let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, cache: &mut caches };
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
         for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             let ours = analyzer.next_match(hay, pos, &mut scan);
             let shape = all

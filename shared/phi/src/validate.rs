@@ -251,14 +251,24 @@ pub fn month_number(word: &str) -> Option<u32> {
 pub fn is_numeric_date(s: &str) -> bool {
     // At most three parts, on the stack: every date-shaped match is checked. A fourth part, or one that is no
     // number, makes no date.
+    // The parts of `str::split` at `/`, `-` and `.`, found by bytes (they are ASCII): the char-set split decoded every
+    // char.
     let (mut parts, mut nums, mut n) = ([""; 3], [0u32; 3], 0);
-    for part in s.split(['/', '-', '.']) {
+    let b = s.as_bytes();
+    let mut from = 0;
+    loop {
+        let to = b[from..].iter().position(|c| matches!(c, b'/' | b'-' | b'.')).map_or(b.len(), |p| from + p);
         if n == 3 {
             return false;
         }
+        let part = &s[from..to];
         let Ok(num) = part.parse::<u32>() else { return false };
         (parts[n], nums[n]) = (part, num);
         n += 1;
+        if to == b.len() {
+            break;
+        }
+        from = to + 1;
     }
     match (&parts[..n], &nums[..n]) {
         ([a, _, _], [y, m, d]) if a.len() == 4 => is_calendar_date(Some(*y), *m, *d),
@@ -287,7 +297,8 @@ pub fn is_email(s: &str) -> bool {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        // Bytes, not `str::contains`: a two-byte needle set up a two-way searcher for each address.
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
     local_ok && is_hostname(domain, true)
 }
@@ -297,22 +308,23 @@ pub fn is_email(s: &str) -> bool {
 pub fn is_hostname(host: &str, need_tld: bool) -> bool {
     // One pass over the labels, keeping only their count and the last one: every URL-shaped token is checked, and a
     // list of the labels was an allocation for each.
-    let label_ok = |l: &str| {
+    // Split as bytes: `.` is ASCII, so the pieces are those of `str::split`, without its char searcher.
+    let label_ok = |l: &[u8]| {
         !l.is_empty()
             && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with(b"-")
+            && !l.ends_with(b"-")
+            && l.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    let (mut count, mut last) = (0, "");
-    for label in host.split('.') {
+    let (mut count, mut last): (usize, &[u8]) = (0, b"");
+    for label in host.as_bytes().split(|&b| b == b'.') {
         if !label_ok(label) {
             return false;
         }
         count += 1;
         last = label;
     }
-    let tld_ok = !need_tld || (count >= 2 && last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic()));
+    let tld_ok = !need_tld || (count >= 2 && last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic));
     tld_ok && host.len() <= 253
 }
 
