@@ -3023,47 +3023,52 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // from one eight-byte load ([`ShortWord`]): its end, its letters' classes and its hash, without a branch per
         // letter or reading it again to hash it. Any other word (longer, with `'`, `-` or a letter outside ASCII,
         // or near the text's end) is read by the loop below.
-        let mut short_hash = None;
-        if let Some(short) = b.get(i..).and_then(ShortWord::read) {
-            i += short.len;
-            classes = short.classes;
-            short_hash = Some(short.hash);
-        }
-        while short_hash.is_none() && i < b.len() {
-            // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
-            while let Some(&c) = b.get(i) {
-                let class = BYTE_CLASS[usize::from(c)];
-                if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
-                    break;
-                }
-                classes |= class;
-                i += 1;
+        let hash = 'read: {
+            if let Some(short) = b.get(i..).and_then(ShortWord::read) {
+                i += short.len;
+                classes = short.classes;
+                break 'read short.hash;
             }
-            let Some(&c) = b.get(i) else { break };
-            if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
-                // `'s` at the end of a word is a possessive, not part of the name.
-                if c == b'\''
-                    && matches!(b[i + 1], b's' | b'S')
-                    && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
-                {
-                    possessive = true;
-                    break;
-                }
-                hyphen |= c == b'-';
-                apostrophe |= c == b'\'';
-                i += 1;
-            } else if c >= 0x80 {
-                match hay[i..].chars().next() {
-                    Some(ch) if ch.is_alphabetic() => {
-                        ascii = false;
-                        i += ch.len_utf8();
+            while i < b.len() {
+                // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
+                while let Some(&c) = b.get(i) {
+                    let class = BYTE_CLASS[usize::from(c)];
+                    if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
+                        break;
                     }
-                    _ => break,
+                    classes |= class;
+                    i += 1;
                 }
-            } else {
-                break;
+                let Some(&c) = b.get(i) else { break };
+                if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
+                    // `'s` at the end of a word is a possessive, not part of the name.
+                    if c == b'\''
+                        && matches!(b[i + 1], b's' | b'S')
+                        && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
+                    {
+                        possessive = true;
+                        break;
+                    }
+                    hyphen |= c == b'-';
+                    apostrophe |= c == b'\'';
+                    i += 1;
+                } else if c >= 0x80 {
+                    match hay[i..].chars().next() {
+                        Some(ch) if ch.is_alphabetic() => {
+                            ascii = false;
+                            i += ch.len_utf8();
+                        }
+                        _ => break,
+                    }
+                } else {
+                    break;
+                }
             }
-        }
+            // A word of ASCII letters and hyphens (nearly every other word) is hashed without the tests `word_key`
+            // makes. (Hashed before the test for a code below: the rare word that turns out to be part of one is
+            // hashed for nothing, but the hash leaves this block as a plain value, not an `Option` tested twice.)
+            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) }
+        };
         if i < b.len() && b[i].is_ascii_digit() {
             // Part of an alphanumeric code (`A12`): not a word.
             while i < b.len() && b[i].is_ascii_alphanumeric() {
@@ -3083,12 +3088,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             Case::Lower if i - start >= 2 => line_has_lower = true,
             _ => {}
         }
-        // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
-        let hash = match short_hash {
-            Some(hash) => hash,
-            None if ascii && !apostrophe => crate::gazetteer::letters_hash(&b[start..i]),
-            None => word_key(&hay[start..i]),
-        };
         let found = lex.word_facts(hash);
         let facts = found.unwrap_or_default();
         let marks = facts.marks;
