@@ -2973,6 +2973,65 @@ static BYTE_CLASS: [u8; 256] = {
     table
 };
 
+/// A word of one to fifteen ASCII letters read from the eight or sixteen bytes at its start ([`ShortWord::read`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShortWord {
+    len: usize,
+    /// The or of its letters' [`BYTE_CLASS`]es.
+    classes: u8,
+    /// [`letters_hash`](crate::gazetteer::letters_hash) of its letters.
+    hash: u64,
+}
+
+impl ShortWord {
+    /// The word at the start of `b` when it is one to fifteen ASCII letters and the byte after them is one that ends
+    /// a word wherever it stands: not `'` or `-` (which may join two words' letters) and not a byte of a character
+    /// outside ASCII (which may be a letter). The tokenizer's loop over letters ends such a word at that byte too,
+    /// with these classes and hash. Eight bytes a load (one load for a word of up to seven letters, four words in
+    /// five): no branch per letter, and the hash takes the letters from the same loads.
+    #[inline]
+    fn read(b: &[u8]) -> Option<Self> {
+        const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+        // The high bit of each byte of `x` that is an ASCII letter, and of each that is a lower-case one (a letter's
+        // case is its 0x20 bit, moved up to the high bit).
+        let letters = |x: u64| {
+            let letters = bytes_in_range(x | 0x2020_2020_2020_2020, b'a', b'z');
+            (letters, letters & (x << 2))
+        };
+        // The classes of the letters in the part `word` of a chunk (per chunk: the bits of two chunks stand for
+        // different bytes).
+        let classes = |(letters, lower): (u64, u64), word: u64| {
+            (u8::from(lower & word != 0) * LOWER_LETTER) | (u8::from(letters & !lower & word != 0) * UPPER_LETTER)
+        };
+        let first = u64::from_le_bytes(*b.first_chunk::<8>()?);
+        let l1 = letters(first);
+        let (len, hash, classes) = if l1.0 & HIGH_BITS != HIGH_BITS {
+            let len = ((!l1.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
+            // Not an ASCII letter first (a word starting with a letter outside ASCII).
+            if len == 0 {
+                return None;
+            }
+            let word = u64::MAX >> (64 - 8 * len);
+            (len, crate::gazetteer::short_letters_hash(first & word, len), classes(l1, word))
+        } else {
+            let second = u64::from_le_bytes(*b.get(8..)?.first_chunk::<8>()?);
+            let l2 = letters(second);
+            // Sixteen letters or more.
+            if l2.0 & HIGH_BITS == HIGH_BITS {
+                return None;
+            }
+            let rest = ((!l2.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
+            let word = (1u64 << (8 * rest)) - 1;
+            let hash = crate::gazetteer::long_letters_hash(first, second & word, 8 + rest);
+            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word))
+        };
+        if matches!(b[len], b'\'' | b'-' | 0x80..) {
+            return None;
+        }
+        Some(Self { len, classes, hash })
+    }
+}
+
 /// A note's words, and where the passes that start at few of them start.
 ///
 /// The tokenizer notes the indices of the rare words that [`word_rules`], [`facilities`] and [`organizations`] start
@@ -3079,41 +3138,56 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
         // `case_of`.
         let (mut classes, mut ascii) = (0u8, true);
-        while i < b.len() {
-            // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
-            while let Some(&c) = b.get(i) {
-                let class = BYTE_CLASS[usize::from(c)];
-                if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
-                    break;
-                }
-                classes |= class;
-                i += 1;
+        // A word of up to fifteen ASCII letters ending at a byte that cannot continue it (nineteen words in twenty)
+        // is read eight bytes at a time ([`ShortWord`]): its end, its letters' classes and its hash, without a branch
+        // per letter or reading it again to hash it. Any other word (longer, with `'`, `-` or a letter outside
+        // ASCII, or near the text's end) is read by the loop below.
+        let hash = 'read: {
+            if let Some(short) = b.get(i..).and_then(ShortWord::read) {
+                i += short.len;
+                classes = short.classes;
+                break 'read short.hash;
             }
-            let Some(&c) = b.get(i) else { break };
-            if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
-                // `'s` at the end of a word is a possessive, not part of the name.
-                if c == b'\''
-                    && matches!(b[i + 1], b's' | b'S')
-                    && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
-                {
-                    possessive = true;
-                    break;
-                }
-                hyphen |= c == b'-';
-                apostrophe |= c == b'\'';
-                i += 1;
-            } else if c >= 0x80 {
-                match hay[i..].chars().next() {
-                    Some(ch) if ch.is_alphabetic() => {
-                        ascii = false;
-                        i += ch.len_utf8();
+            while i < b.len() {
+                // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
+                while let Some(&c) = b.get(i) {
+                    let class = BYTE_CLASS[usize::from(c)];
+                    if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
+                        break;
                     }
-                    _ => break,
+                    classes |= class;
+                    i += 1;
                 }
-            } else {
-                break;
+                let Some(&c) = b.get(i) else { break };
+                if (c == b'\'' || c == b'-') && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
+                    // `'s` at the end of a word is a possessive, not part of the name.
+                    if c == b'\''
+                        && matches!(b[i + 1], b's' | b'S')
+                        && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
+                    {
+                        possessive = true;
+                        break;
+                    }
+                    hyphen |= c == b'-';
+                    apostrophe |= c == b'\'';
+                    i += 1;
+                } else if c >= 0x80 {
+                    match hay[i..].chars().next() {
+                        Some(ch) if ch.is_alphabetic() => {
+                            ascii = false;
+                            i += ch.len_utf8();
+                        }
+                        _ => break,
+                    }
+                } else {
+                    break;
+                }
             }
-        }
+            // A word of ASCII letters and hyphens (nearly every other word) is hashed without the tests `word_key`
+            // makes. (Hashed before the test for a code below: the rare word that turns out to be part of one is
+            // hashed for nothing, but the hash leaves this block as a plain value, not an `Option` tested twice.)
+            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) }
+        };
         if i < b.len() && b[i].is_ascii_digit() {
             // Part of an alphanumeric code (`A12`): not a word.
             while i < b.len() && b[i].is_ascii_alphanumeric() {
@@ -3133,9 +3207,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             Case::Lower if i - start >= 2 => line_has_lower = true,
             _ => {}
         }
-        // A word of ASCII letters and hyphens (nearly every word) is hashed without the tests `word_key` makes.
-        let hash =
-            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) };
         let found = lex.word_facts(hash);
         let facts = found.unwrap_or_default();
         let marks = facts.marks;
@@ -6619,6 +6690,38 @@ mod tests {
         let entities = analyzer.analyze(text, &AnalyzeOptions::default());
         let ssn = entities.iter().find(|e| e.entity_type == EntityType::Ssn).expect("ssn found");
         assert_eq!(chars[ssn.start..ssn.end].iter().collect::<String>(), "１２３-４５-６７８９");
+    }
+}
+
+#[cfg(test)]
+mod short_word_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// [`ShortWord::read`] by its definition: the run of ASCII letters at the start, one to fifteen long, ended by a
+    /// byte other than `'`, `-` or one outside ASCII, within the eight or sixteen bytes it reads.
+    fn by_definition(b: &[u8]) -> Option<ShortWord> {
+        let len = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let read = if len < 8 { 8 } else { 16 };
+        if len == 0 || len >= 16 || b.len() < read || matches!(b[len], b'\'' | b'-' | 0x80..) {
+            return None;
+        }
+        let classes = b[..len].iter().fold(0, |classes, &c| classes | BYTE_CLASS[usize::from(c)]);
+        Some(ShortWord { len, classes, hash: crate::gazetteer::letters_hash(&b[..len]) })
+    }
+
+    proptest! {
+        #[test]
+        fn a_short_word_is_the_run_of_letters_the_tokenizer_loop_reads(
+            bytes in prop::collection::vec(prop::sample::select(b"aZmQ -'.,1\n\xc3\xa9".to_vec()), 0..24),
+            letters in 0usize..18,
+        ) {
+            // Mostly letters first, so that words of every length come up.
+            let mut b: Vec<u8> = (0..letters).map(|k| if k % 3 == 0 { b'K' } else { b'e' }).collect();
+            b.extend(bytes);
+            prop_assert_eq!(ShortWord::read(&b), by_definition(&b));
+        }
     }
 }
 

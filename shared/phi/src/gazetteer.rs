@@ -249,6 +249,25 @@ pub(crate) fn letters_hash(bytes: &[u8]) -> u64 {
     fold(state ^ x, MIX ^ bytes.len() as u64)
 }
 
+/// [`letters_hash`] of a word of one to seven ASCII letters, given as its bytes in a little-endian `u64` with zeros
+/// above them (the tokenizer has them so from its eight-byte read).
+#[inline]
+pub(crate) fn short_letters_hash(word: u64, len: usize) -> u64 {
+    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
+    debug_assert!((1..8).contains(&len) && word >> (8 * len) == 0);
+    fold(WORD_SEED ^ (word | (CASE_BITS & (u64::MAX >> (64 - 8 * len)))), MIX ^ len as u64)
+}
+
+/// [`letters_hash`] of a word of eight to fifteen ASCII letters, given as its first eight bytes and the rest in a
+/// little-endian `u64` with zeros above them.
+#[inline]
+pub(crate) fn long_letters_hash(first: u64, rest: u64, len: usize) -> u64 {
+    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
+    debug_assert!((8..16).contains(&len) && rest >> (8 * (len - 8)) == 0);
+    let state = fold(WORD_SEED ^ (first | CASE_BITS), MIX);
+    fold(state ^ (rest | (CASE_BITS & ((1 << (8 * (len - 8))) - 1))), MIX ^ len as u64)
+}
+
 /// The bytes of `rest` (fewer than eight) as a little-endian `u64` with zeros above them, as [`skipping_hash`]
 /// leaves a last chunk. Read in at most two overlapping loads rather than a `memcpy` call: most words are shorter
 /// than eight bytes, so this is the whole of their hash's reading.
@@ -519,6 +538,21 @@ mod tests {
     fn letters_hash_is_the_word_hash_of_letters_and_hyphens() {
         for w in ["a", "Ab", "MRN", "Smith", "non-tender", "Ninety-Four", "abcdefgh", "ABCDEFGHI", "transcriptionist"] {
             assert_eq!(letters_hash(w.as_bytes()), word_hash(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn short_and_long_letters_hashes_are_the_letters_hash() {
+        for w in ["a", "Z", "Ab", "MRN", "Smith", "jOhNsO", "abcdefg", "ZZZZZZZ"] {
+            let mut bytes = [0u8; 8];
+            bytes[..w.len()].copy_from_slice(w.as_bytes());
+            assert_eq!(short_letters_hash(u64::from_le_bytes(bytes), w.len()), letters_hash(w.as_bytes()), "{w}");
+        }
+        for w in ["abcdefgh", "Abcdefghi", "HYPERTENSION", "hospitalizatio"] {
+            let mut bytes = [0u8; 16];
+            bytes[..w.len()].copy_from_slice(w.as_bytes());
+            let [first, rest] = [&bytes[..8], &bytes[8..]].map(|c| u64::from_le_bytes(c.try_into().unwrap()));
+            assert_eq!(long_letters_hash(first, rest, w.len()), letters_hash(w.as_bytes()), "{w}");
         }
     }
 
