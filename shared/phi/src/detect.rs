@@ -238,15 +238,16 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
 }
 
 /// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
-const LOOSENED: [Shape; 4] = [Shape::Ipv6, Shape::Mbi, Shape::PhoneIntl, Shape::Phone];
+const LOOSENED: [Shape; 5] = [Shape::Ipv6, Shape::Mbi, Shape::Highway, Shape::PhoneIntl, Shape::Phone];
 
 /// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or digit widened to `\d`. The classes `[1-9]` and
 /// `[2-9]` split the digit bytes of an automaton into more byte classes, and every state after a
 /// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
 /// notes); so did the `1` of the phone's `+1` and `1-` and of the IPv6 loopback `::1` (with them loosened the
-/// digits are one byte class, and the lazy DFA built a sixth fewer transitions on 4,000 mixed notes). A loosened
-/// pattern matches wherever its own does (and a little more): it only proposes, and its own pattern, searched
-/// anchored, decides.
+/// digits are one byte class, and the lazy DFA built a sixth fewer transitions on 4,000 mixed notes). The highway's
+/// state codes are loosened to any two capitals: the codes' alternation gave the lazy DFA states of its own at every
+/// capitalised word. A loosened pattern matches wherever its own does (and a little more): it only proposes, and its
+/// own pattern, searched anchored, decides.
 fn digit_shape(shape: Shape, loose: bool) -> String {
     match (shape, loose) {
         (Shape::Mbi, _) => format!(
@@ -267,6 +268,10 @@ fn digit_shape(shape: Shape, loose: bool) -> String {
                 r"(?i)(?:\+\s?{one}[\s.-]?|\b{one}[\s.-])?(?:\(\s?\d{{3}}\s?\)|\b\d{{3}})[\s.-]?\d{{3}}[\s.-]?\d{{4}}\b(?:\s*(?:x|ext\.?|extension)\s*\d{{1,6}}\b)?"
             )
         }
+        (Shape::Highway, false) => {
+            highway_pattern(&state_abbreviations().map(str::to_ascii_uppercase).collect::<Vec<_>>())
+        }
+        (Shape::Highway, true) => highway_pattern(&["[A-Z]{2}".to_string()]),
         _ => unreachable!("only the shapes of LOOSENED are loosened"),
     }
 }
@@ -308,7 +313,7 @@ fn patterns() -> Vec<(Shape, String)> {
             format!(r"(?i)\b\d{{1,6}}[a-z]?\s+(?:[nsew]\.?\s+|(?:north|south|east|west)\s+)?(?:[a-z0-9][a-z0-9'.-]*\s+){{1,4}}?(?:{street})\b\.?(?: (?:{second})\b\.?)?(?-i:\s+(?:[NS][EW]?|[EW])\b)?(?:,?\s+(?:{units})\b\.?\s*#?\s*[a-z0-9-]+\b|,?\s*#\s*[a-z0-9-]+\b)?"),
         ),
         (Shape::Corner, corner_pattern()),
-        (Shape::Highway, highway_pattern(&abbrs)),
+        (Shape::Highway, digit_shape(Shape::Highway, false)),
         // A post office box, and a rural route's or highway contract's box (`RR 2 Box 118`, `HC 65 Box 112A`).
         (
             Shape::PoBox,
@@ -6734,7 +6739,8 @@ mod shapes_tests {
                 .to_string(),
             // Matches of the loosened shapes only (see [`digit_shape`]).
             "::5, ::1x, ::1, 5-800-555-0100, +5 415 555 0134, +1 415 555 0134, 2 (415) 555-0134, 0.415.555.0134 \
-             and 1-(800) 555-0100"
+             and 1-(800) 555-0100; AB-12 and CD-34, ZZ-5 at mile marker 3, NM-528 and US-550 EB, OR 2 and OR 3, \
+             mile 12 on XX-9, MM 4.5 on TX-71"
                 .to_string(),
             "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
              + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
