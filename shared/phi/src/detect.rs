@@ -81,7 +81,9 @@ enum Shape {
     Token,
 }
 
-const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+/// The months' names and abbreviations, matched as [`word_trie`]s (a word boundary follows them in each pattern).
+const MONTHS: &str = "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|\
+oct|october|nov|november|dec|december";
 
 const STREET_SUFFIX: &str = "street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|\
 terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|orchard|orchards|crossing|xing|ridge|ridges|\
@@ -281,6 +283,7 @@ fn patterns() -> Vec<(Shape, String)> {
     let names = word_trie(&state_names().collect::<Vec<_>>().join("|"));
     let (street, second) = (word_trie(STREET_SUFFIX), word_trie(SECOND_SUFFIX));
     let units = word_trie(&format!("{SECONDARY_UNITS}|no"));
+    let month = word_trie(MONTHS);
     vec![
         (Shape::Url, r#"(?i)\b(?:(?:https?|ftp|sftp)://|www\.)[^\s<>"'`]+|(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|health|info|biz|care|clinic|med)\b(?:/[^\s<>"'`]*)?"#.into()),
         (Shape::Email, r"(?i)\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+".into()),
@@ -302,11 +305,11 @@ fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::DateWritten,
-            format!(r"(?i)\b{MONTH}\b\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:(?:,\s*|\s+)(?:\d{{4}}\b|'\d{{2}}\b)|,\s*\d{{2}}\b)?|,?\s+\d{{4}}\b|-\d{{2}}-(?:\d{{4}}|\d{{2}})\b)"),
+            format!(r"(?i)\b{month}\b\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:(?:,\s*|\s+)(?:\d{{4}}\b|'\d{{2}}\b)|,\s*\d{{2}}\b)?|,?\s+\d{{4}}\b|-\d{{2}}-(?:\d{{4}}|\d{{2}})\b)"),
         ),
         (
             Shape::DateDayMonth,
-            format!(r"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}\b\.?(?:(?:,\s*|[\s-]+)(?:\d{{4}}|'?\d{{2}})\b)?"),
+            format!(r"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}\b\.?(?:(?:,\s*|[\s-]+)(?:\d{{4}}|'?\d{{2}})\b)?"),
         ),
         (
             Shape::Address,
@@ -6770,7 +6773,7 @@ mod shapes_tests {
     #[test]
     fn street_and_state_words_end_where_no_other_word_of_their_list_goes_on() {
         let states = state_names().collect::<Vec<_>>().join("|");
-        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states, MONTHS] {
             let words = alternation_words(list);
             for (a, b) in words.iter().flat_map(|a| words.iter().map(move |b| (a, b))) {
                 let goes_on = b.len() > a.len() && b.starts_with(a.as_str());
@@ -6783,7 +6786,7 @@ mod shapes_tests {
     #[test]
     fn a_word_trie_matches_the_words_of_its_alternation() {
         let states = state_names().collect::<Vec<_>>().join("|");
-        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states] {
+        for list in [STREET_SUFFIX, SECOND_SUFFIX, &format!("{SECONDARY_UNITS}|no"), &states, MONTHS] {
             let trie = Regex::new(&format!("(?i)^(?:{})$", word_trie(list))).expect("trie compiles");
             let alternation = Regex::new(&format!("(?i)^(?:{list})$")).expect("alternation compiles");
             for word in alternation_words(list) {
