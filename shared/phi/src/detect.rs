@@ -1284,8 +1284,10 @@ fn cand(start: usize, end: usize, entity_type: EntityType, score: f32) -> Option
     Some(Candidate { start, end, entity_type, score })
 }
 
-/// The candidate a match of `shape` at `s..e` is, if any.
-#[inline]
+/// The candidate a match of `shape` at `s..e` is, if any. `inline(always)`: with a plain `#[inline]` the compiler
+/// kept it a function of its own, called for every token, and its prologue and epilogue cost more than the bare-number
+/// test it exists for.
+#[inline(always)]
 fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
     // Two thirds of the tokens of a note are bare numbers that [`bare_number_turned_away`] settles: tested here, inlined
     // into the structured pass, they do not pay for the call of the whole classifier (its prologue and epilogue, the
