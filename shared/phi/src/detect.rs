@@ -2480,7 +2480,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     // phrase machinery.
     let (a, z) = walk.next_word()?;
     let nearest = word_hash(&hay[a..z]);
-    let entry = lex.entry(nearest);
+    let nearest_entry = lex.entry(nearest);
+    let entry = &nearest_entry;
     let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
     if entry.label.is_none() && !entry.label_tail && !entry.filler && !state_code() {
         return None;
@@ -2515,7 +2516,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
             break;
         }
-        let entry = lex.entry(hashes[k]);
+        // The nearest word's entry was looked up above: most calls that get here stop at it.
+        let entry = if k == 0 { nearest_entry } else { lex.entry(hashes[k]) };
         for len in (1..=3).rev() {
             let label = if len == 1 {
                 entry.label
