@@ -2691,7 +2691,9 @@ fn right_is_unit(hay: &str, e: usize) -> bool {
         return true;
     }
     let (start, end) = next_word_span(hay.as_bytes(), e);
-    if start == end {
+    // Every unit starts with a letter, `%` or (skipped by the hash) an apostrophe: a word starting with a digit or `/`
+    // is none, and is not hashed.
+    if start == end || matches!(hay.as_bytes()[start], b'0'..=b'9' | b'/') {
         return false;
     }
     let (w, rest) = (&hay[start..end], &hay.as_bytes()[start..]);
