@@ -1255,14 +1255,16 @@ fn token_body(b: &[u8], at: usize) -> Option<usize> {
     token_tail(b, run_end)
 }
 
-/// The end of [`token_body`]'s match whose alphanumeric run (holding a digit) ends at `run_end`.
+/// The end of [`token_body`]'s match whose alphanumeric run (holding a digit) ends at `run_end` (where
+/// [`alnum_end`] stopped: no letter or digit stands there).
 fn token_tail(b: &[u8], run_end: usize) -> Option<usize> {
     let (mut end, mut before_last) = (run_end, run_end);
     while end + 1 < b.len() && b[end] == b'-' && is_alnum(b[end + 1]) {
         before_last = end;
         end = alnum_end(b, end + 1);
     }
-    if end == b.len() || !is_word_byte(b[end]) {
+    // `end` is the end of a run of letters and digits, so the byte there is a word byte only as `_`.
+    if end == b.len() || b[end] != b'_' {
         Some(end)
     } else if end > run_end {
         // Without the last group the match ends before a `-`, which is a boundary.
