@@ -2480,8 +2480,13 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     // The nearest word, alone, first: most values have one before them that is neither a label, nor the end of a
     // label phrase, nor a filler, nor a state's code (see the loop below), and its lookup settles them without the
     // phrase machinery.
-    let (a, z) = walk.next_word()?;
-    let nearest = word_hash(&hay[a..z]);
+    // A word of letters alone (nearly every one) is hashed as the tokenizer hashes it, without the tests for bytes
+    // the hash skips (`'`) or folds (non-ASCII): the same value.
+    let hash = |(a, z, letters): (usize, usize, bool)| {
+        if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[a..z]) } else { word_hash(&hay[a..z]) }
+    };
+    let (a, z, letters) = walk.next_word()?;
+    let nearest = hash((a, z, letters));
     let nearest_entry = lex.entry(nearest);
     let entry = &nearest_entry;
     let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
@@ -2496,8 +2501,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let mut n = 1;
     let mut read_up_to = |m: usize, hashes: &mut [u64; 6], spans: &mut [(usize, usize); 6], n: &mut usize| {
         while *n < m.min(6) {
-            let Some((a, z)) = walk.next_word() else { break };
-            hashes[*n] = word_hash(&hay[a..z]);
+            let Some((a, z, letters)) = walk.next_word() else { break };
+            hashes[*n] = hash((a, z, letters));
             spans[*n] = (a, z);
             *n += 1;
         }
@@ -2580,9 +2585,10 @@ struct WordsBefore<'a> {
     done: bool,
 }
 
-/// [`WordsBefore`]'s classes of the bytes of a word: letters and apostrophes, and digits.
+/// [`WordsBefore`]'s classes of the bytes of a word: letters, digits and apostrophes.
 const WORD_LETTER: u8 = 1;
 const WORD_DIGIT: u8 = 2;
+const WORD_APOSTROPHE: u8 = 4;
 static WORD_CLASS: [u8; 256] = {
     let mut table = [0; 256];
     let mut c = 0;
@@ -2590,8 +2596,10 @@ static WORD_CLASS: [u8; 256] = {
         let b = c as u8;
         table[c] = if b.is_ascii_digit() {
             WORD_DIGIT
-        } else if b.is_ascii_alphabetic() || b == b'\'' {
+        } else if b.is_ascii_alphabetic() {
             WORD_LETTER
+        } else if b == b'\'' {
+            WORD_APOSTROPHE
         } else {
             0
         };
@@ -2601,7 +2609,8 @@ static WORD_CLASS: [u8; 256] = {
 };
 
 impl WordsBefore<'_> {
-    fn next_word(&mut self) -> Option<(usize, usize)> {
+    /// The next word's span, and whether it is all letters (no apostrophe).
+    fn next_word(&mut self) -> Option<(usize, usize, bool)> {
         if self.done || self.n >= 6 {
             return None;
         }
@@ -2643,7 +2652,7 @@ impl WordsBefore<'_> {
                     break;
                 }
                 self.n += 1;
-                return Some((self.i, end));
+                return Some((self.i, end, classes == WORD_LETTER));
             }
             if c.is_ascii_digit() {
                 break;
