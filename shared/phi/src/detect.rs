@@ -2493,6 +2493,15 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     if entry.label.is_none() && !entry.label_tail && !entry.filler && !state_code() {
         return None;
     }
+    // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
+    // would find at its first step, without setting that loop up; a word that is also a name goes the long way.
+    if let Some(label) = entry.label
+        && !entry.label_tail
+        && !entry.filler
+        && !is_name_like_label(&hay[a..z])
+    {
+        return Some(label);
+    }
     // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them: a phrase of several
     // words is looked up only before a word that ends such a label (`birth` of `date of birth`), and most values have
     // none, so most calls read one word and look it up once.
