@@ -3060,8 +3060,12 @@ struct Words {
     facility_at: Vec<usize>,
     /// The index after each word with the [`role::ORG_CUE`] role (one past the last word for a cue that ends the note).
     after_org_cue: Vec<usize>,
-    /// [`block_structured`]'s spans, kept for the next note so that a note allocates none.
+    /// [`block_structured`]'s spans, then [`coreference`]'s, kept for the next note so that a note allocates none.
     spans: Vec<(usize, usize)>,
+    /// [`coreference`]'s names (the hashes of their words), kept like `spans`.
+    names: Vec<u64>,
+    /// [`coreference`]'s names that are also English words, kept like `spans`.
+    common_names: Vec<u64>,
 }
 
 impl Words {
@@ -3072,6 +3076,8 @@ impl Words {
             facility_at: Vec::new(),
             after_org_cue: Vec::new(),
             spans: Vec::new(),
+            names: Vec::new(),
+            common_names: Vec::new(),
         }
     }
 
@@ -3334,12 +3340,15 @@ thread_local! {
 const KEPT_WORDS: usize = 1 << 16;
 
 fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
-    let mut words = WORDS.with(|w| std::mem::take(&mut *w.borrow_mut()));
-    words.clear();
-    words_pass_with(hay, &mut words, out);
-    if words.list.capacity() <= KEPT_WORDS {
-        WORDS.with(|w| *w.borrow_mut() = words);
-    }
+    // Used in place: taking the lists out and putting them back moved them twice per note.
+    WORDS.with(|w| {
+        let words = &mut *w.borrow_mut();
+        words.clear();
+        words_pass_with(hay, words, out);
+        if words.list.capacity() > KEPT_WORDS {
+            *words = Words::new();
+        }
+    });
 }
 
 fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
@@ -3362,7 +3371,7 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     word_rules(hay, words, &all.rule_at, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     drop_insurers(hay, first_new, out);
-    coreference(words, first_new, out);
+    coreference(words, first_new, out, (&mut all.spans, &mut all.names, &mut all.common_names));
 }
 
 /// The units after `ninety` in a spelled age (`ninety-four`).
@@ -5196,9 +5205,16 @@ fn name_endings(hay: &str, people: &mut [Candidate]) {
 }
 
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
-fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
-    let mut known: Vec<u64> = Vec::new();
-    let mut known_common: Vec<u64> = Vec::new();
+/// `scratch` is room for the spans already found and the names' two lists (emptied first).
+fn coreference(
+    words: &[Word],
+    first_new: usize,
+    out: &mut Vec<Candidate>,
+    scratch: (&mut Vec<(usize, usize)>, &mut Vec<u64>, &mut Vec<u64>),
+) {
+    let (covered, known, known_common) = scratch;
+    known.clear();
+    known_common.clear();
     for c in &out[first_new..] {
         if c.entity_type != EntityType::Person || c.score < 0.6 {
             continue;
@@ -5223,8 +5239,8 @@ fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
     if known.is_empty() {
         return;
     }
-    let mut covered: Vec<(usize, usize)> =
-        out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
+    covered.clear();
+    covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
     // A one-word Bloom filter of `known` (a bit from each hash's top six bits): this loop sees every word of the note,
     // and nearly all of them are turned away by one bit test instead of two scans of `known`.
