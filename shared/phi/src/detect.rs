@@ -3314,6 +3314,12 @@ fn has_byte(s: &str, byte: u8) -> bool {
     s.bytes().any(|c| c == byte)
 }
 
+/// `has_byte(gap(hay, w), byte)` without the `str` slice's checks that both ends are character boundaries (they
+/// are): asked for nearly every word [`persons`] turns away.
+fn gap_has(hay: &str, w: &Word, byte: u8) -> bool {
+    hay.as_bytes()[w.gap_start..w.start].iter().any(|&c| c == byte)
+}
+
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
 fn joins(g: &str) -> bool {
@@ -4014,7 +4020,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
         if part0.is_none()
             && w0.flags & FIRST == 0
-            && !has_byte(gap(hay, w0), b':')
+            && !gap_has(hay, w0, b':')
             && !(title_before && !stop && name_part(hay, w0, true).is_some())
         {
             i += 1;
@@ -4022,7 +4028,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
-            && has_byte(gap(hay, w0), b':')
+            && gap_has(hay, w0, b':')
             && let Some(end) = name_field(hay, words, i)
         {
             out.push(Candidate {
@@ -4682,7 +4688,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
-            wrapped |= n > 1 && has_byte(gap(hay, &words[j]), b'\n');
+            wrapped |= n > 1 && gap_has(hay, &words[j], b'\n');
             let w = &words[j];
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
@@ -4781,7 +4787,7 @@ fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
             &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
             b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
         )
-        && has_byte(gap(hay, &words[i]), b':')
+        && gap_has(hay, &words[i], b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -4874,8 +4880,7 @@ fn facilities(
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
-                        && (!has_byte(gap(hay, next), b'\n')
-                            || next.facility == Some(FacilityWord::TailAfterGeneric))
+                        && (!gap_has(hay, next, b'\n') || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
