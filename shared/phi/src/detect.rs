@@ -3320,6 +3320,11 @@ fn gap_has(hay: &str, w: &Word, byte: u8) -> bool {
     hay.as_bytes()[w.gap_start..w.start].iter().any(|&c| c == byte)
 }
 
+/// `gap(hay, w) == text` (`text` ASCII), read as bytes like [`gap_has`].
+fn gap_is(hay: &str, w: &Word, text: &[u8]) -> bool {
+    hay.as_bytes()[w.gap_start..w.start] == *text
+}
+
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
 fn joins(g: &str) -> bool {
@@ -3483,13 +3488,13 @@ fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> 
     let mut i = j;
     while i > 0 && j - i < 3 {
         let p = &words[i - 1];
-        if gap(hay, &words[i]) != " " || !p.caseless || p.roles & (role::STOP | role::CLINICAL) != 0 || p.blocked {
+        if !gap_is(hay, &words[i], b" ") || !p.caseless || p.roles & (role::STOP | role::CLINICAL) != 0 || p.blocked {
             break;
         }
         i -= 1;
     }
     let cue = i.checked_sub(1).map(|k| &hay[words[k].start..words[k].end]);
-    (i < j && gap(hay, &words[i]) == " " && matches!(cue, Some("on" | "at" | "off"))).then_some(Candidate {
+    (i < j && gap_is(hay, &words[i], b" ") && matches!(cue, Some("on" | "at" | "off"))).then_some(Candidate {
         start: words[i].start,
         end: w.end,
         entity_type: EntityType::Address,
@@ -3521,7 +3526,7 @@ fn capitalised_name_before(hay: &str, words: &[Word], j: usize) -> usize {
     while i > 0 && j - i < 3 {
         let p = &words[i - 1];
         let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.caseless && !p.blocked;
-        if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
+        if !capitalised || !gap_is(hay, &words[i], b" ") || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
             break;
         }
         i -= 1;
@@ -3585,9 +3590,9 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
         return None;
     }
     let letters =
-        words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && gap(hay, l) != "\n").count();
+        words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && !gap_is(hay, l, b"\n")).count();
     let run = &words[i + 1..i + 1 + letters];
-    (letters >= 3 && run.iter().skip(1).all(|l| gap(hay, l) == " ")).then(|| {
+    (letters >= 3 && run.iter().skip(1).all(|l| gap_is(hay, l, b" "))).then(|| {
         let name =
             Candidate { start: run[0].start, end: run[letters - 1].end, entity_type: EntityType::Person, score: 0.8 };
         (name, i + 1 + letters)
@@ -3613,7 +3618,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
     }
     let prev = &words[i - 1];
     let cue = &hay[prev.start..prev.end];
-    let recorded_by = cue.eq_ignore_ascii_case("by") && i >= 2 && gap(hay, prev) == " " && {
+    let recorded_by = cue.eq_ignore_ascii_case("by") && i >= 2 && gap_is(hay, prev, b" ") && {
         let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
         verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
     };
@@ -3641,7 +3646,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
 /// a Census name, so that coded values (`Glucose^LN`) are not taken.
 fn caret_name_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     let (w, family) = (&words[j], &words[j - 1]);
-    if gap(hay, w) != "^" || (family.flags | w.flags) & (FIRST | LAST) == 0 {
+    if !gap_is(hay, w, b"^") || (family.flags | w.flags) & (FIRST | LAST) == 0 {
         return None;
     }
     let b = hay.as_bytes();
@@ -3671,7 +3676,7 @@ fn initials_after_name(hay: &str, words: &[Word], j: usize) -> Option<(Candidate
     let letters = &hay.as_bytes()[w.start..w.end];
     if !(2..=4).contains(&letters.len())
         || !letters.iter().all(u8::is_ascii_uppercase)
-        || gap(hay, w) != " ("
+        || !gap_is(hay, w, b" (")
         || !hay[w.end..].starts_with(')')
         || j < letters.len()
     {
@@ -3858,7 +3863,7 @@ fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
     if !w.month() {
         return prefixed_month(hay, w);
     }
-    if w.blocked || gap(hay, w) != " " {
+    if w.blocked || !gap_is(hay, w, b" ") {
         return None;
     }
     let prev = &words[i - 1];
@@ -3871,7 +3876,7 @@ fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
         return None;
     }
     let surname_after = words.get(i + 1).is_some_and(|n| {
-        gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
+        gap_is(hay, n, b" ") && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
     });
     (!surname_after).then_some(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 })
 }
@@ -3966,7 +3971,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
     let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
-    let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
+    let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
     if g.bytes().filter(|&c| c == b'\n').count() > 2 {
@@ -4177,7 +4182,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
 /// Dictation spells a name out after saying it (`tom nguyen n g u y e n`): the number of one-letter words after the
 /// name `words[i..j]` that spell one of its words, or 0.
 fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
-    let letters = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap(hay, w) == " ").count();
+    let letters = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap_is(hay, w, b" ")).count();
     if letters < 3 {
         return 0;
     }
@@ -4202,8 +4207,8 @@ fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lex
         return true;
     }
     let coordinated = one_word
-        && words.get(j).is_some_and(|w| gap(hay, w) == " " && matches!(&hay[w.start..w.end], "and" | "or"))
-        && words.get(j + 1).is_some_and(|w| gap(hay, w) == " " && matches!(w.case, Case::Cap));
+        && words.get(j).is_some_and(|w| gap_is(hay, w, b" ") && matches!(&hay[w.start..w.end], "and" | "or"))
+        && words.get(j + 1).is_some_and(|w| gap_is(hay, w, b" ") && matches!(w.case, Case::Cap));
     coordinated && noun(j + 2)
 }
 
@@ -4215,7 +4220,7 @@ fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
         && w.case == Case::Cap
         && w.flags & FIRST != 0
         && w.roles & role::TITLE == 0
-        && gap(hay, next) == " "
+        && gap_is(hay, next, b" ")
         && !next.blocked
         && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
 }
@@ -4226,7 +4231,7 @@ fn surname_after_cued_first_name(hay: &str, words: &[Word], j: usize, cue: u8, p
     let w = &words[j];
     matches!(cue, role::TITLE | role::NAME_CUE)
         && matches!(parts, [NamePart::Named { first: true, .. }])
-        && gap(hay, w) == " "
+        && gap_is(hay, w, b" ")
         && !w.caseless
         && w.case == Case::Cap
         && w.flags & LAST != 0
@@ -4244,7 +4249,7 @@ fn named_by_relative(hay: &str, words: &[Word], i: usize) -> bool {
     let w = &words[i];
     i > 0
         && words[i - 1].roles & role::RELATIVE != 0
-        && gap(hay, w) == " "
+        && gap_is(hay, w, b" ")
         && !w.caseless
         && w.case == Case::Cap
         && w.flags & FIRST != 0
@@ -4441,7 +4446,7 @@ fn dictated_subject(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && parts.len() == 2
         && matches!(first, NamePart::Named { first: true, .. })
         && matches!(last, NamePart::Named { last: true, .. })
-        && gap(hay, verb) == " "
+        && gap_is(hay, verb, b" ")
         && VERBS.contains(&hay[verb.start..verb.end].to_ascii_lowercase().as_str())
 }
 
@@ -4468,7 +4473,7 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
 fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let Some(first) = words.get(j) else { return false };
     // `this is Obinna's mom` (capitalised: in dictation, `mother had alzheimer's father had ...`).
-    if gap(hay, first) == "'s " && first.roles & role::RELATIVE != 0 {
+    if gap_is(hay, first, b"'s ") && first.roles & role::RELATIVE != 0 {
         return j > 0 && !words[j - 1].caseless;
     }
     if !matches!(gap(hay, first), ", " | " (") {
@@ -4650,7 +4655,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             || (w0.flags & (PLACE | PLACE_HEAD) == 0
                 && (w0.roles & role::CLINICAL != 0
                     || (i > 0
-                        && gap(hay, w0) == " "
+                        && gap_is(hay, w0, b" ")
                         && words[i - 1].roles & role::CLINICAL != 0
                         && matches!(words[i - 1].case, Case::Cap | Case::Upper))))
         {
@@ -4692,7 +4697,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             let w = &words[j];
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
-            let last_word = words.get(j + 1).is_none_or(|next| gap(hay, next) != " ");
+            let last_word = words.get(j + 1).is_none_or(|next| !gap_is(hay, next, b" "));
             if w.blocked || (n > 1 && w.state() && w.case == Case::Upper && w.end - w.start == 2 && last_word) {
                 break;
             }
@@ -4731,7 +4736,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             // `our Westminster clinic`, `the Fremont office`.
             let site = place
                 && !w.caseless
-                && words.get(j + 1).is_some_and(|next| gap(hay, next) == " " && is_site_word(hay, next));
+                && words.get(j + 1).is_some_and(|next| gap_is(hay, next, b" ") && is_site_word(hay, next));
             let residence = cue
                 && roles & role::NAME_CUE == 0
                 && (place || (!w.caseless && flags & ENGLISH == 0))
@@ -4981,7 +4986,7 @@ fn facilities(
         // Extend right over `of <Name>` (`Hospital of Saint Raphael`, `Allergy Partners of the Triangle`).
         let mut end = head_end;
         let the =
-            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap(hay, w) == " "));
+            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
         if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && &hay[of.start..of.end] == "of"
             && joins(gap(hay, of))
@@ -5007,7 +5012,7 @@ fn facilities(
         // A state after the head (`Children's Hospital Colorado`).
         if end == head_end
             && let Some(state) = words.get(end + 1)
-            && gap(hay, state) == " "
+            && gap_is(hay, state, b" ")
             && state.state()
             && !state.caseless
             && state.case == Case::Cap
@@ -5172,7 +5177,7 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
     let mut town = 0;
     for n in 1..=3 {
         let Some(w) = words.get(j + n) else { break };
-        if gap(hay, w) != " " || w.caseless || w.case != Case::Cap || w.roles & (role::STOP | role::CLINICAL) != 0 {
+        if !gap_is(hay, w, b" ") || w.caseless || w.case != Case::Cap || w.roles & (role::STOP | role::CLINICAL) != 0 {
             break;
         }
         h.push(w.hash);
