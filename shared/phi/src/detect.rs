@@ -3086,8 +3086,12 @@ struct Words {
     facility_at: Vec<usize>,
     /// The index after each word with the [`role::ORG_CUE`] role (one past the last word for a cue that ends the note).
     after_org_cue: Vec<usize>,
-    /// [`block_structured`]'s spans, kept for the next note so that a note allocates none.
+    /// [`block_structured`]'s spans, then [`coreference`]'s, kept for the next note so that a note allocates none.
     spans: Vec<(usize, usize)>,
+    /// [`coreference`]'s names (the hashes of their words), kept like `spans`.
+    names: Vec<u64>,
+    /// [`coreference`]'s names that are also English words, kept like `spans`.
+    common_names: Vec<u64>,
 }
 
 impl Words {
@@ -3098,6 +3102,8 @@ impl Words {
             facility_at: Vec::new(),
             after_org_cue: Vec::new(),
             spans: Vec::new(),
+            names: Vec::new(),
+            common_names: Vec::new(),
         }
     }
 
@@ -3334,6 +3340,17 @@ fn has_byte(s: &str, byte: u8) -> bool {
     s.bytes().any(|c| c == byte)
 }
 
+/// `has_byte(gap(hay, w), byte)` without the `str` slice's checks that both ends are character boundaries (they
+/// are): asked for nearly every word [`persons`] turns away.
+fn gap_has(hay: &str, w: &Word, byte: u8) -> bool {
+    hay.as_bytes()[w.gap_start..w.start].iter().any(|&c| c == byte)
+}
+
+/// `gap(hay, w) == text` (`text` ASCII), read as bytes like [`gap_has`].
+fn gap_is(hay: &str, w: &Word, text: &[u8]) -> bool {
+    hay.as_bytes()[w.gap_start..w.start] == *text
+}
+
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
 fn joins(g: &str) -> bool {
@@ -3360,12 +3377,15 @@ thread_local! {
 const KEPT_WORDS: usize = 1 << 16;
 
 fn words_pass(hay: &str, out: &mut Vec<Candidate>) {
-    let mut words = WORDS.with(|w| std::mem::take(&mut *w.borrow_mut()));
-    words.clear();
-    words_pass_with(hay, &mut words, out);
-    if words.list.capacity() <= KEPT_WORDS {
-        WORDS.with(|w| *w.borrow_mut() = words);
-    }
+    // Used in place: taking the lists out and putting them back moved them twice per note.
+    WORDS.with(|w| {
+        let words = &mut *w.borrow_mut();
+        words.clear();
+        words_pass_with(hay, words, out);
+        if words.list.capacity() > KEPT_WORDS {
+            *words = Words::new();
+        }
+    });
 }
 
 fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
@@ -3388,7 +3408,7 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     word_rules(hay, words, &all.rule_at, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     drop_insurers(hay, first_new, out);
-    coreference(words, first_new, out);
+    coreference(words, first_new, out, (&mut all.spans, &mut all.names, &mut all.common_names));
 }
 
 /// The units after `ninety` in a spelled age (`ninety-four`).
@@ -3494,13 +3514,13 @@ fn dictated_street_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> 
     let mut i = j;
     while i > 0 && j - i < 3 {
         let p = &words[i - 1];
-        if gap(hay, &words[i]) != " " || !p.caseless || p.roles & (role::STOP | role::CLINICAL) != 0 || p.blocked {
+        if !gap_is(hay, &words[i], b" ") || !p.caseless || p.roles & (role::STOP | role::CLINICAL) != 0 || p.blocked {
             break;
         }
         i -= 1;
     }
     let cue = i.checked_sub(1).map(|k| &hay[words[k].start..words[k].end]);
-    (i < j && gap(hay, &words[i]) == " " && matches!(cue, Some("on" | "at" | "off"))).then_some(Candidate {
+    (i < j && gap_is(hay, &words[i], b" ") && matches!(cue, Some("on" | "at" | "off"))).then_some(Candidate {
         start: words[i].start,
         end: w.end,
         entity_type: EntityType::Address,
@@ -3532,7 +3552,7 @@ fn capitalised_name_before(hay: &str, words: &[Word], j: usize) -> usize {
     while i > 0 && j - i < 3 {
         let p = &words[i - 1];
         let capitalised = matches!(p.case, Case::Cap | Case::Upper) && !p.caseless && !p.blocked;
-        if !capitalised || gap(hay, &words[i]) != " " || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
+        if !capitalised || !gap_is(hay, &words[i], b" ") || p.roles & (role::STOP | role::TITLE | role::CLINICAL) != 0 {
             break;
         }
         i -= 1;
@@ -3596,9 +3616,9 @@ fn spelled_name_at(hay: &str, words: &[Word], i: usize) -> Option<(Candidate, us
         return None;
     }
     let letters =
-        words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && gap(hay, l) != "\n").count();
+        words[i + 1..].iter().take_while(|l| l.end - l.start == 1 && l.caseless && !gap_is(hay, l, b"\n")).count();
     let run = &words[i + 1..i + 1 + letters];
-    (letters >= 3 && run.iter().skip(1).all(|l| gap(hay, l) == " ")).then(|| {
+    (letters >= 3 && run.iter().skip(1).all(|l| gap_is(hay, l, b" "))).then(|| {
         let name =
             Candidate { start: run[0].start, end: run[letters - 1].end, entity_type: EntityType::Person, score: 0.8 };
         (name, i + 1 + letters)
@@ -3624,7 +3644,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
     }
     let prev = &words[i - 1];
     let cue = &hay[prev.start..prev.end];
-    let recorded_by = cue.eq_ignore_ascii_case("by") && i >= 2 && gap(hay, prev) == " " && {
+    let recorded_by = cue.eq_ignore_ascii_case("by") && i >= 2 && gap_is(hay, prev, b" ") && {
         let verb = &hay.as_bytes()[words[i - 2].start..words[i - 2].end];
         verb.len() > 2 && verb[verb.len() - 2..].eq_ignore_ascii_case(b"ed")
     };
@@ -3652,7 +3672,7 @@ fn initials_at(hay: &str, words: &[Word], lex: &Lexicon, i: usize) -> Option<Can
 /// a Census name, so that coded values (`Glucose^LN`) are not taken.
 fn caret_name_at(hay: &str, words: &[Word], j: usize) -> Option<Candidate> {
     let (w, family) = (&words[j], &words[j - 1]);
-    if gap(hay, w) != "^" || (family.flags | w.flags) & (FIRST | LAST) == 0 {
+    if !gap_is(hay, w, b"^") || (family.flags | w.flags) & (FIRST | LAST) == 0 {
         return None;
     }
     let b = hay.as_bytes();
@@ -3682,7 +3702,7 @@ fn initials_after_name(hay: &str, words: &[Word], j: usize) -> Option<(Candidate
     let letters = &hay.as_bytes()[w.start..w.end];
     if !(2..=4).contains(&letters.len())
         || !letters.iter().all(u8::is_ascii_uppercase)
-        || gap(hay, w) != " ("
+        || !gap_is(hay, w, b" (")
         || !hay[w.end..].starts_with(')')
         || j < letters.len()
     {
@@ -3804,12 +3824,18 @@ fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
 /// Insurers are not PHI (the taxonomy's FACILITY is where a person was, worked or was treated): a name right before
 /// `Plan`, `PPO`, `HMO` or `Insurance` (`Keystone Mutual Health Plan`), or in a payer's or insurer's field
 /// (`Payer: WA APPLE HEALTH`, `INSURANCE PLAN NAME:`), is dropped.
+// Not inlined into the word pass: inlined, its loop cost the passes around it registers (nophi-2k +0.2M instructions).
+#[inline(never)]
 fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
-    let mut index = 0;
-    out.retain(|c| {
-        index += 1;
-        index <= first_new || !is_insurer(hay, c)
-    });
+    // Compacted by hand from `first_new` on: `retain` walked (and counted) the structured pass's candidates too.
+    let mut kept = first_new;
+    for k in first_new..out.len() {
+        if !is_insurer(hay, &out[k]) {
+            out[kept] = out[k];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
 }
 
 /// Whether the name `c` (a facility or a person) is an insurer's (see [`drop_insurers`]).
@@ -3863,7 +3889,7 @@ fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
     if !w.month() {
         return prefixed_month(hay, w);
     }
-    if w.blocked || gap(hay, w) != " " {
+    if w.blocked || !gap_is(hay, w, b" ") {
         return None;
     }
     let prev = &words[i - 1];
@@ -3876,7 +3902,7 @@ fn month_at(hay: &str, words: &[Word], i: usize) -> Option<Candidate> {
         return None;
     }
     let surname_after = words.get(i + 1).is_some_and(|n| {
-        gap(hay, n) == " " && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
+        gap_is(hay, n, b" ") && !n.caseless && n.case == Case::Cap && n.flags & LAST != 0 && n.roles & role::STOP == 0
     });
     (!surname_after).then_some(Candidate { start: w.start, end: w.end, entity_type: EntityType::Date, score: 0.75 })
 }
@@ -3971,7 +3997,7 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
     let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
-    let i = if i >= 2 && filler(&words[i - 1]) && gap(hay, &words[i]) == " " { i - 1 } else { i };
+    let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
     if g.bytes().filter(|&c| c == b'\n').count() > 2 {
@@ -4025,7 +4051,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
         if part0.is_none()
             && w0.flags & FIRST == 0
-            && !has_byte(gap(hay, w0), b':')
+            && !gap_has(hay, w0, b':')
             && !(title_before && !stop && name_part(hay, w0, true).is_some())
         {
             i += 1;
@@ -4033,7 +4059,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
-            && has_byte(gap(hay, w0), b':')
+            && gap_has(hay, w0, b':')
             && let Some(end) = name_field(hay, words, i)
         {
             out.push(Candidate {
@@ -4182,7 +4208,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
 /// Dictation spells a name out after saying it (`tom nguyen n g u y e n`): the number of one-letter words after the
 /// name `words[i..j]` that spell one of its words, or 0.
 fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
-    let letters = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap(hay, w) == " ").count();
+    let letters = words[j..].iter().take_while(|w| w.end - w.start == 1 && w.caseless && gap_is(hay, w, b" ")).count();
     if letters < 3 {
         return 0;
     }
@@ -4207,8 +4233,8 @@ fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lex
         return true;
     }
     let coordinated = one_word
-        && words.get(j).is_some_and(|w| gap(hay, w) == " " && matches!(&hay[w.start..w.end], "and" | "or"))
-        && words.get(j + 1).is_some_and(|w| gap(hay, w) == " " && matches!(w.case, Case::Cap));
+        && words.get(j).is_some_and(|w| gap_is(hay, w, b" ") && matches!(&hay[w.start..w.end], "and" | "or"))
+        && words.get(j + 1).is_some_and(|w| gap_is(hay, w, b" ") && matches!(w.case, Case::Cap));
     coordinated && noun(j + 2)
 }
 
@@ -4220,7 +4246,7 @@ fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
         && w.case == Case::Cap
         && w.flags & FIRST != 0
         && w.roles & role::TITLE == 0
-        && gap(hay, next) == " "
+        && gap_is(hay, next, b" ")
         && !next.blocked
         && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
 }
@@ -4231,7 +4257,7 @@ fn surname_after_cued_first_name(hay: &str, words: &[Word], j: usize, cue: u8, p
     let w = &words[j];
     matches!(cue, role::TITLE | role::NAME_CUE)
         && matches!(parts, [NamePart::Named { first: true, .. }])
-        && gap(hay, w) == " "
+        && gap_is(hay, w, b" ")
         && !w.caseless
         && w.case == Case::Cap
         && w.flags & LAST != 0
@@ -4249,7 +4275,7 @@ fn named_by_relative(hay: &str, words: &[Word], i: usize) -> bool {
     let w = &words[i];
     i > 0
         && words[i - 1].roles & role::RELATIVE != 0
-        && gap(hay, w) == " "
+        && gap_is(hay, w, b" ")
         && !w.caseless
         && w.case == Case::Cap
         && w.flags & FIRST != 0
@@ -4446,7 +4472,7 @@ fn dictated_subject(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && parts.len() == 2
         && matches!(first, NamePart::Named { first: true, .. })
         && matches!(last, NamePart::Named { last: true, .. })
-        && gap(hay, verb) == " "
+        && gap_is(hay, verb, b" ")
         && VERBS.contains(&hay[verb.start..verb.end].to_ascii_lowercase().as_str())
 }
 
@@ -4473,7 +4499,7 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
 fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let Some(first) = words.get(j) else { return false };
     // `this is Obinna's mom` (capitalised: in dictation, `mother had alzheimer's father had ...`).
-    if gap(hay, first) == "'s " && first.roles & role::RELATIVE != 0 {
+    if gap_is(hay, first, b"'s ") && first.roles & role::RELATIVE != 0 {
         return j > 0 && !words[j - 1].caseless;
     }
     if !matches!(gap(hay, first), ", " | " (") {
@@ -4655,7 +4681,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             || (w0.flags & (PLACE | PLACE_HEAD) == 0
                 && (w0.roles & role::CLINICAL != 0
                     || (i > 0
-                        && gap(hay, w0) == " "
+                        && gap_is(hay, w0, b" ")
                         && words[i - 1].roles & role::CLINICAL != 0
                         && matches!(words[i - 1].case, Case::Cap | Case::Upper))))
         {
@@ -4693,11 +4719,11 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
-            wrapped |= n > 1 && has_byte(gap(hay, &words[j]), b'\n');
+            wrapped |= n > 1 && gap_has(hay, &words[j], b'\n');
             let w = &words[j];
             // A state abbreviation that ends the words is not part of the city (`Cambridge MA 02139`, but `HAVRE DE
             // GRACE`).
-            let last_word = words.get(j + 1).is_none_or(|next| gap(hay, next) != " ");
+            let last_word = words.get(j + 1).is_none_or(|next| !gap_is(hay, next, b" "));
             if w.blocked || (n > 1 && w.state() && w.case == Case::Upper && w.end - w.start == 2 && last_word) {
                 break;
             }
@@ -4736,7 +4762,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             // `our Westminster clinic`, `the Fremont office`.
             let site = place
                 && !w.caseless
-                && words.get(j + 1).is_some_and(|next| gap(hay, next) == " " && is_site_word(hay, next));
+                && words.get(j + 1).is_some_and(|next| gap_is(hay, next, b" ") && is_site_word(hay, next));
             let residence = cue
                 && roles & role::NAME_CUE == 0
                 && (place || (!w.caseless && flags & ENGLISH == 0))
@@ -4792,7 +4818,7 @@ fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
             &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
             b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
         )
-        && has_byte(gap(hay, &words[i]), b':')
+        && gap_has(hay, &words[i], b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -4885,8 +4911,7 @@ fn facilities(
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if joins(gap(hay, next))
-                        && (!has_byte(gap(hay, next), b'\n')
-                            || next.facility == Some(FacilityWord::TailAfterGeneric))
+                        && (!gap_has(hay, next, b'\n') || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
@@ -4987,7 +5012,7 @@ fn facilities(
         // Extend right over `of <Name>` (`Hospital of Saint Raphael`, `Allergy Partners of the Triangle`).
         let mut end = head_end;
         let the =
-            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap(hay, w) == " "));
+            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
         if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && &hay[of.start..of.end] == "of"
             && joins(gap(hay, of))
@@ -5013,7 +5038,7 @@ fn facilities(
         // A state after the head (`Children's Hospital Colorado`).
         if end == head_end
             && let Some(state) = words.get(end + 1)
-            && gap(hay, state) == " "
+            && gap_is(hay, state, b" ")
             && state.state()
             && !state.caseless
             && state.case == Case::Cap
@@ -5178,7 +5203,7 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
     let mut town = 0;
     for n in 1..=3 {
         let Some(w) = words.get(j + n) else { break };
-        if gap(hay, w) != " " || w.caseless || w.case != Case::Cap || w.roles & (role::STOP | role::CLINICAL) != 0 {
+        if !gap_is(hay, w, b" ") || w.caseless || w.case != Case::Cap || w.roles & (role::STOP | role::CLINICAL) != 0 {
             break;
         }
         h.push(w.hash);
@@ -5222,9 +5247,16 @@ fn name_endings(hay: &str, people: &mut [Candidate]) {
 }
 
 /// Once `John Smith` is found, a later `Smith` or `Mr Smith's` anywhere in the document is the same person.
-fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
-    let mut known: Vec<u64> = Vec::new();
-    let mut known_common: Vec<u64> = Vec::new();
+/// `scratch` is room for the spans already found and the names' two lists (emptied first).
+fn coreference(
+    words: &[Word],
+    first_new: usize,
+    out: &mut Vec<Candidate>,
+    scratch: (&mut Vec<(usize, usize)>, &mut Vec<u64>, &mut Vec<u64>),
+) {
+    let (covered, known, known_common) = scratch;
+    known.clear();
+    known_common.clear();
     for c in &out[first_new..] {
         if c.entity_type != EntityType::Person || c.score < 0.6 {
             continue;
@@ -5249,8 +5281,8 @@ fn coreference(words: &[Word], first_new: usize, out: &mut Vec<Candidate>) {
     if known.is_empty() {
         return;
     }
-    let mut covered: Vec<(usize, usize)> =
-        out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)).collect();
+    covered.clear();
+    covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
     // A one-word Bloom filter of `known` (a bit from each hash's top six bits): this loop sees every word of the note,
     // and nearly all of them are turned away by one bit test instead of two scans of `known`.

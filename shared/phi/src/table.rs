@@ -332,6 +332,10 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
     let mut at = 0;
     let mut table: Option<(u8, Vec<Option<Column>>)> = None;
     let mut aligned: Option<Vec<(usize, Option<Column>)>> = None;
+    // Where the next `,`, tab or `|` at or after the last line searched is (`hay.len()` for none; `None` before the
+    // first search): one search then answers for every line up to that byte, where a search per line cost a call for
+    // each of the many lines that hold none.
+    let mut next_delimiter: Option<usize> = None;
     while at < hay.len() {
         // The lines `split_inclusive('\n')` gives, each break found by `memchr`: the split's byte loop cost more than
         // the rest of this pass on most notes.
@@ -356,8 +360,15 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
             }
             table = None;
         }
-        if line.len() <= MAX_HEADER_BYTES && memchr::memchr3(b',', b'\t', b'|', line.as_bytes()).is_some() {
-            table = header(line);
+        if line.len() <= MAX_HEADER_BYTES {
+            let delimiter = match next_delimiter {
+                Some(d) if d >= start => d,
+                _ => memchr::memchr3(b',', b'\t', b'|', &hay.as_bytes()[start..]).map_or(hay.len(), |n| start + n),
+            };
+            next_delimiter = Some(delimiter);
+            if delimiter < start + line.len() {
+                table = header(line);
+            }
         }
         // A longer line is no header ([`aligned_header`]): it is not searched.
         if table.is_none() && line.len() <= MAX_HEADER_BYTES && has_double_space(line.as_bytes()) {
