@@ -2992,10 +2992,13 @@ const NON_ASCII: u8 = 8;
 const OPENER: u8 = 16;
 /// `'` and `-`, which may join two words' letters into one word but start none: a separator otherwise.
 const JOINER: u8 = 32;
+/// An ASCII digit, which makes the letters before it part of a code (`A12`) but starts no word: a separator otherwise.
+const DIGIT: u8 = 64;
 
 /// [`LOWER_LETTER`] or [`UPPER_LETTER`] for each ASCII letter, [`NEWLINE`] for `\n`, [`NON_ASCII`] for a byte of a
 /// character outside ASCII, [`OPENER`] for `^` and `(` (after which [`word_rules`] looks at a word), [`JOINER`] for
-/// `'` and `-`, and 0 for every other byte (a separator too): the tokenizer's one test per byte.
+/// `'` and `-`, [`DIGIT`] for an ASCII digit and 0 for every other byte (a separator too): the tokenizer's one test
+/// per byte.
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
@@ -3009,6 +3012,11 @@ static BYTE_CLASS: [u8; 256] = {
     table[b'(' as usize] = OPENER;
     table[b'\'' as usize] = JOINER;
     table[b'-' as usize] = JOINER;
+    let mut c = 0;
+    while c < 10 {
+        table[b'0' as usize + c] = DIGIT;
+        c += 1;
+    }
     let mut c = 0x80;
     while c < 256 {
         table[c] = NON_ASCII;
@@ -3029,10 +3037,11 @@ struct ShortWord {
 
 impl ShortWord {
     /// The word at the start of `b` when it is one to fifteen ASCII letters and the byte after them is one that ends
-    /// a word wherever it stands: not `'` or `-` (which may join two words' letters) and not a byte of a character
-    /// outside ASCII (which may be a letter). The tokenizer's loop over letters ends such a word at that byte too,
-    /// with these classes and hash. Eight bytes a load (one load for a word of up to seven letters, four words in
-    /// five): no branch per letter, and the hash takes the letters from the same loads.
+    /// a word wherever it stands: not `'` or `-` (which may join two words' letters), not a byte of a character
+    /// outside ASCII (which may be a letter) and not a digit (which makes the letters part of a code). The
+    /// tokenizer's loop over letters ends such a word at that byte too, with these classes and hash. Eight bytes a
+    /// load (one load for a word of up to seven letters, four words in five): no branch per letter, and the hash
+    /// takes the letters from the same loads.
     #[inline]
     fn read(b: &[u8]) -> Option<Self> {
         const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -3069,8 +3078,8 @@ impl ShortWord {
             let hash = crate::gazetteer::long_letters_hash(first, second & word, 8 + rest);
             (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word))
         };
-        // One table load where three comparisons were three branches.
-        if BYTE_CLASS[usize::from(b[len])] & (JOINER | NON_ASCII) != 0 {
+        // One table load where four comparisons were four branches.
+        if BYTE_CLASS[usize::from(b[len])] & (JOINER | NON_ASCII | DIGIT) != 0 {
             return None;
         }
         Some(Self { len, classes, hash })
@@ -3152,10 +3161,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             w.starts = w.starts_of();
         }
     };
-    while i < b.len() {
+    'words: while i < b.len() {
         // Separators (most bytes between words) in a loop of their own: this loop, inlined into the word pass, keeps
         // so much in step that it would reload and spill its state for every byte.
-        while b.get(i).is_some_and(|&c| BYTE_CLASS[usize::from(c)] & !JOINER == 0) {
+        while b.get(i).is_some_and(|&c| BYTE_CLASS[usize::from(c)] & !(JOINER | DIGIT) == 0) {
             i += 1;
         }
         let Some(&c) = b.get(i) else { break };
@@ -3192,7 +3201,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // A word of up to fifteen ASCII letters ending at a byte that cannot continue it (nineteen words in twenty)
         // is read eight bytes at a time ([`ShortWord`]): its end, its letters' classes and its hash, without a branch
         // per letter or reading it again to hash it. Any other word (longer, with `'`, `-` or a letter outside
-        // ASCII, or near the text's end) is read by the loop below.
+        // ASCII, before a digit, or near the text's end) is read by the loop below.
         let hash = 'read: {
             if let Some(short) = b.get(i..).and_then(ShortWord::read) {
                 i += short.len;
@@ -3234,19 +3243,18 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                     break;
                 }
             }
+            if i < b.len() && b[i].is_ascii_digit() {
+                // Part of an alphanumeric code (`A12`): not a word.
+                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                gap_start = i;
+                continue 'words;
+            }
             // A word of ASCII letters and hyphens (nearly every other word) is hashed without the tests `word_key`
-            // makes. (Hashed before the test for a code below: the rare word that turns out to be part of one is
-            // hashed for nothing, but the hash leaves this block as a plain value, not an `Option` tested twice.)
+            // makes.
             if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) }
         };
-        if i < b.len() && b[i].is_ascii_digit() {
-            // Part of an alphanumeric code (`A12`): not a word.
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            gap_start = i;
-            continue;
-        }
         // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
         let case = if ascii {
             case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
@@ -6781,11 +6789,11 @@ mod short_word_tests {
     use super::*;
 
     /// [`ShortWord::read`] by its definition: the run of ASCII letters at the start, one to fifteen long, ended by a
-    /// byte other than `'`, `-` or one outside ASCII, within the eight or sixteen bytes it reads.
+    /// byte other than `'`, `-`, a digit or one outside ASCII, within the eight or sixteen bytes it reads.
     fn by_definition(b: &[u8]) -> Option<ShortWord> {
         let len = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
         let read = if len < 8 { 8 } else { 16 };
-        if len == 0 || len >= 16 || b.len() < read || matches!(b[len], b'\'' | b'-' | 0x80..) {
+        if len == 0 || len >= 16 || b.len() < read || matches!(b[len], b'\'' | b'-' | b'0'..=b'9' | 0x80..) {
             return None;
         }
         let classes = b[..len].iter().fold(0, |classes, &c| classes | BYTE_CLASS[usize::from(c)]);
