@@ -1304,15 +1304,24 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
 /// number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a digit after a
 /// space, dot or dash), or as part of a spelled value (a single letter beside it): whether the token `s..e` is any
 /// other, which [`token`] would turn away before its context lookups.
+///
+/// The age range is read from the digits by pattern rather than by their value: `9x`, `09x` or `100` to `125`
+/// (a fold over the digits and a range test cost a loop for every number of a note).
 #[inline]
 fn bare_number_turned_away(b: &[u8], s: usize, e: usize) -> bool {
-    let digits = &b[s..e];
-    if digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let value = digits.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    let digit = |d: u8| d.wrapping_sub(b'0') < 10;
+    let over_89 = match b[s..e] {
+        [d] if digit(d) => false,
+        [d, c] if digit(d) && digit(c) => d == b'9',
+        [d, c, u] if digit(d) && digit(c) && digit(u) => match d {
+            b'0' => c == b'9',
+            b'1' => c < b'2' || (c == b'2' && u <= b'5'),
+            _ => false,
+        },
+        _ => return false,
+    };
     let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
-    !(90..=125).contains(&value) && !group_after && !single_letter_beside(b, s, e)
+    !over_89 && !group_after && !single_letter_beside(b, s, e)
 }
 
 fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
