@@ -962,6 +962,7 @@ fn ascii_case_folding(hay: &str) -> bool {
 /// always). A walk from any number after its first word reads only words that walk read (and looked up) up to that
 /// same word, and stops there too: numbers follow one another closely (`Take 1 tablets every 7 hours as needed,`),
 /// and their walks would read the same words again.
+#[inline(never)]
 fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bool {
     if (clear.0..clear.1).contains(&start) {
         return false;
@@ -1023,14 +1024,33 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
     if at == b.len() || kind(at) != SPACE {
         return false;
     }
-    // The street type is the second to fifth word, or the sixth after a direction (`N.`, `west`) as the first.
-    let mut direction = false;
-    let mut first_word = at;
-    for nth in 1..=6 {
-        at = run(at, SPACE);
+    // The street type is the second to fifth word, or the sixth after a direction (`N.`, `west`) as the first. Every
+    // word is entered past the white space byte tested where the last one ended, and the first word, never a street
+    // type, is read apart without its letters counted and compared with the directions only at their lengths: the
+    // walk, out of line so that the structured pass's loop does not hold its registers, cost 15.0M instructions instead
+    // of 17.8M on 2,000 notes without PHI.
+    let stops = |at: usize| at == b.len() || kind(at) != SPACE;
+    at = run(at + 1, SPACE);
+    let first_word = at;
+    at = run(at, LETTER | IN_WORD);
+    if at == first_word || stops(at) {
+        *clear = (first_word, at);
+        return false;
+    }
+    let first = &b[first_word..at];
+    let letter = |c: u8| matches!(c | 0x20, b'n' | b's' | b'e' | b'w');
+    let direction = match first {
+        [c] | [c, b'.'] => letter(*c),
+        [_, _, _, _] | [_, _, _, _, _] => {
+            ["north", "south", "east", "west"].iter().any(|d| first.eq_ignore_ascii_case(d.as_bytes()))
+        }
+        _ => false,
+    };
+    for nth in 2..7 {
+        at = run(at + 1, SPACE);
         let word = at;
         at = letters_end(b, at);
-        if nth > 1 && (2..=10).contains(&(at - word)) {
+        if (2..=10).contains(&(at - word)) {
             let (first, second) = (b[word] | 0x20, b[word + 1] | 0x20);
             let lengths = types.shapes[usize::from(first - b'a')][usize::from(second - b'a')];
             if lengths >> (at - word) & 1 == 1 && types.words.contains(&packed(&b[word..at])) {
@@ -1038,21 +1058,11 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
             }
         }
         at = run(at, LETTER | IN_WORD);
-        if nth == 1 {
-            first_word = word;
-        }
-        if at == word || at == b.len() || kind(at) != SPACE {
+        if at == word || stops(at) {
             *clear = (first_word, at);
             return false;
         }
-        if nth == 1 {
-            let first = &b[word..at];
-            let letter = |c: u8| matches!(c | 0x20, b'n' | b's' | b'e' | b'w');
-            direction = match first {
-                [c] | [c, b'.'] => letter(*c),
-                _ => ["north", "south", "east", "west"].iter().any(|d| first.eq_ignore_ascii_case(d.as_bytes())),
-            };
-        } else if nth == 5 && !direction {
+        if nth == 5 && !direction {
             return false;
         }
     }
