@@ -1321,9 +1321,11 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
 }
 
 /// Two thirds of the tokens of a note are bare numbers of one to three digits (doses, vital signs, scores). Such a
-/// number is PHI only as an age over 89, as the first group of a grouped phone number or a spaced date (a digit after a
-/// space, dot or dash), or as part of a spelled value (a single letter beside it): whether the token `s..e` is any
-/// other, which [`token`] would turn away before its context lookups.
+/// number is PHI only as an age over 89, as the first group of a grouped phone number (nine digits or more in groups
+/// joined by a space, dot or dash, see [`grouped_phone`]) or of a spaced date (one or two digits, a space and a
+/// digit, see [`spaced_date`]), or as part of a spelled value (a single letter beside it): whether the token `s..e` is
+/// any other, which [`token`] would turn away before its context lookups. Decimals (`Hgb 9.5`, `WBC 11.5`) are
+/// such others: their digits after the dot are too few for a phone number.
 ///
 /// The age range is read from the digits by pattern rather than by their value: `9x`, `09x` or `100` to `125`
 /// (a fold over the digits and a range test cost a loop for every number of a note).
@@ -1340,8 +1342,25 @@ fn bare_number_turned_away(b: &[u8], s: usize, e: usize) -> bool {
         },
         _ => return false,
     };
-    let group_after = matches!(b.get(e), Some(b' ' | b'.' | b'-')) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
-    !over_89 && !group_after && !single_letter_beside(b, s, e)
+    let joined = |at: usize| matches!(b.get(at), Some(b' ' | b'.' | b'-')) && b.get(at + 1).is_some_and(|&c| digit(c));
+    if over_89 || single_letter_beside(b, s, e) {
+        return false;
+    }
+    if !joined(e) {
+        return true;
+    }
+    if b[e] == b' ' && e - s <= 2 {
+        return false;
+    }
+    // The digits of the groups after it, as [`grouped_phone`] joins them but without its stops (which only end the
+    // number sooner): fewer than nine cannot make a phone number.
+    let (mut end, mut digits) = (e, e - s);
+    while digits < 9 && joined(end) {
+        let group = b[end + 1..].iter().take_while(|&&c| digit(c)).count();
+        digits += group;
+        end += 1 + group;
+    }
+    digits < 9
 }
 
 fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
