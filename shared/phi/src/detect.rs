@@ -1413,7 +1413,8 @@ fn classify_match(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candida
         Shape::DateNumeric => {
             let date = &text[..text.bytes().position(|c| c == b'T').unwrap_or(text.len())];
             validate::is_numeric_date(date).then_some(())?;
-            if matches!(left_label(hay, s), Some(Label::NotPhi)) && !date.contains('/') && date.len() < 8 {
+            // The label last: most dates are long or written with slashes, and need no walk back to a label.
+            if date.len() < 8 && !date.contains('/') && matches!(left_label(hay, s), Some(Label::NotPhi)) {
                 return None;
             }
             cand(s, s + date.len(), EntityType::Date, 0.95)
