@@ -1328,8 +1328,9 @@ fn classify(shape: Shape, hay: &str, s: usize, e: usize) -> Option<Candidate> {
 /// such others: their digits after the dot are too few for a phone number.
 ///
 /// The age range is read from the digits by pattern rather than by their value: `9x`, `09x` or `100` to `125`
-/// (a fold over the digits and a range test cost a loop for every number of a note).
-#[inline]
+/// (a fold over the digits and a range test cost a loop for every number of a note). `inline(always)`: a plain
+/// `#[inline]` left it a call for every token, 3.0M instructions on 2,000 notes without PHI.
+#[inline(always)]
 fn bare_number_turned_away(b: &[u8], s: usize, e: usize) -> bool {
     let digit = |d: u8| d.wrapping_sub(b'0') < 10;
     let over_89 = match b[s..e] {
