@@ -1541,7 +1541,8 @@ fn url(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let to = t[from..end].iter().position(|&c| c == b':').map_or(end, |p| from + p);
     let host = &trimmed[from..to];
     let has_scheme = scheme_end.is_some() || t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"www."));
-    if hay[e..].starts_with('@') || (!has_scheme && text.contains('@')) {
+    // By bytes: `str::contains` set up a char searcher for each address.
+    if hay[e..].starts_with('@') || (!has_scheme && text.bytes().any(|c| c == b'@')) {
         return None;
     }
     let ok = validate::is_hostname(host, !has_scheme) || validate::is_ipv4(host);
@@ -1566,9 +1567,12 @@ fn postcode(hay: &str, s: usize, e: usize) -> Option<Candidate> {
 }
 
 fn looks_like_file(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    !lower.contains('/')
-        && [".pdf", ".doc", ".txt", ".jpg", ".png", ".csv", ".xml", ".json"].iter().any(|x| lower.ends_with(x))
+    // By bytes, without a lower-cased copy (an allocation for every web address without a scheme).
+    let b = s.as_bytes();
+    !b.contains(&b'/')
+        && [".pdf", ".doc", ".txt", ".jpg", ".png", ".csv", ".xml", ".json"]
+            .iter()
+            .any(|x| b.len() >= x.len() && b[b.len() - x.len()..].eq_ignore_ascii_case(x.as_bytes()))
 }
 
 fn id_type_or(hay: &str, s: usize, default: EntityType) -> EntityType {
@@ -1760,11 +1764,12 @@ fn address(hay: &str, s: usize, e: usize) -> Option<Candidate> {
             return None;
         }
     }
-    if text.matches('\n').count() > 1 {
+    // Line breaks and the last word by bytes: `str::matches` and `str::rsplit` set up a char searcher each.
+    if text.bytes().filter(|&c| c == b'\n').count() > 1 {
         return None;
     }
     // `10 fena point 4 percent` (dictation, its numbers already digits): a decimal point, not a street's Point.
-    let last = text.rsplit(' ').next().unwrap_or("");
+    let last = &text[text.bytes().rposition(|c| c == b' ').map_or(0, |p| p + 1)..];
     if last.eq_ignore_ascii_case("point")
         && hay[e..].strip_prefix(' ').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
     {
