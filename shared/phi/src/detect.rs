@@ -911,15 +911,23 @@ impl Analyzer {
         let mut pos = 0;
         let mut scan =
             Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), street_clear: (0, 0), cache };
+        let token_pid = self.shapes.len() - 1;
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
+            // Most matches are tokens, settled without looking their shape up (twice, bounds-checked).
+            if pid == token_pid {
+                pos = match classify(Shape::Token, hay, s, e) {
+                    Some(c) => {
+                        out.push(c);
+                        c.end.max(s + 1)
+                    }
+                    None => e.max(s + 1),
+                };
+                continue;
+            }
             if let Some(c) = classify(self.shapes[pid], hay, s, e) {
                 pos = c.end.max(s + 1);
                 out.push(c);
-                continue;
-            }
-            if self.shapes[pid] == Shape::Token {
-                pos = e.max(s + 1);
                 continue;
             }
             // Rejected: give the lower-priority shapes their chance at the same start, then move on by one char.
