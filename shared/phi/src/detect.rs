@@ -1925,6 +1925,13 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
     }
 
+    // Every identifier, ZIP, phone and compact date has at least four characters: a shorter number (a vital sign,
+    // a lab value, a dose) needs no context lookup at all. A token of fewer than four bytes has fewer than four
+    // letters and digits, and is turned away before they are counted (most tokens that come this far are such codes
+    // and values: `E11`, `I10`, `98`).
+    if bytes.len() < 4 {
+        return None;
+    }
     // One pass for both counts: two filters over the bytes and a `str::parse` of the leading digits were a sizeable
     // part of the structured pass on notes without PHI.
     let (mut digit_count, mut alnum_count) = (0, 0);
@@ -1932,8 +1939,6 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         digit_count += usize::from(c.is_ascii_digit());
         alnum_count += usize::from(c.is_ascii_alphanumeric());
     }
-    // Every identifier, ZIP, phone and compact date has at least four characters: a shorter number (a vital sign,
-    // a lab value, a dose) needs no context lookup at all.
     if alnum_count < 4 {
         return None;
     }
