@@ -1933,12 +1933,17 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         return None;
     }
     // One pass for both counts: two filters over the bytes and a `str::parse` of the leading digits were a sizeable
-    // part of the structured pass on notes without PHI.
-    let (mut digit_count, mut alnum_count) = (0, 0);
-    for &c in bytes {
-        digit_count += usize::from(c.is_ascii_digit());
-        alnum_count += usize::from(c.is_ascii_alphanumeric());
-    }
+    // part of the structured pass on notes without PHI. A number of digits alone (most of them) is not read again.
+    let (digit_count, alnum_count) = if all_digits {
+        (bytes.len(), bytes.len())
+    } else {
+        let (mut digits, mut alnum) = (0, 0);
+        for &c in bytes {
+            digits += usize::from(c.is_ascii_digit());
+            alnum += usize::from(c.is_ascii_alphanumeric());
+        }
+        (digits, alnum)
+    };
     if alnum_count < 4 {
         return None;
     }
