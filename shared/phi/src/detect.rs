@@ -1808,7 +1808,12 @@ fn street_line_end(hay: &str, e: usize) -> usize {
     }
     let Some(rest) = hay[end..].strip_prefix(", ") else { return end };
     let word = first_word(rest);
-    let unit = SECONDARY_UNITS.split('|').chain(["room", "rm", "spc"]).any(|u| word.eq_ignore_ascii_case(u));
+    // The list split as bytes: `str::split` set up a char searcher for each of its words.
+    let unit = SECONDARY_UNITS
+        .as_bytes()
+        .split(|&c| c == b'|')
+        .chain([&b"room"[..], b"rm", b"spc"])
+        .any(|u| word.as_bytes().eq_ignore_ascii_case(u));
     if unit {
         let value = rest[word.len()..].trim_start_matches(['.', ' ', '#']);
         let len = value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(value.len());
