@@ -1540,11 +1540,16 @@ fn url(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let text = &hay[s..e];
     // By byte offsets: every byte trimmed or searched for is ASCII, so each offset is a char boundary, where
     // `str`'s trimming and splitting by sets of chars decoded every char of the match.
-    let trailing = text.bytes().rev().take_while(|c| b".,;:!?)]}'\"".contains(c)).count();
+    let trailing = text
+        .bytes()
+        .rev()
+        .take_while(|c| matches!(c, b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'}' | b'\'' | b'"'))
+        .count();
     let trimmed = &text[..text.len() - trailing];
     let t = trimmed.as_bytes();
     // The host: after the first `://`, up to the first `/`, `?` or `#`, after the last `@`, up to the first `:`.
-    let scheme_end = t.windows(3).position(|w| w == b"://");
+    // The scheme's end is looked for at colons only (most addresses have none), not at every window of three bytes.
+    let scheme_end = (0..t.len().saturating_sub(2)).find(|&i| t[i] == b':' && t[i + 1] == b'/' && t[i + 2] == b'/');
     let after = scheme_end.map_or(0, |p| p + 3);
     let end = t[after..].iter().position(|c| matches!(c, b'/' | b'?' | b'#')).map_or(t.len(), |p| after + p);
     let from = t[after..end].iter().rposition(|&c| c == b'@').map_or(after, |p| after + p + 1);
