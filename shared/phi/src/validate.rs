@@ -285,14 +285,19 @@ pub fn is_ipv4(s: &str) -> bool {
 }
 
 pub fn is_ipv6(s: &str) -> bool {
-    s.split('%').next().is_some_and(|a| a.contains(':') && a.parse::<Ipv6Addr>().is_ok())
+    // The address before a zone (`%eth0`), by bytes: `str::split` and `str::contains` set up a char searcher each.
+    let a = &s[..s.bytes().position(|c| c == b'%').unwrap_or(s.len())];
+    a.bytes().any(|c| c == b':') && a.parse::<Ipv6Addr>().is_ok()
 }
 
 /// E-mail address per the RFC 5321 dot-atom subset used in practice: local part, `@`, dotted domain with a TLD.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
+    // By bytes: `str::rsplit_once` set up a reverse char searcher for each address (`@` is ASCII, so it splits on
+    // char boundaries).
+    let Some(at) = s.bytes().rposition(|c| c == b'@') else {
         return false;
     };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
