@@ -209,24 +209,43 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-/// The `text` of a JSONL line's raw JSON string (`"..."` as written), unescaped into `out`; `false` when it is not a
-/// string or holds a `\u` escape, which serde_json's own parse handles (surrogate pairs and their errors).
-fn unescaped(raw: &str, out: &mut String) -> bool {
-    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else { return false };
+/// The `id` and (unescaped into `text`) the text of a line written exactly `{"id":<id>,"text":"<text>"}`, as every
+/// line of a JSONL export is, when its text holds no `\u` escape; `None` for any other line, which serde_json then
+/// reads whole. serde_json still parses the id; only the text, most of the line, is read here: serde_json's scan of
+/// a string for its end (eight bytes a step for a quote, a backslash or a control character, on every string it
+/// skips or reads) cost more than a hundredth of a run on notes without PHI, and the unescaping read it again. What
+/// is read here is what serde_json reads from such a line: after the id's value come the second key and the string,
+/// whose first unescaped quote closes it and ends the object, and nothing else.
+fn plain_line(raw: &str, text: &mut String) -> Option<serde_json::Value> {
+    let rest = raw.strip_prefix(r#"{"id":"#)?;
+    let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+    let id = values.next()?.ok()?;
+    let inner = rest[values.byte_offset()..].strip_prefix(r#","text":""#)?.strip_suffix(r#""}"#)?;
+    unescaped(inner, text).then_some(id)
+}
+
+/// The inside of a JSON string (without its quotes) unescaped into `out`, as serde_json reads it; `false` when it
+/// holds a `\u` escape (serde_json's own parse handles surrogate pairs and their errors) or anything that is no
+/// string's inside: an unescaped quote or control character, a bad escape.
+fn unescaped(inner: &str, out: &mut String) -> bool {
+    // No early exit: the loop over all bytes vectorises, and a text has no control character.
+    if inner.bytes().fold(false, |control, b| control | (b < 0x20)) {
+        return false;
+    }
     out.clear();
     let mut rest = inner;
-    // The raw value passed serde_json's check: escapes are well formed and no control character is left unescaped.
-    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+    while let Some(at) = memchr::memchr2(b'\\', b'"', rest.as_bytes()) {
         out.push_str(&rest[..at]);
-        let unescaped = match rest.as_bytes().get(at + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+        let unescaped = match (rest.as_bytes()[at], rest.as_bytes().get(at + 1)) {
+            (b'"', _) => return false,
+            (_, Some(b'"')) => '"',
+            (_, Some(b'\\')) => '\\',
+            (_, Some(b'/')) => '/',
+            (_, Some(b'b')) => '\u{8}',
+            (_, Some(b'f')) => '\u{c}',
+            (_, Some(b'n')) => '\n',
+            (_, Some(b'r')) => '\r',
+            (_, Some(b't')) => '\t',
             _ => return false,
         };
         out.push(unescaped);
@@ -325,6 +344,12 @@ fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// The `text` of a line's raw JSON string (`"..."` as written, checked by serde_json), unescaped into `out`; `false`
+/// when it is not a string or holds a `\u` escape.
+fn raw_text(raw: &str, out: &mut String) -> bool {
+    raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).is_some_and(|inner| unescaped(inner, out))
+}
+
 /// One document's output line (without its line break).
 fn process(
     analyzer: &Analyzer,
@@ -337,15 +362,18 @@ fn process(
 ) -> Result<Vec<u8>, String> {
     let text = &mut worker.text;
     let (id, text) = match format {
-        Format::Jsonl => match serde_json::from_str::<RawInputLine<'_>>(raw) {
-            Ok(parsed) if unescaped(parsed.text.get(), text) => (parsed.id, text.as_str()),
-            // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error as before.
-            _ => {
-                let parsed: InputLine =
-                    serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
-                *text = parsed.text;
-                (parsed.id, text.as_str())
-            }
+        Format::Jsonl => match plain_line(raw, text) {
+            Some(id) => (id, text.as_str()),
+            None => match serde_json::from_str::<RawInputLine<'_>>(raw) {
+                Ok(parsed) if raw_text(parsed.text.get(), text) => (parsed.id, text.as_str()),
+                // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error.
+                _ => {
+                    let parsed: InputLine =
+                        serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
+                    *text = parsed.text;
+                    (parsed.id, text.as_str())
+                }
+            },
         },
         Format::Text => (serde_json::Value::from(line), raw),
     };
@@ -590,14 +618,59 @@ mod tests {
             let line = serde_json::json!({"id": 1, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::from("left over");
-            assert!(unescaped(parsed.text.get(), &mut out), "{line}");
+            assert!(raw_text(parsed.text.get(), &mut out), "{line}");
             assert_eq!(out, text);
         }
         let mut out = String::new();
-        assert!(unescaped(r#""a\/b""#, &mut out) && out == "a/b");
+        assert!(raw_text(r#""a\/b""#, &mut out) && out == "a/b");
         // `\u` escapes, and values that are no string, are serde_json's to read.
         for raw in [r#""caf\u00e9""#, r#""\ud83d\ude00""#, "5", "null", r#"["x"]"#] {
-            assert!(!unescaped(raw, &mut out), "{raw}");
+            assert!(!raw_text(raw, &mut out), "{raw}");
+        }
+    }
+
+    /// What serde_json reads from `line`: the id and text, or none.
+    fn serde_reads(line: &str) -> Option<(serde_json::Value, String)> {
+        serde_json::from_str::<InputLine>(line).ok().map(|l| (l.id, l.text))
+    }
+
+    #[test]
+    fn a_plain_line_is_read_as_serde_json_reads_it_and_any_other_is_left_to_serde_json() {
+        let plain = [
+            r#"{"id":"20261122-0","text":"Seen 03/04/2021.\nSigned: Matherly, RN\n"}"#,
+            r#"{"id":7,"text":""}"#,
+            r#"{"id":-1.5e3,"text":"q\"uote \\ back\/slash \b\f\r\t"}"#,
+            r#"{"id":null,"text":"caf\u00e9"}"#,
+            r#"{"id":{"text":"x","id":[1,"}"]},"text":"a\\"}"#,
+            r#"{"id": "spaced","text":"x"}"#,
+        ];
+        let other = [
+            r#"{"text":"x","id":1}"#,
+            r#"{"id":1,"kind":"note","text":"x"}"#,
+            r#"{"id":1,"text":"x","spans":[]}"#,
+            r#"{"id":1, "text":"x"}"#,
+            r#"{"id":1,"text":"x" }"#,
+            r#"{"id":1,"text":5}"#,
+            r#"{"id":1,"text":"a"b"}"#,
+            r#"{"id":1,"text":"a\"}"#,
+            r#"{"id":1,"text":"a\x"}"#,
+            "{\"id\":1,\"text\":\"a\tb\"}",
+            r#"{"id":1 2,"text":"x"}"#,
+            r#"{"id":,"text":"x"}"#,
+            r#"{"id":1,"text":"x"},"y":"z"}"#,
+            r#"{"id":1,"text":"x"}}"#,
+            r#"{"id":1,"text":"x""#,
+            r#"["id",1]"#,
+            "",
+        ];
+        for line in plain.iter().chain(&other) {
+            let mut text = String::from("left over");
+            let ours = plain_line(line, &mut text).map(|id| (id, text));
+            match &ours {
+                Some(read) => assert_eq!(Some(read), serde_reads(line).as_ref(), "{line}"),
+                None => assert!(!plain.contains(line) || line.contains("\\u"), "{line}"),
+            }
+            assert!(ours.is_none() || plain.contains(line), "{line}");
         }
     }
 
@@ -609,10 +682,25 @@ mod tests {
             let line = serde_json::json!({"id": id, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::new();
-            if unescaped(parsed.text.get(), &mut out) {
+            if raw_text(parsed.text.get(), &mut out) {
                 proptest::prop_assert_eq!(&out, &text);
             } else {
                 proptest::prop_assert!(parsed.text.get().contains("\\u"));
+            }
+            let read = plain_line(&line, &mut out).map(|id| (id, out));
+            if line.contains("\\u") {
+                proptest::prop_assert!(read.is_none());
+            } else {
+                proptest::prop_assert_eq!(read, serde_reads(&line));
+            }
+        }
+
+        /// Any line at all: what the plain-line reading gives, serde_json reads from it too.
+        #[test]
+        fn a_plain_line_reading_never_differs_from_serde_json(line in r#"\{"id":[0-9a-z"{}\[\],:\\ ]{0,6},"text":"[a-z"\\/\x00\n}{ ]{0,8}"?\}?"#) {
+            let mut text = String::new();
+            if let Some(id) = plain_line(&line, &mut text) {
+                proptest::prop_assert_eq!(Some((id, text)), serde_reads(&line));
             }
         }
     }
