@@ -133,12 +133,37 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
         return None;
     }
     let delimiter = [b'\t', b'|', b','].into_iter().find(|&d| memchr::memchr(d, line.as_bytes()).is_some())?;
+    // The text between delimiters, as `line.split(delimiter)` gives it, found by `memchr` (the split set up a char
+    // searcher for every cell); the delimiter is ASCII, so the cells lie on char boundaries.
+    let split = || {
+        let mut start = 0;
+        memchr::memchr_iter(delimiter, line.as_bytes()).chain([line.len()]).map(move |end| {
+            let cell = &line[start..end];
+            start = end + 1;
+            cell
+        })
+    };
     // Prose with commas has long stretches between them; nothing is allocated before two columns are known.
-    if line.split(char::from(delimiter)).any(|cell| cell.len() > MAX_HEADER_CELL + 2) {
-        return None;
+    let mut count = 0;
+    for cell in split() {
+        if cell.len() > MAX_HEADER_CELL + 2 {
+            return None;
+        }
+        count += 1;
     }
+    // Two cells naming a column: the cells are read until two are found or too few are left (most lines with a
+    // comma name none).
     let column = |cell: &str| column_type(column_name(cell, &mut [0; MAX_HEADER_CELL + 2])?);
-    if line.split(char::from(delimiter)).filter(|cell| column(cell).is_some()).count() < 2 {
+    let mut wanted = 2;
+    for (read, cell) in split().enumerate() {
+        if wanted == 0 || count - read < wanted {
+            break;
+        }
+        if column(cell).is_some() {
+            wanted -= 1;
+        }
+    }
+    if wanted > 0 {
         return None;
     }
     let columns: Vec<Option<Column>> = cells(line, delimiter).into_iter().map(|(s, e)| column(&line[s..e])).collect();
@@ -296,14 +321,15 @@ fn aligned_row(line: &str, start: usize, columns: &[(usize, Option<Column>)], ou
     true
 }
 
-/// Whether `b` holds two spaces in a row. Every line of a note up to [`MAX_HEADER_BYTES`] is asked: a short one (most
-/// lines of a form) is read eight bytes at a time, as a `memmem` search would build its searcher and then fall back to
-/// a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised search.
+/// A search for two spaces in a row, built once: building the searcher cost more than searching most lines.
+static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
+
+/// Whether `b` holds two spaces in a row. A short line (most lines of a form) is read eight bytes at a time, as a
+/// `memmem` search would fall back to a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised
+/// search. ([`tables`] searches the whole text instead: one search answers for every line up to the next gap.)
 fn has_double_space(b: &[u8]) -> bool {
     if b.len() >= 64 {
-        // Built once: building the searcher cost more than searching most lines.
-        static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
         return GAP.find(b).is_some();
     }
     let mut chunks = b.chunks_exact(8);
@@ -336,6 +362,9 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
     // first search): one search then answers for every line up to that byte, where a search per line cost a call for
     // each of the many lines that hold none.
     let mut next_delimiter: Option<usize> = None;
+    // Where the next two spaces in a row at or after the last line searched are, kept the same way: most lines hold
+    // none, and a search of each cost a call per line.
+    let mut next_gap: Option<usize> = None;
     while at < hay.len() {
         // The lines `split_inclusive('\n')` gives, each break found by `memchr`: the split's byte loop cost more than
         // the rest of this pass on most notes.
@@ -370,9 +399,17 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
                 table = header(line);
             }
         }
-        // A longer line is no header ([`aligned_header`]): it is not searched.
-        if table.is_none() && line.len() <= MAX_HEADER_BYTES && has_double_space(line.as_bytes()) {
-            aligned = aligned_header(line);
+        // A longer line is no header ([`aligned_header`]): it is not searched. Two spaces found at `gap` are both in
+        // the line when `gap` is: the line's end is the text's or a line break.
+        if table.is_none() && line.len() <= MAX_HEADER_BYTES {
+            let gap = match next_gap {
+                Some(g) if g >= start => g,
+                _ => GAP.find(&hay.as_bytes()[start..]).map_or(hay.len(), |n| start + n),
+            };
+            next_gap = Some(gap);
+            if gap < start + line.len() {
+                aligned = aligned_header(line);
+            }
         }
     }
 }
