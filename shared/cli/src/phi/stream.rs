@@ -211,17 +211,60 @@ impl<R: BufRead> Reader<R> {
 
 /// The `id` and (unescaped into `text`) the text of a line written exactly `{"id":<id>,"text":"<text>"}`, as every
 /// line of a JSONL export is, when its text holds no `\u` escape; `None` for any other line, which serde_json then
-/// reads whole. serde_json still parses the id; only the text, most of the line, is read here: serde_json's scan of
-/// a string for its end (eight bytes a step for a quote, a backslash or a control character, on every string it
-/// skips or reads) cost more than a hundredth of a run on notes without PHI, and the unescaping read it again. What
-/// is read here is what serde_json reads from such a line: after the id's value come the second key and the string,
-/// whose first unescaped quote closes it and ends the object, and nothing else.
-fn plain_line(raw: &str, text: &mut String) -> Option<serde_json::Value> {
+/// reads whole. serde_json still parses an id that is no plain string; only the text, most of the line, is read here:
+/// serde_json's scan of a string for its end (eight bytes a step for a quote, a backslash or a control character, on
+/// every string it skips or reads) cost more than a hundredth of a run on notes without PHI, and the unescaping read
+/// it again. What is read here is what serde_json reads from such a line: after the id's value come the second key
+/// and the string, whose first unescaped quote closes it and ends the object, and nothing else.
+fn plain_line<'a>(raw: &'a str, text: &mut String) -> Option<LineId<'a>> {
     let rest = raw.strip_prefix(r#"{"id":"#)?;
-    let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
-    let id = values.next()?.ok()?;
-    let inner = rest[values.byte_offset()..].strip_prefix(r#","text":""#)?.strip_suffix(r#""}"#)?;
+    let (id, after) = match plain_string(rest) {
+        Some(len) => (LineId::Written(&rest[..len]), &rest[len..]),
+        None => {
+            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+            let id = values.next()?.ok()?;
+            (LineId::Parsed(id), &rest[values.byte_offset()..])
+        }
+    };
+    let inner = after.strip_prefix(r#","text":""#)?.strip_suffix(r#""}"#)?;
     unescaped(inner, text).then_some(id)
+}
+
+/// The length of the JSON string `rest` starts with (`"20261122-0"`) when it holds no escape and no control
+/// character: serde_json reads it as the text between its quotes and writes that back as the same bytes (it escapes
+/// only quotes, backslashes and control characters).
+fn plain_string(rest: &str) -> Option<usize> {
+    let inner = rest.strip_prefix('"')?.as_bytes();
+    let end = memchr::memchr2(b'"', b'\\', inner)?;
+    (inner[end] == b'"' && inner[..end].iter().all(|&b| b >= 0x20)).then_some(end + 2)
+}
+
+/// A document's id: as its line wrote it, when serde_json would write it back the same, or parsed.
+#[derive(Debug)]
+enum LineId<'a> {
+    /// A JSON string with no escape (see [`plain_string`]), quotes included: it is written as it was read, without
+    /// a `String` allocated, escape-scanned and freed for every document.
+    Written(&'a str),
+    Parsed(serde_json::Value),
+}
+
+impl LineId<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Self::Written(json) => {
+                out.extend_from_slice(json.as_bytes());
+                Ok(())
+            }
+            Self::Parsed(value) => serde_json::to_writer(out, value),
+        }
+    }
+
+    fn into_value(self) -> serde_json::Value {
+        match self {
+            Self::Written(json) => serde_json::Value::String(json[1..json.len() - 1].to_owned()),
+            Self::Parsed(value) => value,
+        }
+    }
 }
 
 /// The inside of a JSON string (without its quotes) unescaped into `out`, as serde_json reads it; `false` when it
@@ -297,10 +340,10 @@ struct Worker {
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
 /// a run. Numbers are still written by serde_json.
-fn write_analysis(id: &serde_json::Value, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
+fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.reserve(32 + entities.len() * 64);
     out.extend_from_slice(b"{\"id\":");
-    serde_json::to_writer(&mut *out, id)?;
+    id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
     for (n, e) in entities.iter().enumerate() {
         if n > 0 {
@@ -365,17 +408,17 @@ fn process(
         Format::Jsonl => match plain_line(raw, text) {
             Some(id) => (id, text.as_str()),
             None => match serde_json::from_str::<RawInputLine<'_>>(raw) {
-                Ok(parsed) if raw_text(parsed.text.get(), text) => (parsed.id, text.as_str()),
+                Ok(parsed) if raw_text(parsed.text.get(), text) => (LineId::Parsed(parsed.id), text.as_str()),
                 // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error.
                 _ => {
                     let parsed: InputLine =
                         serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
                     *text = parsed.text;
-                    (parsed.id, text.as_str())
+                    (LineId::Parsed(parsed.id), text.as_str())
                 }
             },
         },
-        Format::Text => (serde_json::Value::from(line), raw),
+        Format::Text => (LineId::Parsed(serde_json::Value::from(line)), raw),
     };
     let entities = analyzer.analyze(text, options);
     match job {
@@ -388,8 +431,10 @@ fn process(
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
             let out = transform(text, &entities, policy, keys).map_err(|e| e.to_string())?;
             match format {
-                Format::Jsonl => serde_json::to_vec(&TransformLine { id: &id, text: &out.text, items: &out.items })
-                    .map_err(|e| e.to_string()),
+                Format::Jsonl => {
+                    serde_json::to_vec(&TransformLine { id: &id.into_value(), text: &out.text, items: &out.items })
+                        .map_err(|e| e.to_string())
+                }
                 Format::Text => Ok(out.text.into_bytes()),
             }
         }
@@ -509,7 +554,7 @@ mod tests {
         for id in &ids {
             for n in [0, 1, 2, entities.len()] {
                 let mut out = Vec::new();
-                write_analysis(id, &entities[..n], &mut out).expect("written");
+                write_analysis(&LineId::Parsed(id.clone()), &entities[..n], &mut out).expect("written");
                 let expected = serde_json::to_string(&AnalyzeLine { id, entities: &entities[..n] }).expect("serde");
                 assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
             }
@@ -634,6 +679,18 @@ mod tests {
         serde_json::from_str::<InputLine>(line).ok().map(|l| (l.id, l.text))
     }
 
+    /// What the plain-line reading gives: the id as serde_json would have read it (and, written, what serde_json
+    /// writes for that), and the text.
+    fn plain_reads(line: &str) -> Option<(serde_json::Value, String)> {
+        let mut text = String::from("left over");
+        let id = plain_line(line, &mut text)?;
+        let mut written = Vec::new();
+        id.write(&mut written).expect("written");
+        let value = id.into_value();
+        assert_eq!(written, serde_json::to_vec(&value).expect("serde"), "{line}");
+        Some((value, text))
+    }
+
     #[test]
     fn a_plain_line_is_read_as_serde_json_reads_it_and_any_other_is_left_to_serde_json() {
         let plain = [
@@ -643,6 +700,9 @@ mod tests {
             r#"{"id":null,"text":"caf\u00e9"}"#,
             r#"{"id":{"text":"x","id":[1,"}"]},"text":"a\\"}"#,
             r#"{"id": "spaced","text":"x"}"#,
+            r#"{"id":"caf\u00e9 \"1\"","text":"x"}"#,
+            r#"{"id":"café 😀 {\"},","text":"x"}"#,
+            r#"{"id":"","text":"x"}"#,
         ];
         let other = [
             r#"{"text":"x","id":1}"#,
@@ -657,6 +717,8 @@ mod tests {
             "{\"id\":1,\"text\":\"a\tb\"}",
             r#"{"id":1 2,"text":"x"}"#,
             r#"{"id":,"text":"x"}"#,
+            "{\"id\":\"a\tb\",\"text\":\"x\"}",
+            r#"{"id":"unclosed,"text":"x"}"#,
             r#"{"id":1,"text":"x"},"y":"z"}"#,
             r#"{"id":1,"text":"x"}}"#,
             r#"{"id":1,"text":"x""#,
@@ -664,8 +726,7 @@ mod tests {
             "",
         ];
         for line in plain.iter().chain(&other) {
-            let mut text = String::from("left over");
-            let ours = plain_line(line, &mut text).map(|id| (id, text));
+            let ours = plain_reads(line);
             match &ours {
                 Some(read) => assert_eq!(Some(read), serde_reads(line).as_ref(), "{line}"),
                 None => assert!(!plain.contains(line) || line.contains("\\u"), "{line}"),
@@ -687,7 +748,7 @@ mod tests {
             } else {
                 proptest::prop_assert!(parsed.text.get().contains("\\u"));
             }
-            let read = plain_line(&line, &mut out).map(|id| (id, out));
+            let read = plain_reads(&line);
             if line.contains("\\u") {
                 proptest::prop_assert!(read.is_none());
             } else {
@@ -698,9 +759,8 @@ mod tests {
         /// Any line at all: what the plain-line reading gives, serde_json reads from it too.
         #[test]
         fn a_plain_line_reading_never_differs_from_serde_json(line in r#"\{"id":[0-9a-z"{}\[\],:\\ ]{0,6},"text":"[a-z"\\/\x00\n}{ ]{0,8}"?\}?"#) {
-            let mut text = String::new();
-            if let Some(id) = plain_line(&line, &mut text) {
-                proptest::prop_assert_eq!(Some((id, text)), serde_reads(&line));
+            if let Some(read) = plain_reads(&line) {
+                proptest::prop_assert_eq!(Some(read), serde_reads(&line));
             }
         }
     }
