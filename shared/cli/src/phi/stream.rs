@@ -131,14 +131,26 @@ impl<R: BufRead> Reader<R> {
                 Some(at) => (at + 1, true),
                 None => (available.len(), available.is_empty()),
             };
+            // A whole line in the reader's buffer (nearly every line: it holds a MiB) is checked and appended from
+            // there, without passing through `scratch`.
+            if found && self.scratch.is_empty() {
+                let utf8 = match std::str::from_utf8(&available[..take]) {
+                    Ok(line) => {
+                        self.buffer.push_str(line);
+                        true
+                    }
+                    Err(_) => false,
+                };
+                self.input.consume(take);
+                return if utf8 { Ok(take) } else { Err(not_utf8()) };
+            }
             self.scratch.extend_from_slice(&available[..take]);
             self.input.consume(take);
             if found {
                 break;
             }
         }
-        let line = std::str::from_utf8(&self.scratch)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))?;
+        let line = std::str::from_utf8(&self.scratch).map_err(|_| not_utf8())?;
         self.buffer.push_str(line);
         Ok(self.scratch.len())
     }
@@ -207,6 +219,11 @@ impl<R: BufRead> Reader<R> {
         }
         Ok((records, bytes))
     }
+}
+
+/// The error [`BufRead::read_line`] gives for bytes that are not UTF-8.
+fn not_utf8() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")
 }
 
 /// The `id` and (unescaped into `text`) the text of a line written exactly `{"id":<id>,"text":"<text>"}`, as every
@@ -650,11 +667,16 @@ mod tests {
                 }
             }
         }
-        let mut bad = Reader::new(std::io::BufReader::with_capacity(2, &b"ok\nbad \xff\n"[..]));
-        assert_eq!(bad.read_line().expect("first line"), 3);
-        let message = bad.read_line().expect_err("not UTF-8").to_string();
-        let std_message = std::io::BufReader::new(&b"bad \xff\n"[..]).read_line(&mut String::new()).expect_err("std");
-        assert_eq!(message, std_message.to_string());
+        // Across refills (through `scratch`) and within the reader's buffer.
+        for capacity in [2, 64] {
+            let mut bad = Reader::new(std::io::BufReader::with_capacity(capacity, &b"ok\nbad \xff\n"[..]));
+            assert_eq!(bad.read_line().expect("first line"), 3);
+            let message = bad.read_line().expect_err("not UTF-8").to_string();
+            let std_message =
+                std::io::BufReader::new(&b"bad \xff\n"[..]).read_line(&mut String::new()).expect_err("std");
+            assert_eq!(message, std_message.to_string());
+            assert_eq!(bad.buffer, "ok\n", "{capacity}");
+        }
     }
 
     #[test]
