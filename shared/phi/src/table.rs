@@ -133,12 +133,37 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
         return None;
     }
     let delimiter = [b'\t', b'|', b','].into_iter().find(|&d| memchr::memchr(d, line.as_bytes()).is_some())?;
+    // The text between delimiters, as `line.split(delimiter)` gives it, found by `memchr` (the split set up a char
+    // searcher for every cell); the delimiter is ASCII, so the cells lie on char boundaries.
+    let split = || {
+        let mut start = 0;
+        memchr::memchr_iter(delimiter, line.as_bytes()).chain([line.len()]).map(move |end| {
+            let cell = &line[start..end];
+            start = end + 1;
+            cell
+        })
+    };
     // Prose with commas has long stretches between them; nothing is allocated before two columns are known.
-    if line.split(char::from(delimiter)).any(|cell| cell.len() > MAX_HEADER_CELL + 2) {
-        return None;
+    let mut count = 0;
+    for cell in split() {
+        if cell.len() > MAX_HEADER_CELL + 2 {
+            return None;
+        }
+        count += 1;
     }
+    // Two cells naming a column: the cells are read until two are found or too few are left (most lines with a
+    // comma name none).
     let column = |cell: &str| column_type(column_name(cell, &mut [0; MAX_HEADER_CELL + 2])?);
-    if line.split(char::from(delimiter)).filter(|cell| column(cell).is_some()).count() < 2 {
+    let mut wanted = 2;
+    for (read, cell) in split().enumerate() {
+        if wanted == 0 || count - read < wanted {
+            break;
+        }
+        if column(cell).is_some() {
+            wanted -= 1;
+        }
+    }
+    if wanted > 0 {
         return None;
     }
     let columns: Vec<Option<Column>> = cells(line, delimiter).into_iter().map(|(s, e)| column(&line[s..e])).collect();
@@ -296,14 +321,41 @@ fn aligned_row(line: &str, start: usize, columns: &[(usize, Option<Column>)], ou
     true
 }
 
-/// Whether `b` holds two spaces in a row. Every line of a note up to [`MAX_HEADER_BYTES`] is asked: a short one (most
-/// lines of a form) is read eight bytes at a time, as a `memmem` search would build its searcher and then fall back to
-/// a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised search.
+/// Where a search from a position found what it looks for (`usize::MAX` for nothing), kept while later positions
+/// ask: it is their answer too until they pass it.
+struct NextAt<F> {
+    found: Option<usize>,
+    search: F,
+}
+
+impl<F: Fn(usize) -> Option<usize>> NextAt<F> {
+    /// `search(from)` gives the offset of the first match in the text from `from`, if any.
+    fn new(search: F) -> Self {
+        Self { found: None, search }
+    }
+
+    /// The first match at or after `from` (at most the text's length), or `usize::MAX`.
+    fn at_or_after(&mut self, from: usize) -> usize {
+        match self.found {
+            Some(at) if at >= from => at,
+            _ => {
+                let at = (self.search)(from).map_or(usize::MAX, |n| from + n);
+                self.found = Some(at);
+                at
+            }
+        }
+    }
+}
+
+/// A search for two spaces in a row, built once: building the searcher cost more than searching most lines.
+static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
+
+/// Whether `b` holds two spaces in a row. A short line (most lines of a form) is read eight bytes at a time, as a
+/// `memmem` search would fall back to a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised
+/// search. ([`tables`] searches the whole text instead: one search answers for every line up to the next gap.)
 fn has_double_space(b: &[u8]) -> bool {
     if b.len() >= 64 {
-        // Built once: building the searcher cost more than searching most lines.
-        static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
         return GAP.find(b).is_some();
     }
     let mut chunks = b.chunks_exact(8);
@@ -329,19 +381,38 @@ fn has_double_space(b: &[u8]) -> bool {
 
 /// Adds the PHI of every table with a header row in `hay`.
 pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
+    let b = hay.as_bytes();
     let mut at = 0;
     let mut table: Option<(u8, Vec<Option<Column>>)> = None;
     let mut aligned: Option<Vec<(usize, Option<Column>)>> = None;
-    // Where the next `,`, tab or `|` at or after the last line searched is (`hay.len()` for none; `None` before the
-    // first search): one search then answers for every line up to that byte, where a search per line cost a call for
-    // each of the many lines that hold none.
-    let mut next_delimiter: Option<usize> = None;
+    // The next `,`, tab or `|`, and the next two spaces in a row: one search answers for every line up to what it
+    // found, where a search per line cost a call for each of the many lines that hold none.
+    let mut delimiters = NextAt::new(|from| memchr::memchr3(b',', b'\t', b'|', &b[from..]));
+    let mut gaps = NextAt::new(|from| GAP.find(&b[from..]));
     while at < hay.len() {
         // The lines `split_inclusive('\n')` gives, each break found by `memchr`: the split's byte loop cost more than
         // the rest of this pass on most notes.
+        let mut end = memchr::memchr(b'\n', &b[at..]).map_or(hay.len(), |n| at + n + 1);
+        let mut line = without_break(hay, at, end);
+        // Outside a table only a line short enough for a header and holding a delimiter or two spaces in a row can
+        // start one: the lines before the next such line are passed over unread.
+        if table.is_none() && aligned.is_none() {
+            if line.len() > MAX_HEADER_BYTES {
+                at = end;
+                continue;
+            }
+            let next = delimiters.at_or_after(at).min(gaps.at_or_after(at));
+            if next >= end {
+                if next >= hay.len() {
+                    break;
+                }
+                at = memchr::memrchr(b'\n', &b[at..next]).map_or(at, |n| at + n + 1);
+                end = memchr::memchr(b'\n', &b[next..]).map_or(hay.len(), |n| next + n + 1);
+                line = without_break(hay, at, end);
+            }
+        }
         let start = at;
-        at = memchr::memchr(b'\n', &hay.as_bytes()[at..]).map_or(hay.len(), |n| at + n + 1);
-        let line = hay[start..at].trim_end_matches(['\n', '\r']);
+        at = end;
         if let Some(columns) = &aligned {
             if aligned_row(line, start, columns, out) {
                 continue;
@@ -360,21 +431,24 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
             }
             table = None;
         }
-        if line.len() <= MAX_HEADER_BYTES {
-            let delimiter = match next_delimiter {
-                Some(d) if d >= start => d,
-                _ => memchr::memchr3(b',', b'\t', b'|', &hay.as_bytes()[start..]).map_or(hay.len(), |n| start + n),
-            };
-            next_delimiter = Some(delimiter);
-            if delimiter < start + line.len() {
-                table = header(line);
-            }
+        // A longer line is no header ([`aligned_header`]): it is not searched. Two spaces found in the line's span are
+        // both in it: the line's end is the text's or a line break.
+        if line.len() <= MAX_HEADER_BYTES && delimiters.at_or_after(start) < start + line.len() {
+            table = header(line);
         }
-        // A longer line is no header ([`aligned_header`]): it is not searched.
-        if table.is_none() && line.len() <= MAX_HEADER_BYTES && has_double_space(line.as_bytes()) {
+        if table.is_none() && line.len() <= MAX_HEADER_BYTES && gaps.at_or_after(start) < start + line.len() {
             aligned = aligned_header(line);
         }
     }
+}
+
+/// The line `hay[start..end]` without the `\n` and `\r` it ends with, as `trim_end_matches(['\n', '\r'])` gives it
+/// (both are ASCII: read as bytes, without a char searcher).
+fn without_break(hay: &str, start: usize, mut end: usize) -> &str {
+    while end > start && matches!(hay.as_bytes()[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &hay[start..end]
 }
 
 /// The type of one value under a column, if it is PHI there.

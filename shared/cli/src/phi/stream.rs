@@ -131,14 +131,26 @@ impl<R: BufRead> Reader<R> {
                 Some(at) => (at + 1, true),
                 None => (available.len(), available.is_empty()),
             };
+            // A whole line in the reader's buffer (nearly every line: it holds a MiB) is checked and appended from
+            // there, without passing through `scratch`.
+            if found && self.scratch.is_empty() {
+                let utf8 = match std::str::from_utf8(&available[..take]) {
+                    Ok(line) => {
+                        self.buffer.push_str(line);
+                        true
+                    }
+                    Err(_) => false,
+                };
+                self.input.consume(take);
+                return if utf8 { Ok(take) } else { Err(not_utf8()) };
+            }
             self.scratch.extend_from_slice(&available[..take]);
             self.input.consume(take);
             if found {
                 break;
             }
         }
-        let line = std::str::from_utf8(&self.scratch)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))?;
+        let line = std::str::from_utf8(&self.scratch).map_err(|_| not_utf8())?;
         self.buffer.push_str(line);
         Ok(self.scratch.len())
     }
@@ -209,24 +221,91 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-/// The `text` of a JSONL line's raw JSON string (`"..."` as written), unescaped into `out`; `false` when it is not a
-/// string or holds a `\u` escape, which serde_json's own parse handles (surrogate pairs and their errors).
-fn unescaped(raw: &str, out: &mut String) -> bool {
-    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else { return false };
+/// The error [`BufRead::read_line`] gives for bytes that are not UTF-8.
+fn not_utf8() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")
+}
+
+/// The `id` and (unescaped into `text`) the text of a line written exactly `{"id":<id>,"text":"<text>"}`, as every
+/// line of a JSONL export is, when its text holds no `\u` escape; `None` for any other line, which serde_json then
+/// reads whole. serde_json still parses an id that is no plain string; only the text, most of the line, is read here:
+/// serde_json's scan of a string for its end (eight bytes a step for a quote, a backslash or a control character, on
+/// every string it skips or reads) cost more than a hundredth of a run on notes without PHI, and the unescaping read
+/// it again. What is read here is what serde_json reads from such a line: after the id's value come the second key
+/// and the string, whose first unescaped quote closes it and ends the object, and nothing else.
+fn plain_line<'a>(raw: &'a str, text: &mut String) -> Option<LineId<'a>> {
+    let rest = raw.strip_prefix(r#"{"id":"#)?;
+    let (id, after) = match plain_string(rest) {
+        Some(len) => (LineId::Written(&rest[..len]), &rest[len..]),
+        None => {
+            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+            let id = values.next()?.ok()?;
+            (LineId::Parsed(id), &rest[values.byte_offset()..])
+        }
+    };
+    let inner = after.strip_prefix(r#","text":""#)?.strip_suffix(r#""}"#)?;
+    unescaped(inner, text).then_some(id)
+}
+
+/// The length of the JSON string `rest` starts with (`"20261122-0"`) when it holds no escape and no control
+/// character: serde_json reads it as the text between its quotes and writes that back as the same bytes (it escapes
+/// only quotes, backslashes and control characters).
+fn plain_string(rest: &str) -> Option<usize> {
+    let inner = rest.strip_prefix('"')?.as_bytes();
+    let end = memchr::memchr2(b'"', b'\\', inner)?;
+    (inner[end] == b'"' && inner[..end].iter().all(|&b| b >= 0x20)).then_some(end + 2)
+}
+
+/// A document's id: as its line wrote it, when serde_json would write it back the same, or parsed.
+#[derive(Debug)]
+enum LineId<'a> {
+    /// A JSON string with no escape (see [`plain_string`]), quotes included: it is written as it was read, without
+    /// a `String` allocated, escape-scanned and freed for every document.
+    Written(&'a str),
+    Parsed(serde_json::Value),
+}
+
+impl LineId<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Self::Written(json) => {
+                out.extend_from_slice(json.as_bytes());
+                Ok(())
+            }
+            Self::Parsed(value) => serde_json::to_writer(out, value),
+        }
+    }
+
+    fn into_value(self) -> serde_json::Value {
+        match self {
+            Self::Written(json) => serde_json::Value::String(json[1..json.len() - 1].to_owned()),
+            Self::Parsed(value) => value,
+        }
+    }
+}
+
+/// The inside of a JSON string (without its quotes) unescaped into `out`, as serde_json reads it; `false` when it
+/// holds a `\u` escape (serde_json's own parse handles surrogate pairs and their errors) or anything that is no
+/// string's inside: an unescaped quote or control character, a bad escape.
+fn unescaped(inner: &str, out: &mut String) -> bool {
+    // No early exit: the loop over all bytes vectorises, and a text has no control character.
+    if inner.bytes().fold(false, |control, b| control | (b < 0x20)) {
+        return false;
+    }
     out.clear();
     let mut rest = inner;
-    // The raw value passed serde_json's check: escapes are well formed and no control character is left unescaped.
-    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+    while let Some(at) = memchr::memchr2(b'\\', b'"', rest.as_bytes()) {
         out.push_str(&rest[..at]);
-        let unescaped = match rest.as_bytes().get(at + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+        let unescaped = match (rest.as_bytes()[at], rest.as_bytes().get(at + 1)) {
+            (b'"', _) => return false,
+            (_, Some(b'"')) => '"',
+            (_, Some(b'\\')) => '\\',
+            (_, Some(b'/')) => '/',
+            (_, Some(b'b')) => '\u{8}',
+            (_, Some(b'f')) => '\u{c}',
+            (_, Some(b'n')) => '\n',
+            (_, Some(b'r')) => '\r',
+            (_, Some(b't')) => '\t',
             _ => return false,
         };
         out.push(unescaped);
@@ -278,10 +357,10 @@ struct Worker {
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
 /// a run. Numbers are still written by serde_json.
-fn write_analysis(id: &serde_json::Value, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
+fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.reserve(32 + entities.len() * 64);
     out.extend_from_slice(b"{\"id\":");
-    serde_json::to_writer(&mut *out, id)?;
+    id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
     for (n, e) in entities.iter().enumerate() {
         if n > 0 {
@@ -294,11 +373,41 @@ fn write_analysis(id: &serde_json::Value, entities: &[Entity], out: &mut Vec<u8>
         out.extend_from_slice(b",\"end\":");
         serde_json::to_writer(&mut *out, &e.end)?;
         out.extend_from_slice(b",\"score\":");
-        serde_json::to_writer(&mut *out, &e.score)?;
+        if !write_hundredths(e.score, out) {
+            serde_json::to_writer(&mut *out, &e.score)?;
+        }
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// Writes a score that is a whole number of hundredths from 0 to 1 (`0.95`, `0.9`, `1.0`: every score the detector
+/// gives) as serde_json writes that `f32`, and says whether it did. serde_json's shortest round-trip formatting cost
+/// about 170 instructions a score, a sixtieth of a run on mixed notes; these take a few. The `f32` nearest to `k/100`
+/// is written `0.kk` by any shortest round-trip formatting, as no shorter decimal rounds to it (a test holds all 101
+/// equal to serde_json's); any other score, `-0.0` included, is left to serde_json.
+fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
+    // Truncation after adding a half rounds a score in 0..=1 to its nearest hundredth (`f32::round` is a libm call
+    // on the baseline x86-64 target); the cast saturates, a negative score or NaN giving 0 and failing the exact
+    // comparison below unless it is 0.0 itself.
+    let k = (score * 100.0 + 0.5) as u8;
+    if k > 100 || (f32::from(k) / 100.0).to_bits() != score.to_bits() {
+        return false;
+    }
+    let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
+    match k {
+        100 => out.extend_from_slice(b"1.0"),
+        _ if ones == b'0' => out.extend_from_slice(&[b'0', b'.', tens]),
+        _ => out.extend_from_slice(&[b'0', b'.', tens, ones]),
+    }
+    true
+}
+
+/// The `text` of a line's raw JSON string (`"..."` as written, checked by serde_json), unescaped into `out`; `false`
+/// when it is not a string or holds a `\u` escape.
+fn raw_text(raw: &str, out: &mut String) -> bool {
+    raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).is_some_and(|inner| unescaped(inner, out))
 }
 
 /// One document's output line (without its line break).
@@ -313,17 +422,20 @@ fn process(
 ) -> Result<Vec<u8>, String> {
     let text = &mut worker.text;
     let (id, text) = match format {
-        Format::Jsonl => match serde_json::from_str::<RawInputLine<'_>>(raw) {
-            Ok(parsed) if unescaped(parsed.text.get(), text) => (parsed.id, text.as_str()),
-            // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error as before.
-            _ => {
-                let parsed: InputLine =
-                    serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
-                *text = parsed.text;
-                (parsed.id, text.as_str())
-            }
+        Format::Jsonl => match plain_line(raw, text) {
+            Some(id) => (id, text.as_str()),
+            None => match serde_json::from_str::<RawInputLine<'_>>(raw) {
+                Ok(parsed) if raw_text(parsed.text.get(), text) => (LineId::Parsed(parsed.id), text.as_str()),
+                // Not a plain string (or no JSON at all): serde_json's full parse gives the text or the error.
+                _ => {
+                    let parsed: InputLine =
+                        serde_json::from_str(raw).map_err(|e| format!("not a {{\"id\",\"text\"}} JSON object: {e}"))?;
+                    *text = parsed.text;
+                    (LineId::Parsed(parsed.id), text.as_str())
+                }
+            },
         },
-        Format::Text => (serde_json::Value::from(line), raw),
+        Format::Text => (LineId::Parsed(serde_json::Value::from(line)), raw),
     };
     let entities = analyzer.analyze(text, options);
     match job {
@@ -336,8 +448,10 @@ fn process(
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
             let out = transform(text, &entities, policy, keys).map_err(|e| e.to_string())?;
             match format {
-                Format::Jsonl => serde_json::to_vec(&TransformLine { id: &id, text: &out.text, items: &out.items })
-                    .map_err(|e| e.to_string()),
+                Format::Jsonl => {
+                    serde_json::to_vec(&TransformLine { id: &id.into_value(), text: &out.text, items: &out.items })
+                        .map_err(|e| e.to_string())
+                }
                 Format::Text => Ok(out.text.into_bytes()),
             }
         }
@@ -457,11 +571,26 @@ mod tests {
         for id in &ids {
             for n in [0, 1, 2, entities.len()] {
                 let mut out = Vec::new();
-                write_analysis(id, &entities[..n], &mut out).expect("written");
+                write_analysis(&LineId::Parsed(id.clone()), &entities[..n], &mut out).expect("written");
                 let expected = serde_json::to_string(&AnalyzeLine { id, entities: &entities[..n] }).expect("serde");
                 assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
             }
         }
+    }
+
+    #[test]
+    fn every_hundredth_is_written_as_serde_json_writes_it_and_other_scores_are_left_to_serde_json() {
+        for k in 0..=100u8 {
+            let score = f32::from(k) / 100.0;
+            let mut out = Vec::new();
+            assert!(write_hundredths(score, &mut out), "{k}");
+            assert_eq!(String::from_utf8(out).expect("utf-8"), serde_json::to_string(&score).expect("serde"), "{k}");
+        }
+        for score in [-0.0f32, -0.01, 0.955, 0.123_456_79, 1e-7, 1.01, 2.0, 255.0, 256.0, f32::NAN, f32::INFINITY] {
+            assert!(!write_hundredths(score, &mut Vec::new()), "{score}");
+        }
+        // The next f32 above a hundredth is not one.
+        assert!(!write_hundredths(f32::from_bits(0.95f32.to_bits() + 1), &mut Vec::new()));
     }
 
     #[test]
@@ -538,11 +667,16 @@ mod tests {
                 }
             }
         }
-        let mut bad = Reader::new(std::io::BufReader::with_capacity(2, &b"ok\nbad \xff\n"[..]));
-        assert_eq!(bad.read_line().expect("first line"), 3);
-        let message = bad.read_line().expect_err("not UTF-8").to_string();
-        let std_message = std::io::BufReader::new(&b"bad \xff\n"[..]).read_line(&mut String::new()).expect_err("std");
-        assert_eq!(message, std_message.to_string());
+        // Across refills (through `scratch`) and within the reader's buffer.
+        for capacity in [2, 64] {
+            let mut bad = Reader::new(std::io::BufReader::with_capacity(capacity, &b"ok\nbad \xff\n"[..]));
+            assert_eq!(bad.read_line().expect("first line"), 3);
+            let message = bad.read_line().expect_err("not UTF-8").to_string();
+            let std_message =
+                std::io::BufReader::new(&b"bad \xff\n"[..]).read_line(&mut String::new()).expect_err("std");
+            assert_eq!(message, std_message.to_string());
+            assert_eq!(bad.buffer, "ok\n", "{capacity}");
+        }
     }
 
     #[test]
@@ -551,14 +685,75 @@ mod tests {
             let line = serde_json::json!({"id": 1, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::from("left over");
-            assert!(unescaped(parsed.text.get(), &mut out), "{line}");
+            assert!(raw_text(parsed.text.get(), &mut out), "{line}");
             assert_eq!(out, text);
         }
         let mut out = String::new();
-        assert!(unescaped(r#""a\/b""#, &mut out) && out == "a/b");
+        assert!(raw_text(r#""a\/b""#, &mut out) && out == "a/b");
         // `\u` escapes, and values that are no string, are serde_json's to read.
         for raw in [r#""caf\u00e9""#, r#""\ud83d\ude00""#, "5", "null", r#"["x"]"#] {
-            assert!(!unescaped(raw, &mut out), "{raw}");
+            assert!(!raw_text(raw, &mut out), "{raw}");
+        }
+    }
+
+    /// What serde_json reads from `line`: the id and text, or none.
+    fn serde_reads(line: &str) -> Option<(serde_json::Value, String)> {
+        serde_json::from_str::<InputLine>(line).ok().map(|l| (l.id, l.text))
+    }
+
+    /// What the plain-line reading gives: the id as serde_json would have read it (and, written, what serde_json
+    /// writes for that), and the text.
+    fn plain_reads(line: &str) -> Option<(serde_json::Value, String)> {
+        let mut text = String::from("left over");
+        let id = plain_line(line, &mut text)?;
+        let mut written = Vec::new();
+        id.write(&mut written).expect("written");
+        let value = id.into_value();
+        assert_eq!(written, serde_json::to_vec(&value).expect("serde"), "{line}");
+        Some((value, text))
+    }
+
+    #[test]
+    fn a_plain_line_is_read_as_serde_json_reads_it_and_any_other_is_left_to_serde_json() {
+        let plain = [
+            r#"{"id":"20261122-0","text":"Seen 03/04/2021.\nSigned: Matherly, RN\n"}"#,
+            r#"{"id":7,"text":""}"#,
+            r#"{"id":-1.5e3,"text":"q\"uote \\ back\/slash \b\f\r\t"}"#,
+            r#"{"id":null,"text":"caf\u00e9"}"#,
+            r#"{"id":{"text":"x","id":[1,"}"]},"text":"a\\"}"#,
+            r#"{"id": "spaced","text":"x"}"#,
+            r#"{"id":"caf\u00e9 \"1\"","text":"x"}"#,
+            r#"{"id":"café 😀 {\"},","text":"x"}"#,
+            r#"{"id":"","text":"x"}"#,
+        ];
+        let other = [
+            r#"{"text":"x","id":1}"#,
+            r#"{"id":1,"kind":"note","text":"x"}"#,
+            r#"{"id":1,"text":"x","spans":[]}"#,
+            r#"{"id":1, "text":"x"}"#,
+            r#"{"id":1,"text":"x" }"#,
+            r#"{"id":1,"text":5}"#,
+            r#"{"id":1,"text":"a"b"}"#,
+            r#"{"id":1,"text":"a\"}"#,
+            r#"{"id":1,"text":"a\x"}"#,
+            "{\"id\":1,\"text\":\"a\tb\"}",
+            r#"{"id":1 2,"text":"x"}"#,
+            r#"{"id":,"text":"x"}"#,
+            "{\"id\":\"a\tb\",\"text\":\"x\"}",
+            r#"{"id":"unclosed,"text":"x"}"#,
+            r#"{"id":1,"text":"x"},"y":"z"}"#,
+            r#"{"id":1,"text":"x"}}"#,
+            r#"{"id":1,"text":"x""#,
+            r#"["id",1]"#,
+            "",
+        ];
+        for line in plain.iter().chain(&other) {
+            let ours = plain_reads(line);
+            match &ours {
+                Some(read) => assert_eq!(Some(read), serde_reads(line).as_ref(), "{line}"),
+                None => assert!(!plain.contains(line) || line.contains("\\u"), "{line}"),
+            }
+            assert!(ours.is_none() || plain.contains(line), "{line}");
         }
     }
 
@@ -570,10 +765,24 @@ mod tests {
             let line = serde_json::json!({"id": id, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::new();
-            if unescaped(parsed.text.get(), &mut out) {
+            if raw_text(parsed.text.get(), &mut out) {
                 proptest::prop_assert_eq!(&out, &text);
             } else {
                 proptest::prop_assert!(parsed.text.get().contains("\\u"));
+            }
+            let read = plain_reads(&line);
+            if line.contains("\\u") {
+                proptest::prop_assert!(read.is_none());
+            } else {
+                proptest::prop_assert_eq!(read, serde_reads(&line));
+            }
+        }
+
+        /// Any line at all: what the plain-line reading gives, serde_json reads from it too.
+        #[test]
+        fn a_plain_line_reading_never_differs_from_serde_json(line in r#"\{"id":[0-9a-z"{}\[\],:\\ ]{0,6},"text":"[a-z"\\/\x00\n}{ ]{0,8}"?\}?"#) {
+            if let Some(read) = plain_reads(&line) {
+                proptest::prop_assert_eq!(Some(read), serde_reads(&line));
             }
         }
     }
