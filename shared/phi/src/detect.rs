@@ -4004,14 +4004,16 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap(hay, &words[i]);
-    if g.bytes().filter(|&c| c == b'\n').count() > 2 {
+    // A gap of one or two bytes (nearly every gap) holds no three line breaks: not counted.
+    if g.len() > 2 && g.bytes().filter(|&c| c == b'\n').count() > 2 {
         return 0;
     }
     let r = prev.roles;
-    // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`.
-    let ms = !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
+    // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`; read only
+    // after a title.
+    let ms = || !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
     if r & role::TITLE != 0
-        && !ms
+        && !ms()
         && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
         && (prev.case != Case::Lower || prev.caseless || g.starts_with('.'))
     {
@@ -4049,14 +4051,23 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         // `name_part` turns away a title or stop word of more than one letter whatever comes before it: decided here
         // without a call for the many capitalised stop words that start sentences.
         let stop = w0.roles & (role::TITLE | role::STOP) != 0 && w0.end - w0.start > 1 && w0.case != Case::Initial;
-        let part0 = if stop { None } else { name_part(hay, w0, false) };
-        let title_before = i > 0
-            && (words[i - 1].roles & role::TITLE != 0
-                || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
+        // So is an English word (or a place) of more than one letter in no Census list: `name_part` without a title
+        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts.
+        let english = w0.flags & (FIRST | LAST) == 0
+            && w0.flags & (ENGLISH | PLACE) != 0
+            && w0.end - w0.start > 1
+            && w0.case != Case::Initial;
+        let part0 = if stop || english { None } else { name_part(hay, w0, false) };
+        // Asked only for a word turned away so far.
+        let title_before = || {
+            i > 0
+                && (words[i - 1].roles & role::TITLE != 0
+                    || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0))
+        };
         if part0.is_none()
             && w0.flags & FIRST == 0
             && !gap_has(hay, w0, b':')
-            && !(title_before && !stop && name_part(hay, w0, true).is_some())
+            && !(!stop && title_before() && name_part(hay, w0, true).is_some())
         {
             i += 1;
             continue;
@@ -4678,39 +4689,40 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
     while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::CITY_START != 0) {
         i += skip;
         let w0 = &words[i];
-        // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
-        if matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
-            // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
-            // plate`) unless the gazetteer has it.
-            || (w0.flags & (PLACE | PLACE_HEAD) == 0
-                && (w0.roles & role::CLINICAL != 0
-                    || (i > 0
-                        && gap_is(hay, w0, b" ")
-                        && words[i - 1].roles & role::CLINICAL != 0
-                        && matches!(words[i - 1].case, Case::Cap | Case::Upper))))
+        // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
+        // plate`) unless the gazetteer has it.
+        if w0.flags & (PLACE | PLACE_HEAD) == 0
+            && (w0.roles & role::CLINICAL != 0
+                || (i > 0
+                    && gap_is(hay, w0, b" ")
+                    && words[i - 1].roles & role::CLINICAL != 0
+                    && matches!(words[i - 1].case, Case::Cap | Case::Upper)))
         {
             i += 1;
             continue;
         }
-        let mut best: Option<(usize, f32)> = None;
-        let mut h = KeyHasher::default();
         let cue = i > 0
             && words[i - 1].roles & role::PLACE_CUE != 0
             && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
         // but at a word marked a state or a state's first word), a `City:` label, a place after a comma
         // (`after_place_and_comma`) or a site's word after a place (`our Westminster clinic`) scores them: most
-        // capitalised words have none of these, and are turned away before the scoring loop.
+        // capitalised words have none of these, and are turned away here, before the word's text is read.
         let near = &words[i + 1..words.len().min(i + 4)];
         let may_score = cue
             || near.iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
             || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
             || city_label_before(hay, words, i)
             || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
-        if !may_score {
+        if !may_score
+            // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
+            || matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
+        {
             i += 1;
             continue;
         }
+        let mut best: Option<(usize, f32)> = None;
+        let mut h = KeyHasher::default();
         let mut strong_context = None;
         let mut wrapped = false;
         // `12 Orchard Hill Rd Apt 4, Boston`: the town after an address, a facility or a town and a comma is a city
@@ -4816,13 +4828,15 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 }
 
 /// Whether `words[i]` is the value of a `City:` field.
+#[inline(always)]
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
+    // The gap (most often one space) first: asked for nearly every capitalised word.
     i > 0
+        && gap_has(hay, &words[i], b':')
         && matches!(
             &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
             b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
         )
-        && gap_has(hay, &words[i], b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -5293,8 +5307,10 @@ fn coreference(
     let bit = |hash: u64| 1u64 << (hash >> 58);
     let bloom = known.iter().fold(0, |m, &h| m | bit(h));
     for w in words {
-        // The word's own tests first: they turn away most words without a look at `known`.
-        if w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
+        // The word's own tests first: they turn away most words without a look at `known`. An unblocked word that is
+        // capitalised, upper case or in a caseless line is one marked [`Word::PERSON_START`] (one byte to test), but
+        // for an initial.
+        if w.starts & Word::PERSON_START == 0 || (!w.caseless && w.case == Case::Initial) {
             continue;
         }
         let plain = bloom & bit(w.hash) != 0 && known.contains(&w.hash);
