@@ -3853,7 +3853,9 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     let last = name.bytes().rposition(|b| b == b' ').map_or(name, |k| &name[k + 1..]);
     // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
     let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
-    if tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t)) {
+    // Every tail is of 3, 4 or 9 letters: a word of another length (most names) is compared with none.
+    let tail = |w: &str| matches!(w.len(), 3 | 4 | 9) && tails.iter().any(|t| w.eq_ignore_ascii_case(t));
+    if tail(next) || tail(last) {
         return true;
     }
     // The field before the name on its line is read backwards from the name, in bytes (every byte looked for is
@@ -3865,6 +3867,10 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         end -= 1;
     }
     let plan_name = end >= 9 && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
+    // Only a facility is dropped in a payer's field: a person's field word is not read.
+    if plan_name || c.entity_type != EntityType::Facility {
+        return plan_name;
+    }
     let mut word_end = end;
     while word_end > 0 && !b[word_end - 1].is_ascii_alphabetic() && b[word_end - 1] != b'\n' {
         word_end -= 1;
@@ -3877,7 +3883,7 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"]
         .iter()
         .any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()));
-    plan_name || (payer_field && c.entity_type == EntityType::Facility)
+    payer_field
 }
 
 /// The letters that start `text`.
@@ -4926,11 +4932,12 @@ fn facilities(
         let kind = w.facility;
         let head_end = match kind {
             // A line may wrap before the tail (`Nodine Medical\nCenter`), not before another head.
+            // The next word's facility kind (one byte) is tested before its gap is read.
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
-                    if joins(gap(hay, next))
+                    if matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
+                        && joins(gap(hay, next))
                         && (!gap_has(hay, next, b'\n') || next.facility == Some(FacilityWord::TailAfterGeneric))
-                        && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
                     i + 1
@@ -4938,7 +4945,7 @@ fn facilities(
                 _ => i,
             },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
-                Some(next) if joins(gap(hay, next)) && next.facility == Some(FacilityWord::TailAfterGeneric) => i + 1,
+                Some(next) if next.facility == Some(FacilityWord::TailAfterGeneric) && joins(gap(hay, next)) => i + 1,
                 _ => continue,
             },
             _ => continue,
@@ -5123,13 +5130,15 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         let g = gap(hay, &words[i]);
         // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
         // at`).
-        let one = lex.entry(cue_end.hash).org_cue;
-        let two = i
-            .checked_sub(2)
-            .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue);
-        let field =
-            (g.trim_end_matches(' ') == ":" && one == Some(OrgCue::Field)) || (g == ": " && two == Some(OrgCue::Field));
-        let phrase = g == " " && two == Some(OrgCue::Phrase);
+        // The cue's words are looked up only after a gap that a field or a phrase may end with.
+        let one = || lex.entry(cue_end.hash).org_cue;
+        let two = || {
+            i.checked_sub(2)
+                .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue)
+        };
+        let field = g.trim_end_matches(' ') == ":"
+            && (one() == Some(OrgCue::Field) || (g == ": " && two() == Some(OrgCue::Field)));
+        let phrase = g == " " && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
