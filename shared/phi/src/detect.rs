@@ -4614,9 +4614,12 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let words_n = strong + common + foreign;
     let starts_first = matches!(parts[0], NamePart::Named { first: true, .. } | NamePart::Initial);
     let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
-    let sentence_start = i == 0 || {
-        let g = gap(hay, &words[i]);
-        has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+    // Read only where a score below asks for it.
+    let sentence_start = || {
+        i == 0 || {
+            let g = gap(hay, &words[i]);
+            has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+        }
     };
     if words_n == 0 {
         return 0.0;
@@ -4652,14 +4655,14 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         }
         return match (strong, common, foreign) {
             (s, 0, _) if s >= 1 => 0.85,
-            (s, 1, _) if s >= 1 && (!sentence_start || n >= 3 || cue != 0) => 0.7,
+            (s, 1, _) if s >= 1 && (n >= 3 || cue != 0 || !sentence_start()) => 0.7,
             (0, _, f) if f >= 1 && cue != 0 => 0.7,
             (s, 1, _) if s >= 1 => 0.55,
             // A first name then a surname, each also an English word (`John Smith`: `john`, `smith`), capitalised
             // mid-sentence: a name; at a sentence start the capitals say less, so it passes the default threshold
             // only just.
             (0, c, 0) if c >= 2 && starts_first && ends_last && !comma_form => {
-                if sentence_start && cue == 0 {
+                if cue == 0 && sentence_start() {
                     0.6
                 } else {
                     0.7
@@ -4677,12 +4680,13 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         return 0.65;
     }
     // An upper-case word in no list before a capitalised one is a product's name (`the MAGNETOM Vida`).
-    let upper_foreign = parts.iter().zip(&words[i..]).any(|(p, w)| *p == NamePart::Foreign && w.case == Case::Upper);
-    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start && !upper_foreign {
+    let upper_foreign = || parts.iter().zip(&words[i..]).any(|(p, w)| *p == NamePart::Foreign && w.case == Case::Upper);
+    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start() && !upper_foreign() {
         // `seeing Hiroshi Iacovelli`: a Census name next to a capitalised word in no dictionary.
         return 0.7;
     }
-    if n == 1 && strong == 1 && !caseless && !sentence_start && matches!(parts[0], NamePart::Named { last: true, .. }) {
+    if n == 1 && strong == 1 && !caseless && matches!(parts[0], NamePart::Named { last: true, .. }) && !sentence_start()
+    {
         return 0.45;
     }
     0.0
@@ -4711,12 +4715,17 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             && words[i - 1].roles & role::PLACE_CUE != 0
             && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
-        // but at a word marked a state or a state's first word), a `City:` label, a place after a comma
-        // (`after_place_and_comma`) or a site's word after a place (`our Westminster clinic`) scores them: most
-        // capitalised words have none of these, and are turned away here, before the word's text is read.
+        // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
+        // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
+        // after a place (`our Westminster clinic`) scores them: most capitalised words have none of these, and are
+        // turned away here, before the word's text is read.
         let near = &words[i + 1..words.len().min(i + 4)];
+        let state_word = |w: &Word| {
+            w.marks & Word::STATE_HEAD != 0
+                || (w.marks & Word::STATE != 0 && (w.end - w.start != 2 || w.case == Case::Upper))
+        };
         let may_score = cue
-            || near.iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
+            || near.iter().any(state_word)
             || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
             || city_label_before(hay, words, i)
             || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
