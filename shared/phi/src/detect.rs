@@ -3880,10 +3880,8 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         word_start -= 1;
     }
     let field_word = &b[word_start..word_end];
-    let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"]
-        .iter()
-        .any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()));
-    payer_field
+    // A payer's field.
+    ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()))
 }
 
 /// The letters that start `text`.
@@ -4537,28 +4535,34 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
 
 /// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
 fn is_particle(word: &str) -> bool {
+    is_particle_bytes(word.as_bytes())
+}
+
+/// [`is_particle`] of a word's bytes.
+fn is_particle_bytes(word: &[u8]) -> bool {
     matches!(
         word,
-        "de" | "del"
-            | "della"
-            | "la"
-            | "las"
-            | "los"
-            | "le"
-            | "van"
-            | "von"
-            | "der"
-            | "den"
-            | "da"
-            | "di"
-            | "du"
-            | "dos"
-            | "das"
-            | "ter"
-            | "ten"
-            | "bin"
-            | "ibn"
-            | "al"
+        b"de"
+            | b"del"
+            | b"della"
+            | b"la"
+            | b"las"
+            | b"los"
+            | b"le"
+            | b"van"
+            | b"von"
+            | b"der"
+            | b"den"
+            | b"da"
+            | b"di"
+            | b"du"
+            | b"dos"
+            | b"das"
+            | b"ter"
+            | b"ten"
+            | b"bin"
+            | b"ibn"
+            | b"al"
     )
 }
 
@@ -4568,10 +4572,10 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 }
 
 /// [`is_particle`] of the word lower-cased (ASCII letters only), without allocating the lower-cased copy: a particle
-/// is at most five ASCII letters, lower-cased in a buffer on the stack.
+/// is at most five ASCII letters, lower-cased in a buffer on the stack and compared as bytes (no UTF-8 check).
 fn is_particle_any_case(word: &str) -> bool {
     let mut buf = [0u8; 5];
-    recased(word, &mut buf, false).and_then(|lower| std::str::from_utf8(lower).ok()).is_some_and(is_particle)
+    recased(word, &mut buf, false).is_some_and(is_particle_bytes)
 }
 
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
