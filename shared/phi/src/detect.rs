@@ -4862,7 +4862,8 @@ fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
 fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
     const RESIDENCE: &[&str] =
         &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
-    let floor = hay[..words[i].start].rfind(['.', '\n', ';']).map_or(0, |p| p + 1);
+    // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
+    let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
     words[..i]
         .iter()
         .rev()
