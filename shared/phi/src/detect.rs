@@ -3334,10 +3334,21 @@ fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
     &hay[w.gap_start..w.start]
 }
 
+/// [`gap`] as bytes, without the `str` slice's checks that both ends are character boundaries (they are): for the
+/// gaps that [`persons`], [`cities`] and [`facilities`] read at nearly every word they look at, only to compare them
+/// with ASCII separators.
+fn gap_bytes<'a>(hay: &'a str, w: &Word) -> &'a [u8] {
+    &hay.as_bytes()[w.gap_start..w.start]
+}
+
 /// Whether `s` (a gap between words, most often one byte) holds `byte`: a plain scan where `str::contains` would call
 /// `memchr`, which costs more than the whole scan of so short a string.
-fn has_byte(s: &str, byte: u8) -> bool {
-    s.bytes().any(|c| c == byte)
+#[expect(
+    clippy::manual_contains,
+    reason = "slice::contains calls memchr, which costs more than the whole scan of a one-byte gap"
+)]
+fn has_byte(s: &[u8], byte: u8) -> bool {
+    s.iter().any(|&c| c == byte)
 }
 
 /// `has_byte(gap(hay, w), byte)` without the `str` slice's checks that both ends are character boundaries (they
@@ -3357,19 +3368,19 @@ fn gap_is(hay: &str, w: &Word, text: &[u8]) -> bool {
 
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
-fn joins(g: &str) -> bool {
-    let g = g.strip_prefix("'s").or_else(|| g.strip_prefix("'S")).unwrap_or(g);
-    matches!(g, " " | "\n" | " \n" | "\n " | "\t")
+fn joins(g: &[u8]) -> bool {
+    let g = g.strip_prefix(b"'s").or_else(|| g.strip_prefix(b"'S")).unwrap_or(g);
+    matches!(g, b" " | b"\n" | b" \n" | b"\n " | b"\t")
 }
 
 /// Like [`joins`], also allowing the period of an initial or abbreviation (`J. Smith`, `St. Louis`).
-fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
+fn joins_after(hay: &str, prev: &Word, g: &[u8]) -> bool {
     // The word before is read only after a period.
     let short = || {
         prev.end - prev.start <= 2
             || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT")
     };
-    joins(g) || (matches!(g, ". " | ".\n" | ".") && short())
+    joins(g) || (matches!(g, b". " | b".\n" | b".") && short())
 }
 
 thread_local! {
@@ -4007,9 +4018,9 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
-    let g = gap(hay, &words[i]);
+    let g = gap_bytes(hay, &words[i]);
     // A gap of one or two bytes (nearly every gap) holds no three line breaks: not counted.
-    if g.len() > 2 && g.bytes().filter(|&c| c == b'\n').count() > 2 {
+    if g.len() > 2 && g.iter().filter(|&&c| c == b'\n').count() > 2 {
         return 0;
     }
     let r = prev.roles;
@@ -4018,13 +4029,13 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let ms = || !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
     if r & role::TITLE != 0
         && !ms()
-        && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
-        && (prev.case != Case::Lower || prev.caseless || g.starts_with('.'))
+        && (g == b" " || g == b". " || g == b"." || g == b".\n" || g == "\u{a0}".as_bytes())
+        && (prev.case != Case::Lower || prev.caseless || g.starts_with(b"."))
     {
         return role::TITLE;
     }
     // `Pt's IP`, `patient's PCP`: what follows a possessive is the cue's, not its name.
-    if g.starts_with('\'') {
+    if g.starts_with(b"'") {
         return 0;
     }
     if r & role::NAME_CUE != 0 {
@@ -4103,11 +4114,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                     j = after;
                     continue;
                 }
-                let g = gap(hay, w);
+                let g = gap_bytes(hay, w);
                 // `OKAFOR,\nDORRIS` wraps a comma form, but `Hi Sanjay,\nQuick question` starts a new line.
                 // After a title, a comma ends the name unless a first name follows (`Dr. Lee, Interventional
                 // Cardiology`).
-                let comma = matches!(g, ", " | "," | ",\n" | ", \n")
+                let comma = matches!(g, b", " | b"," | b",\n" | b", \n")
                     && j == i + 1
                     && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
@@ -4530,7 +4541,10 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let owner_text = hay[owner.start..owner.end].to_ascii_lowercase();
     let patients = matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s");
     let owner_ok = patients || (!the && matches!(owner_text.as_str(), "her" | "his" | "their" | "my"));
-    owner_ok && (!the || joins(gap(hay, owner))) && joins(gap(hay, relative)) && relative.roles & role::RELATIVE != 0
+    owner_ok
+        && (!the || joins(gap_bytes(hay, owner)))
+        && joins(gap_bytes(hay, relative))
+        && relative.roles & role::RELATIVE != 0
 }
 
 /// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
@@ -4587,13 +4601,13 @@ fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
         && !words[k].caseless
         && matches!(words[k].case, Case::Lower | Case::Cap)
         && is_particle_any_case(&hay[words[k].start..words[k].end])
-        && joins(gap(hay, &words[k]))
+        && joins(gap_bytes(hay, &words[k]))
     {
         k += 1;
     }
     let name = words.get(k)?;
     let named = k > j
-        && joins(gap(hay, name))
+        && joins(gap_bytes(hay, name))
         && !name.blocked
         && name.case == Case::Cap
         && matches!(name_part(hay, name, false), Some(NamePart::Named { .. } | NamePart::Foreign));
@@ -4622,7 +4636,8 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let sentence_start = || {
         i == 0 || {
             let g = gap(hay, &words[i]);
-            has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+            has_byte(g.as_bytes(), b'\n')
+                || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
         }
     };
     if words_n == 0 {
@@ -4717,7 +4732,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         }
         let cue = i > 0
             && words[i - 1].roles & role::PLACE_CUE != 0
-            && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
+            && !gap_bytes(hay, &words[i]).iter().any(|&c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
         // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
         // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
@@ -4750,7 +4765,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             city_label_before(hay, words, i) || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap(hay, &words[j]))) {
+            if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap_bytes(hay, &words[j]))) {
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
@@ -4893,7 +4908,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g.as_bytes(), b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -4923,8 +4938,8 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && has_byte(g, b',')
-        && joins(gap(hay, second))
+        && has_byte(g.as_bytes(), b',')
+        && joins(gap_bytes(hay, second))
     {
         h.push(second.hash);
         return lex.is_state(h.finish());
@@ -4950,7 +4965,7 @@ fn facilities(
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
                     if matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
-                        && joins(gap(hay, next))
+                        && joins(gap_bytes(hay, next))
                         && (!gap_has(hay, next, b'\n') || next.facility == Some(FacilityWord::TailAfterGeneric))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
@@ -4959,7 +4974,9 @@ fn facilities(
                 _ => i,
             },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
-                Some(next) if next.facility == Some(FacilityWord::TailAfterGeneric) && joins(gap(hay, next)) => i + 1,
+                Some(next) if next.facility == Some(FacilityWord::TailAfterGeneric) && joins(gap_bytes(hay, next)) => {
+                    i + 1
+                }
                 _ => continue,
             },
             _ => continue,
@@ -4981,13 +4998,13 @@ fn facilities(
             if prev.blocked {
                 break;
             }
-            let g = gap(hay, &words[k]);
+            let g = gap_bytes(hay, &words[k]);
             let text = &hay[prev.start..prev.end];
             // Compared without case in place: a lower-cased copy of each word was an allocation.
             let saint = is_any_case(text, &["st", "saint", "ste", "mt", "mount"])
                 || (text.eq_ignore_ascii_case("good")
                     && is_any_case(&hay[words[k].start..words[k].end], &["samaritan", "shepherd"]));
-            if !(joins(g) || g == " & " || (g == ". " && saint)) {
+            if !(joins(g) || g == b" & " || (g == b". " && saint)) {
                 break;
             }
             if has_byte(g, b'\n') {
@@ -5027,7 +5044,7 @@ fn facilities(
             // `Notified Radiology`, `Activated EMS`: a verb in the past that starts a sentence is not a name word.
             let sentence_start = k == 1 || {
                 let before = gap(hay, prev);
-                has_byte(before, b'\n') || before.starts_with(['.', '!', '?', ';'])
+                has_byte(before.as_bytes(), b'\n') || before.starts_with(['.', '!', '?', ';'])
             };
             let name_adjective =
                 is_any_case(text, &["united", "blessed", "sacred", "advanced", "integrated", "associated"]);
@@ -5054,8 +5071,8 @@ fn facilities(
             usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
         if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && &hay[of.start..of.end] == "of"
-            && joins(gap(hay, of))
-            && joins(gap(hay, name))
+            && joins(gap_bytes(hay, of))
+            && joins(gap_bytes(hay, name))
             && !name.caseless
             && name.case == Case::Cap
             && name.roles & (role::STOP | role::CLINICAL) == 0
@@ -5063,7 +5080,11 @@ fn facilities(
             end = head_end + 2 + the;
             distinctive += 1;
             while let Some(more) = words.get(end + 1) {
-                if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && more.roles & role::STOP == 0 {
+                if joins(gap_bytes(hay, more))
+                    && more.case == Case::Cap
+                    && !more.caseless
+                    && more.roles & role::STOP == 0
+                {
                     end += 1;
                 } else {
                     break;
