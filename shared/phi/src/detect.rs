@@ -4740,8 +4740,8 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
         // turned away here, before the word's text is read.
         let near = &words[i + 1..words.len().min(i + 4)];
         let state_word = |w: &Word| {
-            w.marks & Word::STATE_HEAD != 0
-                || (w.marks & Word::STATE != 0 && (w.end - w.start != 2 || w.case == Case::Upper))
+            w.marks & (Word::STATE | Word::STATE_HEAD) != 0
+                && (w.marks & Word::STATE_HEAD != 0 || w.end - w.start != 2 || w.case == Case::Upper)
         };
         let may_score = cue
             || near.iter().any(state_word)
@@ -4778,7 +4778,10 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             let connector = n > 1
-                && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of" | "on" | "DE" | "LA" | "OF" | "On" | "ON");
+                && matches!(
+                    &hay.as_bytes()[w.start..w.end],
+                    b"de" | b"la" | b"del" | b"of" | b"on" | b"DE" | b"LA" | b"OF" | b"On" | b"ON"
+                );
             if !(w.caseless || matches!(w.case, Case::Cap | Case::Upper) || connector) {
                 break;
             }
@@ -4864,8 +4867,9 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 /// Whether `words[i]` is the value of a `City:` field.
 #[inline(always)]
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
-    // The gap (most often one space) first: asked for nearly every capitalised word.
+    // The word's length, then the gap (most often one space): asked for nearly every capitalised word.
     i > 0
+        && words[i - 1].end - words[i - 1].start == 4
         && gap_has(hay, &words[i], b':')
         && matches!(
             &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
