@@ -3322,7 +3322,11 @@ fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Ve
         if next == start {
             continue;
         }
-        from += words[from..].partition_point(|w| w.start < start);
+        // Spans lie close together: the first word at or after `start` is walked to from `from`, in fewer steps than
+        // a search in halves over every word left (and never more, over all spans, than one step per word).
+        while from < words.len() && words[from].start < start {
+            from += 1;
+        }
         for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
             w.blocked = true;
             w.starts = 0;
