@@ -5333,7 +5333,11 @@ fn coreference(
         }
         // Words are in text order: only those from the candidate's start to its end can lie inside it.
         let from = words.partition_point(|w| w.start < c.start);
-        let to = from + words[from..].partition_point(|w| w.end <= c.end);
+        // A name holds a few words: walked over rather than searched for in halves.
+        let mut to = from;
+        while to < words.len() && words[to].end <= c.end {
+            to += 1;
+        }
         for w in words[from..to].iter().filter(|w| w.end - w.start >= 3) {
             let flags = w.flags;
             if w.roles & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
