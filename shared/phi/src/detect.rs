@@ -4023,8 +4023,9 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap_bytes(hay, &words[i]);
-    // A gap of one or two bytes (nearly every gap) holds no three line breaks: not counted.
-    if g.len() > 2 && g.iter().filter(|&&c| c == b'\n').count() > 2 {
+    // A gap of one or two bytes (nearly every gap) holds no three line breaks: not read; a longer one only up to its
+    // third (a plain loop, where `count` set up a vectorised one for a few bytes).
+    if g.len() > 2 && g.iter().filter(|&&c| c == b'\n').nth(2).is_some() {
         return 0;
     }
     let r = prev.roles;
