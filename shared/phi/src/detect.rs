@@ -3092,6 +3092,8 @@ struct Words {
     names: Vec<u64>,
     /// [`coreference`]'s names that are also English words, kept like `spans`.
     common_names: Vec<u64>,
+    /// [`persons`]'s parts of the name it reads, kept like `spans`.
+    parts: Vec<NamePart>,
 }
 
 impl Words {
@@ -3104,6 +3106,7 @@ impl Words {
             spans: Vec::new(),
             names: Vec::new(),
             common_names: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -3421,7 +3424,7 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     facilities(hay, words, &all.facility_at, gaz, lex, out);
     organizations(hay, words, &all.after_org_cue, lex, out);
     let first_person = out.len();
-    persons(hay, words, lex, out);
+    persons(hay, words, lex, out, &mut all.parts);
     name_endings(hay, &mut out[first_person..]);
     cities(hay, words, gaz, lex, out);
     word_rules(hay, words, &all.rule_at, lex, out);
@@ -4057,9 +4060,9 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     r & role::WEAK_NAME_CUE
 }
 
-fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+/// `parts` is room for the parts of the name being read (emptied for each).
+fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, parts: &mut Vec<NamePart>) {
     let mut i = 0;
-    let mut parts: Vec<NamePart> = Vec::with_capacity(4);
     // A lower-case word of a mixed-case line never starts a name: such words are passed over in a loop of their own.
     while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
         i += skip;
@@ -4155,7 +4158,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 if j == i && cue != role::TITLE { part0 } else { name_part(hay, w, cue == role::TITLE && j == i) };
             let part = match part {
                 Some(part) => part,
-                None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, &parts) => {
+                None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, parts) => {
                     NamePart::Named { first: false, last: true, common: true }
                 }
                 None if j == i && (modal_first_name(hay, words, i) || named_by_relative(hay, words, i)) => {
@@ -4202,11 +4205,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             j -= 1;
         }
         let n = parts.len();
-        let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
-        if n > 0 && score < 0.85 && (relative_after(hay, words, j) || credential_after(hay, words, i, j, &parts)) {
+        let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, parts, cue, comma_form) };
+        if n > 0 && score < 0.85 && (relative_after(hay, words, j) || credential_after(hay, words, i, j, parts)) {
             score = 0.85;
         }
-        if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
+        if score < 0.65 && dictated_subject(hay, words, i, j, parts) {
             score = 0.65;
         }
         if score > 0.0 && cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
