@@ -3210,6 +3210,8 @@ struct Words {
     names: Vec<u64>,
     /// [`coreference`]'s names that are also English words, kept like `spans`.
     common_names: Vec<u64>,
+    /// [`persons`]'s parts of the name it reads, kept like `spans`.
+    parts: Vec<NamePart>,
 }
 
 impl Words {
@@ -3222,6 +3224,7 @@ impl Words {
             spans: Vec::new(),
             names: Vec::new(),
             common_names: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -3439,7 +3442,11 @@ fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Ve
         if next == start {
             continue;
         }
-        from += words[from..].partition_point(|w| w.start < start);
+        // Spans lie close together: the first word at or after `start` is walked to from `from`, in fewer steps than
+        // a search in halves over every word left (and never more, over all spans, than one step per word).
+        while from < words.len() && words[from].start < start {
+            from += 1;
+        }
         for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
             w.blocked = true;
             w.starts = 0;
@@ -3451,10 +3458,21 @@ fn gap<'a>(hay: &'a str, w: &Word) -> &'a str {
     &hay[w.gap_start..w.start]
 }
 
+/// [`gap`] as bytes, without the `str` slice's checks that both ends are character boundaries (they are): for the
+/// gaps that [`persons`], [`cities`] and [`facilities`] read at nearly every word they look at, only to compare them
+/// with ASCII separators.
+fn gap_bytes<'a>(hay: &'a str, w: &Word) -> &'a [u8] {
+    &hay.as_bytes()[w.gap_start..w.start]
+}
+
 /// Whether `s` (a gap between words, most often one byte) holds `byte`: a plain scan where `str::contains` would call
 /// `memchr`, which costs more than the whole scan of so short a string.
-fn has_byte(s: &str, byte: u8) -> bool {
-    s.bytes().any(|c| c == byte)
+#[expect(
+    clippy::manual_contains,
+    reason = "slice::contains calls memchr, which costs more than the whole scan of a one-byte gap"
+)]
+fn has_byte(s: &[u8], byte: u8) -> bool {
+    s.iter().any(|&c| c == byte)
 }
 
 /// `has_byte(gap(hay, w), byte)` without the `str` slice's checks that both ends are character boundaries (they
@@ -3474,19 +3492,19 @@ fn gap_is(hay: &str, w: &Word, text: &[u8]) -> bool {
 
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
 /// possessive `'s` before it is fine). Two spaces separate the fields of a form.
-fn joins(g: &str) -> bool {
-    let g = g.strip_prefix("'s").or_else(|| g.strip_prefix("'S")).unwrap_or(g);
-    matches!(g, " " | "\n" | " \n" | "\n " | "\t")
+fn joins(g: &[u8]) -> bool {
+    let g = g.strip_prefix(b"'s").or_else(|| g.strip_prefix(b"'S")).unwrap_or(g);
+    matches!(g, b" " | b"\n" | b" \n" | b"\n " | b"\t")
 }
 
 /// Like [`joins`], also allowing the period of an initial or abbreviation (`J. Smith`, `St. Louis`).
-fn joins_after(hay: &str, prev: &Word, g: &str) -> bool {
+fn joins_after(hay: &str, prev: &Word, g: &[u8]) -> bool {
     // The word before is read only after a period.
     let short = || {
         prev.end - prev.start <= 2
             || matches!(&hay[prev.start..prev.end], "St" | "ST" | "st" | "Ste" | "Mt" | "MT" | "Ft" | "FT")
     };
-    joins(g) || (matches!(g, ". " | ".\n" | ".") && short())
+    joins(g) || (matches!(g, b". " | b".\n" | b".") && short())
 }
 
 thread_local! {
@@ -3523,7 +3541,7 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     facilities(hay, words, &all.facility_at, gaz, lex, out);
     organizations(hay, words, &all.after_org_cue, lex, out);
     let first_person = out.len();
-    persons(hay, words, lex, out);
+    persons(hay, words, lex, out, &mut all.parts);
     name_endings(hay, &mut out[first_person..]);
     cities(hay, words, gaz, lex, out);
     word_rules(hay, words, &all.rule_at, lex, out);
@@ -3970,7 +3988,9 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     let last = name.bytes().rposition(|b| b == b' ').map_or(name, |k| &name[k + 1..]);
     // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
     let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
-    if tails.iter().any(|t| next.eq_ignore_ascii_case(t) || last.eq_ignore_ascii_case(t)) {
+    // Every tail is of 3, 4 or 9 letters: a word of another length (most names) is compared with none.
+    let tail = |w: &str| matches!(w.len(), 3 | 4 | 9) && tails.iter().any(|t| w.eq_ignore_ascii_case(t));
+    if tail(next) || tail(last) {
         return true;
     }
     // The field before the name on its line is read backwards from the name, in bytes (every byte looked for is
@@ -3982,6 +4002,10 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         end -= 1;
     }
     let plan_name = end >= 9 && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
+    // Only a facility is dropped in a payer's field: a person's field word is not read.
+    if plan_name || c.entity_type != EntityType::Facility {
+        return plan_name;
+    }
     let mut word_end = end;
     while word_end > 0 && !b[word_end - 1].is_ascii_alphabetic() && b[word_end - 1] != b'\n' {
         word_end -= 1;
@@ -3991,10 +4015,8 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         word_start -= 1;
     }
     let field_word = &b[word_start..word_end];
-    let payer_field = ["payer", "insurance", "insurer", "carrier", "ins"]
-        .iter()
-        .any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()));
-    plan_name || (payer_field && c.entity_type == EntityType::Facility)
+    // A payer's field.
+    ["payer", "insurance", "insurer", "carrier", "ins"].iter().any(|p| field_word.eq_ignore_ascii_case(p.as_bytes()))
 }
 
 /// The letters that start `text`.
@@ -4120,22 +4142,25 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
-    let g = gap(hay, &words[i]);
-    if g.bytes().filter(|&c| c == b'\n').count() > 2 {
+    let g = gap_bytes(hay, &words[i]);
+    // A gap of one or two bytes (nearly every gap) holds no three line breaks: not read; a longer one only up to its
+    // third (a plain loop, where `count` set up a vectorised one for a few bytes).
+    if g.len() > 2 && g.iter().filter(|&&c| c == b'\n').nth(2).is_some() {
         return 0;
     }
     let r = prev.roles;
-    // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`.
-    let ms = !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
+    // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`; read only
+    // after a title.
+    let ms = || !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
     if r & role::TITLE != 0
-        && !ms
-        && (g == " " || g == ". " || g == "." || g == ".\n" || g == "\u{a0}")
-        && (prev.case != Case::Lower || prev.caseless || g.starts_with('.'))
+        && !ms()
+        && (g == b" " || g == b". " || g == b"." || g == b".\n" || g == "\u{a0}".as_bytes())
+        && (prev.case != Case::Lower || prev.caseless || g.starts_with(b"."))
     {
         return role::TITLE;
     }
     // `Pt's IP`, `patient's PCP`: what follows a possessive is the cue's, not its name.
-    if g.starts_with('\'') {
+    if g.starts_with(b"'") {
         return 0;
     }
     if r & role::NAME_CUE != 0 {
@@ -4152,9 +4177,9 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     r & role::WEAK_NAME_CUE
 }
 
-fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
+/// `parts` is room for the parts of the name being read (emptied for each).
+fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, parts: &mut Vec<NamePart>) {
     let mut i = 0;
-    let mut parts: Vec<NamePart> = Vec::with_capacity(4);
     // A lower-case word of a mixed-case line never starts a name: such words are passed over in a loop of their own.
     while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
         i += skip;
@@ -4166,14 +4191,23 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
         // `name_part` turns away a title or stop word of more than one letter whatever comes before it: decided here
         // without a call for the many capitalised stop words that start sentences.
         let stop = w0.roles & (role::TITLE | role::STOP) != 0 && w0.end - w0.start > 1 && w0.case != Case::Initial;
-        let part0 = if stop { None } else { name_part(hay, w0, false) };
-        let title_before = i > 0
-            && (words[i - 1].roles & role::TITLE != 0
-                || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0));
+        // So is an English word (or a place) of more than one letter in no Census list: `name_part` without a title
+        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts.
+        let english = w0.flags & (FIRST | LAST) == 0
+            && w0.flags & (ENGLISH | PLACE) != 0
+            && w0.end - w0.start > 1
+            && w0.case != Case::Initial;
+        let part0 = if stop || english { None } else { name_part(hay, w0, false) };
+        // Asked only for a word turned away so far.
+        let title_before = || {
+            i > 0
+                && (words[i - 1].roles & role::TITLE != 0
+                    || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0))
+        };
         if part0.is_none()
             && w0.flags & FIRST == 0
             && !gap_has(hay, w0, b':')
-            && !(title_before && !stop && name_part(hay, w0, true).is_some())
+            && !(!stop && title_before() && name_part(hay, w0, true).is_some())
         {
             i += 1;
             continue;
@@ -4205,11 +4239,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                     j = after;
                     continue;
                 }
-                let g = gap(hay, w);
+                let g = gap_bytes(hay, w);
                 // `OKAFOR,\nDORRIS` wraps a comma form, but `Hi Sanjay,\nQuick question` starts a new line.
                 // After a title, a comma ends the name unless a first name follows (`Dr. Lee, Interventional
                 // Cardiology`).
-                let comma = matches!(g, ", " | "," | ",\n" | ", \n")
+                let comma = matches!(g, b", " | b"," | b",\n" | b", \n")
                     && j == i + 1
                     && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
@@ -4241,7 +4275,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
                 if j == i && cue != role::TITLE { part0 } else { name_part(hay, w, cue == role::TITLE && j == i) };
             let part = match part {
                 Some(part) => part,
-                None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, &parts) => {
+                None if j == i + 1 && surname_after_cued_first_name(hay, words, j, cue, parts) => {
                     NamePart::Named { first: false, last: true, common: true }
                 }
                 None if j == i && (modal_first_name(hay, words, i) || named_by_relative(hay, words, i)) => {
@@ -4288,11 +4322,11 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>) {
             j -= 1;
         }
         let n = parts.len();
-        let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, &parts, cue, comma_form) };
-        if n > 0 && score < 0.85 && (relative_after(hay, words, j) || credential_after(hay, words, i, j, &parts)) {
+        let mut score = if n == 0 { 0.0 } else { person_score(hay, words, i, parts, cue, comma_form) };
+        if n > 0 && score < 0.85 && (relative_after(hay, words, j) || credential_after(hay, words, i, j, parts)) {
             score = 0.85;
         }
-        if score < 0.65 && dictated_subject(hay, words, i, j, &parts) {
+        if score < 0.65 && dictated_subject(hay, words, i, j, parts) {
             score = 0.65;
         }
         if score > 0.0 && cue != role::TITLE && eponym_follows(hay, words, j, j - i == 1, lex) {
@@ -4632,33 +4666,42 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     let owner_text = hay[owner.start..owner.end].to_ascii_lowercase();
     let patients = matches!(owner_text.as_str(), "patient" | "pt") && hay[owner.end..].starts_with("'s");
     let owner_ok = patients || (!the && matches!(owner_text.as_str(), "her" | "his" | "their" | "my"));
-    owner_ok && (!the || joins(gap(hay, owner))) && joins(gap(hay, relative)) && relative.roles & role::RELATIVE != 0
+    owner_ok
+        && (!the || joins(gap_bytes(hay, owner)))
+        && joins(gap_bytes(hay, relative))
+        && relative.roles & role::RELATIVE != 0
 }
 
 /// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
 fn is_particle(word: &str) -> bool {
+    is_particle_bytes(word.as_bytes())
+}
+
+/// [`is_particle`] of a word's bytes.
+fn is_particle_bytes(word: &[u8]) -> bool {
     matches!(
         word,
-        "de" | "del"
-            | "della"
-            | "la"
-            | "las"
-            | "los"
-            | "le"
-            | "van"
-            | "von"
-            | "der"
-            | "den"
-            | "da"
-            | "di"
-            | "du"
-            | "dos"
-            | "das"
-            | "ter"
-            | "ten"
-            | "bin"
-            | "ibn"
-            | "al"
+        b"de"
+            | b"del"
+            | b"della"
+            | b"la"
+            | b"las"
+            | b"los"
+            | b"le"
+            | b"van"
+            | b"von"
+            | b"der"
+            | b"den"
+            | b"da"
+            | b"di"
+            | b"du"
+            | b"dos"
+            | b"das"
+            | b"ter"
+            | b"ten"
+            | b"bin"
+            | b"ibn"
+            | b"al"
     )
 }
 
@@ -4668,10 +4711,10 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 }
 
 /// [`is_particle`] of the word lower-cased (ASCII letters only), without allocating the lower-cased copy: a particle
-/// is at most five ASCII letters, lower-cased in a buffer on the stack.
+/// is at most five ASCII letters, lower-cased in a buffer on the stack and compared as bytes (no UTF-8 check).
 fn is_particle_any_case(word: &str) -> bool {
     let mut buf = [0u8; 5];
-    recased(word, &mut buf, false).and_then(|lower| std::str::from_utf8(lower).ok()).is_some_and(is_particle)
+    recased(word, &mut buf, false).is_some_and(is_particle_bytes)
 }
 
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
@@ -4683,13 +4726,13 @@ fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
         && !words[k].caseless
         && matches!(words[k].case, Case::Lower | Case::Cap)
         && is_particle_any_case(&hay[words[k].start..words[k].end])
-        && joins(gap(hay, &words[k]))
+        && joins(gap_bytes(hay, &words[k]))
     {
         k += 1;
     }
     let name = words.get(k)?;
     let named = k > j
-        && joins(gap(hay, name))
+        && joins(gap_bytes(hay, name))
         && !name.blocked
         && name.case == Case::Cap
         && matches!(name_part(hay, name, false), Some(NamePart::Named { .. } | NamePart::Foreign));
@@ -4714,9 +4757,13 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     let words_n = strong + common + foreign;
     let starts_first = matches!(parts[0], NamePart::Named { first: true, .. } | NamePart::Initial);
     let ends_last = matches!(parts[n - 1], NamePart::Named { last: true, .. } | NamePart::Foreign);
-    let sentence_start = i == 0 || {
-        let g = gap(hay, &words[i]);
-        has_byte(g, b'\n') || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+    // Read only where a score below asks for it.
+    let sentence_start = || {
+        i == 0 || {
+            let g = gap(hay, &words[i]);
+            has_byte(g.as_bytes(), b'\n')
+                || g.trim_end().ends_with(['.', '!', '?', ':']) && words[i - 1].roles & role::TITLE == 0
+        }
     };
     if words_n == 0 {
         return 0.0;
@@ -4752,14 +4799,14 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         }
         return match (strong, common, foreign) {
             (s, 0, _) if s >= 1 => 0.85,
-            (s, 1, _) if s >= 1 && (!sentence_start || n >= 3 || cue != 0) => 0.7,
+            (s, 1, _) if s >= 1 && (n >= 3 || cue != 0 || !sentence_start()) => 0.7,
             (0, _, f) if f >= 1 && cue != 0 => 0.7,
             (s, 1, _) if s >= 1 => 0.55,
             // A first name then a surname, each also an English word (`John Smith`: `john`, `smith`), capitalised
             // mid-sentence: a name; at a sentence start the capitals say less, so it passes the default threshold
             // only just.
             (0, c, 0) if c >= 2 && starts_first && ends_last && !comma_form => {
-                if sentence_start && cue == 0 {
+                if cue == 0 && sentence_start() {
                     0.6
                 } else {
                     0.7
@@ -4777,12 +4824,13 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
         return 0.65;
     }
     // An upper-case word in no list before a capitalised one is a product's name (`the MAGNETOM Vida`).
-    let upper_foreign = parts.iter().zip(&words[i..]).any(|(p, w)| *p == NamePart::Foreign && w.case == Case::Upper);
-    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start && !upper_foreign {
+    let upper_foreign = || parts.iter().zip(&words[i..]).any(|(p, w)| *p == NamePart::Foreign && w.case == Case::Upper);
+    if n >= 2 && !caseless && strong >= 1 && common == 0 && !sentence_start() && !upper_foreign() {
         // `seeing Hiroshi Iacovelli`: a Census name next to a capitalised word in no dictionary.
         return 0.7;
     }
-    if n == 1 && strong == 1 && !caseless && !sentence_start && matches!(parts[0], NamePart::Named { last: true, .. }) {
+    if n == 1 && strong == 1 && !caseless && matches!(parts[0], NamePart::Named { last: true, .. }) && !sentence_start()
+    {
         return 0.45;
     }
     0.0
@@ -4795,39 +4843,45 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
     while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::CITY_START != 0) {
         i += skip;
         let w0 = &words[i];
-        // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
-        if matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
-            // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
-            // plate`) unless the gazetteer has it.
-            || (w0.flags & (PLACE | PLACE_HEAD) == 0
-                && (w0.roles & role::CLINICAL != 0
-                    || (i > 0
-                        && gap_is(hay, w0, b" ")
-                        && words[i - 1].roles & role::CLINICAL != 0
-                        && matches!(words[i - 1].case, Case::Cap | Case::Upper))))
+        // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
+        // plate`) unless the gazetteer has it.
+        if w0.flags & (PLACE | PLACE_HEAD) == 0
+            && (w0.roles & role::CLINICAL != 0
+                || (i > 0
+                    && gap_is(hay, w0, b" ")
+                    && words[i - 1].roles & role::CLINICAL != 0
+                    && matches!(words[i - 1].case, Case::Cap | Case::Upper)))
+        {
+            i += 1;
+            continue;
+        }
+        let cue = i > 0
+            && words[i - 1].roles & role::PLACE_CUE != 0
+            && !gap_bytes(hay, &words[i]).iter().any(|&c| matches!(c, b'.' | b';'));
+        // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
+        // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
+        // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
+        // after a place (`our Westminster clinic`) scores them: most capitalised words have none of these, and are
+        // turned away here, before the word's text is read.
+        let near = &words[i + 1..words.len().min(i + 4)];
+        let state_word = |w: &Word| {
+            w.marks & (Word::STATE | Word::STATE_HEAD) != 0
+                && (w.marks & Word::STATE_HEAD != 0 || w.end - w.start != 2 || w.case == Case::Upper)
+        };
+        let may_score = cue
+            || near.iter().any(state_word)
+            || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
+            || city_label_before(hay, words, i)
+            || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
+        if !may_score
+            // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
+            || matches!(&hay.as_bytes()[w0.start..w0.end], b"NW" | b"NE" | b"SW" | b"SE")
         {
             i += 1;
             continue;
         }
         let mut best: Option<(usize, f32)> = None;
         let mut h = KeyHasher::default();
-        let cue = i > 0
-            && words[i - 1].roles & role::PLACE_CUE != 0
-            && !gap(hay, &words[i]).bytes().any(|c| matches!(c, b'.' | b';'));
-        // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
-        // but at a word marked a state or a state's first word), a `City:` label, a place after a comma
-        // (`after_place_and_comma`) or a site's word after a place (`our Westminster clinic`) scores them: most
-        // capitalised words have none of these, and are turned away before the scoring loop.
-        let near = &words[i + 1..words.len().min(i + 4)];
-        let may_score = cue
-            || near.iter().any(|w| w.marks & (Word::STATE | Word::STATE_HEAD) != 0)
-            || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
-            || city_label_before(hay, words, i)
-            || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
-        if !may_score {
-            i += 1;
-            continue;
-        }
         let mut strong_context = None;
         let mut wrapped = false;
         // `12 Orchard Hill Rd Apt 4, Boston`: the town after an address, a facility or a town and a comma is a city
@@ -4836,7 +4890,7 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
             city_label_before(hay, words, i) || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
         for n in 1..=3 {
             let j = i + n - 1;
-            if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap(hay, &words[j]))) {
+            if j >= words.len() || (n > 1 && !joins_after(hay, &words[j - 1], gap_bytes(hay, &words[j]))) {
                 break;
             }
             // A line may wrap inside a city's name (`Hampton\nBays`): then only the gazetteer's place names count.
@@ -4849,7 +4903,10 @@ fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut V
                 break;
             }
             let connector = n > 1
-                && matches!(&hay[w.start..w.end], "de" | "la" | "del" | "of" | "on" | "DE" | "LA" | "OF" | "On" | "ON");
+                && matches!(
+                    &hay.as_bytes()[w.start..w.end],
+                    b"de" | b"la" | b"del" | b"of" | b"on" | b"DE" | b"LA" | b"OF" | b"On" | b"ON"
+                );
             if !(w.caseless || matches!(w.case, Case::Cap | Case::Upper) || connector) {
                 break;
             }
@@ -4933,20 +4990,24 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 }
 
 /// Whether `words[i]` is the value of a `City:` field.
+#[inline(always)]
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
+    // The word's length, then the gap (most often one space): asked for nearly every capitalised word.
     i > 0
+        && words[i - 1].end - words[i - 1].start == 4
+        && gap_has(hay, &words[i], b':')
         && matches!(
             &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
             b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
         )
-        && gap_has(hay, &words[i], b':')
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
 fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
     const RESIDENCE: &[&str] =
         &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
-    let floor = hay[..words[i].start].rfind(['.', '\n', ';']).map_or(0, |p| p + 1);
+    // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
+    let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
     words[..i]
         .iter()
         .rev()
@@ -4976,7 +5037,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g.as_bytes(), b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -5006,8 +5067,8 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && has_byte(g, b',')
-        && joins(gap(hay, second))
+        && has_byte(g.as_bytes(), b',')
+        && joins(gap_bytes(hay, second))
     {
         h.push(second.hash);
         return lex.is_state(h.finish());
@@ -5029,11 +5090,12 @@ fn facilities(
         let kind = w.facility;
         let head_end = match kind {
             // A line may wrap before the tail (`Nodine Medical\nCenter`), not before another head.
+            // The next word's facility kind (one byte) is tested before its gap is read.
             Some(FacilityWord::Head) => match words.get(i + 1) {
                 Some(next)
-                    if joins(gap(hay, next))
+                    if matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
+                        && joins(gap_bytes(hay, next))
                         && (!gap_has(hay, next, b'\n') || next.facility == Some(FacilityWord::TailAfterGeneric))
-                        && matches!(next.facility, Some(FacilityWord::TailAfterGeneric | FacilityWord::Head))
                         && (next.caseless || matches!(next.case, Case::Cap | Case::Upper)) =>
                 {
                     i + 1
@@ -5041,7 +5103,9 @@ fn facilities(
                 _ => i,
             },
             Some(FacilityWord::Generic) => match words.get(i + 1) {
-                Some(next) if joins(gap(hay, next)) && next.facility == Some(FacilityWord::TailAfterGeneric) => i + 1,
+                Some(next) if next.facility == Some(FacilityWord::TailAfterGeneric) && joins(gap_bytes(hay, next)) => {
+                    i + 1
+                }
                 _ => continue,
             },
             _ => continue,
@@ -5063,13 +5127,13 @@ fn facilities(
             if prev.blocked {
                 break;
             }
-            let g = gap(hay, &words[k]);
+            let g = gap_bytes(hay, &words[k]);
             let text = &hay[prev.start..prev.end];
             // Compared without case in place: a lower-cased copy of each word was an allocation.
             let saint = is_any_case(text, &["st", "saint", "ste", "mt", "mount"])
                 || (text.eq_ignore_ascii_case("good")
                     && is_any_case(&hay[words[k].start..words[k].end], &["samaritan", "shepherd"]));
-            if !(joins(g) || g == " & " || (g == ". " && saint)) {
+            if !(joins(g) || g == b" & " || (g == b". " && saint)) {
                 break;
             }
             if has_byte(g, b'\n') {
@@ -5109,7 +5173,7 @@ fn facilities(
             // `Notified Radiology`, `Activated EMS`: a verb in the past that starts a sentence is not a name word.
             let sentence_start = k == 1 || {
                 let before = gap(hay, prev);
-                has_byte(before, b'\n') || before.starts_with(['.', '!', '?', ';'])
+                has_byte(before.as_bytes(), b'\n') || before.starts_with(['.', '!', '?', ';'])
             };
             let name_adjective =
                 is_any_case(text, &["united", "blessed", "sacred", "advanced", "integrated", "associated"]);
@@ -5136,8 +5200,8 @@ fn facilities(
             usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
         if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && &hay[of.start..of.end] == "of"
-            && joins(gap(hay, of))
-            && joins(gap(hay, name))
+            && joins(gap_bytes(hay, of))
+            && joins(gap_bytes(hay, name))
             && !name.caseless
             && name.case == Case::Cap
             && name.roles & (role::STOP | role::CLINICAL) == 0
@@ -5145,7 +5209,11 @@ fn facilities(
             end = head_end + 2 + the;
             distinctive += 1;
             while let Some(more) = words.get(end + 1) {
-                if joins(gap(hay, more)) && more.case == Case::Cap && !more.caseless && more.roles & role::STOP == 0 {
+                if joins(gap_bytes(hay, more))
+                    && more.case == Case::Cap
+                    && !more.caseless
+                    && more.roles & role::STOP == 0
+                {
                     end += 1;
                 } else {
                     break;
@@ -5226,13 +5294,15 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         let g = gap(hay, &words[i]);
         // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
         // at`).
-        let one = lex.entry(cue_end.hash).org_cue;
-        let two = i
-            .checked_sub(2)
-            .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue);
-        let field =
-            (g.trim_end_matches(' ') == ":" && one == Some(OrgCue::Field)) || (g == ": " && two == Some(OrgCue::Field));
-        let phrase = g == " " && two == Some(OrgCue::Phrase);
+        // The cue's words are looked up only after a gap that a field or a phrase may end with.
+        let one = || lex.entry(cue_end.hash).org_cue;
+        let two = || {
+            i.checked_sub(2)
+                .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue)
+        };
+        let field = g.trim_end_matches(' ') == ":"
+            && (one() == Some(OrgCue::Field) || (g == ": " && two() == Some(OrgCue::Field)));
+        let phrase = g == " " && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
@@ -5384,7 +5454,11 @@ fn coreference(
         }
         // Words are in text order: only those from the candidate's start to its end can lie inside it.
         let from = words.partition_point(|w| w.start < c.start);
-        let to = from + words[from..].partition_point(|w| w.end <= c.end);
+        // A name holds a few words: walked over rather than searched for in halves.
+        let mut to = from;
+        while to < words.len() && words[to].end <= c.end {
+            to += 1;
+        }
         for w in words[from..to].iter().filter(|w| w.end - w.start >= 3) {
             let flags = w.flags;
             if w.roles & (role::STOP | role::CLINICAL) != 0 || known.contains(&w.hash) {
@@ -5410,8 +5484,10 @@ fn coreference(
     let bit = |hash: u64| 1u64 << (hash >> 58);
     let bloom = known.iter().fold(0, |m, &h| m | bit(h));
     for w in words {
-        // The word's own tests first: they turn away most words without a look at `known`.
-        if w.blocked || (!w.caseless && !matches!(w.case, Case::Cap | Case::Upper)) {
+        // The word's own tests first: they turn away most words without a look at `known`. An unblocked word that is
+        // capitalised, upper case or in a caseless line is one marked [`Word::PERSON_START`] (one byte to test), but
+        // for an initial.
+        if w.starts & Word::PERSON_START == 0 || (!w.caseless && w.case == Case::Initial) {
             continue;
         }
         let plain = bloom & bit(w.hash) != 0 && known.contains(&w.hash);
