@@ -3983,20 +3983,35 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     if !matches!(c.entity_type, EntityType::Facility | EntityType::Person) {
         return false;
     }
-    let next = hay[c.end..].strip_prefix(' ').map_or("", first_word);
-    let name = &hay[c.start..c.end];
-    let last = name.bytes().rposition(|b| b == b' ').map_or(name, |k| &name[k + 1..]);
+    let b = hay.as_bytes();
     // A person's name before `plan` is dictation (`doctor ramaswamy plan continue lithium`).
     let tails = if c.entity_type == EntityType::Facility { TAILS } else { &TAILS[1..4] };
-    // Every tail is of 3, 4 or 9 letters: a word of another length (most names) is compared with none.
-    let tail = |w: &str| matches!(w.len(), 3 | 4 | 9) && tails.iter().any(|t| w.eq_ignore_ascii_case(t));
-    if tail(next) || tail(last) {
+    // The word after one space (its ASCII letters) or the name's last word (after its last space) is a tail. Every
+    // tail is of ASCII letters: each is compared in place, at the start of the letters after the space (then no
+    // letter after it) and at the name's end (then a space or the name's start before it), rather than measuring
+    // either word first; and every tail starts with `p`, `h`, `e`, `i` or `a` and ends in `n`, `o` or `e`, which most
+    // words and names do not.
+    let name = &b[c.start..c.end];
+    let next = b[c.end..].strip_prefix(b" ").unwrap_or_default();
+    let next_is = |t: &[u8]| {
+        next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
+            && next.get(t.len()).is_none_or(|x| !x.is_ascii_alphabetic())
+    };
+    let last_is = |t: &[u8]| {
+        name.len() >= t.len()
+            && name[name.len() - t.len()..].eq_ignore_ascii_case(t)
+            && (name.len() == t.len() || name[name.len() - t.len() - 1] == b' ')
+    };
+    let next_may = next.first().is_some_and(|&x| matches!(x | 0x20, b'p' | b'h' | b'e' | b'i' | b'a'));
+    let last_may = name.last().is_some_and(|&x| matches!(x | 0x20, b'n' | b'o' | b'e'));
+    if (next_may || last_may)
+        && tails.iter().any(|t| (next_may && next_is(t.as_bytes())) || (last_may && last_is(t.as_bytes())))
+    {
         return true;
     }
     // The field before the name on its line is read backwards from the name, in bytes (every byte looked for is
     // ASCII), so that its line's start is not searched for: the spaces, colons and periods that end the field, then
     // the field's last run of ASCII letters, never past the line break before the field.
-    let b = hay.as_bytes();
     let mut end = c.start;
     while end > 0 && matches!(b[end - 1], b' ' | b':' | b'.') {
         end -= 1;
