@@ -532,6 +532,15 @@ fn ocr_comma_spaces(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     Some((out, map))
 }
 
+/// The length of line below which [`join_wrapped_words`] searches the rest of a text whole rather than line by line:
+/// about where a `memchr` call for each line (some 65 instructions) costs as much as the whole search of its bytes.
+const SHORT_LINE: usize = 128;
+/// Searches for a `-` before a line break, `\n` or `\r\n` (see [`join_wrapped_words`]), built once.
+static DASH_BREAK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-\n"));
+static DASH_CR_BREAK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-\r\n"));
+
 /// `Thomp-\nson`, `Provi-\ndence`: a word that a line break hyphenates (a letter, `-`, the break, a lower-case letter)
 /// is joined, and every byte maps to the byte span of the text it came from.
 fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
@@ -554,10 +563,29 @@ fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         }
         b.get(j).is_some_and(u8::is_ascii_lowercase).then_some(j)
     };
-    // Whether a line break follows a `-` at all (`-\n`, `-\r\n`), looked for from the line breaks (a few per note)
-    // rather than with a search for each of the two.
+    // Whether a line break follows a `-` at all (`-\n`, `-\r\n`). Line breaks are looked at one by one (a `memchr`
+    // call each) while the lines are long; once two or more came at less than [`SHORT_LINE`] bytes a line, the rest of
+    // the text is searched whole for the two, by searchers built once (`-\r\n` only in text with a `\r`). A call
+    // for every line break cost more in a note of short lines, and the whole search (about half an instruction a
+    // byte) more in one of long lines.
     let after_dash = |i: usize| i > 0 && (b[i - 1] == b'-' || (b[i - 1] == b'\r' && i > 1 && b[i - 2] == b'-'));
-    if !memchr::memchr_iter(b'\n', b).any(after_dash) {
+    let mut found = false;
+    let mut rest_from = b.len();
+    for (seen, at) in memchr::memchr_iter(b'\n', b).enumerate() {
+        if after_dash(at) {
+            found = true;
+            break;
+        }
+        if seen >= 1 && at < (seen + 1) * SHORT_LINE {
+            rest_from = at + 1;
+            break;
+        }
+    }
+    let rest = &b[rest_from..];
+    if !found
+        && DASH_BREAK.find(rest).is_none()
+        && (memchr::memchr(b'\r', rest).is_none() || DASH_CR_BREAK.find(rest).is_none())
+    {
         return None;
     }
     let mut out = String::with_capacity(text.len());
