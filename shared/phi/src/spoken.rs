@@ -32,7 +32,26 @@ enum Num {
     Point,
 }
 
+#[inline]
 fn number_word(w: &str, inside_run: bool) -> Option<Num> {
+    // Every number word starts with one of `e f h n o s t z`: most words of a dictation are turned away on their first
+    // letter (inline), before the `match` compares them by length and bytes.
+    const FIRST_LETTERS: u32 = 1 << (b'e' - b'a')
+        | 1 << (b'f' - b'a')
+        | 1 << (b'h' - b'a')
+        | 1 << (b'n' - b'a')
+        | 1 << (b'o' - b'a')
+        | 1 << (b's' - b'a')
+        | 1 << (b't' - b'a')
+        | 1 << (b'z' - b'a');
+    if !w.as_bytes().first().is_some_and(|&c| c.is_ascii_lowercase() && FIRST_LETTERS >> (c - b'a') & 1 != 0) {
+        return None;
+    }
+    spelled_number(w, inside_run)
+}
+
+/// [`number_word`] after its test of the first letter.
+fn spelled_number(w: &str, inside_run: bool) -> Option<Num> {
     // One `match` (compiled to a length switch and a few comparisons): every word of a dictation is asked.
     Some(match w {
         "zero" => Num::Digit(0),
@@ -144,15 +163,12 @@ fn words(text: &str) -> Vec<Word> {
     // about ten times in a note.
     let mut out = Vec::with_capacity(b.len() / 6);
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_lowercase() {
-            i += 1;
-            continue;
+    loop {
+        let start = lowercase_edge(b, i, true);
+        if start == b.len() {
+            break;
         }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_lowercase() {
-            i += 1;
-        }
+        i = lowercase_edge(b, start + 1, false);
         // A word glued to digits or other letters (`x2`, `café`) is not a number word: keep it whole.
         let glued = |at: usize| b.get(at).is_some_and(|c| c.is_ascii_alphanumeric() || *c >= 0x80);
         let glued_before = start > 0 && glued(start - 1);
@@ -161,6 +177,43 @@ fn words(text: &str) -> Vec<Word> {
         }
     }
     out
+}
+
+/// Whether any run of lower-case letters in `text` is a number word (glued to other characters or not): where none
+/// is, no run of number words starts and nothing is rewritten. Most dictations hold none, and are read once here
+/// without their list of [`words`].
+fn any_number_word(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    loop {
+        let start = lowercase_edge(b, i, true);
+        if start == b.len() {
+            return false;
+        }
+        i = lowercase_edge(b, start + 1, false);
+        if number_word(&text[start..i], true).is_some() {
+            return true;
+        }
+    }
+}
+
+/// The first index from `from` whose byte is (`lower`) or is not an ASCII lower-case letter, or `b.len()`. Read eight
+/// bytes at a time: a dictated note is read whole, and a byte loop over its words cost about seven instructions a
+/// byte.
+fn lowercase_edge(b: &[u8], mut from: usize, lower: bool) -> usize {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(from..from + 8) {
+        let letters = bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b'a', b'z');
+        let wanted = if lower { letters } else { !letters & HIGH_BITS };
+        if wanted != 0 {
+            return from + (wanted.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while from < b.len() && b[from].is_ascii_lowercase() != lower {
+        from += 1;
+    }
+    from
 }
 
 /// One number written in digits and the byte span of the words it replaces.
@@ -283,6 +336,9 @@ fn groups(run: &[(Word, Num)]) -> Vec<Group> {
 /// `None` when nothing is rewritten.
 pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     if has_ascii_upper(text.as_bytes()) {
+        return None;
+    }
+    if !any_number_word(text) {
         return None;
     }
     let words = words(text);

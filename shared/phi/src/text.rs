@@ -114,7 +114,7 @@ impl<'a> Normalized<'a> {
 
     /// Unicode tricks folded.
     fn folded(original: &'a str) -> Self {
-        if original.is_ascii() {
+        if all_ascii(original.as_bytes()) {
             return Self { text: Cow::Borrowed(original), map: ByteMap::Identity };
         }
         let mut text = String::with_capacity(original.len());
@@ -191,6 +191,13 @@ fn folded_code_point(breaks: &[(u32, u32)], at: usize) -> usize {
             code_point as usize + (at - b as usize)
         }
     }
+}
+
+/// Whether `b` is all ASCII: std's `is_ascii` reads 64 bytes a step and then the last up to 63 one by one, which cost
+/// more than the rest for a note; here those are read eight at a time by [`ascii_run`].
+fn all_ascii(b: &[u8]) -> bool {
+    let whole = b.len() - b.len() % 64;
+    b[..whole].is_ascii() && ascii_run(&b[whole..]) == b.len() - whole
 }
 
 /// Length of the run of ASCII bytes `b` starts with, read eight bytes at a time: a note with a few accented letters is
@@ -532,6 +539,15 @@ fn ocr_comma_spaces(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     Some((out, map))
 }
 
+/// The length of line below which [`join_wrapped_words`] searches the rest of a text whole rather than line by line:
+/// about where a `memchr` call for each line (some 65 instructions) costs as much as the whole search of its bytes.
+const SHORT_LINE: usize = 128;
+/// Searches for a `-` before a line break, `\n` or `\r\n` (see [`join_wrapped_words`]), built once.
+static DASH_BREAK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-\n"));
+static DASH_CR_BREAK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-\r\n"));
+
 /// `Thomp-\nson`, `Provi-\ndence`: a word that a line break hyphenates (a letter, `-`, the break, a lower-case letter)
 /// is joined, and every byte maps to the byte span of the text it came from.
 fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
@@ -554,10 +570,29 @@ fn join_wrapped_words(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         }
         b.get(j).is_some_and(u8::is_ascii_lowercase).then_some(j)
     };
-    // Whether a line break follows a `-` at all (`-\n`, `-\r\n`), looked for from the line breaks (a few per note)
-    // rather than with a search for each of the two.
+    // Whether a line break follows a `-` at all (`-\n`, `-\r\n`). Line breaks are looked at one by one (a `memchr`
+    // call each) while the lines are long; once two or more came at less than [`SHORT_LINE`] bytes a line, the rest of
+    // the text is searched whole for the two, by searchers built once (`-\r\n` only in text with a `\r`). A call
+    // for every line break cost more in a note of short lines, and the whole search (about half an instruction a
+    // byte) more in one of long lines.
     let after_dash = |i: usize| i > 0 && (b[i - 1] == b'-' || (b[i - 1] == b'\r' && i > 1 && b[i - 2] == b'-'));
-    if !memchr::memchr_iter(b'\n', b).any(after_dash) {
+    let mut found = false;
+    let mut rest_from = b.len();
+    for (seen, at) in memchr::memchr_iter(b'\n', b).enumerate() {
+        if after_dash(at) {
+            found = true;
+            break;
+        }
+        if seen >= 1 && at < (seen + 1) * SHORT_LINE {
+            rest_from = at + 1;
+            break;
+        }
+    }
+    let rest = &b[rest_from..];
+    if !found
+        && DASH_BREAK.find(rest).is_none()
+        && (memchr::memchr(b'\r', rest).is_none() || DASH_CR_BREAK.find(rest).is_none())
+    {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -803,10 +838,32 @@ mod tests {
     }
 
     #[test]
+    fn a_text_is_all_ascii_exactly_when_std_says_so() {
+        for len in 0..200 {
+            let ascii = "a".repeat(len);
+            assert!(all_ascii(ascii.as_bytes()), "{len}");
+            for at in 0..len {
+                let mut text = ascii.clone().into_bytes();
+                text[at] = 0xC3;
+                assert_eq!(all_ascii(&text), text.is_ascii(), "{len} {at}");
+            }
+        }
+    }
+
+    #[test]
     fn only_a_line_break_after_a_dash_is_looked_at_for_joining() {
         assert_eq!(join_wrapped_words("no dash\nhere-"), None);
         assert_eq!(join_wrapped_words("Thomp-\r\nson").map(|(t, _)| t).as_deref(), Some("Thompson"));
         assert_eq!(join_wrapped_words("\n-\nx").map(|(t, _)| t), None);
+        // After short lines the rest of the text is searched whole; after long ones, line by line.
+        for line in ["short line\n", &format!("{}\n", "long ".repeat(60))] {
+            for end in ["Thomp-\nson", "Thomp-\r\nson"] {
+                let text = format!("{}{end}", line.repeat(5));
+                let joined = join_wrapped_words(&text).map(|(t, _)| t);
+                assert_eq!(joined, Some(format!("{}Thompson", line.repeat(5))), "{text:?}");
+            }
+            assert_eq!(join_wrapped_words(&format!("{}no-\r\n", line.repeat(5))), None);
+        }
     }
 
     #[test]
