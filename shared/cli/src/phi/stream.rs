@@ -385,30 +385,11 @@ fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> se
     Ok(())
 }
 
-/// Writes `n` in decimal, as serde_json writes a `usize` (its digits, no sign, no separator). By hand: serde_json's
-/// writer formatted the digits into a buffer and copied them with a `memcpy` call, about 60 instructions for an
-/// offset, two for every entity. An offset below 10,000 (in a note, nearly all) is written as an array of its
-/// digits, which the compiler stores without a call.
+/// Writes `n` in decimal, as serde_json writes a `usize` (which it does with `itoa` too), without the serializer
+/// around it.
 #[inline]
 fn write_decimal(n: usize, out: &mut Vec<u8>) {
-    let digit = |d: usize| b'0' + (d % 10) as u8;
-    match n {
-        0..=9 => out.push(digit(n)),
-        10..=99 => out.extend_from_slice(&[digit(n / 10), digit(n)]),
-        100..=999 => out.extend_from_slice(&[digit(n / 100), digit(n / 10), digit(n)]),
-        1000..=9999 => out.extend_from_slice(&[digit(n / 1000), digit(n / 100), digit(n / 10), digit(n)]),
-        _ => {
-            let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            let mut rest = n;
-            while rest > 0 {
-                at -= 1;
-                digits[at] = digit(rest);
-                rest /= 10;
-            }
-            out.extend_from_slice(&digits[at..]);
-        }
-    }
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Writes a score that is a whole number of hundredths from 0 to 1 (`0.95`, `0.9`, `1.0`: every score the detector
