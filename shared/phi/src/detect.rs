@@ -30,7 +30,8 @@ use crate::context::{
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
 use crate::gazetteer::{
-    COMMON, ENGLISH, FIRST, Gazetteer, KeyHasher, LAST, PLACE, PLACE_HEAD, bytes_in_range, word_hash,
+    CASE_BITS, COMMON, ENGLISH, FIRST, Gazetteer, HIGH_BITS, KeyHasher, LAST, PLACE, PLACE_HEAD, bytes_in_range,
+    word_hash,
 };
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
@@ -1107,11 +1108,9 @@ fn state_words() -> &'static rustc_hash::FxHashSet<u128> {
 
 /// End of the run of ASCII letters from `at`, read eight bytes at a time.
 fn letters_end(b: &[u8], mut at: usize) -> usize {
-    const CASE: u64 = 0x2020_2020_2020_2020;
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(at..at + 8) {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let others = !bytes_in_range(x | CASE, b'a', b'z') & HIGH_BITS;
+        let others = !bytes_in_range(x | CASE_BITS, b'a', b'z') & HIGH_BITS;
         if others != 0 {
             return at + (others.trailing_zeros() / 8) as usize;
         }
@@ -3151,11 +3150,10 @@ impl ShortWord {
     /// takes the letters from the same loads.
     #[inline]
     fn read(b: &[u8]) -> Option<Self> {
-        const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
         // The high bit of each byte of `x` that is an ASCII letter, and of each that is a lower-case one (a letter's
         // case is its 0x20 bit, moved up to the high bit).
         let letters = |x: u64| {
-            let letters = bytes_in_range(x | 0x2020_2020_2020_2020, b'a', b'z');
+            let letters = bytes_in_range(x | CASE_BITS, b'a', b'z');
             (letters, letters & (x << 2))
         };
         // The classes of the letters in the part `word` of a chunk (per chunk: the bits of two chunks stand for

@@ -236,7 +236,6 @@ fn chunked_hash(bytes: &[u8]) -> Option<u64> {
 /// that lower-cases a letter (`-` is 0x2D), so or-ing that bit into each byte lower-cases the chunk in one step.
 #[inline]
 pub(crate) fn letters_hash(bytes: &[u8]) -> u64 {
-    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
     debug_assert!(bytes.iter().all(|&b| b.is_ascii_alphabetic() || b == b'-'));
     let mut state = WORD_SEED;
     let mut chunks = bytes.chunks_exact(8);
@@ -253,7 +252,6 @@ pub(crate) fn letters_hash(bytes: &[u8]) -> u64 {
 /// above them (the tokenizer has them so from its eight-byte read).
 #[inline]
 pub(crate) fn short_letters_hash(word: u64, len: usize) -> u64 {
-    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
     debug_assert!((1..8).contains(&len) && word >> (8 * len) == 0);
     fold(WORD_SEED ^ (word | (CASE_BITS & (u64::MAX >> (64 - 8 * len)))), MIX ^ len as u64)
 }
@@ -262,7 +260,6 @@ pub(crate) fn short_letters_hash(word: u64, len: usize) -> u64 {
 /// little-endian `u64` with zeros above them.
 #[inline]
 pub(crate) fn long_letters_hash(first: u64, rest: u64, len: usize) -> u64 {
-    const CASE_BITS: u64 = 0x2020_2020_2020_2020;
     debug_assert!((8..16).contains(&len) && rest >> (8 * (len - 8)) == 0);
     let state = fold(WORD_SEED ^ (first | CASE_BITS), MIX);
     fold(state ^ (rest | (CASE_BITS & ((1 << (8 * (len - 8))) - 1))), MIX ^ len as u64)
@@ -285,7 +282,10 @@ fn zero_padded(rest: &[u8]) -> u64 {
 }
 
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// The high bit of each of eight bytes.
+pub(crate) const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// The 0x20 bit of each of eight bytes: or-ed into an ASCII letter, it lower-cases it.
+pub(crate) const CASE_BITS: u64 = 0x2020_2020_2020_2020;
 
 /// Whether one of the eight bytes of `x` is an apostrophe or a period (bytes a hash skips).
 #[inline]

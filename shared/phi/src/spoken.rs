@@ -10,7 +10,7 @@
 //! Only text without an upper-case ASCII letter is rewritten: recognizers write lower case, and a typed note that
 //! spells out `two tablets` keeps its words (nothing there is an identifier).
 
-use crate::gazetteer::bytes_in_range;
+use crate::gazetteer::{HIGH_BITS, bytes_in_range};
 use crate::text::copy_verbatim;
 
 /// What one number word contributes.
@@ -201,7 +201,6 @@ fn any_number_word(text: &str) -> bool {
 /// bytes at a time: a dictated note is read whole, and a byte loop over its words cost about seven instructions a
 /// byte.
 fn lowercase_edge(b: &[u8], mut from: usize, lower: bool) -> usize {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(from..from + 8) {
         let letters = bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b'a', b'z');
         let wanted = if lower { letters } else { !letters & HIGH_BITS };

@@ -5,6 +5,7 @@
 //! and `O` inside numbers are digits again. Detection runs on the normalized bytes; [`Normalized::char_span`] maps a
 //! byte span back to `start`/`end` code points of the original, so callers index the characters they sent.
 
+use crate::gazetteer::HIGH_BITS;
 use std::borrow::Cow;
 
 /// A document ready for detection.
@@ -203,7 +204,6 @@ fn all_ascii(b: &[u8]) -> bool {
 /// Length of the run of ASCII bytes `b` starts with, read eight bytes at a time: a note with a few accented letters is
 /// mostly such runs, and a byte loop over them cost more than the rest of its folding.
 fn ascii_run(b: &[u8]) -> usize {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     let mut chunks = b.chunks_exact(8);
     let mut n = 0;
     for chunk in &mut chunks {
