@@ -2629,7 +2629,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         // Only filler words (`is`, `number`, `on file`) may stand between the label and the value, and right before
         // the value a state's code (`Driver's license: NY 123456789`, `TX RN license`). Tested before word k is read:
         // most values have neither, and the word would be read (and hashed) for nothing.
-        if k > 0 && !filler_before && !(k == 1 && is_state_code(&hay[spans[0].0..spans[0].1])) {
+        if k > 0 && !filler_before && !(k == 1 && state_code()) {
             break;
         }
         if !read_up_to(k + 1, &mut hashes, &mut spans, &mut n) {
@@ -2667,11 +2667,6 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         filler_before = entry.filler;
     }
     filler_label
-}
-
-/// A US state's two-letter code as written in front of an identifier it issued: upper case.
-fn is_state_code(word: &str) -> bool {
-    word.len() == 2 && word.bytes().all(|b| b.is_ascii_uppercase()) && Lexicon::get().is_state(word_key(word))
 }
 
 /// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `case`, `Case:` or
@@ -3476,19 +3471,14 @@ fn has_byte(s: &[u8], byte: u8) -> bool {
     s.iter().any(|&c| c == byte)
 }
 
-/// `has_byte(gap(hay, w), byte)` without the `str` slice's checks that both ends are character boundaries (they
-/// are): asked for nearly every word [`persons`] turns away.
-#[expect(
-    clippy::manual_contains,
-    reason = "slice::contains calls memchr, which costs more than the whole scan of a one-byte gap (+1.9M instructions on nophi-2k)"
-)]
+/// Whether the gap before `w` holds `byte`: asked for nearly every word [`persons`] turns away.
 fn gap_has(hay: &str, w: &Word, byte: u8) -> bool {
-    hay.as_bytes()[w.gap_start..w.start].iter().any(|&c| c == byte)
+    has_byte(gap_bytes(hay, w), byte)
 }
 
 /// `gap(hay, w) == text` (`text` ASCII), read as bytes like [`gap_has`].
 fn gap_is(hay: &str, w: &Word, text: &[u8]) -> bool {
-    hay.as_bytes()[w.gap_start..w.start] == *text
+    gap_bytes(hay, w) == text
 }
 
 /// The separator between two words allows them to be parts of one name: one space or one line break (a
@@ -4320,7 +4310,9 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, p
             && particles == 0
             && matches!(parts[n - 1], NamePart::Named { common: true, first: false, .. })
             && match parts[n - 2] {
-                NamePart::Named { first: false, .. } => !is_particle(&hay[words[j - 2].start..words[j - 2].end]),
+                NamePart::Named { first: false, .. } => {
+                    !is_particle(&hay.as_bytes()[words[j - 2].start..words[j - 2].end])
+                }
                 // `o'connor`: a surname's shape (`ngozi brawn` keeps its surname).
                 NamePart::Foreign => hay[words[j - 2].start..words[j - 2].end].contains('\''),
                 _ => false,
@@ -4689,12 +4681,7 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
 }
 
 /// Lower-case surname particles (`de`, `la`, `van`, `der`, ...).
-fn is_particle(word: &str) -> bool {
-    is_particle_bytes(word.as_bytes())
-}
-
-/// [`is_particle`] of a word's bytes.
-fn is_particle_bytes(word: &[u8]) -> bool {
+fn is_particle(word: &[u8]) -> bool {
     matches!(
         word,
         b"de"
@@ -4730,7 +4717,7 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 /// is at most five ASCII letters, lower-cased in a buffer on the stack and compared as bytes (no UTF-8 check).
 fn is_particle_any_case(word: &str) -> bool {
     let mut buf = [0u8; 5];
-    recased(word, &mut buf, false).is_some_and(is_particle_bytes)
+    recased(word, &mut buf, false).is_some_and(is_particle)
 }
 
 /// When `words[j]` starts one or two lower-case surname particles that join a capitalised name word on a mixed-case
@@ -5157,7 +5144,7 @@ fn facilities(
             }
             let roles = prev.roles;
             // `Van der Berg Hospice`: lower-case surname particles join name words like connectors.
-            let connector = is_connector(text) || (prev.case == Case::Lower && is_particle(text));
+            let connector = is_connector(text) || (prev.case == Case::Lower && is_particle(text.as_bytes()));
             if connector {
                 // Only inside a name: the word before the connector must itself be a name word.
                 let Some(before) = k.checked_sub(2).map(|x| &words[x]) else { break };
