@@ -17,67 +17,70 @@ const SCORE: f32 = 0.9;
 const MAX_HEADER_BYTES: usize = 400;
 const MAX_HEADER_CELL: usize = 40;
 
-/// What a column holds, from its header (lower case, `_` `-` `.` as spaces).
-fn column_type(header: &str) -> Option<Column> {
+/// What a column holds, from its header (as [`column_name`] writes it: lower case, `_` `-` `.` as spaces).
+fn column_type(header: &[u8]) -> Option<Column> {
     use EntityType::{
         AccountNumber, Address, City, Date, DeviceId, Email, Fax, HealthPlanId, IpAddress, LicenseNumber, Mrn, Person,
         Phone, Ssn, Zip,
     };
     Some(Column::Plain(match header {
-        "name"
-        | "patient"
-        | "patient name"
-        | "first name"
-        | "first"
-        | "given name"
-        | "given"
-        | "last name"
-        | "last"
-        | "surname"
-        | "family name"
-        | "middle name"
-        | "middle"
-        | "full name"
-        | "attending"
-        | "attending physician"
-        | "provider"
-        | "physician"
-        | "pcp"
-        | "guarantor"
-        | "emergency contact"
-        | "contact name"
-        | "next of kin"
-        | "ordering provider"
-        | "referring provider"
-        | "mother maiden name" => Person,
-        "mrn"
-        | "patient id"
-        | "patientid"
-        | "pt id"
-        | "medical record number"
-        | "medical record"
-        | "record number"
-        | "chart number" => Mrn,
-        "dob" | "date of birth" | "birth date" | "birthdate" | "admit" | "admit date" | "admission date"
-        | "admitted" | "discharge" | "discharge date" | "discharged" | "visit date" | "last visit" | "service date"
-        | "date of service" | "dos" | "date" | "encounter date" | "death date" | "date of death" | "appointment"
-        | "appointment date" | "collected" | "collection date" => Date,
-        "zip" | "zip code" | "zipcode" | "postal code" | "postcode" => Zip,
-        "phone" | "phone number" | "telephone" | "tel" | "mobile" | "cell" | "home phone" | "work phone"
-        | "contact phone" => Phone,
-        "fax" | "fax number" => Fax,
-        "email" | "e mail" | "email address" => Email,
-        "address" | "street" | "street address" | "address1" | "address 1" | "address line 1" | "addr" => Address,
-        "city" | "town" => City,
-        "ssn" | "social security number" | "social security" => Ssn,
-        "account" | "account number" | "acct" | "acct no" | "encounter" | "encounter id" | "encounter number"
-        | "visit id" | "visit number" | "accession" | "accession number" | "fin" | "csn" => AccountNumber,
-        "member id" | "memberid" | "insurance id" | "policy number" | "subscriber id" | "medicaid id"
-        | "medicare id" | "mbi" => HealthPlanId,
-        "license" | "license number" | "drivers license" | "driver license" => LicenseNumber,
-        "ip" | "ip address" => IpAddress,
-        "device id" | "serial" | "serial number" => DeviceId,
-        "age" => return Some(Column::Age),
+        b"name"
+        | b"patient"
+        | b"patient name"
+        | b"first name"
+        | b"first"
+        | b"given name"
+        | b"given"
+        | b"last name"
+        | b"last"
+        | b"surname"
+        | b"family name"
+        | b"middle name"
+        | b"middle"
+        | b"full name"
+        | b"attending"
+        | b"attending physician"
+        | b"provider"
+        | b"physician"
+        | b"pcp"
+        | b"guarantor"
+        | b"emergency contact"
+        | b"contact name"
+        | b"next of kin"
+        | b"ordering provider"
+        | b"referring provider"
+        | b"mother maiden name" => Person,
+        b"mrn"
+        | b"patient id"
+        | b"patientid"
+        | b"pt id"
+        | b"medical record number"
+        | b"medical record"
+        | b"record number"
+        | b"chart number" => Mrn,
+        b"dob" | b"date of birth" | b"birth date" | b"birthdate" | b"admit" | b"admit date" | b"admission date"
+        | b"admitted" | b"discharge" | b"discharge date" | b"discharged" | b"visit date" | b"last visit"
+        | b"service date" | b"date of service" | b"dos" | b"date" | b"encounter date" | b"death date"
+        | b"date of death" | b"appointment" | b"appointment date" | b"collected" | b"collection date" => Date,
+        b"zip" | b"zip code" | b"zipcode" | b"postal code" | b"postcode" => Zip,
+        b"phone" | b"phone number" | b"telephone" | b"tel" | b"mobile" | b"cell" | b"home phone" | b"work phone"
+        | b"contact phone" => Phone,
+        b"fax" | b"fax number" => Fax,
+        b"email" | b"e mail" | b"email address" => Email,
+        b"address" | b"street" | b"street address" | b"address1" | b"address 1" | b"address line 1" | b"addr" => {
+            Address
+        }
+        b"city" | b"town" => City,
+        b"ssn" | b"social security number" | b"social security" => Ssn,
+        b"account" | b"account number" | b"acct" | b"acct no" | b"encounter" | b"encounter id"
+        | b"encounter number" | b"visit id" | b"visit number" | b"accession" | b"accession number" | b"fin"
+        | b"csn" => AccountNumber,
+        b"member id" | b"memberid" | b"insurance id" | b"policy number" | b"subscriber id" | b"medicaid id"
+        | b"medicare id" | b"mbi" => HealthPlanId,
+        b"license" | b"license number" | b"drivers license" | b"driver license" => LicenseNumber,
+        b"ip" | b"ip address" => IpAddress,
+        b"device id" | b"serial" | b"serial number" => DeviceId,
+        b"age" => return Some(Column::Age),
         // `appt_id`, `claim number`, `Employee #`: a column of identifiers, whatever they identify, unless they
         // number a room, a lot, a code or a payer.
         _ if is_id_header(header) => EntityType::OtherId,
@@ -122,9 +125,12 @@ fn trim(line: &str, s: usize, e: usize) -> (usize, usize) {
 }
 
 /// The delimiter of a header row and its columns' types, when `line` is one: two cells or more, short, without
-/// digits (`address1` aside), at least two of them naming a PHI column.
-fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
-    if line.len() > MAX_HEADER_BYTES {
+/// digits (`address1` aside), at least two of them naming a PHI column. `first` is where the line's first `,`, tab or
+/// `|` is ([`tables`] has found it).
+fn header(line: &str, first: usize) -> Option<(u8, Vec<Option<Column>>)> {
+    // The first cell ends at the first delimiter or after it: when that is too far for a header cell (prose with a
+    // comma), the line is no header, and nothing more is read (a third of the lines with a comma in mixed notes).
+    if line.len() > MAX_HEADER_BYTES || first > MAX_HEADER_CELL + 2 {
         return None;
     }
     // A header row names columns: no sentence end, no `label:` (form fields such as `NAME: DOE, JANE`).
@@ -132,10 +138,9 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
     if trimmed.ends_with('.') || memchr::memchr(b':', line.as_bytes()).is_some() {
         return None;
     }
-    // A tab if the line holds one, else `|`, else `,`: the first of the three is found by one search, and only one of
-    // a higher rank is looked for after it (a search for each of the three cost three calls on most lines).
+    // A tab if the line holds one, else `|`, else `,`: after the first of the three, only one of a higher rank is
+    // looked for (a search for each of the three cost three calls on most lines).
     let b = line.as_bytes();
-    let first = memchr::memchr3(b'\t', b'|', b',', b)?;
     let delimiter = match (b[first], memchr::memchr2(b'\t', b'|', &b[first..])) {
         (b',', None) => b',',
         (b'\t', _) => b'\t',
@@ -180,31 +185,80 @@ fn header(line: &str) -> Option<(u8, Vec<Option<Column>>)> {
 }
 
 /// `appt id`, `claim number`, `employee no` (as [`column_name`] writes them): a word and an identifier's mark.
-fn is_id_header(header: &str) -> bool {
-    const NOT_PHI: &[&str] = &[
-        "room", "bed", "lot", "batch", "page", "line", "item", "order", "payer", "ndc", "cpt", "icd", "code",
-        "version", "model", "part", "catalog", "ref", "step", "question", "row", "seq", "sequence", "test", "panel",
-        "form", "rev", "revenue", "pos", "place", "tooth", "site",
+fn is_id_header(header: &[u8]) -> bool {
+    const NOT_PHI: &[&[u8]] = &[
+        b"room",
+        b"bed",
+        b"lot",
+        b"batch",
+        b"page",
+        b"line",
+        b"item",
+        b"order",
+        b"payer",
+        b"ndc",
+        b"cpt",
+        b"icd",
+        b"code",
+        b"version",
+        b"model",
+        b"part",
+        b"catalog",
+        b"ref",
+        b"step",
+        b"question",
+        b"row",
+        b"seq",
+        b"sequence",
+        b"test",
+        b"panel",
+        b"form",
+        b"rev",
+        b"revenue",
+        b"pos",
+        b"place",
+        b"tooth",
+        b"site",
     ];
+    const MARKS: [&[u8]; 5] = [b"id", b"number", b"no", b"num", b"nbr"];
     // Every mark ends the header: most headers end in none, and are not split.
-    if !["id", "number", "no", "num", "nbr"].iter().any(|m| header.ends_with(m)) {
+    if !MARKS.iter().any(|m| header.ends_with(m)) {
         return false;
     }
-    let Some((word, mark)) = header.rsplit_once(' ') else { return header == "id" };
-    matches!(mark, "id" | "number" | "no" | "num" | "nbr")
-        && !word.is_empty()
-        && !NOT_PHI.contains(&word.rsplit(' ').next().unwrap_or(word))
+    let Some(space) = header.iter().rposition(|&c| c == b' ') else { return header == b"id" };
+    let (word, mark) = (&header[..space], &header[space + 1..]);
+    MARKS.contains(&mark) && !word.is_empty() && !NOT_PHI.contains(&word.rsplit(|&c| c == b' ').next().unwrap_or(word))
 }
 
 /// A header cell as [`column_type`] reads it, written into `buf` without allocating: lower case, without quotes,
-/// `_ - . #` and tabs as spaces, one space between words (at most `buf.len()` bytes).
-fn column_name<'b>(cell: &str, buf: &'b mut [u8; MAX_HEADER_CELL + 2]) -> Option<&'b str> {
+/// `_ - . #` and tabs as spaces, one space between words, no white space at either end (at most `buf.len()` bytes).
+fn column_name<'b>(cell: &str, buf: &'b mut [u8; MAX_HEADER_CELL + 2]) -> Option<&'b [u8]> {
+    // An ASCII cell (nearly every one) is trimmed as bytes, and its name, ASCII too, is not checked to be UTF-8: the
+    // chars `str::trim` decodes, its quote pattern and the check cost more than the copy. ASCII white space is what
+    // `char::is_whitespace` says of an ASCII char (with the vertical tab, which `u8::is_ascii_whitespace` leaves out).
+    let white = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let ascii = cell.is_ascii();
+    let inner = if ascii {
+        let b = cell.as_bytes();
+        let start = b.iter().position(|c| !white(c)).unwrap_or(b.len());
+        let end = b.iter().rposition(|c| !white(c)).map_or(start, |e| e + 1);
+        let mut inner = &b[start..end];
+        while let [b'"', rest @ ..] = inner {
+            inner = rest;
+        }
+        while let [rest @ .., b'"'] = inner {
+            inner = rest;
+        }
+        inner
+    } else {
+        cell.trim().trim_matches('"').as_bytes()
+    };
     // Each byte through one table, the last written byte's being a space kept in a flag, and the loop left once the
     // buffer is full (every later byte was skipped): the byte-by-byte tests cost about 28 instructions a byte, and a
     // line with a comma has its cells read here.
     let mut n = 0;
     let mut after_space = true;
-    for &c in cell.trim().trim_matches('"').as_bytes() {
+    for &c in inner {
         let c = NAME_BYTE[usize::from(c)];
         // One space between words.
         if c == b' ' && after_space {
@@ -217,7 +271,11 @@ fn column_name<'b>(cell: &str, buf: &'b mut [u8; MAX_HEADER_CELL + 2]) -> Option
             break;
         }
     }
-    Some(std::str::from_utf8(&buf[..n]).ok()?.trim_end())
+    let name = &buf[..n];
+    if ascii {
+        return Some(&name[..name.iter().rposition(|c| !white(c)).map_or(0, |e| e + 1)]);
+    }
+    Some(std::str::from_utf8(name).ok()?.trim_end().as_bytes())
 }
 
 /// Each byte as [`column_name`] writes it: `_ - . #` and tabs as spaces, ASCII letters in lower case.
@@ -234,50 +292,50 @@ const NAME_BYTE: [u8; 256] = {
 
 /// Header words of an aligned table that name no PHI column (`Result`, `Sex`): with the PHI columns, the whole row
 /// must be names of columns for it to be a header.
-const OTHER_COLUMNS: &[&str] = &[
-    "sex",
-    "gender",
-    "result",
-    "results",
-    "test",
-    "value",
-    "units",
-    "status",
-    "room",
-    "bed",
-    "dx",
-    "diagnosis",
-    "notes",
-    "note",
-    "comment",
-    "comments",
-    "plan",
-    "type",
-    "race",
-    "language",
-    "reason",
-    "allergies",
-    "location",
-    "unit",
-    "service",
-    "los",
-    "code",
-    "procedure",
-    "medication",
-    "dose",
-    "qty",
-    "amount",
-    "balance",
-    "charge",
-    "payer",
-    "insurance",
-    "time",
-    "flag",
-    "range",
-    "ref range",
-    "reference range",
-    "weight",
-    "height",
+const OTHER_COLUMNS: &[&[u8]] = &[
+    b"sex",
+    b"gender",
+    b"result",
+    b"results",
+    b"test",
+    b"value",
+    b"units",
+    b"status",
+    b"room",
+    b"bed",
+    b"dx",
+    b"diagnosis",
+    b"notes",
+    b"note",
+    b"comment",
+    b"comments",
+    b"plan",
+    b"type",
+    b"race",
+    b"language",
+    b"reason",
+    b"allergies",
+    b"location",
+    b"unit",
+    b"service",
+    b"los",
+    b"code",
+    b"procedure",
+    b"medication",
+    b"dose",
+    b"qty",
+    b"amount",
+    b"balance",
+    b"charge",
+    b"payer",
+    b"insurance",
+    b"time",
+    b"flag",
+    b"range",
+    b"ref range",
+    b"reference range",
+    b"weight",
+    b"height",
 ];
 
 /// Cells of an aligned line: runs of text separated by two spaces or more (or a tab), as byte ranges.
@@ -475,8 +533,11 @@ pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
         }
         // A longer line is no header ([`aligned_header`]): it is not searched. Two spaces found in the line's span are
         // both in it: the line's end is the text's or a line break.
-        if line.len() <= MAX_HEADER_BYTES && delimiters.at_or_after(start) < start + line.len() {
-            table = header(line);
+        if line.len() <= MAX_HEADER_BYTES {
+            let first = delimiters.at_or_after(start);
+            if first < start + line.len() {
+                table = header(line, first - start);
+            }
         }
         if table.is_none() && line.len() <= MAX_HEADER_BYTES && gaps.at_or_after(start) < start + line.len() {
             aligned = aligned_header(line);
@@ -521,7 +582,7 @@ mod tests {
         let got = found(text);
         assert!(got.contains(&(EntityType::OtherId, "A-558102")), "{got:?}");
         assert!(got.iter().all(|(_, v)| !matches!(*v, "4412" | "K7O112")), "{got:?}");
-        assert!(is_id_header("employee no") && is_id_header("claim number") && !is_id_header("payer id"));
+        assert!(is_id_header(b"employee no") && is_id_header(b"claim number") && !is_id_header(b"payer id"));
     }
 
     #[test]
