@@ -9,7 +9,6 @@
 
 use crate::detect::Candidate;
 use crate::entity::EntityType;
-use crate::gazetteer::bytes_in_range;
 
 /// Below an HL7 field's, above most word and shape rules: the header says what the value is.
 const SCORE: f32 = 0.9;
@@ -380,12 +379,10 @@ const NOT_IN_ALIGNED_HEADER: [bool; 256] = {
 };
 
 /// An aligned table's header: two cells or more, each the name of a column, two of them PHI columns; with where each
-/// column starts.
+/// column starts. `line` holds two spaces in a row ([`tables`] reads only such a line here, where its search has found
+/// them).
 fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
-    if line.len() > MAX_HEADER_BYTES
-        || !has_double_space(line.as_bytes())
-        || line.bytes().any(|b| NOT_IN_ALIGNED_HEADER[usize::from(b)])
-    {
+    if line.len() > MAX_HEADER_BYTES || line.bytes().any(|b| NOT_IN_ALIGNED_HEADER[usize::from(b)]) {
         return None;
     }
     let mut columns = Vec::new();
@@ -450,34 +447,6 @@ impl<F: Fn(usize) -> Option<usize>> NextAt<F> {
 /// A search for two spaces in a row, built once: building the searcher cost more than searching most lines.
 static GAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
-
-/// Whether `b` holds two spaces in a row. A short line (most lines of a form) is read eight bytes at a time, as a
-/// `memmem` search would fall back to a byte-wise Rabin-Karp for it; a longer one is left to `memmem`'s vectorised
-/// search. ([`tables`] searches the whole text instead: one search answers for every line up to the next gap.)
-fn has_double_space(b: &[u8]) -> bool {
-    if b.len() >= 64 {
-        return GAP.find(b).is_some();
-    }
-    let mut chunks = b.chunks_exact(8);
-    // The high bit of the last byte of the chunk before, moved to the first byte's place, when that byte is a space.
-    let mut carry = 0;
-    for chunk in &mut chunks {
-        let spaces = bytes_in_range(u64::from_le_bytes(chunk.try_into().unwrap_or_default()), b' ', b' ');
-        // Shifted one byte up, a space's bit lands on the next byte's: both are spaces where it meets another.
-        if ((spaces << 8) | carry) & spaces != 0 {
-            return true;
-        }
-        carry = spaces >> 56;
-    }
-    let mut space_before = carry != 0;
-    for &c in chunks.remainder() {
-        if c == b' ' && space_before {
-            return true;
-        }
-        space_before = c == b' ';
-    }
-    false
-}
 
 /// Adds the PHI of every table with a header row in `hay`.
 pub(crate) fn tables(hay: &str, out: &mut Vec<Candidate>) {
@@ -657,22 +626,6 @@ mod tests {
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
-    }
-
-    #[test]
-    fn two_spaces_in_a_row_are_found_wherever_they_stand() {
-        for n in (0..20).chain(60..80) {
-            for at in 0..n.max(1) - 1 {
-                let mut line = vec![b'a'; n];
-                line[at] = b' ';
-                assert!(!has_double_space(&line), "{n} {at}");
-                line[at + 1] = b' ';
-                assert!(has_double_space(&line), "{n} {at}");
-            }
-        }
-        assert!(!has_double_space(b"a b c d e f g h i j k l m n o p"));
-        assert!(has_double_space("caf\u{e9}  x".as_bytes()));
-        assert!(!has_double_space(b" \t \t \t "));
     }
 
     #[test]
