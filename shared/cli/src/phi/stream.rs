@@ -269,6 +269,16 @@ enum LineId<'a> {
 }
 
 impl LineId<'_> {
+    /// The room an analysis line with `entities` entities is expected to take: its keys and brackets, the id (as
+    /// written, when it is; a parsed one is taken to be short) and 64 bytes an entity.
+    fn analysis_capacity(&self, entities: usize) -> usize {
+        let id = match self {
+            Self::Written(json) => json.len(),
+            Self::Parsed(_) => 11,
+        };
+        r#"{"id":,"entities":[]}"#.len() + id + entities * 64
+    }
+
     fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
             Self::Written(json) => {
@@ -365,7 +375,7 @@ struct Worker {
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
 /// a run. Numbers are still written by serde_json.
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
-    out.reserve(32 + entities.len() * 64);
+    out.reserve(id.analysis_capacity(entities.len()));
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
@@ -483,8 +493,9 @@ fn process(
     let entities = analyzer.analyze(text, options);
     match job {
         Job::Analyze => {
-            // Allocated at its expected size at once: `reserve` on an empty `Vec` went through its growth path.
-            let mut out = Vec::with_capacity(32 + entities.len() * 64);
+            // Allocated at its expected size at once (an id longer than 11 bytes included, `clean-1000`): `reserve`
+            // on an empty `Vec`, or on one too short, went through its growth path.
+            let mut out = Vec::with_capacity(id.analysis_capacity(entities.len()));
             write_analysis(&id, &entities, &mut out).map_err(|e| e.to_string())?;
             Ok(out)
         }
