@@ -648,14 +648,19 @@ impl Analyzer {
         candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
         resolve(&mut candidates);
         // Mapped in place (a candidate and an entity have the same size: the collect reuses the list, where a second
-        // one cost an allocation for every document).
+        // one cost an allocation for every document). The offsets of most notes need no mapping, and their entities,
+        // as disjoint as the candidates kept, no merging below.
+        let unchanged = normalized.offsets_unchanged();
         let mut entities: Vec<Entity> = candidates
             .into_iter()
             .map(|c| {
-                let (start, end) = normalized.char_span(c.start, c.end);
+                let (start, end) = if unchanged { (c.start, c.end) } else { normalized.char_span(c.start, c.end) };
                 Entity { entity_type: c.entity_type, start, end, score: c.score }
             })
             .collect();
+        if unchanged {
+            return entities;
+        }
         // Two entities inside one spelled-out number (a custom pattern matching part of `1952` written as `nineteen
         // fifty two`) map back to the same words: they become one.
         entities.dedup_by(|next, last| {

@@ -165,6 +165,12 @@ impl<'a> Normalized<'a> {
         &self.text
     }
 
+    /// Whether every byte offset of the text is the same code point offset of the original: an ASCII text that
+    /// nothing rewrote (most notes), whose spans need no mapping.
+    pub(crate) fn offsets_unchanged(&self) -> bool {
+        matches!(self.map, ByteMap::Identity)
+    }
+
     /// Code point span of the original text for the normalized byte span `start..end` (non-empty).
     pub fn char_span(&self, start: usize, end: usize) -> (usize, usize) {
         match &self.map {
