@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use crate::entity::EntityType;
-use crate::gazetteer::{KeyHasher, KeyTable};
+use crate::gazetteer::{KeyHasher, KeyTable, SizedKeyTable};
 
 /// What a label phrase before a number says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,12 @@ pub enum FacilityWord {
 pub struct Lexicon {
     entries: KeyTable<LexEntry>,
     /// What the tokenizer reads of each entry that has any of it, in a table of its own (see [`WordFacts`]).
-    words: KeyTable<WordFacts>,
+    words: SizedKeyTable<WordFacts, WORD_FACT_SLOTS>,
 }
+
+/// The slots of [`Lexicon`]'s [`WordFacts`] table: four for each of its ~1,800 entries, so that a lookup (for every
+/// word of every note, most of them absent) ends within a slot or two.
+const WORD_FACT_SLOTS: usize = 8192;
 
 /// The part of a [`LexEntry`] that the tokenizer reads for every word of a note, in a table of its own: one byte
 /// of bits where a `LexEntry` has a `bool` for each, copied out of a slot in one load where a `LexEntry` took five,
@@ -2979,7 +2983,7 @@ impl Lexicon {
             .filter(|(_, facts)| *facts != WordFacts::default())
             .map(|(key, facts)| (key, WordFacts { gazetteer: gazetteer.flags_of(key), ..facts }))
             .collect();
-        Self { entries, words: KeyTable::build_with_room(facts, |_, later| later, 4) }
+        Self { entries, words: SizedKeyTable::build(facts, |_, later| later) }
     }
 
     /// [`WordFacts`] of a hashed word, `None` when its [`entry`](Self::entry) has none of them: the roles, facility
@@ -3017,4 +3021,21 @@ impl Lexicon {
 /// Hash of one word, for the lookups above.
 pub fn word_key(word: &str) -> u64 {
     crate::gazetteer::word_hash(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_facts_table_is_at_most_a_quarter_full() {
+        // Arrange
+        let lexicon = Lexicon::get();
+
+        // Act
+        let entries = lexicon.words.len();
+
+        // Assert: past a quarter, lookups of absent words (most of a note's) probe more slots; raise WORD_FACT_SLOTS.
+        assert!(entries > 0 && entries * 4 <= WORD_FACT_SLOTS, "{entries} entries in {WORD_FACT_SLOTS} slots");
+    }
 }

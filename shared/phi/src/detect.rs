@@ -3158,14 +3158,20 @@ impl ShortWord {
         };
         let first = u64::from_le_bytes(*b.first_chunk::<8>()?);
         let l1 = letters(first);
-        let (len, hash, classes) = if l1.0 & HIGH_BITS != HIGH_BITS {
+        // The byte after the word is taken from the load that holds it, not read again from `b` (with a bounds check).
+        let (len, hash, classes, after) = if l1.0 & HIGH_BITS != HIGH_BITS {
             let len = ((!l1.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             // Not an ASCII letter first (a word starting with a letter outside ASCII).
             if len == 0 {
                 return None;
             }
             let word = u64::MAX >> (64 - 8 * len);
-            (len, crate::gazetteer::short_letters_hash(first & word, len), classes(l1, word))
+            (
+                len,
+                crate::gazetteer::short_letters_hash(first & word, len),
+                classes(l1, word),
+                (first >> (8 * len)) as u8,
+            )
         } else {
             let second = u64::from_le_bytes(*b.get(8..)?.first_chunk::<8>()?);
             let l2 = letters(second);
@@ -3176,10 +3182,10 @@ impl ShortWord {
             let rest = ((!l2.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             let word = (1u64 << (8 * rest)) - 1;
             let hash = crate::gazetteer::long_letters_hash(first, second & word, 8 + rest);
-            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word))
+            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word), (second >> (8 * rest)) as u8)
         };
         // One table load where four comparisons were four branches.
-        if BYTE_CLASS[usize::from(b[len])] & (JOINER | NON_ASCII | DIGIT) != 0 {
+        if BYTE_CLASS[usize::from(after)] & (JOINER | NON_ASCII | DIGIT) != 0 {
             return None;
         }
         Some(Self { len, classes, hash })
