@@ -3246,7 +3246,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     let mut i = 0;
     let mut line_first = 0;
     let mut line_has_cap = false;
-    let mut line_has_lower = false;
     let mut gap_start = 0;
     // Whether the last word pushed is one of [`RULE_CUES`].
     let mut after_rule_cue = false;
@@ -3256,10 +3255,13 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
     // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
     // goes over the words of the other lines.
-    let finish_line = |words: &mut [Word], has_cap: bool, has_lower: bool| {
+    let finish_line = |words: &mut [Word], has_cap: bool| {
         if has_cap {
             return;
         }
+        // Whether the line has a lower-case word of two letters or more, found here rather than tracked for every
+        // word of every line: only a line without a capitalised word asks.
+        let has_lower = words.iter().any(|w| w.case == Case::Lower && w.end - w.start >= 2);
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
         for w in words {
@@ -3280,10 +3282,9 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         let class = BYTE_CLASS[usize::from(c)];
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
-                finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
+                finish_line(&mut words.list[line_first..], line_has_cap);
                 line_first = words.list.len();
                 line_has_cap = false;
-                line_has_lower = false;
                 i += 1;
                 continue;
             }
@@ -3370,11 +3371,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         } else {
             case_of(&hay[start..i])
         };
-        match case {
-            Case::Cap => line_has_cap = true,
-            Case::Lower if i - start >= 2 => line_has_lower = true,
-            _ => {}
-        }
+        line_has_cap |= case == Case::Cap;
         let found = lex.word_facts(hash);
         let facts = found.unwrap_or_default();
         let marks = facts.marks;
@@ -3426,7 +3423,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             i += 2;
         }
     }
-    finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
+    finish_line(&mut words.list[line_first..], line_has_cap);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
