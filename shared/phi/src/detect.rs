@@ -3196,6 +3196,15 @@ impl ShortWord {
     }
 }
 
+/// The hash of a word the tokenizer read letter by letter ([`ShortWord::read`] did not), `letters` when it is of
+/// ASCII letters and hyphens only (nearly every such word), which are hashed without the tests `word_key` makes.
+///
+/// Out of line: inlined, its chunk loop had the tokenizer's separator loop keep a count of its own for it.
+#[inline(never)]
+fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
+    if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[word]) } else { word_key(&hay[word]) }
+}
+
 /// A note's words, and where the passes that start at few of them start.
 ///
 /// The tokenizer notes the indices of the rare words that [`word_rules`], [`facilities`] and [`organizations`] start
@@ -3368,9 +3377,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 gap_start = i;
                 continue 'words;
             }
-            // A word of ASCII letters and hyphens (nearly every other word) is hashed without the tests `word_key`
-            // makes.
-            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) }
+            long_word_hash(hay, start..i, ascii && !apostrophe)
         };
         // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
         let case = if ascii {
