@@ -104,6 +104,9 @@ impl WordFacts {
     pub const STATE_HEAD: u8 = 32;
     /// [`LexEntry::rule_cue`].
     pub const RULE_CUE: u8 = 64;
+    /// The word is in the table: its `gazetteer` flags are known. Not set in the facts of any other word (all
+    /// empty).
+    pub const KNOWN: u8 = 128;
 
     /// The facts of an entry, without its gazetteer flags.
     fn of(e: &LexEntry) -> Self {
@@ -2981,16 +2984,18 @@ impl Lexicon {
             .iter()
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
-            .map(|(key, facts)| (key, WordFacts { gazetteer: gazetteer.flags_of(key), ..facts }))
+            .map(|(key, facts)| {
+                (key, WordFacts { gazetteer: gazetteer.flags_of(key), marks: facts.marks | WordFacts::KNOWN, ..facts })
+            })
             .collect();
         Self { entries, words: SizedKeyTable::build(facts, |_, later| later) }
     }
 
-    /// [`WordFacts`] of a hashed word, `None` when its [`entry`](Self::entry) has none of them: the roles, facility
-    /// kind and marks of that entry, with the word's gazetteer flags.
+    /// [`WordFacts`] of a hashed word: the roles, facility kind and marks of its [`entry`](Self::entry), with the
+    /// word's gazetteer flags and [`WordFacts::KNOWN`]; all empty (and not known) when the entry has none of them.
     #[inline]
-    pub fn word_facts(&self, hash: u64) -> Option<WordFacts> {
-        self.words.get(hash)
+    pub fn word_facts(&self, hash: u64) -> WordFacts {
+        self.words.get_or_default(hash)
     }
 
     /// Everything known about a hashed word or phrase (all empty when it is absent).

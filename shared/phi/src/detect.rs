@@ -3386,8 +3386,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             case_of(&hay[start..i])
         };
         line_has_cap |= case == Case::Cap;
-        let found = lex.word_facts(hash);
-        let facts = found.unwrap_or_default();
+        let facts = lex.word_facts(hash);
         let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule =
@@ -3428,7 +3427,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         };
         // A lower-case word of a line with case has neither flags nor starts.
         if case != Case::Lower {
-            word.flags = found.map_or_else(|| gaz.flags_of(hash), |facts| facts.gazetteer);
+            word.flags = if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { gaz.flags_of(hash) };
             word.starts = word.starts_of();
         }
         words.list.push(word);

@@ -231,18 +231,17 @@ impl<V: Copy + Default, const SLOTS: usize> SizedKeyTable<V, SLOTS> {
         self.slots.iter().filter(|(k, _)| *k != EMPTY).count()
     }
 
-    /// The value of `key`, if present: [`KeyTable::get`].
+    /// The value of `key`, or `V::default()` (what an empty slot holds) when it is absent: the value of the slot
+    /// where the search stops either way, with no second path for an absent key. For values that tell by themselves
+    /// whether they were stored.
     #[inline]
-    pub fn get(&self, key: u64) -> Option<V> {
+    pub fn get_or_default(&self, key: u64) -> V {
         let key = if key == EMPTY { EMPTY_STANDIN } else { key };
         let mut i = (key >> (64 - Self::BITS)) as usize;
         loop {
             let (k, v) = self.slots[i];
-            if k == key {
-                return Some(v);
-            }
-            if k == EMPTY {
-                return None;
+            if k == key || k == EMPTY {
+                return v;
             }
             i = (i + 1) % SLOTS;
         }
