@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use crate::entity::EntityType;
-use crate::gazetteer::{KeyHasher, KeyTable};
+use crate::gazetteer::{KeyHasher, KeyTable, SizedKeyTable};
 
 /// What a label phrase before a number says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,12 @@ pub enum FacilityWord {
 pub struct Lexicon {
     entries: KeyTable<LexEntry>,
     /// What the tokenizer reads of each entry that has any of it, in a table of its own (see [`WordFacts`]).
-    words: KeyTable<WordFacts>,
+    words: SizedKeyTable<WordFacts, WORD_FACT_SLOTS>,
 }
+
+/// The slots of [`Lexicon`]'s [`WordFacts`] table: four for each of its ~1,800 entries, so that a lookup (for every
+/// word of every note, most of them absent) ends within a slot or two.
+const WORD_FACT_SLOTS: usize = 8192;
 
 /// The part of a [`LexEntry`] that the tokenizer reads for every word of a note, in a table of its own: one byte
 /// of bits where a `LexEntry` has a `bool` for each, copied out of a slot in one load where a `LexEntry` took five,
@@ -100,6 +104,9 @@ impl WordFacts {
     pub const STATE_HEAD: u8 = 32;
     /// [`LexEntry::rule_cue`].
     pub const RULE_CUE: u8 = 64;
+    /// The word is in the table: its `gazetteer` flags are known. Not set in the facts of any other word (all
+    /// empty).
+    pub const KNOWN: u8 = 128;
 
     /// The facts of an entry, without its gazetteer flags.
     fn of(e: &LexEntry) -> Self {
@@ -2977,16 +2984,18 @@ impl Lexicon {
             .iter()
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
-            .map(|(key, facts)| (key, WordFacts { gazetteer: gazetteer.flags_of(key), ..facts }))
+            .map(|(key, facts)| {
+                (key, WordFacts { gazetteer: gazetteer.flags_of(key), marks: facts.marks | WordFacts::KNOWN, ..facts })
+            })
             .collect();
-        Self { entries, words: KeyTable::build_with_room(facts, |_, later| later, 4) }
+        Self { entries, words: SizedKeyTable::build(facts, |_, later| later) }
     }
 
-    /// [`WordFacts`] of a hashed word, `None` when its [`entry`](Self::entry) has none of them: the roles, facility
-    /// kind and marks of that entry, with the word's gazetteer flags.
+    /// [`WordFacts`] of a hashed word: the roles, facility kind and marks of its [`entry`](Self::entry), with the
+    /// word's gazetteer flags and [`WordFacts::KNOWN`]; all empty (and not known) when the entry has none of them.
     #[inline]
-    pub fn word_facts(&self, hash: u64) -> Option<WordFacts> {
-        self.words.get(hash)
+    pub fn word_facts(&self, hash: u64) -> WordFacts {
+        self.words.get_or_default(hash)
     }
 
     /// Everything known about a hashed word or phrase (all empty when it is absent).
@@ -3017,4 +3026,21 @@ impl Lexicon {
 /// Hash of one word, for the lookups above.
 pub fn word_key(word: &str) -> u64 {
     crate::gazetteer::word_hash(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_facts_table_is_at_most_a_quarter_full() {
+        // Arrange
+        let lexicon = Lexicon::get();
+
+        // Act
+        let entries = lexicon.words.len();
+
+        // Assert: past a quarter, lookups of absent words (most of a note's) probe more slots; raise WORD_FACT_SLOTS.
+        assert!(entries > 0 && entries * 4 <= WORD_FACT_SLOTS, "{entries} entries in {WORD_FACT_SLOTS} slots");
+    }
 }

@@ -3139,6 +3139,9 @@ struct ShortWord {
     classes: u8,
     /// [`letters_hash`](crate::gazetteer::letters_hash) of its letters.
     hash: u64,
+    /// The byte after it is a plain separator (class 0: a space, most often), which the tokenizer then steps over
+    /// without looking at it again.
+    separator_after: bool,
 }
 
 impl ShortWord {
@@ -3163,14 +3166,20 @@ impl ShortWord {
         };
         let first = u64::from_le_bytes(*b.first_chunk::<8>()?);
         let l1 = letters(first);
-        let (len, hash, classes) = if l1.0 & HIGH_BITS != HIGH_BITS {
+        // The byte after the word is taken from the load that holds it, not read again from `b` (with a bounds check).
+        let (len, hash, classes, after) = if l1.0 & HIGH_BITS != HIGH_BITS {
             let len = ((!l1.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             // Not an ASCII letter first (a word starting with a letter outside ASCII).
             if len == 0 {
                 return None;
             }
             let word = u64::MAX >> (64 - 8 * len);
-            (len, crate::gazetteer::short_letters_hash(first & word, len), classes(l1, word))
+            (
+                len,
+                crate::gazetteer::short_letters_hash(first & word, len),
+                classes(l1, word),
+                (first >> (8 * len)) as u8,
+            )
         } else {
             let second = u64::from_le_bytes(*b.get(8..)?.first_chunk::<8>()?);
             let l2 = letters(second);
@@ -3181,14 +3190,24 @@ impl ShortWord {
             let rest = ((!l2.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             let word = (1u64 << (8 * rest)) - 1;
             let hash = crate::gazetteer::long_letters_hash(first, second & word, 8 + rest);
-            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word))
+            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word), (second >> (8 * rest)) as u8)
         };
         // One table load where four comparisons were four branches.
-        if BYTE_CLASS[usize::from(b[len])] & (JOINER | NON_ASCII | DIGIT) != 0 {
+        let after = BYTE_CLASS[usize::from(after)];
+        if after & (JOINER | NON_ASCII | DIGIT) != 0 {
             return None;
         }
-        Some(Self { len, classes, hash })
+        Some(Self { len, classes, hash, separator_after: after == 0 })
     }
+}
+
+/// The hash of a word the tokenizer read letter by letter ([`ShortWord::read`] did not), `letters` when it is of
+/// ASCII letters and hyphens only (nearly every such word), which are hashed without the tests `word_key` makes.
+///
+/// Out of line: inlined, its chunk loop had the tokenizer's separator loop keep a count of its own for it.
+#[inline(never)]
+fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
+    if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[word]) } else { word_key(&hay[word]) }
 }
 
 /// A note's words, and where the passes that start at few of them start.
@@ -3245,7 +3264,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     let mut i = 0;
     let mut line_first = 0;
     let mut line_has_cap = false;
-    let mut line_has_lower = false;
     let mut gap_start = 0;
     // Whether the last word pushed is one of [`RULE_CUES`].
     let mut after_rule_cue = false;
@@ -3255,10 +3273,13 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
     // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
     // goes over the words of the other lines.
-    let finish_line = |words: &mut [Word], has_cap: bool, has_lower: bool| {
+    let finish_line = |words: &mut [Word], has_cap: bool| {
         if has_cap {
             return;
         }
+        // Whether the line has a lower-case word of two letters or more, found here rather than tracked for every
+        // word of every line: only a line without a capitalised word asks.
+        let has_lower = words.iter().any(|w| w.case == Case::Lower && w.end - w.start >= 2);
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
         for w in words {
@@ -3279,10 +3300,9 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         let class = BYTE_CLASS[usize::from(c)];
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
-                finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
+                finish_line(&mut words.list[line_first..], line_has_cap);
                 line_first = words.list.len();
                 line_has_cap = false;
-                line_has_lower = false;
                 i += 1;
                 continue;
             }
@@ -3300,7 +3320,9 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             }
         }
         let start = i;
-        let mut possessive = false;
+        // Bytes after the word that are known to be separators, stepped over at once: a possessive's `'s`, or the
+        // byte after a short word when it is a plain separator.
+        let mut skip = 0;
         let mut hyphen = false;
         let mut apostrophe = false;
         // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
@@ -3314,6 +3336,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             if let Some(short) = b.get(i..).and_then(ShortWord::read) {
                 i += short.len;
                 classes = short.classes;
+                skip = usize::from(short.separator_after);
                 break 'read short.hash;
             }
             while i < b.len() {
@@ -3333,7 +3356,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                         && matches!(b[i + 1], b's' | b'S')
                         && (i + 2 >= b.len() || !b[i + 2].is_ascii_alphabetic())
                     {
-                        possessive = true;
+                        skip = 2;
                         break;
                     }
                     hyphen |= c == b'-';
@@ -3359,9 +3382,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 gap_start = i;
                 continue 'words;
             }
-            // A word of ASCII letters and hyphens (nearly every other word) is hashed without the tests `word_key`
-            // makes.
-            if ascii && !apostrophe { crate::gazetteer::letters_hash(&b[start..i]) } else { word_key(&hay[start..i]) }
+            long_word_hash(hay, start..i, ascii && !apostrophe)
         };
         // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
         let case = if ascii {
@@ -3369,13 +3390,8 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         } else {
             case_of(&hay[start..i])
         };
-        match case {
-            Case::Cap => line_has_cap = true,
-            Case::Lower if i - start >= 2 => line_has_lower = true,
-            _ => {}
-        }
-        let found = lex.word_facts(hash);
-        let facts = found.unwrap_or_default();
+        line_has_cap |= case == Case::Cap;
+        let facts = lex.word_facts(hash);
         let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule =
@@ -3416,16 +3432,14 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         };
         // A lower-case word of a line with case has neither flags nor starts.
         if case != Case::Lower {
-            word.flags = found.map_or_else(|| gaz.flags_of(hash), |facts| facts.gazetteer);
+            word.flags = if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { gaz.flags_of(hash) };
             word.starts = word.starts_of();
         }
         words.list.push(word);
         gap_start = i;
-        if possessive {
-            i += 2;
-        }
+        i += skip;
     }
-    finish_line(&mut words.list[line_first..], line_has_cap, line_has_lower);
+    finish_line(&mut words.list[line_first..], line_has_cap);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
@@ -6995,7 +7009,8 @@ mod short_word_tests {
             return None;
         }
         let classes = b[..len].iter().fold(0, |classes, &c| classes | BYTE_CLASS[usize::from(c)]);
-        Some(ShortWord { len, classes, hash: crate::gazetteer::letters_hash(&b[..len]) })
+        let hash = crate::gazetteer::letters_hash(&b[..len]);
+        Some(ShortWord { len, classes, hash, separator_after: BYTE_CLASS[usize::from(b[len])] == 0 })
     }
 
     proptest! {

@@ -144,6 +144,11 @@ impl<V: Copy + Default> KeyTable<V> {
     ) -> Self {
         let entries: Vec<(u64, V)> = entries.into_iter().collect();
         let bits = (entries.len().max(1) * slots_per_entry).next_power_of_two().trailing_zeros().max(4);
+        Self::build_in(entries, merge, bits)
+    }
+
+    /// The table of `entries` in `1 << bits` slots (more than there are entries).
+    fn build_in(entries: Vec<(u64, V)>, merge: impl Fn(V, V) -> V, bits: u32) -> Self {
         let mut table = Self { slots: vec![(EMPTY, V::default()); 1 << bits].into_boxed_slice(), shift: 64 - bits };
         for (key, value) in entries {
             let key = if key == EMPTY { EMPTY_STANDIN } else { key };
@@ -189,6 +194,56 @@ impl<V: Copy + Default> KeyTable<V> {
                 return None;
             }
             i = (i + 1) & mask;
+        }
+    }
+}
+
+/// A [`KeyTable`] of `SLOTS` slots, a number fixed when compiled: a lookup then reads neither the table's size nor
+/// its shift, and checks no index (every slot index the key's high bits give is in the table). For the table that
+/// every word of every document is looked up in.
+#[derive(Debug)]
+pub struct SizedKeyTable<V, const SLOTS: usize> {
+    slots: Box<[(u64, V); SLOTS]>,
+}
+
+impl<V: Copy + Default, const SLOTS: usize> SizedKeyTable<V, SLOTS> {
+    const BITS: u32 = {
+        assert!(SLOTS.is_power_of_two() && SLOTS >= 16);
+        SLOTS.trailing_zeros()
+    };
+
+    /// [`KeyTable::build`] in `SLOTS` slots.
+    ///
+    /// # Panics
+    ///
+    /// With more than `SLOTS / 2` entries: a fuller table makes long probe runs (and a full one none that ends).
+    pub fn build(entries: impl IntoIterator<Item = (u64, V)>, merge: impl Fn(V, V) -> V) -> Self {
+        let entries: Vec<(u64, V)> = entries.into_iter().collect();
+        assert!(entries.len() <= SLOTS / 2, "{} entries for a table of {SLOTS} slots: make it larger", entries.len());
+        let table = KeyTable::build_in(entries, merge, Self::BITS);
+        let slots = table.slots.try_into().unwrap_or_else(|_| unreachable!("a table of 1 << BITS slots"));
+        Self { slots }
+    }
+
+    /// How many keys the table holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.iter().filter(|(k, _)| *k != EMPTY).count()
+    }
+
+    /// The value of `key`, or `V::default()` (what an empty slot holds) when it is absent: the value of the slot
+    /// where the search stops either way, with no second path for an absent key. For values that tell by themselves
+    /// whether they were stored.
+    #[inline]
+    pub fn get_or_default(&self, key: u64) -> V {
+        let key = if key == EMPTY { EMPTY_STANDIN } else { key };
+        let mut i = (key >> (64 - Self::BITS)) as usize;
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key || k == EMPTY {
+                return v;
+            }
+            i = (i + 1) % SLOTS;
         }
     }
 }
