@@ -131,19 +131,9 @@ const EMPTY_STANDIN: u64 = 1;
 impl<V: Copy + Default> KeyTable<V> {
     /// Builds the table from `(key, value)` pairs; `merge` combines the values of a repeated key.
     pub fn build(entries: impl IntoIterator<Item = (u64, V)>, merge: impl Fn(V, V) -> V) -> Self {
-        // At most half full, so that a probe for an absent word stops within a few slots.
-        Self::build_with_room(entries, merge, 2)
-    }
-
-    /// [`KeyTable::build`] with at least `slots_per_entry` slots for each entry: a sparser table, for one that is
-    /// probed mostly for absent keys.
-    pub fn build_with_room(
-        entries: impl IntoIterator<Item = (u64, V)>,
-        merge: impl Fn(V, V) -> V,
-        slots_per_entry: usize,
-    ) -> Self {
         let entries: Vec<(u64, V)> = entries.into_iter().collect();
-        let bits = (entries.len().max(1) * slots_per_entry).next_power_of_two().trailing_zeros().max(4);
+        // At most half full, so that a probe for an absent word stops within a few slots.
+        let bits = (entries.len().max(1) * 2).next_power_of_two().trailing_zeros().max(4);
         Self::build_in(entries, merge, bits)
     }
 
