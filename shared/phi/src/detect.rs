@@ -874,6 +874,14 @@ impl Analyzer {
         if !hay.as_bytes().get(start).is_none_or(|&b| self.first_bytes[pid][usize::from(b)]) {
             return None;
         }
+        // Nor one whose first few bytes it can tell apart by hand: a rejected numeric date (`12.0-16`, a lab's
+        // range) tried five more shapes at its digits, each a lazy-DFA search (its set-up is most of its cost there).
+        let b = hay.as_bytes();
+        match self.shapes[pid] {
+            Shape::DateShort => return short_date_from(b, start),
+            shape if !may_start_with(shape, b, start) => return None,
+            _ => {}
+        }
         let (in_exact, pattern) = self.patterns[pid];
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
         if in_exact {
@@ -941,7 +949,16 @@ impl Analyzer {
             }
             // Rejected: give the lower-priority shapes their chance at the same start, then move on by one char.
             let mut accepted = None;
+            let b = hay.as_bytes();
             for q in pid + 1..self.shapes.len() {
+                // The address is searched only where [`street_word_follows`] says its pattern may match, as in
+                // [`Analyzer::next_match`].
+                if q == self.address_pid
+                    && scan.ascii_letters
+                    && !(b[s].is_ascii_digit() && street_word_follows(b, s, &mut scan.street_clear))
+                {
+                    continue;
+                }
                 if let Some(end) = self.anchored_match(hay, s, q, &mut scan)
                     && let Some(c) = classify(self.shapes[q], hay, s, end)
                 {
@@ -1126,7 +1143,9 @@ fn letters_end(b: &[u8], mut at: usize) -> usize {
 /// the token `s..e`, if any: its one or two digits are the token, and the digits after the slash are one or two, or
 /// four starting with 19 or 20, with no word byte after them. Most short dates of a note are doses and scores (`1/2
 /// tab`, `pain 4/10`) that the classifier turns away: matched here, they no longer stop the shapes automaton (a
-/// forward and a reverse search and a new search each).
+/// forward and a reverse search and a new search each). `inline(always)`: every token of a note is tested, and with
+/// a second caller the compiler made it a call.
+#[inline(always)]
 fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
     if !(1..=2).contains(&(e - s)) || b.get(e) != Some(&b'/') || !b[s..e].iter().all(u8::is_ascii_digit) {
         return None;
@@ -1140,6 +1159,52 @@ fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
         1 | 2 => Some(end),
         4 if b[from..].starts_with(b"19") || b[from..].starts_with(b"20") => Some(end),
         _ => None,
+    }
+}
+
+/// End of the short date (see [`short_date_at`]) anchored at `start`: the pattern's `\b` before its one or two
+/// digits, which are all of their run.
+fn short_date_from(b: &[u8], start: usize) -> Option<usize> {
+    let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+    let boundary = start == 0 || !is_word_byte(b[start - 1]);
+    if boundary && (1..=2).contains(&digits) { short_date_at(b, start, start + digits) } else { None }
+}
+
+/// Whether `shape`'s pattern may match at `start`, from its first bytes, for the shapes a rejected match's start
+/// (most often a number's) is offered to: false only where the pattern cannot match there. Bytes from 0x80 may be
+/// letters under `(?i)` (`ſ`, the Kelvin sign) and are never ruled out.
+fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
+    fn digit(c: u8) -> bool {
+        c.is_ascii_digit()
+    }
+    fn space(c: u8) -> bool {
+        matches!(c, b' ' | b'\t'..=b'\r')
+    }
+    let at = |i: usize| b.get(start + i).copied();
+    let is = |i: usize, f: fn(u8) -> bool| at(i).is_some_and(f);
+    match shape {
+        // `\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}`: one or two digits, then a letter, white space or `-`.
+        Shape::DateDayMonth if is(0, digit) => {
+            let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+            digits <= 2 && is(digits, |c| c.is_ascii_alphabetic() || c == b'-' || c >= 0x80 || space(c))
+        }
+        // `\b\d(?:[ -]?\d){12,18}\b`: thirteen digits at least among digits, spaces and dashes.
+        Shape::Card => {
+            let run = b[start..].iter().take_while(|&&c| c.is_ascii_digit() || c == b' ' || c == b'-');
+            run.filter(|c| c.is_ascii_digit()).count() >= 13
+        }
+        // `\b\d{3}[- ]\d{2}[- ]\d{4}\b` (the masked form starts with `x` or `*`).
+        Shape::Ssn if is(0, digit) => is(1, digit) && is(2, digit) && matches!(at(3), Some(b'-' | b' ')),
+        // `(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})`: at a digit, a `1` and a separator or three digits.
+        Shape::Phone if is(0, digit) => {
+            (at(0) == Some(b'1') && is(1, |c| space(c) || c == b'.' || c == b'-')) || (is(1, digit) && is(2, digit))
+        }
+        // `\+\s?[2-9]`.
+        Shape::PhoneIntl => {
+            let country = |c: u8| (b'2'..=b'9').contains(&c);
+            at(0) != Some(b'+') || is(1, country) || (is(1, space) && is(2, country))
+        }
+        _ => true,
     }
 }
 
@@ -7391,5 +7456,75 @@ mod shapes_tests {
             let hay = parts.concat();
             prop_assert_eq!(merged_search_disagrees(&hay), None);
         }
+    }
+
+    /// Pieces of numbers and of the text around them: digits, separators, ordinals and months.
+    fn number_fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[0-9]{1,4}",
+            2 => proptest::sample::select(vec![" ", "-", ".", "/", "+", "(", ")", "\t"]).prop_map(str::to_string),
+            1 => proptest::sample::select(vec!["x", "_", "st", "TH", "of", "Jan", "march", "\u{17F}ep", "\u{212A}", "é"])
+                .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn anchored_searches_settled_by_hand_agree_with_their_patterns(
+            parts in proptest::collection::vec(number_fragment(), 0..12),
+        ) {
+            let hay = parts.concat();
+            prop_assert_eq!(anchored_disagrees(&hay), None);
+        }
+    }
+
+    #[test]
+    fn anchored_searches_settled_by_hand_find_the_matches_of_their_patterns() {
+        let texts = [
+            WARM_UP.to_string(),
+            WARM_UP.to_uppercase(),
+            "SSN 123 45 6789 or 123-45 6789, 12-45-6789; 1 800 555 0100, 1.800.555.0100, 1-(800) 555-0100, 800 555 \
+             0100; + 44 20 7946 0958, +\t2 12, + 1 415, +0 20; 5th of June, 12-Jan, 3 \u{17F}ep, 14\tmarch, 7 TH of \
+             Jan; 4111 1111 1111 1111, 4111-1111-1111-1111, 4111111111111; 1/2000, 1/20001, x1/2, 12/3, 123/4"
+                .to_string(),
+        ];
+        for text in texts {
+            assert_eq!(anchored_disagrees(&text), None);
+        }
+    }
+
+    /// The anchored searches that [`may_start_with`] may rule out, and the short date's, which [`short_date_from`]
+    /// answers, against each shape's own pattern searched anchored at each char boundary; the first difference.
+    fn anchored_disagrees(hay: &str) -> Option<String> {
+        static BY_HAND: std::sync::LazyLock<(Analyzer, Vec<(usize, Regex)>)> = std::sync::LazyLock::new(|| {
+            let analyzer = Analyzer::new().expect("analyzer builds");
+            let settled =
+                [Shape::DateDayMonth, Shape::Card, Shape::Ssn, Shape::PhoneIntl, Shape::Phone, Shape::DateShort];
+            let own = patterns()
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (shape, _))| settled.contains(shape))
+                .map(|(pid, (_, p))| (pid, Regex::new(&ascii_classes(&p)).expect("shape compiles")))
+                .collect();
+            (analyzer, own)
+        });
+        let (analyzer, own) = &*BY_HAND;
+        let mut caches = analyzer.caches.take();
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            for (pid, re) in own {
+                let ours = analyzer.anchored_match(hay, start, *pid, &mut scan);
+                let theirs =
+                    re.search(&Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes)).map(|m| m.end());
+                if ours != theirs {
+                    let shape = analyzer.shapes[*pid];
+                    return Some(format!("{hay:?} at {start}, {shape:?}: {ours:?} but its pattern {theirs:?}"));
+                }
+            }
+        }
+        None
     }
 }
