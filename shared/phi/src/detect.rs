@@ -1002,18 +1002,21 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         return false;
     }
     struct StreetTypes {
-        /// By a street type's first and second letter, a bit for each length.
-        shapes: [[u16; 26]; 26],
+        /// By a street type's first and second letter (see `pair`), a bit for each length.
+        shapes: [u16; 1024],
         /// Every street type, lower-cased, as one number (see `packed`).
         words: rustc_hash::FxHashSet<u128>,
     }
     let packed = |word: &[u8]| word.iter().fold(0u128, |n, &c| (n << 8) | u128::from(c | 0x20));
+    // Two ASCII letters in either case as an index below 1024, from their low five bits (1 to 26 either way): no
+    // case folding, subtraction or bounds check for each word.
+    let pair = |first: u8, second: u8| usize::from(first & 31) << 5 | usize::from(second & 31);
     static STREET_TYPES: OnceLock<StreetTypes> = OnceLock::new();
     let types = STREET_TYPES.get_or_init(|| {
         let words = alternation_words(STREET_SUFFIX);
-        let mut shapes = [[0u16; 26]; 26];
+        let mut shapes = [0u16; 1024];
         for w in words.iter().map(String::as_bytes) {
-            shapes[usize::from(w[0] - b'a')][usize::from(w[1] - b'a')] |= 1 << w.len();
+            shapes[pair(w[0], w[1])] |= 1 << w.len();
         }
         StreetTypes { shapes, words: words.iter().map(|w| packed(w.as_bytes())).collect() }
     });
@@ -1066,7 +1069,7 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
     let stops = |at: usize| at == b.len() || kind(at) != SPACE;
     at = run(at + 1, SPACE);
     let first_word = at;
-    at = run(at, LETTER | IN_WORD);
+    at = run(letters_end(b, at), LETTER | IN_WORD);
     if at == first_word || stops(at) {
         *clear = (first_word, at);
         return false;
@@ -1080,24 +1083,24 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         }
         _ => false,
     };
-    for nth in 2..7 {
+    // Words 2 to 5, or to 6 after a direction.
+    for _ in 0..if direction { 5 } else { 4 } {
         at = run(at + 1, SPACE);
         let word = at;
         at = letters_end(b, at);
         if (2..=10).contains(&(at - word)) {
-            let (first, second) = (b[word] | 0x20, b[word + 1] | 0x20);
-            let lengths = types.shapes[usize::from(first - b'a')][usize::from(second - b'a')];
+            let lengths = types.shapes[pair(b[word], b[word + 1])];
             if lengths >> (at - word) & 1 == 1 && types.words.contains(&packed(&b[word..at])) {
                 return true;
             }
         }
-        at = run(at, LETTER | IN_WORD);
-        if at == word || stops(at) {
-            *clear = (first_word, at);
-            return false;
-        }
-        if nth == 5 && !direction {
-            return false;
+        // Most words are letters up to a space (never at `word`, past the white space): read on only after others.
+        if !(at < b.len() && kind(at) == SPACE) {
+            at = run(at, LETTER | IN_WORD);
+            if at == word || stops(at) {
+                *clear = (first_word, at);
+                return false;
+            }
         }
     }
     false
