@@ -2536,7 +2536,11 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         end = to;
     }
-    // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value.
+    // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value. They hold no digit, so the
+    // digits are counted first: most runs (a vital sign's decimals, `T 98.3 F`) have too few to read on.
+    if b[start..end].iter().filter(|c| c.is_ascii_digit()).count() < 4 {
+        return None;
+    }
     while let Some(cut) = b[start..end]
         .iter()
         .rposition(|&c| c == b' ')
@@ -2545,9 +2549,7 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         end = start + cut;
     }
     let run = &b[start..end];
-    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
-    let letters = run.split(|&c| c == b' ').filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic()).count();
-    if digits < 4 || letters == 0 {
+    if !run.split(|&c| c == b' ').any(|p| p.len() == 1 && p[0].is_ascii_alphabetic()) {
         return None;
     }
     match left_label(hay, start) {
