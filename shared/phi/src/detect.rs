@@ -1722,7 +1722,7 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         let digits = &part[..part.len() - part.bytes().rev().take_while(u8::is_ascii_alphabetic).count()];
         if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
             if count < 2 {
-                numbers[count] = Some((digits.parse().ok()?, digits.len()));
+                numbers[count] = Some((validate::parse_u32(digits)?, digits.len()));
                 count += 1;
             }
         } else if month.is_none() {

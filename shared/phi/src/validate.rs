@@ -237,14 +237,29 @@ pub fn month_number(word: &str) -> Option<u32> {
     if w.eq_ignore_ascii_case("sept") {
         return Some(9);
     }
-    MONTHS
-        .iter()
-        .position(|m| {
-            m.len() >= w.len()
-                && m.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
-                && (w.len() == 3 || w.len() == m.len())
-        })
-        .map(|i| i as u32 + 1)
+    // Each month has its own first three letters: the month is found by them, then the whole word compared with its
+    // name (`c | 0x20` is a lower-case letter only for that letter in either case).
+    let w = w.as_bytes();
+    let head = [w[0] | 0x20, w[1] | 0x20, w[2] | 0x20];
+    let i = MONTHS.iter().position(|m| m.as_bytes()[..3] == head)?;
+    (w.len() == 3 || MONTHS[i].as_bytes().eq_ignore_ascii_case(w)).then_some(i as u32 + 1)
+}
+
+/// `text`'s value as `str::parse::<u32>` reads it: one to nine ASCII digits (every number of a date) by a fold,
+/// inlined, anything else by the parser (a sign, an overflow), out of line.
+#[inline]
+pub(crate) fn parse_u32(text: &str) -> Option<u32> {
+    #[cold]
+    #[inline(never)]
+    fn parsed(text: &str) -> Option<u32> {
+        text.parse().ok()
+    }
+    let b = text.as_bytes();
+    if (1..=9).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        Some(b.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
+    } else {
+        parsed(text)
+    }
 }
 
 /// Numeric date (`03/14/1962`, `14.03.62`, `1962-03-14`) that is a real calendar day in some common order.
@@ -262,7 +277,7 @@ pub fn is_numeric_date(s: &str) -> bool {
             return false;
         }
         let part = &s[from..to];
-        let Ok(num) = part.parse::<u32>() else { return false };
+        let Some(num) = parse_u32(part) else { return false };
         (parts[n], nums[n]) = (part, num);
         n += 1;
         if to == b.len() {
@@ -421,11 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn parse_u32_reads_what_str_parse_reads() {
+        for text in ["", "0", "007", "+5", "-1", "12a", " 1", "123456789", "999999999", "1234567890", "4294967296"] {
+            assert_eq!(parse_u32(text), text.parse().ok(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn month_names_and_abbreviations() {
         assert_eq!(month_number("SEPT."), Some(9));
         assert_eq!(month_number("Jan"), Some(1));
         assert_eq!(month_number("marc"), None);
         assert_eq!(month_number("december"), Some(12));
+        assert_eq!(month_number("MAY"), Some(5));
+        assert_eq!(month_number("mayo"), None);
+        assert_eq!(month_number("Ma@"), None);
+        assert_eq!(month_number("augustus"), None);
     }
 
     #[test]
