@@ -312,16 +312,38 @@ pub fn is_email(s: &str) -> bool {
     let Some(at) = s.bytes().rposition(|c| c == b'@') else {
         return false;
     };
-    let (local, domain) = (&s[..at], &s[at + 1..]);
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        // Bytes, not `str::contains`: a two-byte needle set up a two-way searcher for each address.
-        && !local.as_bytes().windows(2).any(|w| w == b"..")
-        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let (local, domain) = (&s.as_bytes()[..at], &s[at + 1..]);
+    // One pass over the local part, a table load for each byte, with no two dots in a row (every e-mail match is
+    // checked here; a pass for the dots and one for the bytes cost twice the loop).
+    let mut previous = 0;
+    let no_two_dots_and_atext = |c: &u8| {
+        let ok = LOCAL_PART[usize::from(*c)] && !(*c == b'.' && previous == b'.');
+        previous = *c;
+        ok
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && local[0] != b'.'
+        && local[local.len() - 1] != b'.'
+        && local.iter().all(no_two_dots_and_atext);
     local_ok && is_hostname(domain, true)
 }
+
+/// The bytes of an e-mail address's local part: ASCII letters and digits, `.` and ``!#$%&'*+/=?^_`{|}~-``.
+static LOCAL_PART: [bool; 256] = {
+    let mut table = [false; 256];
+    let others = b"!#$%&'*+/=?^_`{|}~.-";
+    let mut c = 0;
+    while c < 256 {
+        table[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// DNS host name: labels of letters, digits and inner hyphens; with `need_tld`, at least two labels and an
 /// alphabetic top-level label.
@@ -467,6 +489,14 @@ mod tests {
         assert!(is_email("jane.doe+x@example.org"));
         assert!(!is_email("jane..doe@example.org"));
         assert!(!is_email("jane@localhost"));
+        assert!(is_email("a=b{c}~d@example.org"));
+        for not_one in
+            [".jane@example.org", "jane.@example.org", "@example.org", "ja\"ne@example.org", "jäne@example.org"]
+        {
+            assert!(!is_email(not_one), "{not_one:?}");
+        }
+        assert!(is_email(&format!("{}@example.org", "a".repeat(64))));
+        assert!(!is_email(&format!("{}@example.org", "a".repeat(65))));
     }
 
     #[test]
