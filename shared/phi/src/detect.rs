@@ -1087,12 +1087,24 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
     for _ in 0..if direction { 5 } else { 4 } {
         at = run(at + 1, SPACE);
         let word = at;
-        at = letters_end(b, at);
-        if (2..=10).contains(&(at - word)) {
-            let lengths = types.shapes[pair(b[word], b[word + 1])];
-            if lengths >> (at - word) & 1 == 1 && types.words.contains(&packed(&b[word..at])) {
-                return true;
+        // The word's first eight bytes, read once for its letters and its first two (most words are shorter).
+        let lengths = match b.get(word..word + 8) {
+            Some(chunk) => {
+                let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let others = !bytes_in_range(x | CASE_BITS, b'a', b'z') & HIGH_BITS;
+                at = if others != 0 { word + (others.trailing_zeros() / 8) as usize } else { letters_end(b, word + 8) };
+                types.shapes[pair(x as u8, (x >> 8) as u8)]
             }
+            None => {
+                at = letters_end(b, word);
+                if at - word >= 2 { types.shapes[pair(b[word], b[word + 1])] } else { 0 }
+            }
+        };
+        if (2..=10).contains(&(at - word))
+            && lengths >> (at - word) & 1 == 1
+            && types.words.contains(&packed(&b[word..at]))
+        {
+            return true;
         }
         // Most words are letters up to a space (never at `word`, past the white space): read on only after others.
         if !(at < b.len() && kind(at) == SPACE) {
