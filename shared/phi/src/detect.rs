@@ -831,6 +831,15 @@ impl Analyzer {
             if !LOOSENED.contains(&shape) {
                 return Some((s, m.end(), pid));
             }
+            // A phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area code, the
+            // only part its loosened pattern widens: its own pattern matches there as the loosened one did (the
+            // leftmost-first end of the first shape matching at its start), without a second search.
+            let b = hay.as_bytes();
+            if shape == Shape::Phone
+                && (b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)))
+            {
+                return Some((s, m.end(), pid));
+            }
             let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
             if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
                 return Some(found);
@@ -7297,6 +7306,10 @@ mod shapes_tests {
                 .to_string(),
             "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
              + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
+                .to_string(),
+            // Phone numbers the loosened pattern's match settles (see [`Analyzer::next_shaped`]), and near ones.
+            "(415) 555-0134 x12, ( 415 )555-0134 ext. 7, 415.555.0134 extension 99, 4155550134, 41 555 0134, \
+             415-555-013, 12 415 555 0134, 1 (415) 555-0134, (415)5550134x"
                 .to_string(),
         ];
         for text in texts {
