@@ -831,13 +831,19 @@ impl Analyzer {
             if !LOOSENED.contains(&shape) {
                 return Some((s, m.end(), pid));
             }
-            // A phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area code, the
-            // only part its loosened pattern widens: its own pattern matches there as the loosened one did (the
-            // leftmost-first end of the first shape matching at its start), without a second search.
+            // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
+            // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
+            // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
+            // code, an IPv6 address that starts with a hex digit is no `::1`, and an MBI that starts with 1 to 9 has
+            // its first digit.
             let b = hay.as_bytes();
-            if shape == Shape::Phone
-                && (b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)))
-            {
+            let own = match shape {
+                Shape::Phone => b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)),
+                Shape::Ipv6 => b[s] != b':',
+                Shape::Mbi => (b'1'..=b'9').contains(&b[s]),
+                _ => false,
+            };
+            if own {
                 return Some((s, m.end(), pid));
             }
             let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
