@@ -836,6 +836,21 @@ impl Analyzer {
             if !LOOSENED.contains(&shape) {
                 return Some((s, m.end(), pid));
             }
+            // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
+            // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
+            // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
+            // code, an IPv6 address that starts with a hex digit is no `::1`, and an MBI that starts with 1 to 9 has
+            // its first digit.
+            let b = hay.as_bytes();
+            let own = match shape {
+                Shape::Phone => b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)),
+                Shape::Ipv6 => b[s] != b':',
+                Shape::Mbi => (b'1'..=b'9').contains(&b[s]),
+                _ => false,
+            };
+            if own {
+                return Some((s, m.end(), pid));
+            }
             let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
             if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
                 return Some(found);
@@ -878,6 +893,14 @@ impl Analyzer {
         // later shape at its start); a shape that cannot start with the byte there is not searched.
         if !hay.as_bytes().get(start).is_none_or(|&b| self.first_bytes[pid][usize::from(b)]) {
             return None;
+        }
+        // Nor one whose first few bytes it can tell apart by hand: a rejected numeric date (`12.0-16`, a lab's
+        // range) tried five more shapes at its digits, each a lazy-DFA search (its set-up is most of its cost there).
+        let b = hay.as_bytes();
+        match self.shapes[pid] {
+            Shape::DateShort => return short_date_from(b, start),
+            shape if !may_start_with(shape, b, start) => return None,
+            _ => {}
         }
         let (in_exact, pattern) = self.patterns[pid];
         let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Pattern(pattern));
@@ -946,7 +969,16 @@ impl Analyzer {
             }
             // Rejected: give the lower-priority shapes their chance at the same start, then move on by one char.
             let mut accepted = None;
+            let b = hay.as_bytes();
             for q in pid + 1..self.shapes.len() {
+                // The address is searched only where [`street_word_follows`] says its pattern may match, as in
+                // [`Analyzer::next_match`].
+                if q == self.address_pid
+                    && scan.ascii_letters
+                    && !(b[s].is_ascii_digit() && street_word_follows(b, s, &mut scan.street_clear))
+                {
+                    continue;
+                }
                 if let Some(end) = self.anchored_match(hay, s, q, &mut scan)
                     && let Some(c) = classify(self.shapes[q], hay, s, end)
                 {
@@ -990,18 +1022,21 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         return false;
     }
     struct StreetTypes {
-        /// By a street type's first and second letter, a bit for each length.
-        shapes: [[u16; 26]; 26],
+        /// By a street type's first and second letter (see `pair`), a bit for each length.
+        shapes: [u16; 1024],
         /// Every street type, lower-cased, as one number (see `packed`).
         words: rustc_hash::FxHashSet<u128>,
     }
     let packed = |word: &[u8]| word.iter().fold(0u128, |n, &c| (n << 8) | u128::from(c | 0x20));
+    // Two ASCII letters in either case as an index below 1024, from their low five bits (1 to 26 either way): no
+    // case folding, subtraction or bounds check for each word.
+    let pair = |first: u8, second: u8| usize::from(first & 31) << 5 | usize::from(second & 31);
     static STREET_TYPES: OnceLock<StreetTypes> = OnceLock::new();
     let types = STREET_TYPES.get_or_init(|| {
         let words = alternation_words(STREET_SUFFIX);
-        let mut shapes = [[0u16; 26]; 26];
+        let mut shapes = [0u16; 1024];
         for w in words.iter().map(String::as_bytes) {
-            shapes[usize::from(w[0] - b'a')][usize::from(w[1] - b'a')] |= 1 << w.len();
+            shapes[pair(w[0], w[1])] |= 1 << w.len();
         }
         StreetTypes { shapes, words: words.iter().map(|w| packed(w.as_bytes())).collect() }
     });
@@ -1054,7 +1089,7 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
     let stops = |at: usize| at == b.len() || kind(at) != SPACE;
     at = run(at + 1, SPACE);
     let first_word = at;
-    at = run(at, LETTER | IN_WORD);
+    at = run(letters_end(b, at), LETTER | IN_WORD);
     if at == first_word || stops(at) {
         *clear = (first_word, at);
         return false;
@@ -1068,24 +1103,36 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         }
         _ => false,
     };
-    for nth in 2..7 {
+    // Words 2 to 5, or to 6 after a direction.
+    for _ in 0..if direction { 5 } else { 4 } {
         at = run(at + 1, SPACE);
         let word = at;
-        at = letters_end(b, at);
-        if (2..=10).contains(&(at - word)) {
-            let (first, second) = (b[word] | 0x20, b[word + 1] | 0x20);
-            let lengths = types.shapes[usize::from(first - b'a')][usize::from(second - b'a')];
-            if lengths >> (at - word) & 1 == 1 && types.words.contains(&packed(&b[word..at])) {
-                return true;
+        // The word's first eight bytes, read once for its letters and its first two (most words are shorter).
+        let lengths = match b.get(word..word + 8) {
+            Some(chunk) => {
+                let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let others = !bytes_in_range(x | CASE_BITS, b'a', b'z') & HIGH_BITS;
+                at = if others != 0 { word + (others.trailing_zeros() / 8) as usize } else { letters_end(b, word + 8) };
+                types.shapes[pair(x as u8, (x >> 8) as u8)]
             }
+            None => {
+                at = letters_end(b, word);
+                if at - word >= 2 { types.shapes[pair(b[word], b[word + 1])] } else { 0 }
+            }
+        };
+        if (2..=10).contains(&(at - word))
+            && lengths >> (at - word) & 1 == 1
+            && types.words.contains(&packed(&b[word..at]))
+        {
+            return true;
         }
-        at = run(at, LETTER | IN_WORD);
-        if at == word || stops(at) {
-            *clear = (first_word, at);
-            return false;
-        }
-        if nth == 5 && !direction {
-            return false;
+        // Most words are letters up to a space (never at `word`, past the white space): read on only after others.
+        if !(at < b.len() && kind(at) == SPACE) {
+            at = run(at, LETTER | IN_WORD);
+            if at == word || stops(at) {
+                *clear = (first_word, at);
+                return false;
+            }
         }
     }
     false
@@ -1131,7 +1178,9 @@ fn letters_end(b: &[u8], mut at: usize) -> usize {
 /// the token `s..e`, if any: its one or two digits are the token, and the digits after the slash are one or two, or
 /// four starting with 19 or 20, with no word byte after them. Most short dates of a note are doses and scores (`1/2
 /// tab`, `pain 4/10`) that the classifier turns away: matched here, they no longer stop the shapes automaton (a
-/// forward and a reverse search and a new search each).
+/// forward and a reverse search and a new search each). `inline(always)`: every token of a note is tested, and with
+/// a second caller the compiler made it a call.
+#[inline(always)]
 fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
     if !(1..=2).contains(&(e - s)) || b.get(e) != Some(&b'/') || !b[s..e].iter().all(u8::is_ascii_digit) {
         return None;
@@ -1145,6 +1194,52 @@ fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
         1 | 2 => Some(end),
         4 if b[from..].starts_with(b"19") || b[from..].starts_with(b"20") => Some(end),
         _ => None,
+    }
+}
+
+/// End of the short date (see [`short_date_at`]) anchored at `start`: the pattern's `\b` before its one or two
+/// digits, which are all of their run.
+fn short_date_from(b: &[u8], start: usize) -> Option<usize> {
+    let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+    let boundary = start == 0 || !is_word_byte(b[start - 1]);
+    if boundary && (1..=2).contains(&digits) { short_date_at(b, start, start + digits) } else { None }
+}
+
+/// Whether `shape`'s pattern may match at `start`, from its first bytes, for the shapes a rejected match's start
+/// (most often a number's) is offered to: false only where the pattern cannot match there. Bytes from 0x80 may be
+/// letters under `(?i)` (`ſ`, the Kelvin sign) and are never ruled out.
+fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
+    fn digit(c: u8) -> bool {
+        c.is_ascii_digit()
+    }
+    fn space(c: u8) -> bool {
+        matches!(c, b' ' | b'\t'..=b'\r')
+    }
+    let at = |i: usize| b.get(start + i).copied();
+    let is = |i: usize, f: fn(u8) -> bool| at(i).is_some_and(f);
+    match shape {
+        // `\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}`: one or two digits, then a letter, white space or `-`.
+        Shape::DateDayMonth if is(0, digit) => {
+            let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+            digits <= 2 && is(digits, |c| c.is_ascii_alphabetic() || c == b'-' || c >= 0x80 || space(c))
+        }
+        // `\b\d(?:[ -]?\d){12,18}\b`: thirteen digits at least among digits, spaces and dashes.
+        Shape::Card => {
+            let run = b[start..].iter().take_while(|&&c| c.is_ascii_digit() || c == b' ' || c == b'-');
+            run.filter(|c| c.is_ascii_digit()).count() >= 13
+        }
+        // `\b\d{3}[- ]\d{2}[- ]\d{4}\b` (the masked form starts with `x` or `*`).
+        Shape::Ssn if is(0, digit) => is(1, digit) && is(2, digit) && matches!(at(3), Some(b'-' | b' ')),
+        // `(?:\+\s?1[\s.-]?|\b1[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})`: at a digit, a `1` and a separator or three digits.
+        Shape::Phone if is(0, digit) => {
+            (at(0) == Some(b'1') && is(1, |c| space(c) || c == b'.' || c == b'-')) || (is(1, digit) && is(2, digit))
+        }
+        // `\+\s?[2-9]`.
+        Shape::PhoneIntl => {
+            let country = |c: u8| (b'2'..=b'9').contains(&c);
+            at(0) != Some(b'+') || is(1, country) || (is(1, space) && is(2, country))
+        }
+        _ => true,
     }
 }
 
@@ -1560,16 +1655,16 @@ fn url(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let trimmed = &text[..text.len() - trailing];
     let t = trimmed.as_bytes();
     // The host: after the first `://`, up to the first `/`, `?` or `#`, after the last `@`, up to the first `:`.
-    // The scheme's end is looked for at colons only (most addresses have none), not at every window of three bytes.
-    let scheme_end = (0..t.len().saturating_sub(2)).find(|&i| t[i] == b':' && t[i + 1] == b'/' && t[i + 2] == b'/');
+    // The scheme's end is looked for at colons only (most addresses have none), not at every window of three bytes;
+    // each byte is found by `memchr` (a web address is long: byte loops cost 1,200 instructions for each).
+    let scheme_end = memchr::memchr_iter(b':', t).find(|&i| t.get(i + 1..i + 3) == Some(b"//"));
     let after = scheme_end.map_or(0, |p| p + 3);
-    let end = t[after..].iter().position(|c| matches!(c, b'/' | b'?' | b'#')).map_or(t.len(), |p| after + p);
-    let from = t[after..end].iter().rposition(|&c| c == b'@').map_or(after, |p| after + p + 1);
-    let to = t[from..end].iter().position(|&c| c == b':').map_or(end, |p| from + p);
+    let end = memchr::memchr3(b'/', b'?', b'#', &t[after..]).map_or(t.len(), |p| after + p);
+    let from = memchr::memrchr(b'@', &t[after..end]).map_or(after, |p| after + p + 1);
+    let to = memchr::memchr(b':', &t[from..end]).map_or(end, |p| from + p);
     let host = &trimmed[from..to];
     let has_scheme = scheme_end.is_some() || t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"www."));
-    // By bytes: `str::contains` set up a char searcher for each address.
-    if hay[e..].starts_with('@') || (!has_scheme && text.bytes().any(|c| c == b'@')) {
+    if hay[e..].starts_with('@') || (!has_scheme && memchr::memchr(b'@', text.as_bytes()).is_some()) {
         return None;
     }
     let ok = validate::is_hostname(host, !has_scheme) || validate::is_ipv4(host);
@@ -1659,7 +1754,7 @@ fn written_date(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         let digits = &part[..part.len() - part.bytes().rev().take_while(u8::is_ascii_alphabetic).count()];
         if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
             if count < 2 {
-                numbers[count] = Some((digits.parse().ok()?, digits.len()));
+                numbers[count] = Some((validate::parse_u32(digits)?, digits.len()));
                 count += 1;
             }
         } else if month.is_none() {
@@ -2473,7 +2568,11 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         end = to;
     }
-    // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value.
+    // Trailing letters or `dash` belong to the next words (`... 7 a`), not to the value. They hold no digit, so the
+    // digits are counted first: most runs (a vital sign's decimals, `T 98.3 F`) have too few to read on.
+    if b[start..end].iter().filter(|c| c.is_ascii_digit()).count() < 4 {
+        return None;
+    }
     while let Some(cut) = b[start..end]
         .iter()
         .rposition(|&c| c == b' ')
@@ -2482,9 +2581,7 @@ fn spelled_value(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         end = start + cut;
     }
     let run = &b[start..end];
-    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
-    let letters = run.split(|&c| c == b' ').filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic()).count();
-    if digits < 4 || letters == 0 {
+    if !run.split(|&c| c == b' ').any(|p| p.len() == 1 && p[0].is_ascii_alphabetic()) {
         return None;
     }
     match left_label(hay, start) {
@@ -7236,6 +7333,10 @@ mod shapes_tests {
             "pain 4/10, 1/2000 then 1/200, 12/3000, 3/19/2024, 07/1999 and 9/20; +1 415 555 0134, +0 12 3456 7890, \
              + 44 20 7946 0958, MBI 0EG4-TE5-MK73 or 1EG4-TE5-MK73"
                 .to_string(),
+            // Phone numbers the loosened pattern's match settles (see [`Analyzer::next_shaped`]), and near ones.
+            "(415) 555-0134 x12, ( 415 )555-0134 ext. 7, 415.555.0134 extension 99, 4155550134, 41 555 0134, \
+             415-555-013, 12 415 555 0134, 1 (415) 555-0134, (415)5550134x"
+                .to_string(),
         ];
         for text in texts {
             assert_eq!(merged_search_disagrees(&text), None);
@@ -7411,5 +7512,75 @@ mod shapes_tests {
             let hay = parts.concat();
             prop_assert_eq!(merged_search_disagrees(&hay), None);
         }
+    }
+
+    /// Pieces of numbers and of the text around them: digits, separators, ordinals and months.
+    fn number_fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[0-9]{1,4}",
+            2 => proptest::sample::select(vec![" ", "-", ".", "/", "+", "(", ")", "\t"]).prop_map(str::to_string),
+            1 => proptest::sample::select(vec!["x", "_", "st", "TH", "of", "Jan", "march", "\u{17F}ep", "\u{212A}", "é"])
+                .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn anchored_searches_settled_by_hand_agree_with_their_patterns(
+            parts in proptest::collection::vec(number_fragment(), 0..12),
+        ) {
+            let hay = parts.concat();
+            prop_assert_eq!(anchored_disagrees(&hay), None);
+        }
+    }
+
+    #[test]
+    fn anchored_searches_settled_by_hand_find_the_matches_of_their_patterns() {
+        let texts = [
+            WARM_UP.to_string(),
+            WARM_UP.to_uppercase(),
+            "SSN 123 45 6789 or 123-45 6789, 12-45-6789; 1 800 555 0100, 1.800.555.0100, 1-(800) 555-0100, 800 555 \
+             0100; + 44 20 7946 0958, +\t2 12, + 1 415, +0 20; 5th of June, 12-Jan, 3 \u{17F}ep, 14\tmarch, 7 TH of \
+             Jan; 4111 1111 1111 1111, 4111-1111-1111-1111, 4111111111111; 1/2000, 1/20001, x1/2, 12/3, 123/4"
+                .to_string(),
+        ];
+        for text in texts {
+            assert_eq!(anchored_disagrees(&text), None);
+        }
+    }
+
+    /// The anchored searches that [`may_start_with`] may rule out, and the short date's, which [`short_date_from`]
+    /// answers, against each shape's own pattern searched anchored at each char boundary; the first difference.
+    fn anchored_disagrees(hay: &str) -> Option<String> {
+        static BY_HAND: std::sync::LazyLock<(Analyzer, Vec<(usize, Regex)>)> = std::sync::LazyLock::new(|| {
+            let analyzer = Analyzer::new().expect("analyzer builds");
+            let settled =
+                [Shape::DateDayMonth, Shape::Card, Shape::Ssn, Shape::PhoneIntl, Shape::Phone, Shape::DateShort];
+            let own = patterns()
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (shape, _))| settled.contains(shape))
+                .map(|(pid, (_, p))| (pid, Regex::new(&ascii_classes(&p)).expect("shape compiles")))
+                .collect();
+            (analyzer, own)
+        });
+        let (analyzer, own) = &*BY_HAND;
+        let mut caches = analyzer.caches.take();
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            for (pid, re) in own {
+                let ours = analyzer.anchored_match(hay, start, *pid, &mut scan);
+                let theirs =
+                    re.search(&Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes)).map(|m| m.end());
+                if ours != theirs {
+                    let shape = analyzer.shapes[*pid];
+                    return Some(format!("{hay:?} at {start}, {shape:?}: {ours:?} but its pattern {theirs:?}"));
+                }
+            }
+        }
+        None
     }
 }
