@@ -2672,8 +2672,18 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
 /// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `case`, `Case:` or
 /// `Case #`, and never a stop to a name (`Dr. Bartholomew Fein`).
 fn is_name_like_label(word: &str) -> bool {
-    NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
+    // Every one is three or four letters long: most words are turned away by their length alone.
+    matches!(word.len(), 3 | 4) && NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
+
+// [`is_name_like_label`] turns away every other length.
+const _: () = {
+    let mut k = 0;
+    while k < NAME_LIKE_LABELS.len() {
+        assert!(matches!(NAME_LIKE_LABELS[k].len(), 3 | 4));
+        k += 1;
+    }
+};
 
 fn written_as_label(hay: &str, a: usize, z: usize) -> bool {
     let word = &hay[a..z];
@@ -5482,20 +5492,22 @@ fn coreference(
     covered.clear();
     covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
-    // A one-word Bloom filter of `known` (a bit from each hash's top six bits): this loop sees every word of the note,
-    // and nearly all of them are turned away by one bit test instead of two scans of `known`.
+    // A one-word Bloom filter of `known` (a bit from the top six bits of each hash and of its complement, so that a
+    // word whose hash or complement is in `known` has its bit set): this loop sees every word of the note, and nearly
+    // all of them are turned away by this one bit test, before their own tests and without a scan of `known`.
     let bit = |hash: u64| 1u64 << (hash >> 58);
-    let bloom = known.iter().fold(0, |m, &h| m | bit(h));
+    let bloom = known.iter().fold(0, |m, &h| m | bit(h) | bit(!h));
     for w in words {
-        // The word's own tests first: they turn away most words without a look at `known`. An unblocked word that is
-        // capitalised, upper case or in a caseless line is one marked [`Word::PERSON_START`] (one byte to test), but
-        // for an initial.
+        if bloom & bit(w.hash) == 0 {
+            continue;
+        }
+        // An unblocked word that is capitalised, upper case or in a caseless line is one marked
+        // [`Word::PERSON_START`] (one byte to test), but for an initial.
         if w.starts & Word::PERSON_START == 0 || (!w.caseless && w.case == Case::Initial) {
             continue;
         }
-        let plain = bloom & bit(w.hash) != 0 && known.contains(&w.hash);
-        let common =
-            !plain && !w.caseless && w.case == Case::Cap && bloom & bit(!w.hash) != 0 && known.contains(&!w.hash);
+        let plain = known.contains(&w.hash);
+        let common = !plain && !w.caseless && w.case == Case::Cap && known.contains(&!w.hash);
         if !(plain || common) {
             continue;
         }
