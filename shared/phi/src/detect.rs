@@ -3218,6 +3218,8 @@ struct Words {
     common_names: Vec<u64>,
     /// [`persons`]'s parts of the name it reads, kept like `spans`.
     parts: Vec<NamePart>,
+    /// Each word's [`Word::starts`], in a list of their own (see [`next_start`]), kept like `spans`.
+    starts: Vec<u8>,
 }
 
 impl Words {
@@ -3231,6 +3233,7 @@ impl Words {
             names: Vec::new(),
             common_names: Vec::new(),
             parts: Vec::new(),
+            starts: Vec::new(),
         }
     }
 
@@ -3538,13 +3541,15 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     }
     let words = &mut all.list[..];
     block_structured(words, out, &mut all.spans);
+    all.starts.clear();
+    all.starts.extend(words.iter().map(|w| w.starts));
     let first_new = out.len();
     facilities(hay, words, &all.facility_at, gaz, lex, out);
     organizations(hay, words, &all.after_org_cue, lex, out);
     let first_person = out.len();
-    persons(hay, words, lex, out, &mut all.parts);
+    persons(hay, words, &all.starts, lex, out, &mut all.parts);
     name_endings(hay, &mut out[first_person..]);
-    cities(hay, words, gaz, lex, out);
+    cities(hay, words, &all.starts, gaz, lex, out);
     word_rules(hay, words, &all.rule_at, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     drop_insurers(hay, first_new, out);
@@ -4193,12 +4198,40 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     r & role::WEAK_NAME_CUE
 }
 
-/// `parts` is room for the parts of the name being read (emptied for each).
-fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, parts: &mut Vec<NamePart>) {
+/// The index of the first of `starts` (words' [`Word::starts`]) from `from` on with `bit` set. Most words of a note
+/// start neither a name nor a city: [`persons`] and [`cities`] pass over them eight at a time in a list of one byte a
+/// word, where a loop over the words themselves read one 40-byte word a step.
+#[inline]
+fn next_start(starts: &[u8], from: usize, bit: u8) -> Option<usize> {
+    // The word at `from` is tested alone first: in a note with case, every other word or so is capitalised.
+    if *starts.get(from)? & bit != 0 {
+        return Some(from);
+    }
+    let mut at = from + 1;
+    while let Some(chunk) = starts.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let marked = u64::from_le_bytes(*chunk) & (0x0101_0101_0101_0101 * u64::from(bit));
+        if marked != 0 {
+            return Some(at + (marked.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    starts.get(at..)?.iter().position(|&s| s & bit != 0).map(|k| at + k)
+}
+
+/// `starts` holds each word's [`Word::starts`]; `parts` is room for the parts of the name being read (emptied for
+/// each).
+fn persons(
+    hay: &str,
+    words: &[Word],
+    starts: &[u8],
+    lex: &Lexicon,
+    out: &mut Vec<Candidate>,
+    parts: &mut Vec<NamePart>,
+) {
     let mut i = 0;
-    // A lower-case word of a mixed-case line never starts a name: such words are passed over in a loop of their own.
-    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
-        i += skip;
+    // A lower-case word of a mixed-case line never starts a name: such words are passed over (see `next_start`).
+    while let Some(start) = next_start(starts, i, Word::PERSON_START) {
+        i = start;
         let w0 = &words[i];
         // A word that is no part of a name (`name_part` without a title) starts none, unless it is a first name
         // (`Will`, `May`), a field's value, or a part after a title (`name_part` turns away no word after a title that
@@ -4849,12 +4882,13 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     0.0
 }
 
-fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
+/// `starts` holds each word's [`Word::starts`].
+fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     // Only a place word, the head of a multi-word place, or a capitalised word can start a city: the others are
-    // passed over in a loop of their own.
-    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::CITY_START != 0) {
-        i += skip;
+    // passed over (see `next_start`).
+    while let Some(start) = next_start(starts, i, Word::CITY_START) {
+        i = start;
         let w0 = &words[i];
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
         // plate`) unless the gazetteer has it.
