@@ -4459,7 +4459,9 @@ fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
 /// `Ortolani and Barlow negative`) when the name is one word.
 fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lexicon) -> bool {
     let noun = |k: usize| {
-        words.get(k).is_some_and(|w| matches!(gap(hay, w), " " | "'s " | "' " | "-") && lex.entry(w.hash).eponym)
+        words
+            .get(k)
+            .is_some_and(|w| matches!(gap_bytes(hay, w), b" " | b"'s " | b"' " | b"-") && lex.entry(w.hash).eponym)
     };
     if noun(j) {
         return true;
@@ -4720,7 +4722,7 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && words.get(j).is_some_and(|c| {
             let text = &hay[c.start..c.end];
             // Upper case, or an inner capital (`PharmD`): `Do you` is not a credential.
-            matches!(gap(hay, c), ", " | ",")
+            matches!(gap_bytes(hay, c), b", " | b",")
                 && (c.case == Case::Upper || text.bytes().skip(1).any(|b| b.is_ascii_uppercase()))
                 && is_credential(text)
         })
@@ -4734,7 +4736,7 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     if gap_is(hay, first, b"'s ") && first.roles & role::RELATIVE != 0 {
         return j > 0 && !words[j - 1].caseless;
     }
-    if !matches!(gap(hay, first), ", " | " (") {
+    if !matches!(gap_bytes(hay, first), b", " | b" (") {
         return false;
     }
     let the = hay[first.start..first.end].eq_ignore_ascii_case("the");
@@ -5093,7 +5095,7 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
 fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
     words.get(j + 1).is_some_and(|next| {
         let text = &hay[next.start..next.end];
-        gap(hay, next).starts_with(',')
+        gap_bytes(hay, next).starts_with(b",")
             && next.state()
             && text.len() == 2
             && text.bytes().all(|b| b.is_ascii_uppercase())
@@ -5102,15 +5104,15 @@ fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let Some(next) = words.get(j + 1) else { return false };
-    let g = gap(hay, next);
-    if !matches!(g, ", " | "," | " " | ",  " | ",\n" | "\n" | ", \n") {
+    let g = gap_bytes(hay, next);
+    if !matches!(g, b", " | b"," | b" " | b",  " | b",\n" | b"\n" | b", \n") {
         return false;
     }
     let text = &hay[next.start..next.end];
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || has_byte(g.as_bytes(), b',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -5140,7 +5142,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && has_byte(g.as_bytes(), b',')
+        && has_byte(g, b',')
         && joins(gap_bytes(hay, second))
     {
         h.push(second.hash);
@@ -5364,7 +5366,8 @@ fn facilities(
 fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexicon, out: &mut Vec<Candidate>) {
     for &i in after_org_cue.iter().take_while(|&&i| i < words.len()) {
         let cue_end = &words[i - 1];
-        let g = gap(hay, &words[i]);
+        // Compared as bytes with ASCII separators.
+        let g = gap_bytes(hay, &words[i]);
         // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
         // at`).
         // The cue's words are looked up only after a gap that a field or a phrase may end with.
@@ -5373,9 +5376,10 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
             i.checked_sub(2)
                 .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue)
         };
-        let field = g.trim_end_matches(' ') == ":"
-            && (one() == Some(OrgCue::Field) || (g == ": " && two() == Some(OrgCue::Field)));
-        let phrase = g == " " && two() == Some(OrgCue::Phrase);
+        // A colon and any spaces after it.
+        let colon = g.strip_prefix(b":").is_some_and(|spaces| spaces.iter().all(|&c| c == b' '));
+        let field = colon && (one() == Some(OrgCue::Field) || (g == b": " && two() == Some(OrgCue::Field)));
+        let phrase = g == b" " && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
@@ -5399,7 +5403,7 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         }
         let mut end = i;
         while let Some(next) = words.get(end + 1) {
-            let joined = matches!(gap(hay, next), " " | " & ");
+            let joined = matches!(gap_bytes(hay, next), b" " | b" & ");
             // A form's field holds the whole name (`Facility: CASA DE PAZ SENIOR LIVING`), a sentence fewer words.
             if end + 1 - i >= if field { 6 } else { 4 } || !joined || !name_word(next) || next.caseless != caseless {
                 break;
