@@ -5090,8 +5090,12 @@ fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
 fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
-    const RESIDENCE: &[&str] =
-        &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
+    const RESIDENCE: [&str; 10] =
+        ["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
+    // Their hashes: a word that is one of them in any case has one of these (the hash folds ASCII case), so a word
+    // whose hash is none of them is turned away without its text compared ten times.
+    static HASHES: OnceLock<[u64; 10]> = OnceLock::new();
+    let hashes = HASHES.get_or_init(|| RESIDENCE.map(word_key));
     // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
     let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
     words[..i]
@@ -5099,7 +5103,7 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
         .rev()
         .take(12)
         .take_while(|w| w.start >= floor)
-        .any(|w| RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
+        .any(|w| hashes.contains(&w.hash) && RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
@@ -5567,13 +5571,19 @@ fn coreference(
     covered.clear();
     covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
-    // A one-word Bloom filter of `known` (a bit from the top six bits of each hash and of its complement, so that a
+    // A 256-bit Bloom filter of `known` (a bit from the top eight bits of each hash and of its complement, so that a
     // word whose hash or complement is in `known` has its bit set): this loop sees every word of the note, and nearly
     // all of them are turned away by this one bit test, before their own tests and without a scan of `known`.
-    let bit = |hash: u64| 1u64 << (hash >> 58);
-    let bloom = known.iter().fold(0, |m, &h| m | bit(h) | bit(!h));
+    let slot = |hash: u64| ((hash >> 62) as usize, 1u64 << ((hash >> 56) & 63));
+    let mut bloom = [0u64; 4];
+    for &h in known.iter() {
+        for (word, bit) in [slot(h), slot(!h)] {
+            bloom[word] |= bit;
+        }
+    }
     for w in words {
-        if bloom & bit(w.hash) == 0 {
+        let (word, bit) = slot(w.hash);
+        if bloom[word] & bit == 0 {
             continue;
         }
         // An unblocked word that is capitalised, upper case or in a caseless line is one marked
