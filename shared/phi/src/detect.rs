@@ -3029,16 +3029,16 @@ impl Word {
 
     /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
     const PERSON_START: u8 = 1;
-    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case: a city may
-    /// start here.
+    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case and no clinical
+    /// word (or vehicle make: [`cities`] would turn it away at once): a city may start here.
     const CITY_START: u8 = 2;
 
     /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case and flags
     /// are known.
     fn starts_of(&self) -> u8 {
         let person = self.caseless || matches!(self.case, Case::Cap | Case::Upper | Case::Initial);
-        let city =
-            self.flags & (PLACE | PLACE_HEAD) != 0 || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper));
+        let city = self.flags & (PLACE | PLACE_HEAD) != 0
+            || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper) && self.roles & role::CLINICAL == 0);
         (u8::from(person) * Self::PERSON_START) | (u8::from(city) * Self::CITY_START)
     }
 
@@ -4930,13 +4930,13 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
         i = start;
         let w0 = &words[i];
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
-        // plate`) unless the gazetteer has it.
+        // plate`) unless the gazetteer has it: the first are not marked [`Word::CITY_START`] (in a note without names
+        // most capitalised words are clinical), the second are turned away here.
         if w0.flags & (PLACE | PLACE_HEAD) == 0
-            && (w0.roles & role::CLINICAL != 0
-                || (i > 0
-                    && gap_is(hay, w0, b" ")
-                    && words[i - 1].roles & role::CLINICAL != 0
-                    && matches!(words[i - 1].case, Case::Cap | Case::Upper)))
+            && i > 0
+            && gap_is(hay, w0, b" ")
+            && words[i - 1].roles & role::CLINICAL != 0
+            && matches!(words[i - 1].case, Case::Cap | Case::Upper)
         {
             i += 1;
             continue;
