@@ -3920,11 +3920,12 @@ fn branches_and_letterheads(hay: &str, lex: &Lexicon, first_new: usize, out: &mu
     }
     let mut letterheads = Vec::new();
     for a in out[..first_new].iter().filter(|c| c.entity_type == EntityType::Address && c.score >= 0.8) {
-        let line_start = hay[..a.start].rfind('\n').map_or(0, |n| n + 1);
+        // Line breaks found by bytes (`memrchr`), where `str::rfind` went through a char searcher.
+        let line_start = memchr::memrchr(b'\n', &hay.as_bytes()[..a.start]).map_or(0, |n| n + 1);
         if line_start == 0 || !hay[line_start..a.start].trim().is_empty() {
             continue;
         }
-        let above_start = hay[..line_start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let above_start = memchr::memrchr(b'\n', &hay.as_bytes()[..line_start - 1]).map_or(0, |n| n + 1);
         let above = &hay[above_start..line_start - 1];
         let start = above_start + (above.len() - above.trim_start().len());
         let end = above_start + above.trim_end().trim_end_matches([',', '.']).len();
