@@ -5507,6 +5507,14 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
 fn name_endings(hay: &str, people: &mut [Candidate]) {
     // `III` before `II`: the first that matches is taken.
     const SUFFIXES: &[&str] = &["Jr", "JR", "Sr", "SR", "III", "II", "IV"];
+    // The first-byte test below keeps to these.
+    const _: () = {
+        let mut k = 0;
+        while k < SUFFIXES.len() {
+            assert!(matches!(SUFFIXES[k].as_bytes()[0], b'J' | b'S' | b'I'));
+            k += 1;
+        }
+    };
     let b = hay.as_bytes();
     for c in people.iter_mut().filter(|c| c.entity_type == EntityType::Person) {
         let initial = c.end >= 2 && b[c.end - 1].is_ascii_uppercase() && !b[c.end - 2].is_ascii_alphanumeric();
@@ -5516,7 +5524,9 @@ fn name_endings(hay: &str, people: &mut [Candidate]) {
         }
         let rest = &hay[c.end..];
         let after = rest.strip_prefix(", ").or_else(|| rest.strip_prefix(' '));
+        // Every suffix starts with `J`, `S` or `I`: one byte turns away most words after a name.
         if let Some(after) = after
+            && after.starts_with(['J', 'S', 'I'])
             && let Some(suffix) = SUFFIXES.iter().find(|x| after.starts_with(**x))
         {
             let mut end = c.end + (rest.len() - after.len()) + suffix.len();
