@@ -2598,10 +2598,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
     // would find at its first step, without setting that loop up; a word that is also a name goes the long way.
+    // A name-like label is an identifier's (a test says so): the text of another is not compared.
     if let Some(label) = entry.label
         && !entry.label_tail
         && !entry.filler
-        && !is_name_like_label(&hay[a..z])
+        && !(matches!(label, Label::Id(_)) && is_name_like_label(&hay[a..z]))
     {
         return Some(label);
     }
@@ -2651,7 +2652,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             };
             if let Some(label) = label {
                 let (a, z) = spans[k];
-                if len == 1 && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
+                if len == 1
+                    && matches!(label, Label::Id(_))
+                    && is_name_like_label(&hay[a..z])
+                    && !written_as_label(hay, a, z)
+                {
                     continue;
                 }
                 if len == 1 && entry.filler {
@@ -5627,6 +5632,14 @@ mod tests {
             .into_iter()
             .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
             .collect()
+    }
+
+    #[test]
+    fn every_name_like_label_is_an_identifier_label_of_the_lexicon() {
+        // `left_label` compares a label's text with them only when it labels an identifier.
+        for w in NAME_LIKE_LABELS {
+            assert!(matches!(Lexicon::get().label(word_key(w)), Some(Label::Id(_))), "{w}");
+        }
     }
 
     #[test]
