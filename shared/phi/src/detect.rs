@@ -4937,11 +4937,12 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
         let w0 = &words[i];
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
         // plate`) unless the gazetteer has it: the first are not marked [`Word::CITY_START`] (in a note without names
-        // most capitalised words are clinical), the second are turned away here.
+        // most capitalised words are clinical), the second are turned away here (the word before's roles read before
+        // the gap: most words follow no clinical word).
         if w0.flags & (PLACE | PLACE_HEAD) == 0
             && i > 0
-            && gap_is(hay, w0, b" ")
             && words[i - 1].roles & role::CLINICAL != 0
+            && gap_is(hay, w0, b" ")
             && matches!(words[i - 1].case, Case::Cap | Case::Upper)
         {
             i += 1;
