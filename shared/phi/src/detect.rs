@@ -2700,10 +2700,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
     // would find at its first step, without setting that loop up; a word that is also a name goes the long way.
+    // A name-like label is an identifier's (a test says so): the text of another is not compared.
     if let Some(label) = entry.label
         && !entry.label_tail
         && !entry.filler
-        && !is_name_like_label(&hay[a..z])
+        && !(matches!(label, Label::Id(_)) && is_name_like_label(&hay[a..z]))
     {
         return Some(label);
     }
@@ -2753,7 +2754,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             };
             if let Some(label) = label {
                 let (a, z) = spans[k];
-                if len == 1 && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
+                if len == 1
+                    && matches!(label, Label::Id(_))
+                    && is_name_like_label(&hay[a..z])
+                    && !written_as_label(hay, a, z)
+                {
                     continue;
                 }
                 if len == 1 && entry.filler {
@@ -2774,8 +2779,18 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
 /// An identifier label that is also a name (`Case`, `Fein`, `Kit`): a label only as `CASE`, `case`, `Case:` or
 /// `Case #`, and never a stop to a name (`Dr. Bartholomew Fein`).
 fn is_name_like_label(word: &str) -> bool {
-    NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
+    // Every one is three or four letters long: most words are turned away by their length alone.
+    matches!(word.len(), 3 | 4) && NAME_LIKE_LABELS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
+
+// [`is_name_like_label`] turns away every other length.
+const _: () = {
+    let mut k = 0;
+    while k < NAME_LIKE_LABELS.len() {
+        assert!(matches!(NAME_LIKE_LABELS[k].len(), 3 | 4));
+        k += 1;
+    }
+};
 
 fn written_as_label(hay: &str, a: usize, z: usize) -> bool {
     let word = &hay[a..z];
@@ -3121,16 +3136,16 @@ impl Word {
 
     /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
     const PERSON_START: u8 = 1;
-    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case: a city may
-    /// start here.
+    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case and no clinical
+    /// word (or vehicle make: [`cities`] would turn it away at once): a city may start here.
     const CITY_START: u8 = 2;
 
     /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case and flags
     /// are known.
     fn starts_of(&self) -> u8 {
         let person = self.caseless || matches!(self.case, Case::Cap | Case::Upper | Case::Initial);
-        let city =
-            self.flags & (PLACE | PLACE_HEAD) != 0 || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper));
+        let city = self.flags & (PLACE | PLACE_HEAD) != 0
+            || (!self.caseless && matches!(self.case, Case::Cap | Case::Upper) && self.roles & role::CLINICAL == 0);
         (u8::from(person) * Self::PERSON_START) | (u8::from(city) * Self::CITY_START)
     }
 
@@ -3329,6 +3344,8 @@ struct Words {
     common_names: Vec<u64>,
     /// [`persons`]'s parts of the name it reads, kept like `spans`.
     parts: Vec<NamePart>,
+    /// Each word's [`Word::starts`], in a list of their own (see [`next_start`]), kept like `spans`.
+    starts: Vec<u8>,
 }
 
 impl Words {
@@ -3342,6 +3359,7 @@ impl Words {
             names: Vec::new(),
             common_names: Vec::new(),
             parts: Vec::new(),
+            starts: Vec::new(),
         }
     }
 
@@ -3644,13 +3662,15 @@ fn words_pass_with(hay: &str, all: &mut Words, out: &mut Vec<Candidate>) {
     }
     let words = &mut all.list[..];
     block_structured(words, out, &mut all.spans);
+    all.starts.clear();
+    all.starts.extend(words.iter().map(|w| w.starts));
     let first_new = out.len();
     facilities(hay, words, &all.facility_at, gaz, lex, out);
     organizations(hay, words, &all.after_org_cue, lex, out);
     let first_person = out.len();
-    persons(hay, words, lex, out, &mut all.parts);
+    persons(hay, words, &all.starts, lex, out, &mut all.parts);
     name_endings(hay, &mut out[first_person..]);
-    cities(hay, words, gaz, lex, out);
+    cities(hay, words, &all.starts, gaz, lex, out);
     word_rules(hay, words, &all.rule_at, lex, out);
     branches_and_letterheads(hay, lex, first_new, out);
     drop_insurers(hay, first_new, out);
@@ -4021,11 +4041,12 @@ fn branches_and_letterheads(hay: &str, lex: &Lexicon, first_new: usize, out: &mu
     }
     let mut letterheads = Vec::new();
     for a in out[..first_new].iter().filter(|c| c.entity_type == EntityType::Address && c.score >= 0.8) {
-        let line_start = hay[..a.start].rfind('\n').map_or(0, |n| n + 1);
+        // Line breaks found by bytes (`memrchr`), where `str::rfind` went through a char searcher.
+        let line_start = memchr::memrchr(b'\n', &hay.as_bytes()[..a.start]).map_or(0, |n| n + 1);
         if line_start == 0 || !hay[line_start..a.start].trim().is_empty() {
             continue;
         }
-        let above_start = hay[..line_start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let above_start = memchr::memrchr(b'\n', &hay.as_bytes()[..line_start - 1]).map_or(0, |n| n + 1);
         let above = &hay[above_start..line_start - 1];
         let start = above_start + (above.len() - above.trim_start().len());
         let end = above_start + above.trim_end().trim_end_matches([',', '.']).len();
@@ -4261,14 +4282,25 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
-    let filler = |w: &Word| w.caseless && HESITATIONS.contains(&&hay[w.start..w.end]);
+    // Every hesitation is a stop word in the lexicon: the role bit turns away most other words before their text is
+    // read.
+    let filler = |w: &Word| w.caseless && w.roles & role::STOP != 0 && HESITATIONS.contains(&&hay[w.start..w.end]);
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap_bytes(hay, &words[i]);
     // A gap of one or two bytes (nearly every gap) holds no three line breaks: not read; a longer one only up to its
-    // third (a plain loop, where `count` set up a vectorised one for a few bytes).
-    if g.len() > 2 && g.iter().filter(|&&c| c == b'\n').nth(2).is_some() {
-        return 0;
+    // third, in a plain loop (`count` set up a vectorised one for a few bytes; `filter` and `nth` took twice the
+    // instructions a byte).
+    if g.len() > 2 {
+        let mut breaks = 0;
+        for &c in g {
+            if c == b'\n' {
+                breaks += 1;
+                if breaks == 3 {
+                    return 0;
+                }
+            }
+        }
     }
     let r = prev.roles;
     // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`; read only
@@ -4299,12 +4331,66 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     r & role::WEAK_NAME_CUE
 }
 
-/// `parts` is room for the parts of the name being read (emptied for each).
-fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, parts: &mut Vec<NamePart>) {
+/// The index of the first of `starts` (words' [`Word::starts`]) from `from` on with `bit` set. Most words of a note
+/// start neither a name nor a city: [`persons`] and [`cities`] pass over them eight at a time in a list of one byte a
+/// word, where a loop over the words themselves read one 40-byte word a step.
+#[inline]
+fn next_start(starts: &[u8], from: usize, bit: u8) -> Option<usize> {
+    // The word at `from` is tested alone first: in a note with case, every other word or so is capitalised.
+    if *starts.get(from)? & bit != 0 {
+        return Some(from);
+    }
+    let mut at = from + 1;
+    while let Some(chunk) = starts.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let marked = u64::from_le_bytes(*chunk) & (0x0101_0101_0101_0101 * u64::from(bit));
+        if marked != 0 {
+            return Some(at + (marked.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    starts.get(at..)?.iter().position(|&s| s & bit != 0).map(|k| at + k)
+}
+
+/// Whether the gaps before words, asked in text order, hold a colon: the position of the first colon at or after the
+/// last gap asked about is kept, and the text searched again (`memchr`) only once a gap starts past it. [`persons`]
+/// asks this of nearly every capitalised word it turns away, whose gaps (a number between two words is part of their
+/// gap) a scan read byte by byte.
+struct ColonsAhead<'h> {
+    hay: &'h [u8],
+    /// The first colon at or after the start of the last gap asked about (the text's length when there is none).
+    next: usize,
+}
+
+impl<'h> ColonsAhead<'h> {
+    fn new(hay: &'h str) -> Self {
+        let hay = hay.as_bytes();
+        Self { hay, next: memchr::memchr(b':', hay).unwrap_or(hay.len()) }
+    }
+
+    /// Whether the gap before `w` holds a colon; `w` is at or after the last word asked about.
+    fn in_gap(&mut self, w: &Word) -> bool {
+        if self.next < w.gap_start {
+            self.next = memchr::memchr(b':', &self.hay[w.gap_start..]).map_or(self.hay.len(), |k| w.gap_start + k);
+        }
+        self.next < w.start
+    }
+}
+
+/// `starts` holds each word's [`Word::starts`]; `parts` is room for the parts of the name being read (emptied for
+/// each).
+fn persons(
+    hay: &str,
+    words: &[Word],
+    starts: &[u8],
+    lex: &Lexicon,
+    out: &mut Vec<Candidate>,
+    parts: &mut Vec<NamePart>,
+) {
     let mut i = 0;
-    // A lower-case word of a mixed-case line never starts a name: such words are passed over in a loop of their own.
-    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::PERSON_START != 0) {
-        i += skip;
+    let mut colons = ColonsAhead::new(hay);
+    // A lower-case word of a mixed-case line never starts a name: such words are passed over (see `next_start`).
+    while let Some(start) = next_start(starts, i, Word::PERSON_START) {
+        i = start;
         let w0 = &words[i];
         // A word that is no part of a name (`name_part` without a title) starts none, unless it is a first name
         // (`Will`, `May`), a field's value, or a part after a title (`name_part` turns away no word after a title that
@@ -4328,7 +4414,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, p
         };
         if part0.is_none()
             && w0.flags & FIRST == 0
-            && !gap_has(hay, w0, b':')
+            && !colons.in_gap(w0)
             && !(!stop && title_before() && name_part(hay, w0, true).is_some())
         {
             i += 1;
@@ -4336,7 +4422,7 @@ fn persons(hay: &str, words: &[Word], lex: &Lexicon, out: &mut Vec<Candidate>, p
         }
         let cue = name_cue(hay, words, i, lex);
         if cue == role::NAME_CUE
-            && gap_has(hay, w0, b':')
+            && colons.in_gap(w0)
             && let Some(end) = name_field(hay, words, i)
         {
             out.push(Candidate {
@@ -4506,7 +4592,9 @@ fn spelled_after(hay: &str, words: &[Word], i: usize, j: usize) -> usize {
 /// `Ortolani and Barlow negative`) when the name is one word.
 fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lexicon) -> bool {
     let noun = |k: usize| {
-        words.get(k).is_some_and(|w| matches!(gap(hay, w), " " | "'s " | "' " | "-") && lex.entry(w.hash).eponym)
+        words
+            .get(k)
+            .is_some_and(|w| matches!(gap_bytes(hay, w), b" " | b"'s " | b"' " | b"-") && lex.entry(w.hash).eponym)
     };
     if noun(j) {
         return true;
@@ -4767,7 +4855,7 @@ fn credential_after(hay: &str, words: &[Word], i: usize, j: usize, parts: &[Name
         && words.get(j).is_some_and(|c| {
             let text = &hay[c.start..c.end];
             // Upper case, or an inner capital (`PharmD`): `Do you` is not a credential.
-            matches!(gap(hay, c), ", " | ",")
+            matches!(gap_bytes(hay, c), b", " | b",")
                 && (c.case == Case::Upper || text.bytes().skip(1).any(|b| b.is_ascii_uppercase()))
                 && is_credential(text)
         })
@@ -4781,7 +4869,7 @@ fn relative_after(hay: &str, words: &[Word], j: usize) -> bool {
     if gap_is(hay, first, b"'s ") && first.roles & role::RELATIVE != 0 {
         return j > 0 && !words[j - 1].caseless;
     }
-    if !matches!(gap(hay, first), ", " | " (") {
+    if !matches!(gap_bytes(hay, first), b", " | b" (") {
         return false;
     }
     let the = hay[first.start..first.end].eq_ignore_ascii_case("the");
@@ -4955,21 +5043,23 @@ fn person_score(hay: &str, words: &[Word], i: usize, parts: &[NamePart], cue: u8
     0.0
 }
 
-fn cities(hay: &str, words: &[Word], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
+/// `starts` holds each word's [`Word::starts`].
+fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexicon, out: &mut Vec<Candidate>) {
     let mut i = 0;
     // Only a place word, the head of a multi-word place, or a capitalised word can start a city: the others are
-    // passed over in a loop of their own.
-    while let Some(skip) = words[i..].iter().position(|w| w.starts & Word::CITY_START != 0) {
-        i += skip;
+    // passed over (see `next_start`).
+    while let Some(start) = next_start(starts, i, Word::CITY_START) {
+        i = start;
         let w0 = &words[i];
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
-        // plate`) unless the gazetteer has it.
+        // plate`) unless the gazetteer has it: the first are not marked [`Word::CITY_START`] (in a note without names
+        // most capitalised words are clinical), the second are turned away here (the word before's roles read before
+        // the gap: most words follow no clinical word).
         if w0.flags & (PLACE | PLACE_HEAD) == 0
-            && (w0.roles & role::CLINICAL != 0
-                || (i > 0
-                    && gap_is(hay, w0, b" ")
-                    && words[i - 1].roles & role::CLINICAL != 0
-                    && matches!(words[i - 1].case, Case::Cap | Case::Upper)))
+            && i > 0
+            && words[i - 1].roles & role::CLINICAL != 0
+            && gap_is(hay, w0, b" ")
+            && matches!(words[i - 1].case, Case::Cap | Case::Upper)
         {
             i += 1;
             continue;
@@ -5123,8 +5213,12 @@ fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
 fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
-    const RESIDENCE: &[&str] =
-        &["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
+    const RESIDENCE: [&str; 10] =
+        ["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
+    // Their hashes: a word that is one of them in any case has one of these (the hash folds ASCII case), so a word
+    // whose hash is none of them is turned away without its text compared ten times.
+    static HASHES: OnceLock<[u64; 10]> = OnceLock::new();
+    let hashes = HASHES.get_or_init(|| RESIDENCE.map(word_key));
     // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
     let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
     words[..i]
@@ -5132,14 +5226,14 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
         .rev()
         .take(12)
         .take_while(|w| w.start >= floor)
-        .any(|w| RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
+        .any(|w| hashes.contains(&w.hash) && RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
 fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
     words.get(j + 1).is_some_and(|next| {
         let text = &hay[next.start..next.end];
-        gap(hay, next).starts_with(',')
+        gap_bytes(hay, next).starts_with(b",")
             && next.state()
             && text.len() == 2
             && text.bytes().all(|b| b.is_ascii_uppercase())
@@ -5148,15 +5242,15 @@ fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let Some(next) = words.get(j + 1) else { return false };
-    let g = gap(hay, next);
-    if !matches!(g, ", " | "," | " " | ",  " | ",\n" | "\n" | ", \n") {
+    let g = gap_bytes(hay, next);
+    if !matches!(g, b", " | b"," | b" " | b",  " | b",\n" | b"\n" | b", \n") {
         return false;
     }
     let text = &hay[next.start..next.end];
     let abbr = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
     let mut h = KeyHasher::default();
     h.push(next.hash);
-    if (abbr || has_byte(g.as_bytes(), b',')) && next.state() && (abbr || text.len() > 2) {
+    if (abbr || has_byte(g, b',')) && next.state() && (abbr || text.len() > 2) {
         // `Jane Doe, MD` and `John Roe, PA`: a credential, unless a ZIP code follows; `Study ID` is a label.
         let credential = matches!(
             text,
@@ -5186,7 +5280,7 @@ fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     }
     // Two-word states (`New York`, `North Carolina`).
     if let Some(second) = words.get(j + 2)
-        && has_byte(g.as_bytes(), b',')
+        && has_byte(g, b',')
         && joins(gap_bytes(hay, second))
     {
         h.push(second.hash);
@@ -5410,7 +5504,8 @@ fn facilities(
 fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexicon, out: &mut Vec<Candidate>) {
     for &i in after_org_cue.iter().take_while(|&&i| i < words.len()) {
         let cue_end = &words[i - 1];
-        let g = gap(hay, &words[i]);
+        // Compared as bytes with ASCII separators.
+        let g = gap_bytes(hay, &words[i]);
         // A field is one word or two before a colon (`Employer:`, `Preferred pharmacy:`), a phrase two words (`works
         // at`).
         // The cue's words are looked up only after a gap that a field or a phrase may end with.
@@ -5419,9 +5514,10 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
             i.checked_sub(2)
                 .and_then(|k| lex.entry(KeyHasher::default().push(words[k].hash).push(cue_end.hash).finish()).org_cue)
         };
-        let field = g.trim_end_matches(' ') == ":"
-            && (one() == Some(OrgCue::Field) || (g == ": " && two() == Some(OrgCue::Field)));
-        let phrase = g == " " && two() == Some(OrgCue::Phrase);
+        // A colon and any spaces after it.
+        let colon = g.strip_prefix(b":").is_some_and(|spaces| spaces.iter().all(|&c| c == b' '));
+        let field = colon && (one() == Some(OrgCue::Field) || (g == b": " && two() == Some(OrgCue::Field)));
+        let phrase = g == b" " && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
@@ -5445,7 +5541,7 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         }
         let mut end = i;
         while let Some(next) = words.get(end + 1) {
-            let joined = matches!(gap(hay, next), " " | " & ");
+            let joined = matches!(gap_bytes(hay, next), b" " | b" & ");
             // A form's field holds the whole name (`Facility: CASA DE PAZ SENIOR LIVING`), a sentence fewer words.
             if end + 1 - i >= if field { 6 } else { 4 } || !joined || !name_word(next) || next.caseless != caseless {
                 break;
@@ -5533,6 +5629,14 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
 fn name_endings(hay: &str, people: &mut [Candidate]) {
     // `III` before `II`: the first that matches is taken.
     const SUFFIXES: &[&str] = &["Jr", "JR", "Sr", "SR", "III", "II", "IV"];
+    // The first-byte test below keeps to these.
+    const _: () = {
+        let mut k = 0;
+        while k < SUFFIXES.len() {
+            assert!(matches!(SUFFIXES[k].as_bytes()[0], b'J' | b'S' | b'I'));
+            k += 1;
+        }
+    };
     let b = hay.as_bytes();
     for c in people.iter_mut().filter(|c| c.entity_type == EntityType::Person) {
         let initial = c.end >= 2 && b[c.end - 1].is_ascii_uppercase() && !b[c.end - 2].is_ascii_alphanumeric();
@@ -5542,7 +5646,9 @@ fn name_endings(hay: &str, people: &mut [Candidate]) {
         }
         let rest = &hay[c.end..];
         let after = rest.strip_prefix(", ").or_else(|| rest.strip_prefix(' '));
+        // Every suffix starts with `J`, `S` or `I`: one byte turns away most words after a name.
         if let Some(after) = after
+            && after.starts_with(['J', 'S', 'I'])
             && let Some(suffix) = SUFFIXES.iter().find(|x| after.starts_with(**x))
         {
             let mut end = c.end + (rest.len() - after.len()) + suffix.len();
@@ -5598,20 +5704,28 @@ fn coreference(
     covered.clear();
     covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
-    // A one-word Bloom filter of `known` (a bit from each hash's top six bits): this loop sees every word of the note,
-    // and nearly all of them are turned away by one bit test instead of two scans of `known`.
-    let bit = |hash: u64| 1u64 << (hash >> 58);
-    let bloom = known.iter().fold(0, |m, &h| m | bit(h));
+    // A 256-bit Bloom filter of `known` (a bit from the top eight bits of each hash and of its complement, so that a
+    // word whose hash or complement is in `known` has its bit set): this loop sees every word of the note, and nearly
+    // all of them are turned away by this one bit test, before their own tests and without a scan of `known`.
+    let slot = |hash: u64| ((hash >> 62) as usize, 1u64 << ((hash >> 56) & 63));
+    let mut bloom = [0u64; 4];
+    for &h in known.iter() {
+        for (word, bit) in [slot(h), slot(!h)] {
+            bloom[word] |= bit;
+        }
+    }
     for w in words {
-        // The word's own tests first: they turn away most words without a look at `known`. An unblocked word that is
-        // capitalised, upper case or in a caseless line is one marked [`Word::PERSON_START`] (one byte to test), but
-        // for an initial.
+        let (word, bit) = slot(w.hash);
+        if bloom[word] & bit == 0 {
+            continue;
+        }
+        // An unblocked word that is capitalised, upper case or in a caseless line is one marked
+        // [`Word::PERSON_START`] (one byte to test), but for an initial.
         if w.starts & Word::PERSON_START == 0 || (!w.caseless && w.case == Case::Initial) {
             continue;
         }
-        let plain = bloom & bit(w.hash) != 0 && known.contains(&w.hash);
-        let common =
-            !plain && !w.caseless && w.case == Case::Cap && bloom & bit(!w.hash) != 0 && known.contains(&!w.hash);
+        let plain = known.contains(&w.hash);
+        let common = !plain && !w.caseless && w.case == Case::Cap && known.contains(&!w.hash);
         if !(plain || common) {
             continue;
         }
@@ -5635,6 +5749,22 @@ mod tests {
             .into_iter()
             .map(|e| (e.entity_type, chars[e.start..e.end].iter().collect()))
             .collect()
+    }
+
+    #[test]
+    fn every_name_like_label_is_an_identifier_label_of_the_lexicon() {
+        // `left_label` compares a label's text with them only when it labels an identifier.
+        for w in NAME_LIKE_LABELS {
+            assert!(matches!(Lexicon::get().label(word_key(w)), Some(Label::Id(_))), "{w}");
+        }
+    }
+
+    #[test]
+    fn every_hesitation_is_a_stop_word_of_the_lexicon() {
+        // `name_cue` reads a word's text as a hesitation only when its roles hold `STOP`.
+        for h in HESITATIONS {
+            assert_ne!(Lexicon::get().role(word_key(h)) & role::STOP, 0, "{h}");
+        }
     }
 
     #[test]
