@@ -162,18 +162,12 @@ fn words(text: &str) -> Vec<Word> {
     // Room for a word every six bytes, about what dictated text holds: grown from empty, the list was reallocated
     // about ten times in a note.
     let mut out = Vec::with_capacity(b.len() / 6);
-    let mut i = 0;
-    loop {
-        let start = lowercase_edge(b, i, true);
-        if start == b.len() {
-            break;
-        }
-        i = lowercase_edge(b, start + 1, false);
+    for (start, end) in lowercase_runs(b) {
         // A word glued to digits or other letters (`x2`, `café`) is not a number word: keep it whole.
         let glued = |at: usize| b.get(at).is_some_and(|c| c.is_ascii_alphanumeric() || *c >= 0x80);
         let glued_before = start > 0 && glued(start - 1);
-        if !glued_before && !glued(i) {
-            out.push(Word { start, end: i });
+        if !glued_before && !glued(end) {
+            out.push(Word { start, end });
         }
     }
     out
@@ -183,18 +177,20 @@ fn words(text: &str) -> Vec<Word> {
 /// is, no run of number words starts and nothing is rewritten. Most dictations hold none, and are read once here
 /// without their list of [`words`].
 fn any_number_word(text: &str) -> bool {
-    let b = text.as_bytes();
+    lowercase_runs(text.as_bytes()).any(|(start, end)| number_word(&text[start..end], true).is_some())
+}
+
+/// The byte spans of the runs of ASCII lower-case letters in `b`, in order.
+fn lowercase_runs(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut i = 0;
-    loop {
+    std::iter::from_fn(move || {
         let start = lowercase_edge(b, i, true);
         if start == b.len() {
-            return false;
+            return None;
         }
         i = lowercase_edge(b, start + 1, false);
-        if number_word(&text[start..i], true).is_some() {
-            return true;
-        }
-    }
+        Some((start, i))
+    })
 }
 
 /// The first index from `from` whose byte is (`lower`) or is not an ASCII lower-case letter, or `b.len()`. Read eight
