@@ -373,9 +373,9 @@ struct Worker {
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
-/// a run. Numbers are still written by serde_json.
+/// a run. Offsets are written by [`write_decimal`], scores by [`write_hundredths`] (serde_json for any other). The
+/// caller gives `out` its room ([`LineId::analysis_capacity`]).
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
-    out.reserve(id.analysis_capacity(entities.len()));
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
