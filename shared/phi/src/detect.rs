@@ -30,8 +30,8 @@ use crate::context::{
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
 use crate::gazetteer::{
-    CASE_BITS, COMMON, ENGLISH, FIRST, Gazetteer, HIGH_BITS, KeyHasher, LAST, PLACE, PLACE_HEAD, bytes_in_range,
-    word_hash,
+    CASE_BITS, COMMON, ENGLISH, FIRST, Gazetteer, HIGH_BITS, KeyHasher, LAST, LOW_BITS, PLACE, PLACE_HEAD,
+    bytes_in_range, word_hash,
 };
 use crate::options::AnalyzeOptions;
 use crate::resolve::resolve;
@@ -1301,9 +1301,8 @@ fn first_digit(b: &[u8]) -> Option<usize> {
 /// that [`first_digit`] reads. Four operations where [`bytes_in_range`] takes seven: a byte is a digit where its
 /// difference with `'0'` is below ten, and bytes from 0x80 (whose difference is too) are masked out.
 fn lowest_digits(x: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let offset = x ^ (ONES * u64::from(b'0'));
-    offset.wrapping_sub(ONES * 10) & !offset & (ONES * 0x80)
+    let offset = x ^ (LOW_BITS * u64::from(b'0'));
+    offset.wrapping_sub(LOW_BITS * 10) & !offset & HIGH_BITS
 }
 
 /// The leftmost match, starting before `limit`, of the token pattern
@@ -4342,7 +4341,7 @@ fn next_start(starts: &[u8], from: usize, bit: u8) -> Option<usize> {
     }
     let mut at = from + 1;
     while let Some(chunk) = starts.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-        let marked = u64::from_le_bytes(*chunk) & (0x0101_0101_0101_0101 * u64::from(bit));
+        let marked = u64::from_le_bytes(*chunk) & (LOW_BITS * u64::from(bit));
         if marked != 0 {
             return Some(at + (marked.trailing_zeros() / 8) as usize);
         }

@@ -326,7 +326,8 @@ fn zero_padded(rest: &[u8]) -> u64 {
     }
 }
 
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+/// The low bit of each of eight bytes (times a byte, that byte in each of eight).
+pub(crate) const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 /// The high bit of each of eight bytes.
 pub(crate) const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 /// The 0x20 bit of each of eight bytes: or-ed into an ASCII letter, it lower-cases it.
