@@ -3135,12 +3135,12 @@ impl Word {
 
     /// Unblocked, and capitalised or in a caseless line: a person's name may start here.
     const PERSON_START: u8 = 1;
-    /// Unblocked, and a gazetteer place (or a place's first word), or capitalised in a line with case and no clinical
-    /// word (or vehicle make: [`cities`] would turn it away at once): a city may start here.
+    /// Unblocked, and a gazetteer place (or a place's first word), or in a line with case a capitalised word that is
+    /// neither a clinical word nor a vehicle make ([`cities`] would turn those away at once): a city may start here.
     const CITY_START: u8 = 2;
 
-    /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case and flags
-    /// are known.
+    /// The [`Word::PERSON_START`] and [`Word::CITY_START`] bits of an unblocked word whose case, line case, flags and
+    /// roles are known.
     fn starts_of(&self) -> u8 {
         let person = self.caseless || matches!(self.case, Case::Cap | Case::Upper | Case::Initial);
         let city = self.flags & (PLACE | PLACE_HEAD) != 0
@@ -3604,7 +3604,7 @@ fn has_byte(s: &[u8], byte: u8) -> bool {
     s.iter().any(|&c| c == byte)
 }
 
-/// Whether the gap before `w` holds `byte`: asked for nearly every word [`persons`] turns away.
+/// Whether the gap before `w` holds `byte`.
 fn gap_has(hay: &str, w: &Word, byte: u8) -> bool {
     has_byte(gap_bytes(hay, w), byte)
 }

@@ -347,8 +347,8 @@ fn ascii_lowercase(x: u64) -> u64 {
 }
 
 /// The high bit of each of the eight bytes of `x` that lies in `low..=high` (both ASCII), the other bits clear: a
-/// byte-range test for eight bytes at once, shared by the word hash, the token scan's digit search and the table
-/// pass's search for a column gap.
+/// byte-range test for eight bytes at once, shared by the word hash, the letter runs of the tokenizer (`ShortWord`)
+/// and the street walk (`letters_end`), and the dictation rewrite's case and word tests.
 #[inline]
 pub(crate) fn bytes_in_range(x: u64, low: u8, high: u8) -> u64 {
     // Each byte's low seven bits plus an offset sets its high bit without carrying into the next byte.
