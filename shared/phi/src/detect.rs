@@ -4107,6 +4107,15 @@ fn drop_insurers(hay: &str, first_new: usize, out: &mut Vec<Candidate>) {
 /// Whether the name `c` (a facility or a person) is an insurer's (see [`drop_insurers`]).
 fn is_insurer(hay: &str, c: &Candidate) -> bool {
     const TAILS: &[&str] = &["plan", "ppo", "hmo", "epo", "insurance", "assurance"];
+    // The first- and last-letter tests below keep to these.
+    const _: () = {
+        let mut k = 0;
+        while k < TAILS.len() {
+            let t = TAILS[k].as_bytes();
+            assert!(matches!(t[0], b'p' | b'h' | b'e' | b'i' | b'a') && matches!(t[t.len() - 1], b'n' | b'o' | b'e'));
+            k += 1;
+        }
+    };
     if !matches!(c.entity_type, EntityType::Facility | EntityType::Person) {
         return false;
     }
