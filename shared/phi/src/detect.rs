@@ -5234,7 +5234,7 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
         .rev()
         .take(12)
         .take_while(|w| w.start >= floor)
-        .any(|w| hashes.contains(&w.hash) && RESIDENCE.iter().any(|r| hay[w.start..w.end].eq_ignore_ascii_case(r)))
+        .any(|w| hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE))
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
