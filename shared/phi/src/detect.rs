@@ -5749,6 +5749,20 @@ fn coreference(
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_bare_number_is_kept_exactly_when_its_value_is_an_age_over_89() {
+        // The digit patterns of `bare_number_turned_away` against the value range `token` reads ages by
+        // (`90..=125`), for every number of one to three digits, leading zeros included.
+        for len in 1..=3u32 {
+            for value in 0..10u32.pow(len) {
+                let digits = format!("{value:0width$}", width = len as usize);
+                let text = format!("at {digits} on.");
+                let turned_away = bare_number_turned_away(text.as_bytes(), 3, 3 + digits.len());
+                assert_eq!(turned_away, !(90..=125).contains(&value), "{digits}");
+            }
+        }
+    }
+
     fn found(text: &str) -> Vec<(EntityType, String)> {
         let analyzer = Analyzer::new().expect("patterns compile");
         let chars: Vec<char> = text.chars().collect();
