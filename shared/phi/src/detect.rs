@@ -1027,7 +1027,6 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         /// Every street type, lower-cased, as one number (see `packed`).
         words: rustc_hash::FxHashSet<u128>,
     }
-    let packed = |word: &[u8]| word.iter().fold(0u128, |n, &c| (n << 8) | u128::from(c | 0x20));
     // Two ASCII letters in either case as an index below 1024, from their low five bits (1 to 26 either way): no
     // case folding, subtraction or bounds check for each word.
     let pair = |first: u8, second: u8| usize::from(first & 31) << 5 | usize::from(second & 31);
@@ -1038,7 +1037,7 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         for w in words.iter().map(String::as_bytes) {
             shapes[pair(w[0], w[1])] |= 1 << w.len();
         }
-        StreetTypes { shapes, words: words.iter().map(|w| packed(w.as_bytes())).collect() }
+        StreetTypes { shapes, words: words.iter().map(|w| packed_lower(w.as_bytes())).collect() }
     });
     // What a byte is to the walk below, by one table load; a run of bytes is one of the kinds in a mask.
     const SPACE: u8 = 1;
@@ -1122,7 +1121,7 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
         };
         if (2..=10).contains(&(at - word))
             && lengths >> (at - word) & 1 == 1
-            && types.words.contains(&packed(&b[word..at]))
+            && types.words.contains(&packed_lower(&b[word..at]))
         {
             return true;
         }
