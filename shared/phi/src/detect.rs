@@ -2685,9 +2685,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     // phrase machinery.
     // A word of letters alone (nearly every one) is hashed as the tokenizer hashes it, without the tests for bytes
     // the hash skips (`'`) or folds (non-ASCII): the same value.
-    let hash = |(a, z, letters): (usize, usize, bool)| {
-        if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[a..z]) } else { word_hash(&hay[a..z]) }
-    };
+    let hash = |(a, z, letters): (usize, usize, bool)| read_word_hash(hay, a..z, letters);
     let (a, z, letters) = walk.next_word()?;
     let nearest = hash((a, z, letters));
     let nearest_entry = lex.entry(nearest);
@@ -3312,12 +3310,19 @@ impl ShortWord {
 }
 
 /// The hash of a word the tokenizer read letter by letter ([`ShortWord::read`] did not), `letters` when it is of
-/// ASCII letters and hyphens only (nearly every such word), which are hashed without the tests `word_key` makes.
+/// ASCII letters and hyphens only (nearly every such word): [`read_word_hash`].
 ///
 /// Out of line: inlined, its chunk loop had the tokenizer's separator loop keep a count of its own for it.
 #[inline(never)]
 fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
-    if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[word]) } else { word_key(&hay[word]) }
+    read_word_hash(hay, word, letters)
+}
+
+/// [`word_hash`] of `hay[word]`, by [`letters_hash`](crate::gazetteer::letters_hash) when the word is known to be of
+/// ASCII letters and hyphens only (`letters`), which needs none of the tests `word_hash` makes.
+#[inline]
+fn read_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
+    if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[word]) } else { word_hash(&hay[word]) }
 }
 
 /// A note's words, and where the passes that start at few of them start.
