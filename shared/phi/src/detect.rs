@@ -1199,9 +1199,14 @@ fn short_date_at(b: &[u8], s: usize, e: usize) -> Option<usize> {
 /// End of the short date (see [`short_date_at`]) anchored at `start`: the pattern's `\b` before its one or two
 /// digits, which are all of their run.
 fn short_date_from(b: &[u8], start: usize) -> Option<usize> {
-    let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
     let boundary = start == 0 || !is_word_byte(b[start - 1]);
-    if boundary && (1..=2).contains(&digits) { short_date_at(b, start, start + digits) } else { None }
+    // Three digits or none are no short date's first part, which `short_date_at` checks.
+    if boundary { short_date_at(b, start, start + leading_digits(b, start, 3)) } else { None }
+}
+
+/// How many ASCII digits `b` has from `start`, counting at most `max`.
+fn leading_digits(b: &[u8], start: usize, max: usize) -> usize {
+    b[start..].iter().take(max).take_while(|c| c.is_ascii_digit()).count()
 }
 
 /// Whether `shape`'s pattern may match at `start`, from its first bytes, for the shapes a rejected match's start
@@ -1219,13 +1224,13 @@ fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
     match shape {
         // `\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}`: one or two digits, then a letter, white space or `-`.
         Shape::DateDayMonth if is(0, digit) => {
-            let digits = b[start..].iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+            let digits = leading_digits(b, start, 3);
             digits <= 2 && is(digits, |c| c.is_ascii_alphabetic() || c == b'-' || c >= 0x80 || space(c))
         }
         // `\b\d(?:[ -]?\d){12,18}\b`: thirteen digits at least among digits, spaces and dashes.
         Shape::Card => {
             let run = b[start..].iter().take_while(|&&c| c.is_ascii_digit() || c == b' ' || c == b'-');
-            run.filter(|c| c.is_ascii_digit()).count() >= 13
+            run.filter(|c| c.is_ascii_digit()).nth(12).is_some()
         }
         // `\b\d{3}[- ]\d{2}[- ]\d{4}\b` (the masked form starts with `x` or `*`).
         Shape::Ssn if is(0, digit) => is(1, digit) && is(2, digit) && matches!(at(3), Some(b'-' | b' ')),
