@@ -791,6 +791,7 @@ mod tests {
             r#"{"id":"caf\u00e9 \"1\"","text":"x"}"#,
             r#"{"id":"café 😀 {\"},","text":"x"}"#,
             r#"{"id":"","text":"x"}"#,
+            r#"{"id":0,"text":"\\u"}"#,
         ];
         let other = [
             r#"{"text":"x","id":1}"#,
@@ -821,6 +822,9 @@ mod tests {
             }
             assert!(ours.is_none() || plain.contains(line), "{line}");
         }
+        // A backslash written `\\` before a `u` is no `\u` escape: the line is read here.
+        let text = plain_reads(r#"{"id":0,"text":"\\u"}"#).map(|(_, text)| text);
+        assert_eq!(text.as_deref(), Some("\\u"));
     }
 
     proptest::proptest! {
@@ -837,7 +841,10 @@ mod tests {
                 proptest::prop_assert!(parsed.text.get().contains("\\u"));
             }
             let read = plain_reads(&line);
-            if line.contains("\\u") {
+            // serde_json writes a `\u` escape for a control character other than `\b`, `\f`, `\n`, `\r` and `\t`, and
+            // for nothing else: a `\` written `\\` and followed by a `u` is none.
+            let u_escape = text.chars().any(|c| c < ' ' && !matches!(c, '\u{8}' | '\u{c}' | '\n' | '\r' | '\t'));
+            if u_escape {
                 proptest::prop_assert!(read.is_none());
             } else {
                 proptest::prop_assert_eq!(read, serde_reads(&line));
