@@ -3204,6 +3204,24 @@ fn case_from_classes(first_upper: bool, single: bool, classes: u8) -> Case {
     }
 }
 
+/// [`case_from_classes`] from whether a word of ASCII letters has an upper-case and a lower-case letter, whether its
+/// first letter is upper case and whether it is one letter long, asking first what nearly every word answers: a word
+/// without a capital is lower case whatever else holds.
+#[inline]
+fn case_from_bits(any_upper: bool, any_lower: bool, first_upper: bool, single: bool) -> Case {
+    if !any_upper {
+        Case::Lower
+    } else if !first_upper {
+        Case::Other
+    } else if single {
+        Case::Initial
+    } else if any_lower {
+        Case::Cap
+    } else {
+        Case::Upper
+    }
+}
+
 const LOWER_LETTER: u8 = 1;
 const UPPER_LETTER: u8 = 2;
 const NEWLINE: u8 = 4;
@@ -3248,8 +3266,8 @@ static BYTE_CLASS: [u8; 256] = {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ShortWord {
     len: usize,
-    /// The or of its letters' [`BYTE_CLASS`]es.
-    classes: u8,
+    /// Its case, taken from the same loads ([`case_from_bits`]).
+    case: Case,
     /// [`letters_hash`](crate::gazetteer::letters_hash) of its letters.
     hash: u64,
     /// The byte after it is a plain separator (class 0: a space, most often), which the tokenizer then steps over
@@ -3272,15 +3290,12 @@ impl ShortWord {
             let letters = bytes_in_range(x | CASE_BITS, b'a', b'z');
             (letters, letters & (x << 2))
         };
-        // The classes of the letters in the part `word` of a chunk (per chunk: the bits of two chunks stand for
-        // different bytes).
-        let classes = |(letters, lower): (u64, u64), word: u64| {
-            (u8::from(lower & word != 0) * LOWER_LETTER) | (u8::from(letters & !lower & word != 0) * UPPER_LETTER)
-        };
         let first = u64::from_le_bytes(*b.first_chunk::<8>()?);
         let l1 = letters(first);
+        // The high bit of each upper-case letter of the first chunk; its lowest byte's is the word's first letter's.
+        let upper1 = l1.0 ^ l1.1;
         // The byte after the word is taken from the load that holds it, not read again from `b` (with a bounds check).
-        let (len, hash, classes, after) = if l1.0 & HIGH_BITS != HIGH_BITS {
+        let (len, hash, case, after) = if l1.0 & HIGH_BITS != HIGH_BITS {
             let len = ((!l1.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             // Not an ASCII letter first (a word starting with a letter outside ASCII).
             if len == 0 {
@@ -3290,7 +3305,7 @@ impl ShortWord {
             (
                 len,
                 crate::gazetteer::short_letters_hash(first & word, len),
-                classes(l1, word),
+                case_from_bits(upper1 & word != 0, l1.1 & word != 0, upper1 & 0x80 != 0, len == 1),
                 (first >> (8 * len)) as u8,
             )
         } else {
@@ -3303,14 +3318,16 @@ impl ShortWord {
             let rest = ((!l2.0 & HIGH_BITS).trailing_zeros() / 8) as usize;
             let word = (1u64 << (8 * rest)) - 1;
             let hash = crate::gazetteer::long_letters_hash(first, second & word, 8 + rest);
-            (8 + rest, hash, classes(l1, u64::MAX) | classes(l2, word), (second >> (8 * rest)) as u8)
+            let upper = (upper1 | ((l2.0 ^ l2.1) & word)) != 0;
+            let case = case_from_bits(upper, (l1.1 | (l2.1 & word)) != 0, upper1 & 0x80 != 0, false);
+            (8 + rest, hash, case, (second >> (8 * rest)) as u8)
         };
         // One table load where four comparisons were four branches.
         let after = BYTE_CLASS[usize::from(after)];
         if after & (JOINER | NON_ASCII | DIGIT) != 0 {
             return None;
         }
-        Some(Self { len, classes, hash, separator_after: after == 0 })
+        Some(Self { len, case, hash, separator_after: after == 0 })
     }
 }
 
@@ -3452,15 +3469,14 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // `case_of`.
         let (mut classes, mut ascii) = (0u8, true);
         // A word of up to fifteen ASCII letters ending at a byte that cannot continue it (nineteen words in twenty)
-        // is read eight bytes at a time ([`ShortWord`]): its end, its letters' classes and its hash, without a branch
+        // is read eight bytes at a time ([`ShortWord`]): its end, its case and its hash, without a branch
         // per letter or reading it again to hash it. Any other word (longer, with `'`, `-` or a letter outside
         // ASCII, before a digit, or near the text's end) is read by the loop below.
-        let hash = 'read: {
+        let (hash, case) = 'read: {
             if let Some(short) = b.get(i..).and_then(ShortWord::read) {
                 i += short.len;
-                classes = short.classes;
                 skip = usize::from(short.separator_after);
-                break 'read short.hash;
+                break 'read (short.hash, short.case);
             }
             while i < b.len() {
                 // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
@@ -3505,13 +3521,14 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 gap_start = i;
                 continue 'words;
             }
-            long_word_hash(hay, start..i, ascii && !apostrophe)
-        };
-        // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character boundaries.
-        let case = if ascii {
-            case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
-        } else {
-            case_of(&hay[start..i])
+            // The word as bytes where they do (an ASCII word): a `str` slice checks both ends for character
+            // boundaries.
+            let case = if ascii {
+                case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
+            } else {
+                case_of(&hay[start..i])
+            };
+            (long_word_hash(hay, start..i, ascii && !apostrophe), case)
         };
         line_has_cap |= case == Case::Cap;
         let facts = lex.word_facts(hash);
@@ -7266,9 +7283,9 @@ mod short_word_tests {
         if len == 0 || len >= 16 || b.len() < read || matches!(b[len], b'\'' | b'-' | b'0'..=b'9' | 0x80..) {
             return None;
         }
-        let classes = b[..len].iter().fold(0, |classes, &c| classes | BYTE_CLASS[usize::from(c)]);
+        let case = case_of(std::str::from_utf8(&b[..len]).expect("ASCII letters"));
         let hash = crate::gazetteer::letters_hash(&b[..len]);
-        Some(ShortWord { len, classes, hash, separator_after: BYTE_CLASS[usize::from(b[len])] == 0 })
+        Some(ShortWord { len, case, hash, separator_after: BYTE_CLASS[usize::from(b[len])] == 0 })
     }
 
     proptest! {
