@@ -3530,7 +3530,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             };
             (long_word_hash(hay, start..i, ascii && !apostrophe), case)
         };
-        line_has_cap |= case == Case::Cap;
         let facts = lex.word_facts(hash);
         let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
@@ -3570,8 +3569,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 | (u8::from(id_label) * Word::ID_LABEL)
                 | (u8::from(rule) * Word::RULE),
         };
-        // A lower-case word of a line with case has neither flags nor starts.
+        // A lower-case word of a line with case has neither flags nor starts (nor is it capitalised: the line's
+        // case is tracked here, for the fewer words that are not lower case).
         if case != Case::Lower {
+            line_has_cap |= case == Case::Cap;
             word.flags = if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { gaz.flags_of(hash) };
             word.starts = word.starts_of();
         }
