@@ -3114,12 +3114,21 @@ struct Word {
     facility: Option<FacilityWord>,
     /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`], [`Word::CUE_TAIL`] and
     /// [`Word::STATE_HEAD`] bits, in one byte so that a word stays 40 bytes: every pass over a note's words reads them
-    /// all.
+    /// all. The tokenizer copies the lexicon's [`WordFacts::marks`] in whole, so the byte may also hold
+    /// [`WordFacts::RULE_CUE`] and [`WordFacts::KNOWN`], which no word reads.
     marks: u8,
 }
 
 // A word's size is what every pass over a note's words pays for.
 const _: () = assert!(std::mem::size_of::<Word>() == 40);
+
+// The lexicon's marks are a word's marks as they are (see `Word::marks`): `RULE_WORD` is the `RULE` bit, set in a
+// word's marks whenever the lexicon's is (a rule word is a rule start), and no word bit is `RULE_CUE`'s or `KNOWN`'s.
+const _: () = {
+    assert!(Word::RULE == WordFacts::RULE_WORD);
+    let word_bits = Word::STATE | Word::ID_LABEL | Word::MONTH | Word::RULE | Word::CUE_TAIL | Word::STATE_HEAD;
+    assert!(word_bits & (WordFacts::RULE_CUE | WordFacts::KNOWN) == 0);
+};
 
 impl Word {
     const STATE: u8 = WordFacts::STATE;
@@ -3551,7 +3560,13 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 words.after_org_cue.push(index + 1);
             }
         }
-        let id_label = marks & WordFacts::ID_LABEL != 0 && !is_name_like_label(&hay[start..i]);
+        // The lexicon's marks are kept whole: the bits a word has are the same bits there, and the others are
+        // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`). An identifier label that is also
+        // a name (rare) loses its bit.
+        let mut word_marks = marks | (u8::from(rule) * Word::RULE);
+        if marks & WordFacts::ID_LABEL != 0 && is_name_like_label(&hay[start..i]) {
+            word_marks &= !Word::ID_LABEL;
+        }
         let mut word = Word {
             start,
             end: i,
@@ -3564,10 +3579,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             flags: 0,
             roles: facts.roles,
             facility: facts.facility,
-            // The lexicon's bits that a word keeps are the same bits in its marks.
-            marks: (marks & (Word::STATE | Word::MONTH | Word::CUE_TAIL | Word::STATE_HEAD))
-                | (u8::from(id_label) * Word::ID_LABEL)
-                | (u8::from(rule) * Word::RULE),
+            marks: word_marks,
         };
         // A lower-case word of a line with case has neither flags nor starts (nor is it capitalised: the line's
         // case is tracked here, for the fewer words that are not lower case).
