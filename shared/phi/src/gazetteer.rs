@@ -207,9 +207,15 @@ impl<V: Copy + Default, const SLOTS: usize> SizedKeyTable<V, SLOTS> {
     /// # Panics
     ///
     /// With more than `SLOTS / 2` entries: a fuller table makes long probe runs (and a full one none that ends).
+    /// With a key equal to [`EMPTY`] or [`EMPTY_STANDIN`] (a chance of one in 2^63 for a word's hash), which
+    /// [`SizedKeyTable::get_or_default`] does not tell apart.
     pub fn build(entries: impl IntoIterator<Item = (u64, V)>, merge: impl Fn(V, V) -> V) -> Self {
         let entries: Vec<(u64, V)> = entries.into_iter().collect();
         assert!(entries.len() <= SLOTS / 2, "{} entries for a table of {SLOTS} slots: make it larger", entries.len());
+        assert!(
+            entries.iter().all(|&(key, _)| key != EMPTY && key != EMPTY_STANDIN),
+            "a key equal to EMPTY or EMPTY_STANDIN"
+        );
         let table = KeyTable::build_in(entries, merge, Self::BITS);
         let slots = table.slots.try_into().unwrap_or_else(|_| unreachable!("a table of 1 << BITS slots"));
         Self { slots }
@@ -226,7 +232,8 @@ impl<V: Copy + Default, const SLOTS: usize> SizedKeyTable<V, SLOTS> {
     /// whether they were stored.
     #[inline]
     pub fn get_or_default(&self, key: u64) -> V {
-        let key = if key == EMPTY { EMPTY_STANDIN } else { key };
+        // No key is EMPTY (nor EMPTY_STANDIN, which `KeyTable::get` looks an EMPTY key up as): the search for an
+        // EMPTY key stops at the first empty slot and gives its default, as the absent EMPTY_STANDIN's would.
         let mut i = (key >> (64 - Self::BITS)) as usize;
         loop {
             let (k, v) = self.slots[i];
