@@ -3414,10 +3414,11 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     let mut line_first = 0;
     let mut line_has_cap = false;
     let mut gap_start = 0;
-    // Whether the last word pushed is one of [`RULE_CUES`].
-    let mut after_rule_cue = false;
-    // The position after the last `^` or `(`: a word starting there is one [`word_rules`] looks at.
-    let mut opened = usize::MAX;
+    // Beyond the words the lexicon marks, the word read is one [`word_rules`] looks at when it starts before this
+    // position: `usize::MAX` (any word) after one of [`RULE_CUES`] or for a word with a hyphen, one past the position
+    // after a `^` or `(` (only a word starting right there), 0 (none) otherwise. One comparison a word where a cue
+    // flag, the last `^` or `(`'s position and a hyphen flag took three, and three registers.
+    let mut rule_before = 0;
     // Each word is pushed as in a line with case (most lines): its gazetteer flags looked up unless it is lower case
     // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
     // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
@@ -3457,7 +3458,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             }
             if class == OPENER {
                 i += 1;
-                opened = i;
+                // After a cue, any word is one already.
+                if rule_before != usize::MAX {
+                    rule_before = i + 1;
+                }
                 continue;
             }
             match hay[i..].chars().next() {
@@ -3472,7 +3476,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // Bytes after the word that are known to be separators, stepped over at once: a possessive's `'s`, or the
         // byte after a short word when it is a plain separator.
         let mut skip = 0;
-        let mut hyphen = false;
         let mut apostrophe = false;
         // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
         // `case_of`.
@@ -3487,6 +3490,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 skip = usize::from(short.separator_after);
                 break 'read (short.hash, short.case);
             }
+            let mut hyphen = false;
             while i < b.len() {
                 // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
                 while let Some(&c) = b.get(i) {
@@ -3537,14 +3541,16 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             } else {
                 case_of(&hay[start..i])
             };
+            if hyphen {
+                rule_before = usize::MAX;
+            }
             (long_word_hash(hay, start..i, ascii && !apostrophe), case)
         };
         let facts = lex.word_facts(hash);
         let marks = facts.marks;
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
-        let rule =
-            (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | hyphen | after_rule_cue | (start == opened);
-        after_rule_cue = marks & WordFacts::RULE_CUE != 0;
+        let rule = (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | (start < rule_before);
+        rule_before = usize::MAX * usize::from(marks & WordFacts::RULE_CUE != 0);
         let index = words.list.len();
         let facility_start = matches!(facts.facility, Some(FacilityWord::Head | FacilityWord::Generic));
         let org_cue = facts.roles & role::ORG_CUE != 0;
