@@ -3412,7 +3412,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     let b = hay.as_bytes();
     let mut i = 0;
     let mut line_first = 0;
-    let mut line_has_cap = false;
     let mut gap_start = 0;
     // Beyond the words the lexicon marks, the word read is one [`word_rules`] looks at when it starts before this
     // position: `usize::MAX` (any word) after one of [`RULE_CUES`] or for a word with a hyphen, one past the position
@@ -3422,9 +3421,11 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // Each word is pushed as in a line with case (most lines): its gazetteer flags looked up unless it is lower case
     // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
     // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
-    // goes over the words of the other lines.
-    let finish_line = |words: &mut [Word], has_cap: bool| {
-        if has_cap {
+    // goes over the words of the other lines. Whether a line has a capitalised word is found here, by a walk over
+    // its words that most lines end at their first (a sentence starts capitalised), rather than tracked for every
+    // word: a flag kept through the loop took a register that every word then spilled and reloaded.
+    let finish_line = |words: &mut [Word]| {
+        if words.iter().any(|w| w.case == Case::Cap) {
             return;
         }
         // Whether the line has a lower-case word of two letters or more, found here rather than tracked for every
@@ -3450,9 +3451,8 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         let class = BYTE_CLASS[usize::from(c)];
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
-                finish_line(&mut words.list[line_first..], line_has_cap);
+                finish_line(&mut words.list[line_first..]);
                 line_first = words.list.len();
-                line_has_cap = false;
                 i += 1;
                 continue;
             }
@@ -3587,10 +3587,8 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             facility: facts.facility,
             marks: word_marks,
         };
-        // A lower-case word of a line with case has neither flags nor starts (nor is it capitalised: the line's
-        // case is tracked here, for the fewer words that are not lower case).
+        // A lower-case word of a line with case has neither flags nor starts.
         if case != Case::Lower {
-            line_has_cap |= case == Case::Cap;
             word.flags = if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { gaz.flags_of(hash) };
             word.starts = word.starts_of();
         }
@@ -3598,7 +3596,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         gap_start = i;
         i += skip;
     }
-    finish_line(&mut words.list[line_first..], line_has_cap);
+    finish_line(&mut words.list[line_first..]);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
