@@ -3551,11 +3551,11 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
         let rule = (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | (start < rule_before);
         rule_before = usize::MAX * usize::from(marks & WordFacts::RULE_CUE != 0);
-        let index = words.list.len();
         let facility_start = matches!(facts.facility, Some(FacilityWord::Head | FacilityWord::Generic));
         let org_cue = facts.roles & role::ORG_CUE != 0;
         // One branch for the few words noted at all.
         if rule | facility_start | org_cue {
+            let index = words.list.len();
             if rule && index > 0 {
                 words.rule_at.push(index);
             }
