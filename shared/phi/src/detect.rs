@@ -3349,6 +3349,13 @@ fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64
     read_word_hash(hay, word, letters)
 }
 
+/// `&hay[start..end]`, out of line: for the tokenizer's rare reads of a word as text (a word with a letter outside
+/// ASCII, an identifier label), whose address its loop otherwise computed for every word and spilled.
+#[inline(never)]
+fn word_text(hay: &str, start: usize, end: usize) -> &str {
+    &hay[start..end]
+}
+
 /// [`word_hash`] of `hay[word]`, by [`letters_hash`](crate::gazetteer::letters_hash) when the word is known to be of
 /// ASCII letters and hyphens only (`letters`), which needs none of the tests `word_hash` makes.
 #[inline]
@@ -3539,7 +3546,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             let case = if ascii {
                 case_from_classes(b[start].is_ascii_uppercase(), i - start == 1, classes)
             } else {
-                case_of(&hay[start..i])
+                case_of(word_text(hay, start, i))
             };
             if hyphen {
                 rule_before = usize::MAX;
@@ -3570,7 +3577,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`). An identifier label that is also
         // a name (rare) loses its bit.
         let mut word_marks = marks | (u8::from(rule) * Word::RULE);
-        if marks & WordFacts::ID_LABEL != 0 && is_name_like_label(&hay[start..i]) {
+        if marks & WordFacts::ID_LABEL != 0 && is_name_like_label(word_text(hay, start, i)) {
             word_marks &= !Word::ID_LABEL;
         }
         let mut word = Word {
