@@ -3483,10 +3483,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // Bytes after the word that are known to be separators, stepped over at once: a possessive's `'s`, or the
         // byte after a short word when it is a plain separator.
         let mut skip = 0;
-        let mut apostrophe = false;
-        // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified by
-        // `case_of`.
-        let (mut classes, mut ascii) = (0u8, true);
         // A word of up to fifteen ASCII letters ending at a byte that cannot continue it (nineteen words in twenty)
         // is read eight bytes at a time ([`ShortWord`]): its end, its case and its hash, without a branch
         // per letter or reading it again to hash it. Any other word (longer, with `'`, `-` or a letter outside
@@ -3498,6 +3494,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
                 break 'read (short.hash, short.case);
             }
             let mut hyphen = false;
+            let mut apostrophe = false;
+            // The classes of an ASCII word's letters, or-ed while scanning; a word with other letters is classified
+            // by `case_of`.
+            let (mut classes, mut ascii) = (0u8, true);
             while i < b.len() {
                 // The run of ASCII letters that is most of every word, in a loop of its own: one table load per letter.
                 while let Some(&c) = b.get(i) {
