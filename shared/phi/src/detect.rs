@@ -3458,7 +3458,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         let class = BYTE_CLASS[usize::from(c)];
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
-                finish_line(&mut words.list[line_first..]);
+                // A line without words (a blank line, a line of numbers) has nothing to finish.
+                if line_first < words.list.len() {
+                    finish_line(&mut words.list[line_first..]);
+                }
                 line_first = words.list.len();
                 i += 1;
                 continue;
