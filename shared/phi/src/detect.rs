@@ -3432,12 +3432,15 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // its words that most lines end at their first (a sentence starts capitalised), rather than tracked for every
     // word: a flag kept through the loop took a register that every word then spilled and reloaded.
     let finish_line = |words: &mut [Word]| {
-        if words.iter().any(|w| w.case == Case::Cap) {
-            return;
+        // Whether the line has a lower-case word of two letters or more, found on the same walk rather than tracked
+        // for every word of every line: only a line without a capitalised word asks.
+        let mut has_lower = false;
+        for w in words.iter() {
+            if w.case == Case::Cap {
+                return;
+            }
+            has_lower |= w.case == Case::Lower && w.end - w.start >= 2;
         }
-        // Whether the line has a lower-case word of two letters or more, found here rather than tracked for every
-        // word of every line: only a line without a capitalised word asks.
-        let has_lower = words.iter().any(|w| w.case == Case::Lower && w.end - w.start >= 2);
         // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
         // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
         for w in words {
