@@ -3412,6 +3412,39 @@ impl Words {
     }
 }
 
+/// Finishes a line of words that the tokenizer pushed as in a line with case (most lines): its gazetteer flags looked
+/// up unless it is lower case (lower-case words of a mixed-case line are never names or places: their cache-missing
+/// lookup is skipped), its starts decided. A line found at its end to have no capitalised word is then done again,
+/// so that no second pass goes over the words of the other lines. Whether a line has a capitalised word is found
+/// here, by a walk over its words that most lines end at their first (a sentence starts capitalised), rather than
+/// tracked for every word: a flag kept through the tokenizer's loop took a register that every word then spilled and
+/// reloaded.
+///
+/// Cold and out of line: a line ends once in dozens of words, and the tokenizer's loop then keeps its registers for
+/// the words.
+#[cold]
+#[inline(never)]
+fn finish_line(words: &mut [Word], gaz: &Gazetteer) {
+    // Whether the line has a lower-case word of two letters or more, found on the same walk rather than tracked for
+    // every word of every line: only a line without a capitalised word asks.
+    let mut has_lower = false;
+    for w in words.iter() {
+        if w.case == Case::Cap {
+            return;
+        }
+        has_lower |= w.case == Case::Lower && w.end - w.start >= 2;
+    }
+    // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal; but a
+    // short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
+    for w in words {
+        w.caseless = !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
+        if w.case == Case::Lower {
+            w.flags = gaz.flags_of(w.hash);
+        }
+        w.starts = w.starts_of();
+    }
+}
+
 // Not inlined into the word pass: its byte loops then keep their state in registers rather than sharing them with
 // the passes after it (nophi-2k 599.1M -> 590.5M instructions).
 #[inline(never)]
@@ -3425,32 +3458,6 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // after a `^` or `(` (only a word starting right there), 0 (none) otherwise. One comparison a word where a cue
     // flag, the last `^` or `(`'s position and a hyphen flag took three, and three registers.
     let mut rule_before = 0;
-    // Each word is pushed as in a line with case (most lines): its gazetteer flags looked up unless it is lower case
-    // (lower-case words of a mixed-case line are never names or places: their cache-missing lookup is skipped), its
-    // starts decided. A line found at its end to have no capitalised word is then done again, so that no second pass
-    // goes over the words of the other lines. Whether a line has a capitalised word is found here, by a walk over
-    // its words that most lines end at their first (a sentence starts capitalised), rather than tracked for every
-    // word: a flag kept through the loop took a register that every word then spilled and reloaded.
-    let finish_line = |words: &mut [Word]| {
-        // Whether the line has a lower-case word of two letters or more, found on the same walk rather than tracked
-        // for every word of every line: only a line without a capitalised word asks.
-        let mut has_lower = false;
-        for w in words.iter() {
-            if w.case == Case::Cap {
-                return;
-            }
-            has_lower |= w.case == Case::Lower && w.end - w.start >= 2;
-        }
-        // Dictation (no capitalised word) and upper-case forms (no capitalised word either) carry no case signal;
-        // but a short upper-case word among lower-case ones is an acronym (`by LMP 2/3/23, c/w 8 wk US`).
-        for w in words {
-            w.caseless = !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
-            if w.case == Case::Lower {
-                w.flags = gaz.flags_of(w.hash);
-            }
-            w.starts = w.starts_of();
-        }
-    };
     'words: while i < b.len() {
         // Separators (most bytes between words) in a loop of their own: this loop, inlined into the word pass, keeps
         // so much in step that it would reload and spill its state for every byte.
@@ -3463,7 +3470,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             if class == NEWLINE {
                 // A line without words (a blank line, a line of numbers) has nothing to finish.
                 if line_first < words.list.len() {
-                    finish_line(&mut words.list[line_first..]);
+                    finish_line(&mut words.list[line_first..], gaz);
                 }
                 line_first = words.list.len();
                 i += 1;
@@ -3609,7 +3616,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         gap_start = i;
         i += skip;
     }
-    finish_line(&mut words.list[line_first..]);
+    finish_line(&mut words.list[line_first..], gaz);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
