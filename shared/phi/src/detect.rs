@@ -3288,7 +3288,7 @@ impl ShortWord {
     /// The word at the start of `b` when it is one to fifteen ASCII letters and the byte after them is one that ends
     /// a word wherever it stands: not `'` or `-` (which may join two words' letters), not a byte of a character
     /// outside ASCII (which may be a letter) and not a digit (which makes the letters part of a code). The
-    /// tokenizer's loop over letters ends such a word at that byte too, with these classes and hash. Eight bytes a
+    /// tokenizer's loop over letters ends such a word at that byte too, with this case and hash. Eight bytes a
     /// load (one load for a word of up to seven letters, four words in five): no branch per letter, and the hash
     /// takes the letters from the same loads.
     #[inline]
