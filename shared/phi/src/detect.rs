@@ -5233,17 +5233,18 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
     const RESIDENCE: [&str; 10] =
         ["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
     // Their hashes: a word that is one of them in any case has one of these (the hash folds ASCII case), so a word
-    // whose hash is none of them is turned away without its text compared ten times.
-    static HASHES: OnceLock<[u64; 10]> = OnceLock::new();
-    let hashes = HASHES.get_or_init(|| RESIDENCE.map(word_key));
+    // whose hash is none of them is turned away without its text compared ten times; and a 64-bit filter of them (a
+    // bit from the top six bits of each hash) turns away nearly every word in one test, before the ten hashes.
+    static HASHES: OnceLock<([u64; 10], u64)> = OnceLock::new();
+    let (hashes, filter) = HASHES.get_or_init(|| {
+        let hashes = RESIDENCE.map(word_key);
+        (hashes, hashes.iter().fold(0, |f, h| f | (1 << (h >> 58))))
+    });
     // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
     let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
-    words[..i]
-        .iter()
-        .rev()
-        .take(12)
-        .take_while(|w| w.start >= floor)
-        .any(|w| hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE))
+    words[..i].iter().rev().take(12).take_while(|w| w.start >= floor).any(|w| {
+        filter >> (w.hash >> 58) & 1 != 0 && hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE)
+    })
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
