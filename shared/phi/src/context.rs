@@ -154,6 +154,9 @@ pub struct LexEntry {
     /// The last word of a label of several words (`birth` of `date of birth`): only before such a word can the words
     /// before a value be looked up together as a label.
     pub label_tail: bool,
+    /// One of [`NAME_LIKE_LABELS`] in any case (by its hash: a word with this set may still differ in an apostrophe
+    /// or an accent, so its text is compared before it is taken for one).
+    pub name_like: bool,
 }
 
 impl LexEntry {
@@ -174,6 +177,7 @@ impl LexEntry {
             cue_tail: self.cue_tail || later.cue_tail,
             state_head: self.state_head || later.state_head,
             label_tail: self.label_tail || later.label_tail,
+            name_like: self.name_like || later.name_like,
         }
     }
 }
@@ -2954,6 +2958,9 @@ impl Lexicon {
         }
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
+        }
+        for w in NAME_LIKE_LABELS {
+            add(w, LexEntry { name_like: true, ..LexEntry::default() });
         }
         // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words), and holidays
         // that fix a day (`until Christmas`, `after Thanksgiving`).

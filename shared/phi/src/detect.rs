@@ -2701,11 +2701,12 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
     // would find at its first step, without setting that loop up; a word that is also a name goes the long way.
-    // A name-like label is an identifier's (a test says so): the text of another is not compared.
+    // A name-like label is an identifier's (a test says so), and flagged in the lexicon: the text of another is not
+    // compared.
     if let Some(label) = entry.label
         && !entry.label_tail
         && !entry.filler
-        && !(matches!(label, Label::Id(_)) && is_name_like_label(&hay[a..z]))
+        && !(entry.name_like && is_name_like_label(&hay[a..z]))
     {
         return Some(label);
     }
@@ -2755,11 +2756,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             };
             if let Some(label) = label {
                 let (a, z) = spans[k];
-                if len == 1
-                    && matches!(label, Label::Id(_))
-                    && is_name_like_label(&hay[a..z])
-                    && !written_as_label(hay, a, z)
-                {
+                if len == 1 && entry.name_like && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
                     continue;
                 }
                 if len == 1 && entry.filler {
@@ -5785,9 +5782,10 @@ mod tests {
 
     #[test]
     fn every_name_like_label_is_an_identifier_label_of_the_lexicon() {
-        // `left_label` compares a label's text with them only when it labels an identifier.
+        // `left_label` compares a label's text with them only when the lexicon flags it name-like.
         for w in NAME_LIKE_LABELS {
-            assert!(matches!(Lexicon::get().label(word_key(w)), Some(Label::Id(_))), "{w}");
+            let entry = Lexicon::get().entry(word_key(w));
+            assert!(matches!(entry.label, Some(Label::Id(_))) && entry.name_like, "{w}");
         }
     }
 
