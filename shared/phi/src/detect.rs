@@ -5091,8 +5091,16 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
             w.marks & (Word::STATE | Word::STATE_HEAD) != 0
                 && (w.marks & Word::STATE_HEAD != 0 || w.end - w.start != 2 || w.case == Case::Upper)
         };
+        // The three words' marks or-ed and tested once, where a loop tested each word's in turn: nearly every word has
+        // no state within three words.
+        let state_near = match near {
+            [a, b, c] => {
+                (a.marks | b.marks | c.marks) & (Word::STATE | Word::STATE_HEAD) != 0 && near.iter().any(state_word)
+            }
+            _ => near.iter().any(state_word),
+        };
         let may_score = cue
-            || near.iter().any(state_word)
+            || state_near
             || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
             || city_label_before(hay, words, i)
             || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
