@@ -4414,9 +4414,11 @@ fn persons(
         // without a call for the many capitalised stop words that start sentences.
         let stop = w0.roles & (role::TITLE | role::STOP) != 0 && w0.end - w0.start > 1 && w0.case != Case::Initial;
         // So is an English word (or a place) of more than one letter in no Census list: `name_part` without a title
-        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts.
+        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts. And so
+        // is a clinical word in no Census list (`Metformin`, `Assessment`), which `name_part` turns away with or
+        // without a title: in a note without names most capitalised words are clinical.
         let english = w0.flags & (FIRST | LAST) == 0
-            && w0.flags & (ENGLISH | PLACE) != 0
+            && (w0.flags & (ENGLISH | PLACE) != 0 || w0.roles & role::CLINICAL != 0)
             && w0.end - w0.start > 1
             && w0.case != Case::Initial;
         let part0 = if stop || english { None } else { name_part(hay, w0, false) };
