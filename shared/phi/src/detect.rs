@@ -4296,9 +4296,14 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
-    // Every hesitation is a stop word in the lexicon: the role bit turns away most other words before their text is
-    // read.
-    let filler = |w: &Word| w.caseless && w.roles & role::STOP != 0 && HESITATIONS.contains(&&hay[w.start..w.end]);
+    // Every hesitation is a stop word in the lexicon of two or three letters: the role bit and the length turn away
+    // most other words (in dictation, stop words of every length) before their text is compared.
+    let filler = |w: &Word| {
+        w.caseless
+            && w.roles & role::STOP != 0
+            && matches!(w.end - w.start, 2 | 3)
+            && HESITATIONS.iter().any(|h| h.as_bytes() == &hay.as_bytes()[w.start..w.end])
+    };
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap_bytes(hay, &words[i]);
@@ -4344,6 +4349,15 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     r & role::WEAK_NAME_CUE
 }
+
+// [`name_cue`]'s hesitation test turns away every other length.
+const _: () = {
+    let mut k = 0;
+    while k < HESITATIONS.len() {
+        assert!(matches!(HESITATIONS[k].len(), 2 | 3));
+        k += 1;
+    }
+};
 
 /// The index of the first of `starts` (words' [`Word::starts`]) from `from` on with `bit` set. Most words of a note
 /// start neither a name nor a city: [`persons`] and [`cities`] pass over them eight at a time in a list of one byte a
