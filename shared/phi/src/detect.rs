@@ -5081,22 +5081,22 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
     while let Some(start) = next_start(starts, i, Word::CITY_START) {
         i = start;
         let w0 = &words[i];
+        // The word before, found once for the three tests below that read it (each indexed it again).
+        let prev = i.checked_sub(1).map(|k| &words[k]);
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
         // plate`) unless the gazetteer has it: the first are not marked [`Word::CITY_START`] (in a note without names
         // most capitalised words are clinical), the second are turned away here (the word before's roles read before
         // the gap: most words follow no clinical word).
         if w0.flags & (PLACE | PLACE_HEAD) == 0
-            && i > 0
-            && words[i - 1].roles & role::CLINICAL != 0
-            && gap_is(hay, w0, b" ")
-            && matches!(words[i - 1].case, Case::Cap | Case::Upper)
+            && prev.is_some_and(|p| {
+                p.roles & role::CLINICAL != 0 && gap_is(hay, w0, b" ") && matches!(p.case, Case::Cap | Case::Upper)
+            })
         {
             i += 1;
             continue;
         }
-        let cue = i > 0
-            && words[i - 1].roles & role::PLACE_CUE != 0
-            && !gap_bytes(hay, &words[i]).iter().any(|&c| matches!(c, b'.' | b';'));
+        let cue = prev.is_some_and(|p| p.roles & role::PLACE_CUE != 0)
+            && !gap_bytes(hay, w0).iter().any(|&c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
         // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
         // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
@@ -5118,7 +5118,7 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
         let may_score = cue
             || state_near
             || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
-            || city_label_before(hay, words, i)
+            || prev.is_some_and(|p| city_label(hay, p, w0))
             || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
         if !may_score
             // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
@@ -5239,14 +5239,16 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 /// Whether `words[i]` is the value of a `City:` field.
 #[inline(always)]
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
+    i > 0 && city_label(hay, &words[i - 1], &words[i])
+}
+
+/// Whether `w` is the value of a `City:` field whose label is `prev`, the word before it.
+#[inline(always)]
+fn city_label(hay: &str, prev: &Word, w: &Word) -> bool {
     // The word's length, then the gap (most often one space): asked for nearly every capitalised word.
-    i > 0
-        && words[i - 1].end - words[i - 1].start == 4
-        && gap_has(hay, &words[i], b':')
-        && matches!(
-            &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
-            b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
-        )
+    prev.end - prev.start == 4
+        && gap_has(hay, w, b':')
+        && matches!(&hay.as_bytes()[prev.start..prev.end], b"City" | b"CITY" | b"city" | b"Town" | b"TOWN")
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
