@@ -5755,6 +5755,9 @@ fn coreference(
             bloom[word] |= bit;
         }
     }
+    // How many of `covered` start at or before the word: words come in text order, so it only grows, and is counted
+    // on from where it was (a search in halves for each repeated name cost more than all these steps).
+    let mut inside = 0;
     for w in words {
         let (word, bit) = slot(w.hash);
         if bloom[word] & bit == 0 {
@@ -5770,7 +5773,9 @@ fn coreference(
         if !(plain || common) {
             continue;
         }
-        let inside = covered.partition_point(|&(s, _)| s <= w.start);
+        while covered.get(inside).is_some_and(|&(s, _)| s <= w.start) {
+            inside += 1;
+        }
         if inside > 0 && covered[inside - 1].1 >= w.end {
             continue;
         }
