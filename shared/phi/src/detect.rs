@@ -4950,6 +4950,13 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 /// [`is_particle`] of the word lower-cased (ASCII letters only), without allocating the lower-cased copy: a particle
 /// is at most five ASCII letters, lower-cased in a buffer on the stack and compared as bytes (no UTF-8 check).
 fn is_particle_any_case(word: &str) -> bool {
+    // Every particle starts with one of these letters (a test says so): most words (a name's capitalised words, read
+    // as each is asked whether particles start at it) are turned away by their first byte, before they are copied
+    // and lower-cased.
+    let first = word.as_bytes().first().map_or(0, |&b| b | 0x20);
+    if !matches!(first, b'a' | b'b' | b'd' | b'i' | b'l' | b't' | b'v') {
+        return false;
+    }
     let mut buf = [0u8; 5];
     recased(word, &mut buf, false).is_some_and(is_particle)
 }
@@ -5817,6 +5824,25 @@ mod tests {
         for w in NAME_LIKE_LABELS {
             let entry = Lexicon::get().entry(word_key(w));
             assert!(matches!(entry.label, Some(Label::Id(_))) && entry.name_like, "{w}");
+        }
+    }
+
+    #[test]
+    fn every_particle_starts_with_a_letter_is_particle_any_case_looks_at() {
+        // Every word of two to five letters that starts with another letter is no particle.
+        let mut word = [b'a'; 5];
+        for len in 2..=5 {
+            for n in 0..26usize.pow(len as u32) {
+                let mut rest = n;
+                for c in word[..len].iter_mut() {
+                    *c = b'a' + (rest % 26) as u8;
+                    rest /= 26;
+                }
+                if is_particle(&word[..len]) {
+                    assert!(matches!(word[0], b'a' | b'b' | b'd' | b'i' | b'l' | b't' | b'v'), "{word:?}");
+                    assert!(is_particle_any_case(std::str::from_utf8(&word[..len]).unwrap()));
+                }
+            }
         }
     }
 
