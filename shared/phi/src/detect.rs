@@ -5752,22 +5752,21 @@ fn coreference(
     covered.clear();
     covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
-    // A 256-bit Bloom filter of `known` (a bit from the top eight bits of each hash and of its complement, so that a
-    // word whose hash or complement is in `known` has its bit set): this loop sees every word of the note, and nearly
-    // all of them are turned away by this one bit test, before their own tests and without a scan of `known`.
-    let slot = |hash: u64| ((hash >> 62) as usize, 1u64 << ((hash >> 56) & 63));
-    let mut bloom = [0u64; 4];
+    // A 256-entry Bloom filter of `known` (an entry for the top eight bits of each hash and of its complement, so
+    // that a word whose hash or complement is in `known` has its entry set): this loop sees every word of the note, and
+    // nearly all of them are turned away by this one test, before their own tests and without a scan of `known`. A
+    // byte an entry, where a bit an entry took a shift and a mask more for every word.
+    let slot = |hash: u64| (hash >> 56) as usize;
+    let mut bloom = [false; 256];
     for &h in known.iter() {
-        for (word, bit) in [slot(h), slot(!h)] {
-            bloom[word] |= bit;
-        }
+        bloom[slot(h)] = true;
+        bloom[slot(!h)] = true;
     }
     // How many of `covered` start at or before the word: words come in text order, so it only grows, and is counted
     // on from where it was (a search in halves for each repeated name cost more than all these steps).
     let mut inside = 0;
     for w in words {
-        let (word, bit) = slot(w.hash);
-        if bloom[word] & bit == 0 {
+        if !bloom[slot(w.hash)] {
             continue;
         }
         // An unblocked word that is capitalised, upper case or in a caseless line is one marked
