@@ -5226,7 +5226,9 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
 
 /// A word for one site of an organisation, after a town (`our Westminster clinic`, `the Fremont office`).
 fn is_site_word(hay: &str, w: &Word) -> bool {
-    matches!(&hay.as_bytes()[w.start..w.end], b"clinic" | b"office" | b"campus" | b"location" | b"branch")
+    // Every one is six or eight letters long: most words are turned away by their length before their text is sliced.
+    matches!(w.end - w.start, 6 | 8)
+        && matches!(&hay.as_bytes()[w.start..w.end], b"clinic" | b"office" | b"campus" | b"location" | b"branch")
 }
 
 /// Whether `words[i]` follows a comma after a street address, a facility or a city (`12 Main St, Apt 4, Springfield`,
