@@ -67,6 +67,9 @@ pub struct Lexicon {
     entries: KeyTable<LexEntry>,
     /// What the tokenizer reads of each entry that has any of it, in a table of its own (see [`WordFacts`]).
     words: SizedKeyTable<WordFacts, WORD_FACT_SLOTS>,
+    /// Set at the top eight bits of the hash of each organisation phrase's first word (`works` of `works at`): see
+    /// [`Lexicon::may_start_org_phrase`].
+    org_phrase_heads: [bool; 256],
 }
 
 /// The slots of [`Lexicon`]'s [`WordFacts`] table: four for each of its ~1,800 entries, so that a lookup (for every
@@ -2883,6 +2886,13 @@ const UNITS: &[&str] = &[
 ];
 
 impl Lexicon {
+    /// Whether the word of this hash may start one of the phrases after which an employer, pharmacy or school is
+    /// named (`works at`), by the top eight bits of its hash: false for most other words (the phrases start with
+    /// some forty words), without the lookup of the two words together.
+    pub fn may_start_org_phrase(&self, hash: u64) -> bool {
+        self.org_phrase_heads[(hash >> 56) as usize]
+    }
+
     /// The shared vocabulary, built once.
     pub fn get() -> &'static Lexicon {
         static LEXICON: OnceLock<Lexicon> = OnceLock::new();
@@ -2995,7 +3005,11 @@ impl Lexicon {
                 (key, WordFacts { gazetteer: gazetteer.flags_of(key), marks: facts.marks | WordFacts::KNOWN, ..facts })
             })
             .collect();
-        Self { entries, words: SizedKeyTable::build(facts, |_, later| later) }
+        let mut org_phrase_heads = [false; 256];
+        for cue in ORG_PHRASES {
+            org_phrase_heads[(word_key(cue.split(' ').next().unwrap_or(cue)) >> 56) as usize] = true;
+        }
+        Self { entries, words: SizedKeyTable::build(facts, |_, later| later), org_phrase_heads }
     }
 
     /// [`WordFacts`] of a hashed word: the roles, facility kind and marks of its [`entry`](Self::entry), with the

@@ -5567,7 +5567,9 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         // A colon and any spaces after it.
         let colon = g.strip_prefix(b":").is_some_and(|spaces| spaces.iter().all(|&c| c == b' '));
         let field = colon && (one() == Some(OrgCue::Field) || (g == b": " && two() == Some(OrgCue::Field)));
-        let phrase = g == b" " && two() == Some(OrgCue::Phrase);
+        // A phrase's first word, by its hash alone, before the two words are looked up together.
+        let phrase =
+            g == b" " && i >= 2 && lex.may_start_org_phrase(words[i - 2].hash) && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
