@@ -4139,8 +4139,10 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
             && next.get(t.len()).is_none_or(|x| !x.is_ascii_alphabetic())
     };
+    // The last letters are compared first: most names end in no tail's last letter.
     let last_is = |t: &[u8]| {
         name.len() >= t.len()
+            && name[name.len() - 1] | 0x20 == t[t.len() - 1]
             && name[name.len() - t.len()..].eq_ignore_ascii_case(t)
             && (name.len() == t.len() || name[name.len() - t.len() - 1] == b' ')
     };
@@ -4158,7 +4160,8 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     while end > 0 && matches!(b[end - 1], b' ' | b':' | b'.') {
         end -= 1;
     }
-    let plan_name = end >= 9 && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
+    // Its last letter first: most fields end in another.
+    let plan_name = end >= 9 && b[end - 1] | 0x20 == b'e' && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
     // Only a facility is dropped in a payer's field: a person's field word is not read.
     if plan_name || c.entity_type != EntityType::Facility {
         return plan_name;
