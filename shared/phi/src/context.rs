@@ -67,6 +67,9 @@ pub struct Lexicon {
     entries: KeyTable<LexEntry>,
     /// What the tokenizer reads of each entry that has any of it, in a table of its own (see [`WordFacts`]).
     words: SizedKeyTable<WordFacts, WORD_FACT_SLOTS>,
+    /// Set at the top eight bits of the hash of each organisation phrase's first word (`works` of `works at`): see
+    /// [`Lexicon::may_start_org_phrase`].
+    org_phrase_heads: [bool; 256],
 }
 
 /// The slots of [`Lexicon`]'s [`WordFacts`] table: four for each of its ~1,800 entries, so that a lookup (for every
@@ -154,6 +157,9 @@ pub struct LexEntry {
     /// The last word of a label of several words (`birth` of `date of birth`): only before such a word can the words
     /// before a value be looked up together as a label.
     pub label_tail: bool,
+    /// One of [`NAME_LIKE_LABELS`] in any case (by its hash: a word with this set may still differ in an apostrophe
+    /// or an accent, so its text is compared before it is taken for one).
+    pub name_like: bool,
 }
 
 impl LexEntry {
@@ -174,6 +180,7 @@ impl LexEntry {
             cue_tail: self.cue_tail || later.cue_tail,
             state_head: self.state_head || later.state_head,
             label_tail: self.label_tail || later.label_tail,
+            name_like: self.name_like || later.name_like,
         }
     }
 }
@@ -2879,6 +2886,13 @@ const UNITS: &[&str] = &[
 ];
 
 impl Lexicon {
+    /// Whether the word of this hash may start one of the phrases after which an employer, pharmacy or school is
+    /// named (`works at`), by the top eight bits of its hash: false for most other words (the phrases start with
+    /// some forty words), without the lookup of the two words together.
+    pub fn may_start_org_phrase(&self, hash: u64) -> bool {
+        self.org_phrase_heads[(hash >> 56) as usize]
+    }
+
     /// The shared vocabulary, built once.
     pub fn get() -> &'static Lexicon {
         static LEXICON: OnceLock<Lexicon> = OnceLock::new();
@@ -2955,6 +2969,9 @@ impl Lexicon {
         for f in FILLERS {
             add(f, LexEntry { filler: true, ..LexEntry::default() });
         }
+        for w in NAME_LIKE_LABELS {
+            add(w, LexEntry { name_like: true, ..LexEntry::default() });
+        }
         // Months by their full names and `sept` (abbreviations such as `Jan` are also names and words), and holidays
         // that fix a day (`until Christmas`, `after Thanksgiving`).
         for m in crate::validate::MONTHS.iter().chain(&["sept", "christmas", "halloween", "thanksgiving"]) {
@@ -2988,7 +3005,11 @@ impl Lexicon {
                 (key, WordFacts { gazetteer: gazetteer.flags_of(key), marks: facts.marks | WordFacts::KNOWN, ..facts })
             })
             .collect();
-        Self { entries, words: SizedKeyTable::build(facts, |_, later| later) }
+        let mut org_phrase_heads = [false; 256];
+        for cue in ORG_PHRASES {
+            org_phrase_heads[(word_key(cue.split(' ').next().unwrap_or(cue)) >> 56) as usize] = true;
+        }
+        Self { entries, words: SizedKeyTable::build(facts, |_, later| later), org_phrase_heads }
     }
 
     /// [`WordFacts`] of a hashed word: the roles, facility kind and marks of its [`entry`](Self::entry), with the

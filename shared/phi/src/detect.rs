@@ -2701,11 +2701,12 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
     // would find at its first step, without setting that loop up; a word that is also a name goes the long way.
-    // A name-like label is an identifier's (a test says so): the text of another is not compared.
+    // A name-like label is an identifier's (a test says so), and flagged in the lexicon: the text of another is not
+    // compared.
     if let Some(label) = entry.label
         && !entry.label_tail
         && !entry.filler
-        && !(matches!(label, Label::Id(_)) && is_name_like_label(&hay[a..z]))
+        && !(entry.name_like && is_name_like_label(&hay[a..z]))
     {
         return Some(label);
     }
@@ -2755,11 +2756,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             };
             if let Some(label) = label {
                 let (a, z) = spans[k];
-                if len == 1
-                    && matches!(label, Label::Id(_))
-                    && is_name_like_label(&hay[a..z])
-                    && !written_as_label(hay, a, z)
-                {
+                if len == 1 && entry.name_like && is_name_like_label(&hay[a..z]) && !written_as_label(hay, a, z) {
                     continue;
                 }
                 if len == 1 && entry.filler {
@@ -4203,8 +4200,10 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
             && next.get(t.len()).is_none_or(|x| !x.is_ascii_alphabetic())
     };
+    // The last letters are compared first: most names end in no tail's last letter.
     let last_is = |t: &[u8]| {
         name.len() >= t.len()
+            && name[name.len() - 1] | 0x20 == t[t.len() - 1]
             && name[name.len() - t.len()..].eq_ignore_ascii_case(t)
             && (name.len() == t.len() || name[name.len() - t.len() - 1] == b' ')
     };
@@ -4222,7 +4221,8 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     while end > 0 && matches!(b[end - 1], b' ' | b':' | b'.') {
         end -= 1;
     }
-    let plan_name = end >= 9 && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
+    // Its last letter first: most fields end in another.
+    let plan_name = end >= 9 && b[end - 1] | 0x20 == b'e' && b[end - 9..end].eq_ignore_ascii_case(b"plan name");
     // Only a facility is dropped in a payer's field: a person's field word is not read.
     if plan_name || c.entity_type != EntityType::Facility {
         return plan_name;
@@ -4360,9 +4360,14 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
         return 0;
     }
     // A speaker's hesitation between the cue and the name (`next patient is uh tom nguyen`) is skipped.
-    // Every hesitation is a stop word in the lexicon: the role bit turns away most other words before their text is
-    // read.
-    let filler = |w: &Word| w.caseless && w.roles & role::STOP != 0 && HESITATIONS.contains(&&hay[w.start..w.end]);
+    // Every hesitation is a stop word in the lexicon of two or three letters: the role bit and the length turn away
+    // most other words (in dictation, stop words of every length) before their text is compared.
+    let filler = |w: &Word| {
+        w.caseless
+            && w.roles & role::STOP != 0
+            && matches!(w.end - w.start, 2 | 3)
+            && HESITATIONS.iter().any(|h| h.as_bytes() == &hay.as_bytes()[w.start..w.end])
+    };
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
     let g = gap_bytes(hay, &words[i]);
@@ -4408,6 +4413,15 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     }
     r & role::WEAK_NAME_CUE
 }
+
+// [`name_cue`]'s hesitation test turns away every other length.
+const _: () = {
+    let mut k = 0;
+    while k < HESITATIONS.len() {
+        assert!(matches!(HESITATIONS[k].len(), 2 | 3));
+        k += 1;
+    }
+};
 
 /// The index of the first of `starts` (words' [`Word::starts`]) from `from` on with `bit` set. Most words of a note
 /// start neither a name nor a city: [`persons`] and [`cities`] pass over them eight at a time in a list of one byte a
@@ -4478,9 +4492,11 @@ fn persons(
         // without a call for the many capitalised stop words that start sentences.
         let stop = w0.roles & (role::TITLE | role::STOP) != 0 && w0.end - w0.start > 1 && w0.case != Case::Initial;
         // So is an English word (or a place) of more than one letter in no Census list: `name_part` without a title
-        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts.
+        // walks all its tests to turn it away, for the many capitalised words of headings and sentence starts. And so
+        // is a clinical word in no Census list (`Metformin`, `Assessment`), which `name_part` turns away with or
+        // without a title: in a note without names most capitalised words are clinical.
         let english = w0.flags & (FIRST | LAST) == 0
-            && w0.flags & (ENGLISH | PLACE) != 0
+            && (w0.flags & (ENGLISH | PLACE) != 0 || w0.roles & role::CLINICAL != 0)
             && w0.end - w0.start > 1
             && w0.case != Case::Initial;
         let part0 = if stop || english { None } else { name_part(hay, w0, false) };
@@ -4998,6 +5014,13 @@ fn is_any_case(word: &str, lower: &[&str]) -> bool {
 /// [`is_particle`] of the word lower-cased (ASCII letters only), without allocating the lower-cased copy: a particle
 /// is at most five ASCII letters, lower-cased in a buffer on the stack and compared as bytes (no UTF-8 check).
 fn is_particle_any_case(word: &str) -> bool {
+    // Every particle starts with one of these letters (a test says so): most words (a name's capitalised words, read
+    // as each is asked whether particles start at it) are turned away by their first byte, before they are copied
+    // and lower-cased.
+    let first = word.as_bytes().first().map_or(0, |&b| b | 0x20);
+    if !matches!(first, b'a' | b'b' | b'd' | b'i' | b'l' | b't' | b'v') {
+        return false;
+    }
     let mut buf = [0u8; 5];
     recased(word, &mut buf, false).is_some_and(is_particle)
 }
@@ -5129,22 +5152,22 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
     while let Some(start) = next_start(starts, i, Word::CITY_START) {
         i = start;
         let w0 = &words[i];
+        // The word before, found once for the three tests below that read it (each indexed it again).
+        let prev = i.checked_sub(1).map(|k| &words[k]);
         // Clinical words and vehicle makes, and the word after one, start no town (`a 2017 Hyundai Elantra, TN
         // plate`) unless the gazetteer has it: the first are not marked [`Word::CITY_START`] (in a note without names
         // most capitalised words are clinical), the second are turned away here (the word before's roles read before
         // the gap: most words follow no clinical word).
         if w0.flags & (PLACE | PLACE_HEAD) == 0
-            && i > 0
-            && words[i - 1].roles & role::CLINICAL != 0
-            && gap_is(hay, w0, b" ")
-            && matches!(words[i - 1].case, Case::Cap | Case::Upper)
+            && prev.is_some_and(|p| {
+                p.roles & role::CLINICAL != 0 && gap_is(hay, w0, b" ") && matches!(p.case, Case::Cap | Case::Upper)
+            })
         {
             i += 1;
             continue;
         }
-        let cue = i > 0
-            && words[i - 1].roles & role::PLACE_CUE != 0
-            && !gap_bytes(hay, &words[i]).iter().any(|&c| matches!(c, b'.' | b';'));
+        let cue = prev.is_some_and(|p| p.roles & role::PLACE_CUE != 0)
+            && !gap_bytes(hay, w0).iter().any(|&c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
         // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
         // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
@@ -5155,10 +5178,18 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
             w.marks & (Word::STATE | Word::STATE_HEAD) != 0
                 && (w.marks & Word::STATE_HEAD != 0 || w.end - w.start != 2 || w.case == Case::Upper)
         };
+        // The three words' marks or-ed and tested once, where a loop tested each word's in turn: nearly every word has
+        // no state within three words.
+        let state_near = match near {
+            [a, b, c] => {
+                (a.marks | b.marks | c.marks) & (Word::STATE | Word::STATE_HEAD) != 0 && near.iter().any(state_word)
+            }
+            _ => near.iter().any(state_word),
+        };
         let may_score = cue
-            || near.iter().any(state_word)
+            || state_near
             || (w0.flags & (PLACE | PLACE_HEAD) != 0 && near.iter().any(|w| is_site_word(hay, w)))
-            || city_label_before(hay, words, i)
+            || prev.is_some_and(|p| city_label(hay, p, w0))
             || (w0.flags & PLACE != 0 && after_place_and_comma(hay, words, i, out));
         if !may_score
             // A compass direction (`1600 Pennsylvania Ave NW, Washington`) never starts a city.
@@ -5259,7 +5290,9 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
 
 /// A word for one site of an organisation, after a town (`our Westminster clinic`, `the Fremont office`).
 fn is_site_word(hay: &str, w: &Word) -> bool {
-    matches!(&hay.as_bytes()[w.start..w.end], b"clinic" | b"office" | b"campus" | b"location" | b"branch")
+    // Every one is six or eight letters long: most words are turned away by their length before their text is sliced.
+    matches!(w.end - w.start, 6 | 8)
+        && matches!(&hay.as_bytes()[w.start..w.end], b"clinic" | b"office" | b"campus" | b"location" | b"branch")
 }
 
 /// Whether `words[i]` follows a comma after a street address, a facility or a city (`12 Main St, Apt 4, Springfield`,
@@ -5279,14 +5312,16 @@ fn after_place_and_comma(hay: &str, words: &[Word], i: usize, found: &[Candidate
 /// Whether `words[i]` is the value of a `City:` field.
 #[inline(always)]
 fn city_label_before(hay: &str, words: &[Word], i: usize) -> bool {
+    i > 0 && city_label(hay, &words[i - 1], &words[i])
+}
+
+/// Whether `w` is the value of a `City:` field whose label is `prev`, the word before it.
+#[inline(always)]
+fn city_label(hay: &str, prev: &Word, w: &Word) -> bool {
     // The word's length, then the gap (most often one space): asked for nearly every capitalised word.
-    i > 0
-        && words[i - 1].end - words[i - 1].start == 4
-        && gap_has(hay, &words[i], b':')
-        && matches!(
-            &hay.as_bytes()[words[i - 1].start..words[i - 1].end],
-            b"City" | b"CITY" | b"city" | b"Town" | b"TOWN"
-        )
+    prev.end - prev.start == 4
+        && gap_has(hay, w, b':')
+        && matches!(&hay.as_bytes()[prev.start..prev.end], b"City" | b"CITY" | b"city" | b"Town" | b"TOWN")
 }
 
 /// Whether the sentence before a place cue talks about where someone lives (`lives ... in`, `moved from`).
@@ -5294,17 +5329,18 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
     const RESIDENCE: [&str; 10] =
         ["lives", "live", "living", "resides", "reside", "moved", "born", "relocated", "home", "hometown"];
     // Their hashes: a word that is one of them in any case has one of these (the hash folds ASCII case), so a word
-    // whose hash is none of them is turned away without its text compared ten times.
-    static HASHES: OnceLock<[u64; 10]> = OnceLock::new();
-    let hashes = HASHES.get_or_init(|| RESIDENCE.map(word_key));
+    // whose hash is none of them is turned away without its text compared ten times; and a 64-bit filter of them (a
+    // bit from the top six bits of each hash) turns away nearly every word in one test, before the ten hashes.
+    static HASHES: OnceLock<([u64; 10], u64)> = OnceLock::new();
+    let (hashes, filter) = HASHES.get_or_init(|| {
+        let hashes = RESIDENCE.map(word_key);
+        (hashes, hashes.iter().fold(0, |f, h| f | (1 << (h >> 58))))
+    });
     // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
     let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
-    words[..i]
-        .iter()
-        .rev()
-        .take(12)
-        .take_while(|w| w.start >= floor)
-        .any(|w| hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE))
+    words[..i].iter().rev().take(12).take_while(|w| w.start >= floor).any(|w| {
+        filter >> (w.hash >> 58) & 1 != 0 && hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE)
+    })
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
@@ -5595,7 +5631,9 @@ fn organizations(hay: &str, words: &[Word], after_org_cue: &[usize], lex: &Lexic
         // A colon and any spaces after it.
         let colon = g.strip_prefix(b":").is_some_and(|spaces| spaces.iter().all(|&c| c == b' '));
         let field = colon && (one() == Some(OrgCue::Field) || (g == b": " && two() == Some(OrgCue::Field)));
-        let phrase = g == b" " && two() == Some(OrgCue::Phrase);
+        // A phrase's first word, by its hash alone, before the two words are looked up together.
+        let phrase =
+            g == b" " && i >= 2 && lex.may_start_org_phrase(words[i - 2].hash) && two() == Some(OrgCue::Phrase);
         if !(field || phrase) {
             continue;
         }
@@ -5782,19 +5820,21 @@ fn coreference(
     covered.clear();
     covered.extend(out[first_new..].iter().filter(|c| c.score >= 0.5).map(|c| (c.start, c.end)));
     covered.sort_unstable();
-    // A 256-bit Bloom filter of `known` (a bit from the top eight bits of each hash and of its complement, so that a
-    // word whose hash or complement is in `known` has its bit set): this loop sees every word of the note, and nearly
-    // all of them are turned away by this one bit test, before their own tests and without a scan of `known`.
-    let slot = |hash: u64| ((hash >> 62) as usize, 1u64 << ((hash >> 56) & 63));
-    let mut bloom = [0u64; 4];
+    // A 256-entry Bloom filter of `known` (an entry for the top eight bits of each hash and of its complement, so
+    // that a word whose hash or complement is in `known` has its entry set): this loop sees every word of the note, and
+    // nearly all of them are turned away by this one test, before their own tests and without a scan of `known`. A
+    // byte an entry, where a bit an entry took a shift and a mask more for every word.
+    let slot = |hash: u64| (hash >> 56) as usize;
+    let mut bloom = [false; 256];
     for &h in known.iter() {
-        for (word, bit) in [slot(h), slot(!h)] {
-            bloom[word] |= bit;
-        }
+        bloom[slot(h)] = true;
+        bloom[slot(!h)] = true;
     }
+    // How many of `covered` start at or before the word: words come in text order, so it only grows, and is counted
+    // on from where it was (a search in halves for each repeated name cost more than all these steps).
+    let mut inside = 0;
     for w in words {
-        let (word, bit) = slot(w.hash);
-        if bloom[word] & bit == 0 {
+        if !bloom[slot(w.hash)] {
             continue;
         }
         // An unblocked word that is capitalised, upper case or in a caseless line is one marked
@@ -5807,7 +5847,9 @@ fn coreference(
         if !(plain || common) {
             continue;
         }
-        let inside = covered.partition_point(|&(s, _)| s <= w.start);
+        while covered.get(inside).is_some_and(|&(s, _)| s <= w.start) {
+            inside += 1;
+        }
         if inside > 0 && covered[inside - 1].1 >= w.end {
             continue;
         }
@@ -5845,9 +5887,29 @@ mod tests {
 
     #[test]
     fn every_name_like_label_is_an_identifier_label_of_the_lexicon() {
-        // `left_label` compares a label's text with them only when it labels an identifier.
+        // `left_label` compares a label's text with them only when the lexicon flags it name-like.
         for w in NAME_LIKE_LABELS {
-            assert!(matches!(Lexicon::get().label(word_key(w)), Some(Label::Id(_))), "{w}");
+            let entry = Lexicon::get().entry(word_key(w));
+            assert!(matches!(entry.label, Some(Label::Id(_))) && entry.name_like, "{w}");
+        }
+    }
+
+    #[test]
+    fn every_particle_starts_with_a_letter_is_particle_any_case_looks_at() {
+        // Every word of two to five letters that starts with another letter is no particle.
+        let mut word = [b'a'; 5];
+        for len in 2..=5 {
+            for n in 0..26usize.pow(len as u32) {
+                let mut rest = n;
+                for c in word[..len].iter_mut() {
+                    *c = b'a' + (rest % 26) as u8;
+                    rest /= 26;
+                }
+                if is_particle(&word[..len]) {
+                    assert!(matches!(word[0], b'a' | b'b' | b'd' | b'i' | b'l' | b't' | b'v'), "{word:?}");
+                    assert!(is_particle_any_case(std::str::from_utf8(&word[..len]).unwrap()));
+                }
+            }
         }
     }
 
