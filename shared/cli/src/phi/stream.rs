@@ -368,6 +368,16 @@ pub fn report_panics() {
 struct Worker {
     /// The text of the document, unescaped.
     text: String,
+    /// The entities of the document.
+    entities: Vec<Entity>,
+}
+
+/// What every document of a run is processed with.
+struct Run<'a> {
+    analyzer: &'a Analyzer,
+    options: &'a AnalyzeOptions,
+    job: &'a Job,
+    format: Format,
 }
 
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
@@ -464,18 +474,11 @@ fn raw_text(raw: &str, out: &mut String) -> bool {
     raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).is_some_and(|inner| unescaped(inner, out))
 }
 
-/// One document's output line (without its line break).
-fn process(
-    analyzer: &Analyzer,
-    options: &AnalyzeOptions,
-    job: &Job,
-    format: Format,
-    line: u64,
-    raw: &str,
-    worker: &mut Worker,
-) -> Result<Vec<u8>, String> {
-    let text = &mut worker.text;
-    let (id, text) = match format {
+/// One document's output line (with its line break, when it has one) written into `out` (cleared first).
+fn process(run: &Run<'_>, line: u64, raw: &str, worker: &mut Worker, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let Worker { text, entities } = worker;
+    let (id, text) = match run.format {
         Format::Jsonl => match plain_line(raw, text) {
             Some(id) => (id, text.as_str()),
             None => match serde_json::from_str::<RawInputLine<'_>>(raw) {
@@ -491,27 +494,34 @@ fn process(
         },
         Format::Text => (LineId::Parsed(serde_json::Value::from(line)), raw),
     };
-    let entities = analyzer.analyze(text, options);
-    match job {
+    run.analyzer.analyze_into(text, run.options, entities);
+    match run.job {
         Job::Analyze => {
-            // Allocated at its expected size at once (an id longer than 11 bytes included, `clean-1000`): `reserve`
-            // on an empty `Vec`, or on one too short, went through its growth path.
-            let mut out = Vec::with_capacity(id.analysis_capacity(entities.len()));
-            write_analysis(&id, &entities, &mut out).map_err(|e| e.to_string())?;
-            Ok(out)
+            // Room for the line at once (an id longer than 11 bytes included, `clean-1000`): growing to it went through
+            // the growth path more than once, and growing the buffer of an earlier line copied that line. Written into
+            // a local `Vec`, whose length the compiler keeps in a register.
+            let room = id.analysis_capacity(entities.len()) + 1;
+            let mut line = if out.capacity() < room { Vec::with_capacity(room) } else { std::mem::take(out) };
+            let written = write_analysis(&id, entities, &mut line);
+            line.push(b'\n');
+            *out = line;
+            written.map_err(|e| e.to_string())?;
         }
         Job::Transform { policy, tenant, data } => {
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
-            let out = transform(text, &entities, policy, keys).map_err(|e| e.to_string())?;
-            match format {
+            let transformed = transform(text, entities, policy, keys).map_err(|e| e.to_string())?;
+            match run.format {
                 Format::Jsonl => {
-                    serde_json::to_vec(&TransformLine { id: &id.into_value(), text: &out.text, items: &out.items })
-                        .map_err(|e| e.to_string())
+                    let line =
+                        TransformLine { id: &id.into_value(), text: &transformed.text, items: &transformed.items };
+                    serde_json::to_writer(&mut *out, &line).map_err(|e| e.to_string())?;
+                    out.push(b'\n');
                 }
-                Format::Text => Ok(out.text.into_bytes()),
+                Format::Text => out.extend_from_slice(transformed.text.as_bytes()),
             }
         }
     }
+    Ok(())
 }
 
 /// Streams `input` to `output`.
@@ -526,44 +536,50 @@ pub fn run<R: BufRead, W: Write>(
 ) -> anyhow::Result<Summary> {
     let mut reader = Reader::new(input);
     let mut summary = Summary::default();
+    let work = Run { analyzer, options, job, format };
+    let mut lines: Vec<Vec<u8>> = Vec::new();
     loop {
         let (records, bytes) = reader.chunk(format, settings.chunk)?;
         if records.is_empty() {
             break;
         }
         let buffer = reader.buffer.as_str();
-        let results: Vec<Result<Vec<u8>, String>> = records
+        // Each record's output goes into the buffer kept at its index for the next chunk: a `Vec` for every document
+        // cost an allocation and a free.
+        if lines.len() < records.len() {
+            lines.resize_with(records.len(), Vec::new);
+        }
+        let results: Vec<Result<(), String>> = records
             .par_iter()
-            .map_init(Worker::default, |worker, r| match r {
+            .zip(lines.par_iter_mut())
+            .map_init(Worker::default, |worker, (r, out)| match r {
                 Record::Document { line, raw } => {
                     let raw = &buffer[raw.clone()];
                     let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
                     DOCUMENT_LINE.set(*line);
-                    let result = process(analyzer, options, job, format, *line, raw, worker);
+                    let result = process(&work, *line, raw, worker, out);
                     DOCUMENT_LINE.set(0);
                     result
                 }
                 // Written from the buffer below.
-                Record::Passthrough(_) => Ok(Vec::new()),
+                Record::Passthrough(_) => Ok(()),
             })
             .collect();
-        for (record, result) in records.iter().zip(results) {
+        for ((record, result), line) in records.iter().zip(results).zip(&lines) {
             match result {
-                Ok(line) => {
-                    let line = match record {
-                        Record::Passthrough(blank) => buffer[blank.clone()].as_bytes(),
-                        Record::Document { .. } => &line,
-                    };
-                    output.write_all(line).context("writing the output")?;
-                    if format == Format::Jsonl
-                        || (matches!(job, Job::Analyze) && matches!(record, Record::Document { .. }))
-                    {
-                        output.write_all(b"\n").context("writing the output")?;
+                Ok(()) => match record {
+                    Record::Passthrough(blank) => {
+                        output.write_all(buffer[blank.clone()].as_bytes()).context("writing the output")?;
+                        if format == Format::Jsonl {
+                            output.write_all(b"\n").context("writing the output")?;
+                        }
                     }
-                    if matches!(record, Record::Document { .. }) {
+                    // With its line break (see [`process`]).
+                    Record::Document { .. } => {
+                        output.write_all(line).context("writing the output")?;
                         summary.documents += 1;
                     }
-                }
+                },
                 Err(message) => {
                     let line = match record {
                         Record::Document { line, .. } => *line,
@@ -715,6 +731,34 @@ mod tests {
         let line_ends: Vec<usize> = text.match_indices('\n').map(|(at, _)| at + 1).collect();
         // After lines 2 and 4 (each chunk), and at the end; the last flush may repeat.
         assert_eq!(&output.at_flush[..3], &[line_ends[1], line_ends[3], line_ends[4]]);
+    }
+
+    #[test]
+    fn each_line_holds_only_its_own_document_s_entities_when_buffers_are_reused() {
+        let texts = ["Maria Lopez, DOB 03/14/1962, MRN 00456123", "BP 128/82, HR 72", "", "call (415) 555-0134"];
+        let analyzer = Analyzer::new().expect("analyzer");
+        let options = AnalyzeOptions::default();
+        // Each document alone, in a run of its own.
+        let alone = |text: &str| {
+            let input = format!("{}\n", serde_json::json!({"id": 1, "text": text}));
+            let mut output = Vec::new();
+            let settings = Settings { strict: false, chunk: 1, progress: None };
+            run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+                .expect("run");
+            String::from_utf8(output).expect("utf-8")
+        };
+        // Long documents before short ones and the other way round, over several chunks whose buffers are reused.
+        let order = [0, 1, 2, 3, 0, 2, 1, 1, 3, 0, 0];
+        let input: String =
+            order.iter().map(|&n| format!("{}\n", serde_json::json!({"id": 1, "text": texts[n]}))).collect();
+        let expected: String = order.iter().map(|&n| alone(texts[n])).collect();
+        for chunk in [1, 2, 3, 64] {
+            let mut output = Vec::new();
+            let settings = Settings { strict: false, chunk, progress: None };
+            run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+                .expect("run");
+            assert_eq!(String::from_utf8(output).expect("utf-8"), expected, "chunk {chunk}");
+        }
     }
 
     #[test]
