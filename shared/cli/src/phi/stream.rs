@@ -276,7 +276,8 @@ impl LineId<'_> {
             Self::Written(json) => json.len(),
             Self::Parsed(_) => 11,
         };
-        r#"{"id":,"entities":[]}"#.len() + id + entities * 64
+        // The last entity's array is copied whole before its end is cut off (see [`write_analysis`]).
+        r#"{"id":,"entities":[]}"#.len() + id + entities * 64 + ENTITY_ROOM
     }
 
     fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -383,30 +384,63 @@ struct Run<'a> {
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
-/// a run. Offsets are written by [`write_decimal`], scores by [`write_hundredths`] (serde_json for any other). The
-/// caller gives `out` its room ([`LineId::analysis_capacity`]).
+/// a run. Each entity is built in an [`EntityJson`]: offsets written by [`write_decimal`], scores by
+/// [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
+    // One array for every entity: each writes over the last.
+    let mut json = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
     for (n, e) in entities.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        let (field, len) = &TYPE_FIELDS[e.entity_type as usize];
-        out.extend_from_slice(field);
-        out.truncate(out.len() - (field.len() - len));
-        write_decimal(e.start, out);
-        out.extend_from_slice(b",\"end\":");
-        write_decimal(e.end, out);
-        out.extend_from_slice(b",\"score\":");
-        if !write_hundredths(e.score, out) {
+        json.len = 0;
+        // The comma is written and kept only after the first entity.
+        json.put([b','], usize::from(n > 0));
+        let (field, len) = TYPE_FIELDS[e.entity_type as usize];
+        json.put(field, len);
+        write_decimal(e.start, &mut json);
+        json.put(*b",\"end\":\0", 7);
+        write_decimal(e.end, &mut json);
+        json.put(*b",\"score\":\0\0\0\0\0\0\0", 9);
+        if !write_hundredths(e.score, &mut json) {
+            out.extend_from_slice(json.as_bytes());
             serde_json::to_writer(&mut *out, &e.score)?;
+            out.push(b'}');
+            continue;
         }
-        out.push(b'}');
+        json.put([b'}'], 1);
+        // Copied whole (a few moves) and the unused end cut off: a copy of its length was a `memcpy` call.
+        let end = out.len() + json.len;
+        out.extend_from_slice(&json.bytes);
+        out.truncate(end);
     }
     out.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// Room for one entity's JSON: at most 102 bytes (`,`, the longest type field, two offsets of up to 20 digits, the
+/// keys, a score of four bytes and `}`), and the bytes written past its end by [`EntityJson::put`].
+const ENTITY_ROOM: usize = 128;
+
+/// One entity's JSON, built in a fixed array: each part is written as a whole word of a fixed size (a few moves) and
+/// only its used bytes kept, where the `Vec`'s own appends checked its capacity and stored its length at every part.
+struct EntityJson {
+    bytes: [u8; ENTITY_ROOM],
+    len: usize,
+}
+
+impl EntityJson {
+    /// Writes `word` at the end and keeps its first `used` bytes (the others are overwritten by the next part or cut
+    /// off).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, word: [u8; N], used: usize) {
+        self.bytes[self.len..self.len + N].copy_from_slice(&word);
+        self.len += used;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// The longest `{"type":"<TYPE>","start":` of an entity.
@@ -438,12 +472,48 @@ const TYPE_FIELDS: [([u8; TYPE_FIELD_SIZE], usize); EntityType::ALL.len()] = {
     fields
 };
 
-/// Writes `n` in decimal, as serde_json writes a `usize` (which it does with `itoa` too), without the serializer
-/// around it. The digits are appended as an iterator of bytes, which compiles to an inline copy loop, where
-/// `extend_from_slice` of their few bytes cost a `memcpy` call (two for every entity written).
-#[inline]
-fn write_decimal(n: usize, out: &mut Vec<u8>) {
-    out.extend(itoa::Buffer::new().format(n).bytes());
+/// The two digits of each number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
+/// Writes `n` in decimal, as serde_json writes a `usize` (which it does with `itoa`), without the serializer around
+/// it. A number below 10^8 (every offset of a note) has its digits read two at a time from a table into a word,
+/// leading zeros shifted out, and the word written whole (see [`EntityJson::put`]): `itoa`'s call and the byte-by-byte
+/// copy of its digits cost about fifty instructions a number, two for every entity written.
+#[inline(always)]
+fn write_decimal(n: usize, out: &mut EntityJson) {
+    // The four digits of a number below 10^4, leading zeros included, the first in the lowest byte; and how many
+    // digits it has.
+    let four = |n: u32| {
+        let (high, low) = (DIGIT_PAIRS[(n / 100) as usize], DIGIT_PAIRS[(n % 100) as usize]);
+        let count = 1 + u32::from(n >= 10) + u32::from(n >= 100) + u32::from(n >= 1000);
+        (u64::from(u32::from_le_bytes([high[0], high[1], low[0], low[1]])), count)
+    };
+    let (ascii, count) = match u32::try_from(n) {
+        Ok(small @ 0..10_000) => {
+            let (digits, count) = four(small);
+            (digits >> (8 * (4 - count)), count)
+        }
+        Ok(small @ 0..100_000_000) => {
+            let ((high, count), (low, _)) = (four(small / 10_000), four(small % 10_000));
+            ((high >> (8 * (4 - count))) | low << (8 * count), count + 4)
+        }
+        _ => {
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(n).as_bytes();
+            out.bytes[out.len..out.len + digits.len()].copy_from_slice(digits);
+            out.len += digits.len();
+            return;
+        }
+    };
+    out.put(ascii.to_le_bytes(), count as usize);
 }
 
 /// Writes a score that is a whole number of hundredths from 0 to 1 (`0.95`, `0.9`, `1.0`: every score the detector
@@ -451,7 +521,7 @@ fn write_decimal(n: usize, out: &mut Vec<u8>) {
 /// about 170 instructions a score, a sixtieth of a run on mixed notes; these take a few. The `f32` nearest to `k/100`
 /// is written `0.kk` by any shortest round-trip formatting, as no shorter decimal rounds to it (a test holds all 101
 /// equal to serde_json's); any other score, `-0.0` included, is left to serde_json.
-fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
+fn write_hundredths(score: f32, out: &mut EntityJson) -> bool {
     // Truncation after adding a half rounds a score in 0..=1 to its nearest hundredth (`f32::round` is a libm call
     // on the baseline x86-64 target); the cast saturates, a negative score or NaN giving 0 and failing the exact
     // comparison below unless it is 0.0 itself.
@@ -461,9 +531,8 @@ fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
     }
     let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
     match k {
-        100 => out.extend_from_slice(b"1.0"),
-        _ if ones == b'0' => out.extend_from_slice(&[b'0', b'.', tens]),
-        _ => out.extend_from_slice(&[b'0', b'.', tens, ones]),
+        100 => out.put(*b"1.0\0", 3),
+        _ => out.put([b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
     }
     true
 }
@@ -653,10 +722,14 @@ mod tests {
     fn offsets_are_written_as_serde_json_writes_them() {
         for n in
             [0, 1, 9, 10, 99, 100, 999, 1000, 4321, 9999, 10_000, 65_535, 1_000_000_007, usize::MAX - 1, usize::MAX]
+                .into_iter()
+                .chain(0..200_000)
+                .chain(99_999_900..100_000_100)
+                .chain((1..10_000).map(|k| k * 10_007))
         {
-            let mut out = b"x".to_vec();
+            let mut out = EntityJson { bytes: [b'x'; ENTITY_ROOM], len: 1 };
             write_decimal(n, &mut out);
-            assert_eq!(&out[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
+            assert_eq!(&out.as_bytes()[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
         }
     }
 
@@ -664,15 +737,17 @@ mod tests {
     fn every_hundredth_is_written_as_serde_json_writes_it_and_other_scores_are_left_to_serde_json() {
         for k in 0..=100u8 {
             let score = f32::from(k) / 100.0;
-            let mut out = Vec::new();
+            let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
             assert!(write_hundredths(score, &mut out), "{k}");
-            assert_eq!(String::from_utf8(out).expect("utf-8"), serde_json::to_string(&score).expect("serde"), "{k}");
+            assert_eq!(out.as_bytes(), serde_json::to_vec(&score).expect("serde"), "{k}");
         }
+        let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
         for score in [-0.0f32, -0.01, 0.955, 0.123_456_79, 1e-7, 1.01, 2.0, 255.0, 256.0, f32::NAN, f32::INFINITY] {
-            assert!(!write_hundredths(score, &mut Vec::new()), "{score}");
+            assert!(!write_hundredths(score, &mut out), "{score}");
         }
         // The next f32 above a hundredth is not one.
-        assert!(!write_hundredths(f32::from_bits(0.95f32.to_bits() + 1), &mut Vec::new()));
+        assert!(!write_hundredths(f32::from_bits(0.95f32.to_bits() + 1), &mut out));
+        assert_eq!(out.len, 0);
     }
 
     #[test]
