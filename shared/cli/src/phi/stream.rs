@@ -191,7 +191,7 @@ impl<R: BufRead> Reader<R> {
         while records.len() < max {
             let Some(line) = self.next_line()? else { break };
             bytes += line.len() as u64;
-            let blank = self.buffer[line.clone()].trim().is_empty();
+            let blank = is_blank(&self.buffer[line.clone()]);
             match format {
                 Format::Jsonl => {
                     if !blank {
@@ -221,6 +221,15 @@ impl<R: BufRead> Reader<R> {
             }
         }
         Ok((records, bytes))
+    }
+}
+
+/// Whether `line` is white space only, as `line.trim().is_empty()` says; a line starting with an ASCII character that is
+/// no white space (`{` of a JSONL line) is answered at once, where `trim` decoded chars at both ends of every line.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(&first) if first.is_ascii() && !matches!(first, b'\t'..=b'\r' | b' ') => false,
+        _ => line.trim().is_empty(),
     }
 }
 
@@ -833,6 +842,30 @@ mod tests {
             run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
                 .expect("run");
             assert_eq!(String::from_utf8(output).expect("utf-8"), expected, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_blank_exactly_when_trimming_empties_it() {
+        let lines = [
+            "",
+            "\n",
+            "\r\n",
+            " \t\n",
+            "\u{b}\u{c}\n",
+            "\u{a0}\n",
+            "\u{2028}",
+            "\u{3000} \n",
+            "{\"id\":1}\n",
+            " x\n",
+            "x",
+            "\u{a0}x\n",
+            "\u{e9}\n",
+            "\u{0}\n",
+            "\u{1f600}",
+        ];
+        for line in lines {
+            assert_eq!(is_blank(line), line.trim().is_empty(), "{line:?}");
         }
     }
 
