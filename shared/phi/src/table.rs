@@ -288,23 +288,16 @@ fn header(line: &str, first: usize) -> Option<(u8, Vec<Option<Column>>)> {
             cell
         })
     };
-    // Prose with commas has long stretches between them; nothing is allocated before two columns are known.
-    let mut count = 0;
+    // Prose with commas has long stretches between them; nothing is allocated before two columns are known. In one
+    // pass over the cells (a second pass cost a `memchr` call a cell): every cell is short, and two of them name a
+    // column (most lines with a comma name none).
+    let column = |cell: &str| column_type(column_name(cell, &mut [0; MAX_HEADER_CELL + 2])?);
+    let mut wanted = 2;
     for cell in split() {
         if cell.len() > MAX_HEADER_CELL + 2 {
             return None;
         }
-        count += 1;
-    }
-    // Two cells naming a column: the cells are read until two are found or too few are left (most lines with a
-    // comma name none).
-    let column = |cell: &str| column_type(column_name(cell, &mut [0; MAX_HEADER_CELL + 2])?);
-    let mut wanted = 2;
-    for (read, cell) in split().enumerate() {
-        if wanted == 0 || count - read < wanted {
-            break;
-        }
-        if may_name_column(cell) && column(cell).is_some() {
+        if wanted > 0 && may_name_column(cell) && column(cell).is_some() {
             wanted -= 1;
         }
     }
