@@ -666,13 +666,15 @@ impl Analyzer {
             options.run_recognizers(hay, candidates);
             candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
             resolve(candidates);
-            // The offsets of most notes need no mapping, and their entities, as disjoint as the candidates kept, no
-            // merging below.
-            let unchanged = normalized.offsets_unchanged();
-            entities.extend(candidates.iter().map(|c| {
-                let (start, end) = if unchanged { (c.start, c.end) } else { normalized.char_span(c.start, c.end) };
-                Entity { entity_type: c.entity_type, start, end, score: c.score }
-            }));
+            // The offsets of most notes need no mapping (a loop of its own: a test of it for every entity cost more),
+            // and their entities, as disjoint as the candidates kept, no merging below.
+            let entity =
+                |c: &Candidate, (start, end)| Entity { entity_type: c.entity_type, start, end, score: c.score };
+            if normalized.offsets_unchanged() {
+                entities.extend(candidates.iter().map(|c| entity(c, (c.start, c.end))));
+            } else {
+                entities.extend(candidates.iter().map(|c| entity(c, normalized.char_span(c.start, c.end))));
+            }
             if candidates.capacity() > KEPT_CANDIDATES {
                 *candidates = Vec::new();
             }
