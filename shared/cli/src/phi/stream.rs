@@ -312,12 +312,15 @@ impl LineId<'_> {
 /// string's inside: an unescaped quote or control character, a bad escape.
 fn unescaped(inner: &str, out: &mut String) -> bool {
     // No early exit: the smallest byte is found by a loop that vectorises (a minimum a byte, cheaper than a comparison
-    // and a flag), and a text has no control character. Quotes are looked for apart: in a text without any (most),
-    // escapes are found by a search for `\` alone, a little cheaper than one for either.
-    if inner.bytes().fold(u8::MAX, u8::min) < 0x20 {
+    // and a flag), and a text has no control character. The bytes are read with bit 1 flipped, which leaves the
+    // control characters below 0x20 and turns only `"` (0x22) into 0x20: the same minimum says whether the text holds
+    // a quote, where a search of its own read the text again. In a text without any (most), escapes are found by a
+    // search for `\` alone, a little cheaper than one for either.
+    let smallest = inner.bytes().fold(u8::MAX, |m, b| m.min(b ^ 0x02));
+    if smallest < 0x20 {
         return false;
     }
-    let quote = memchr::memchr(b'"', inner.as_bytes()).is_some();
+    let quote = smallest == 0x20;
     let next = |rest: &[u8]| if quote { memchr::memchr2(b'\\', b'"', rest) } else { memchr::memchr(b'\\', rest) };
     out.clear();
     let mut rest = inner;
@@ -899,7 +902,16 @@ mod tests {
 
     #[test]
     fn text_is_unescaped_as_serde_json_reads_it_or_left_to_serde_json() {
-        for text in ["", "plain", "a\nb\r\n\tc", "q\"uote \\ back/slash", "\u{8}\u{c}", "caf\u{e9} \u{1F600}"] {
+        for text in [
+            "",
+            "plain",
+            "a\nb\r\n\tc",
+            "q\"uote \\ back/slash",
+            "\u{8}\u{c}",
+            "caf\u{e9} \u{1F600}",
+            "#! $",
+            "# \"!\" #",
+        ] {
             let line = serde_json::json!({"id": 1, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::from("left over");
