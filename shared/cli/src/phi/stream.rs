@@ -385,6 +385,9 @@ struct Worker {
     entities: Vec<Entity>,
 }
 
+/// Largest output line buffer kept for the next chunk's document at the same index (1 MiB).
+const KEPT_LINE: usize = 1 << 20;
+
 /// What every document of a run is processed with.
 struct Run<'a> {
     analyzer: &'a Analyzer,
@@ -646,7 +649,7 @@ pub fn run<R: BufRead, W: Write>(
                 Record::Passthrough(_) => Ok(()),
             })
             .collect();
-        for ((record, result), line) in records.iter().zip(results).zip(&lines) {
+        for ((record, result), line) in records.iter().zip(results).zip(&mut lines) {
             match result {
                 Ok(()) => match record {
                     Record::Passthrough(blank) => {
@@ -659,6 +662,10 @@ pub fn run<R: BufRead, W: Write>(
                     Record::Document { .. } => {
                         output.write_all(line).context("writing the output")?;
                         summary.documents += 1;
+                        // The buffer of a very long line is not kept for the next chunk.
+                        if line.capacity() > KEPT_LINE {
+                            *line = Vec::new();
+                        }
                     }
                 },
                 Err(message) => {
