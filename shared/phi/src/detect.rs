@@ -409,6 +409,14 @@ pub struct Analyzer {
     shapes: Vec<Shape>,
 }
 
+thread_local! {
+    /// The candidate list of the last document analyzed on this thread, reused (cleared) by the next.
+    static CANDIDATES: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Largest candidate list kept for the next document (about 1.5 MiB); a longer one is freed after its document.
+const KEPT_CANDIDATES: usize = 1 << 16;
+
 /// Lazy-DFA caches of the shapes regex. The DFA builds its states as text needs them, which is most of the cost of
 /// the first documents a process sees; a cache warmed on [`WARM_UP`] when the analyzer is built is cloned for each
 /// thread instead of starting empty, and caches go back to the pool after each call.
@@ -636,30 +644,43 @@ impl Analyzer {
 
     /// The entities in `text`, sorted by start, non-overlapping, filtered by `options`.
     pub fn analyze(&self, text: &str, options: &AnalyzeOptions) -> Vec<Entity> {
+        let mut entities = Vec::new();
+        self.analyze_into(text, options, &mut entities);
+        entities
+    }
+
+    /// Like [`analyze`](Self::analyze), the entities written into `entities` (cleared first): a caller that analyzes
+    /// one document after another and keeps the list allocates nothing for it once it is large enough.
+    pub fn analyze_into(&self, text: &str, options: &AnalyzeOptions, entities: &mut Vec<Entity>) {
+        entities.clear();
         let normalized = Normalized::with_ocr(text, options.scanned());
         let hay = normalized.as_str();
-        // Room for a typical note's candidates: growing from empty cost a few reallocations per document.
-        let mut candidates = Vec::with_capacity(32);
-        self.structured(hay, &mut candidates);
-        words_pass(hay, &mut candidates);
-        crate::hl7::segments(hay, &mut candidates);
-        crate::table::tables(hay, &mut candidates);
-        options.run_recognizers(hay, &mut candidates);
-        candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
-        resolve(&mut candidates);
-        // Mapped in place (a candidate and an entity have the same size: the collect reuses the list, where a second
-        // one cost an allocation for every document). The offsets of most notes need no mapping, and their entities,
-        // as disjoint as the candidates kept, no merging below.
-        let unchanged = normalized.offsets_unchanged();
-        let mut entities: Vec<Entity> = candidates
-            .into_iter()
-            .map(|c| {
-                let (start, end) = if unchanged { (c.start, c.end) } else { normalized.char_span(c.start, c.end) };
-                Entity { entity_type: c.entity_type, start, end, score: c.score }
-            })
-            .collect();
-        if unchanged {
-            return entities;
+        // The thread's candidate list, cleared: a list for every document cost an allocation and a free.
+        CANDIDATES.with(|list| {
+            let candidates = &mut *list.borrow_mut();
+            candidates.clear();
+            self.structured(hay, candidates);
+            words_pass(hay, candidates);
+            crate::hl7::segments(hay, candidates);
+            crate::table::tables(hay, candidates);
+            options.run_recognizers(hay, candidates);
+            candidates.retain(|c| c.end > c.start && options.admits(c.entity_type, c.score));
+            resolve(candidates);
+            // The offsets of most notes need no mapping (a loop of its own: a test of it for every entity cost more),
+            // and their entities, as disjoint as the candidates kept, no merging below.
+            let entity =
+                |c: &Candidate, (start, end)| Entity { entity_type: c.entity_type, start, end, score: c.score };
+            if normalized.offsets_unchanged() {
+                entities.extend(candidates.iter().map(|c| entity(c, (c.start, c.end))));
+            } else {
+                entities.extend(candidates.iter().map(|c| entity(c, normalized.char_span(c.start, c.end))));
+            }
+            if candidates.capacity() > KEPT_CANDIDATES {
+                *candidates = Vec::new();
+            }
+        });
+        if normalized.offsets_unchanged() {
+            return;
         }
         // Two entities inside one spelled-out number (a custom pattern matching part of `1952` written as `nineteen
         // fifty two`) map back to the same words: they become one.
@@ -670,7 +691,6 @@ impl Analyzer {
             }
             overlaps
         });
-        entities
     }
 
     /// The leftmost-first match of all shapes from `pos`, as one multi-pattern regex would find it, but with the
@@ -7344,6 +7364,27 @@ mod tests {
         assert!(has(text, EntityType::Phone, "four one five five five five one two three four"), "{:?}", found(text));
         let text = "medical record number four four five five six six seven";
         assert!(has(text, EntityType::Mrn, "four four five five six six seven"), "{:?}", found(text));
+    }
+
+    #[test]
+    fn a_reused_entity_list_holds_only_the_last_document_s_entities() {
+        let analyzer = Analyzer::new().expect("patterns compile");
+        let options = AnalyzeOptions::default();
+        let with_phi = "Patient Maria Lopez, DOB 03/14/1962, MRN 00456123, phone (415) 555-0134.";
+        let accented = "Caf\u{e9} visit: Ren\u{e9}e Dubois, SSN 123-45-6789.";
+        let without = "BP 128/82, HR 72, metformin 500 mg PO BID.";
+        // Each document alone, on a thread of its own (whose lists start empty).
+        let alone =
+            |text: &str| std::thread::scope(|s| s.spawn(|| analyzer.analyze(text, &options)).join().expect("analyzed"));
+        let mut entities = Vec::new();
+        // Each document after another on this thread (whose candidate and word lists are reused too), in both orders.
+        for text in [with_phi, without, accented, with_phi, accented, without, without] {
+            analyzer.analyze_into(text, &options, &mut entities);
+            assert_eq!(entities, alone(text), "{text}");
+        }
+        assert!(entities.is_empty());
+        analyzer.analyze_into(with_phi, &options, &mut entities);
+        assert!(entities.len() >= 3, "{entities:?}");
     }
 
     #[test]

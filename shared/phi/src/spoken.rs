@@ -33,7 +33,7 @@ enum Num {
 }
 
 #[inline]
-fn number_word(w: &str, inside_run: bool) -> Option<Num> {
+fn number_word(w: &[u8], inside_run: bool) -> Option<Num> {
     // Every number word starts with one of `e f h n o s t z`: most words of a dictation are turned away on their first
     // letter (inline), before the `match` compares them by length and bytes.
     const FIRST_LETTERS: u32 = 1 << (b'e' - b'a')
@@ -44,68 +44,68 @@ fn number_word(w: &str, inside_run: bool) -> Option<Num> {
         | 1 << (b's' - b'a')
         | 1 << (b't' - b'a')
         | 1 << (b'z' - b'a');
-    if !w.as_bytes().first().is_some_and(|&c| c.is_ascii_lowercase() && FIRST_LETTERS >> (c - b'a') & 1 != 0) {
+    if !w.first().is_some_and(|&c| c.is_ascii_lowercase() && FIRST_LETTERS >> (c - b'a') & 1 != 0) {
         return None;
     }
     spelled_number(w, inside_run)
 }
 
 /// [`number_word`] after its test of the first letter.
-fn spelled_number(w: &str, inside_run: bool) -> Option<Num> {
+fn spelled_number(w: &[u8], inside_run: bool) -> Option<Num> {
     // One `match` (compiled to a length switch and a few comparisons): every word of a dictation is asked.
     Some(match w {
-        "zero" => Num::Digit(0),
-        "one" => Num::Digit(1),
-        "two" => Num::Digit(2),
-        "three" => Num::Digit(3),
-        "four" => Num::Digit(4),
-        "five" => Num::Digit(5),
-        "six" => Num::Digit(6),
-        "seven" => Num::Digit(7),
-        "eight" => Num::Digit(8),
-        "nine" => Num::Digit(9),
-        "ten" => Num::Teen(10),
-        "eleven" => Num::Teen(11),
-        "twelve" => Num::Teen(12),
-        "thirteen" => Num::Teen(13),
-        "fourteen" => Num::Teen(14),
-        "fifteen" => Num::Teen(15),
-        "sixteen" => Num::Teen(16),
-        "seventeen" => Num::Teen(17),
-        "eighteen" => Num::Teen(18),
-        "nineteen" => Num::Teen(19),
-        "twenty" => Num::Tens(20),
-        "thirty" => Num::Tens(30),
-        "forty" => Num::Tens(40),
-        "fifty" => Num::Tens(50),
-        "sixty" => Num::Tens(60),
-        "seventy" => Num::Tens(70),
-        "eighty" => Num::Tens(80),
-        "ninety" => Num::Tens(90),
-        "first" => Num::Ordinal(1),
-        "second" => Num::Ordinal(2),
-        "third" => Num::Ordinal(3),
-        "fourth" => Num::Ordinal(4),
-        "fifth" => Num::Ordinal(5),
-        "sixth" => Num::Ordinal(6),
-        "seventh" => Num::Ordinal(7),
-        "eighth" => Num::Ordinal(8),
-        "ninth" => Num::Ordinal(9),
-        "tenth" => Num::Ordinal(10),
-        "eleventh" => Num::Ordinal(11),
-        "twelfth" => Num::Ordinal(12),
-        "thirteenth" => Num::Ordinal(13),
-        "fourteenth" => Num::Ordinal(14),
-        "fifteenth" => Num::Ordinal(15),
-        "sixteenth" => Num::Ordinal(16),
-        "seventeenth" => Num::Ordinal(17),
-        "eighteenth" => Num::Ordinal(18),
-        "nineteenth" => Num::Ordinal(19),
-        "twentieth" => Num::Ordinal(20),
-        "thirtieth" => Num::Ordinal(30),
-        "oh" | "o" if inside_run => Num::Digit(0),
-        "hundred" if inside_run => Num::Hundred,
-        "thousand" if inside_run => Num::Thousand,
+        b"zero" => Num::Digit(0),
+        b"one" => Num::Digit(1),
+        b"two" => Num::Digit(2),
+        b"three" => Num::Digit(3),
+        b"four" => Num::Digit(4),
+        b"five" => Num::Digit(5),
+        b"six" => Num::Digit(6),
+        b"seven" => Num::Digit(7),
+        b"eight" => Num::Digit(8),
+        b"nine" => Num::Digit(9),
+        b"ten" => Num::Teen(10),
+        b"eleven" => Num::Teen(11),
+        b"twelve" => Num::Teen(12),
+        b"thirteen" => Num::Teen(13),
+        b"fourteen" => Num::Teen(14),
+        b"fifteen" => Num::Teen(15),
+        b"sixteen" => Num::Teen(16),
+        b"seventeen" => Num::Teen(17),
+        b"eighteen" => Num::Teen(18),
+        b"nineteen" => Num::Teen(19),
+        b"twenty" => Num::Tens(20),
+        b"thirty" => Num::Tens(30),
+        b"forty" => Num::Tens(40),
+        b"fifty" => Num::Tens(50),
+        b"sixty" => Num::Tens(60),
+        b"seventy" => Num::Tens(70),
+        b"eighty" => Num::Tens(80),
+        b"ninety" => Num::Tens(90),
+        b"first" => Num::Ordinal(1),
+        b"second" => Num::Ordinal(2),
+        b"third" => Num::Ordinal(3),
+        b"fourth" => Num::Ordinal(4),
+        b"fifth" => Num::Ordinal(5),
+        b"sixth" => Num::Ordinal(6),
+        b"seventh" => Num::Ordinal(7),
+        b"eighth" => Num::Ordinal(8),
+        b"ninth" => Num::Ordinal(9),
+        b"tenth" => Num::Ordinal(10),
+        b"eleventh" => Num::Ordinal(11),
+        b"twelfth" => Num::Ordinal(12),
+        b"thirteenth" => Num::Ordinal(13),
+        b"fourteenth" => Num::Ordinal(14),
+        b"fifteenth" => Num::Ordinal(15),
+        b"sixteenth" => Num::Ordinal(16),
+        b"seventeenth" => Num::Ordinal(17),
+        b"eighteenth" => Num::Ordinal(18),
+        b"nineteenth" => Num::Ordinal(19),
+        b"twentieth" => Num::Ordinal(20),
+        b"thirtieth" => Num::Ordinal(30),
+        b"oh" | b"o" if inside_run => Num::Digit(0),
+        b"hundred" if inside_run => Num::Hundred,
+        b"thousand" if inside_run => Num::Thousand,
         _ => return None,
     })
 }
@@ -177,7 +177,9 @@ fn words(text: &str) -> Vec<Word> {
 /// is, no run of number words starts and nothing is rewritten. Most dictations hold none, and are read once here
 /// without their list of [`words`].
 fn any_number_word(text: &str) -> bool {
-    lowercase_runs(text.as_bytes()).any(|(start, end)| number_word(&text[start..end], true).is_some())
+    // Read as bytes: slicing the text checked both ends of every word for a char boundary.
+    let b = text.as_bytes();
+    lowercase_runs(b).any(|(start, end)| number_word(&b[start..end], true).is_some())
 }
 
 /// The byte spans of the runs of ASCII lower-case letters in `b`, in order.
@@ -340,7 +342,10 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     let word = |w: &Word| &text[w.start..w.end];
     // The number word right after `words[k]`, one space away.
     let number_after = |k: usize, inside_run: bool| {
-        words.get(k + 1).filter(|n| text[words[k].end..n.start] == *" ").and_then(|n| number_word(word(n), inside_run))
+        words
+            .get(k + 1)
+            .filter(|n| text[words[k].end..n.start] == *" ")
+            .and_then(|n| number_word(word(n).as_bytes(), inside_run))
     };
     let mut all_groups: Vec<Group> = Vec::new();
     let mut k = 0;
@@ -350,7 +355,7 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         // `oh three fourteen sixty two`: `oh` starts a number when a digit or a teen follows it.
         let leading_oh = matches!(word(&words[k]), "oh" | "o")
             && matches!(number_after(k, false), Some(Num::Digit(_) | Num::Teen(_)));
-        let Some(first) = number_word(word(&words[k]), leading_oh) else {
+        let Some(first) = number_word(word(&words[k]).as_bytes(), leading_oh) else {
             k += 1;
             continue;
         };
@@ -374,7 +379,7 @@ pub(crate) fn rewrite(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
                 break;
             }
             let after_multiplier = matches!(run.last(), Some((_, Num::Hundred | Num::Thousand)));
-            let num = match number_word(word(w), true) {
+            let num = match number_word(word(w).as_bytes(), true) {
                 Some(num) => num,
                 // `four point one`: a decimal (a dictated lab value), once per number, between a number and a digit.
                 None if word(w) == "point"

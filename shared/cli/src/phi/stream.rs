@@ -191,7 +191,7 @@ impl<R: BufRead> Reader<R> {
         while records.len() < max {
             let Some(line) = self.next_line()? else { break };
             bytes += line.len() as u64;
-            let blank = self.buffer[line.clone()].trim().is_empty();
+            let blank = is_blank(&self.buffer[line.clone()]);
             match format {
                 Format::Jsonl => {
                     if !blank {
@@ -221,6 +221,15 @@ impl<R: BufRead> Reader<R> {
             }
         }
         Ok((records, bytes))
+    }
+}
+
+/// Whether `line` is white space only, as `line.trim().is_empty()` says; a line starting with an ASCII character that is
+/// no white space (`{` of a JSONL line) is answered at once, where `trim` decoded chars at both ends of every line.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(&first) if first.is_ascii() && !matches!(first, b'\t'..=b'\r' | b' ') => false,
+        _ => line.trim().is_empty(),
     }
 }
 
@@ -276,7 +285,8 @@ impl LineId<'_> {
             Self::Written(json) => json.len(),
             Self::Parsed(_) => 11,
         };
-        r#"{"id":,"entities":[]}"#.len() + id + entities * 64
+        // The last entity's array is copied whole before its end is cut off (see [`write_analysis`]).
+        r#"{"id":,"entities":[]}"#.len() + id + entities * 64 + ENTITY_ROOM
     }
 
     fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -302,12 +312,15 @@ impl LineId<'_> {
 /// string's inside: an unescaped quote or control character, a bad escape.
 fn unescaped(inner: &str, out: &mut String) -> bool {
     // No early exit: the smallest byte is found by a loop that vectorises (a minimum a byte, cheaper than a comparison
-    // and a flag), and a text has no control character. Quotes are looked for apart: in a text without any (most),
-    // escapes are found by a search for `\` alone, a little cheaper than one for either.
-    if inner.bytes().fold(u8::MAX, u8::min) < 0x20 {
+    // and a flag), and a text has no control character. The bytes are read with bit 1 flipped, which leaves the
+    // control characters below 0x20 and turns only `"` (0x22) into 0x20: the same minimum says whether the text holds
+    // a quote, where a search of its own read the text again. In a text without any (most), escapes are found by a
+    // search for `\` alone, a little cheaper than one for either.
+    let smallest = inner.bytes().fold(u8::MAX, |m, b| m.min(b ^ 0x02));
+    if smallest < 0x20 {
         return false;
     }
-    let quote = memchr::memchr(b'"', inner.as_bytes()).is_some();
+    let quote = smallest == 0x20;
     let next = |rest: &[u8]| if quote { memchr::memchr2(b'\\', b'"', rest) } else { memchr::memchr(b'\\', rest) };
     out.clear();
     let mut rest = inner;
@@ -368,35 +381,81 @@ pub fn report_panics() {
 struct Worker {
     /// The text of the document, unescaped.
     text: String,
+    /// The entities of the document.
+    entities: Vec<Entity>,
+}
+
+/// Largest output line buffer kept for the next chunk's document at the same index (1 MiB).
+const KEPT_LINE: usize = 1 << 20;
+
+/// What every document of a run is processed with.
+struct Run<'a> {
+    analyzer: &'a Analyzer,
+    options: &'a AnalyzeOptions,
+    job: &'a Job,
+    format: Format,
 }
 
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
-/// a run. Offsets are written by [`write_decimal`], scores by [`write_hundredths`] (serde_json for any other). The
-/// caller gives `out` its room ([`LineId::analysis_capacity`]).
+/// a run. Each entity is built in an [`EntityJson`]: offsets written by [`write_decimal`], scores by
+/// [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
+    // One array for every entity: each writes over the last.
+    let mut json = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
     for (n, e) in entities.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        let (field, len) = &TYPE_FIELDS[e.entity_type as usize];
-        out.extend_from_slice(field);
-        out.truncate(out.len() - (field.len() - len));
-        write_decimal(e.start, out);
-        out.extend_from_slice(b",\"end\":");
-        write_decimal(e.end, out);
-        out.extend_from_slice(b",\"score\":");
-        if !write_hundredths(e.score, out) {
+        json.len = 0;
+        // The comma is written and kept only after the first entity.
+        json.put([b','], usize::from(n > 0));
+        let (field, len) = TYPE_FIELDS[e.entity_type as usize];
+        json.put(field, len);
+        write_decimal(e.start, &mut json);
+        json.put(*b",\"end\":\0", 7);
+        write_decimal(e.end, &mut json);
+        json.put(*b",\"score\":\0\0\0\0\0\0\0", 9);
+        if !write_hundredths(e.score, &mut json) {
+            out.extend_from_slice(json.as_bytes());
             serde_json::to_writer(&mut *out, &e.score)?;
+            out.push(b'}');
+            continue;
         }
-        out.push(b'}');
+        json.put([b'}'], 1);
+        // Copied whole (a few moves) and the unused end cut off: a copy of its length was a `memcpy` call.
+        let end = out.len() + json.len;
+        out.extend_from_slice(&json.bytes);
+        out.truncate(end);
     }
     out.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// Room for one entity's JSON: at most 102 bytes (`,`, the longest type field, two offsets of up to 20 digits, the
+/// keys, a score of four bytes and `}`), and the bytes written past its end by [`EntityJson::put`].
+const ENTITY_ROOM: usize = 128;
+
+/// One entity's JSON, built in a fixed array: each part is written as a whole word of a fixed size (a few moves) and
+/// only its used bytes kept, where the `Vec`'s own appends checked its capacity and stored its length at every part.
+struct EntityJson {
+    bytes: [u8; ENTITY_ROOM],
+    len: usize,
+}
+
+impl EntityJson {
+    /// Writes `word` at the end and keeps its first `used` bytes (the others are overwritten by the next part or cut
+    /// off).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, word: [u8; N], used: usize) {
+        self.bytes[self.len..self.len + N].copy_from_slice(&word);
+        self.len += used;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// The longest `{"type":"<TYPE>","start":` of an entity.
@@ -428,12 +487,48 @@ const TYPE_FIELDS: [([u8; TYPE_FIELD_SIZE], usize); EntityType::ALL.len()] = {
     fields
 };
 
-/// Writes `n` in decimal, as serde_json writes a `usize` (which it does with `itoa` too), without the serializer
-/// around it. The digits are appended as an iterator of bytes, which compiles to an inline copy loop, where
-/// `extend_from_slice` of their few bytes cost a `memcpy` call (two for every entity written).
-#[inline]
-fn write_decimal(n: usize, out: &mut Vec<u8>) {
-    out.extend(itoa::Buffer::new().format(n).bytes());
+/// The two digits of each number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
+/// Writes `n` in decimal, as serde_json writes a `usize` (which it does with `itoa`), without the serializer around
+/// it. A number below 10^8 (every offset of a note) has its digits read two at a time from a table into a word,
+/// leading zeros shifted out, and the word written whole (see [`EntityJson::put`]): `itoa`'s call and the byte-by-byte
+/// copy of its digits cost about fifty instructions a number, two for every entity written.
+#[inline(always)]
+fn write_decimal(n: usize, out: &mut EntityJson) {
+    // The four digits of a number below 10^4, leading zeros included, the first in the lowest byte; and how many
+    // digits it has.
+    let four = |n: u32| {
+        let (high, low) = (DIGIT_PAIRS[(n / 100) as usize], DIGIT_PAIRS[(n % 100) as usize]);
+        let count = 1 + u32::from(n >= 10) + u32::from(n >= 100) + u32::from(n >= 1000);
+        (u64::from(u32::from_le_bytes([high[0], high[1], low[0], low[1]])), count)
+    };
+    let (ascii, count) = match u32::try_from(n) {
+        Ok(small @ 0..10_000) => {
+            let (digits, count) = four(small);
+            (digits >> (8 * (4 - count)), count)
+        }
+        Ok(small @ 0..100_000_000) => {
+            let ((high, count), (low, _)) = (four(small / 10_000), four(small % 10_000));
+            ((high >> (8 * (4 - count))) | low << (8 * count), count + 4)
+        }
+        _ => {
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(n).as_bytes();
+            out.bytes[out.len..out.len + digits.len()].copy_from_slice(digits);
+            out.len += digits.len();
+            return;
+        }
+    };
+    out.put(ascii.to_le_bytes(), count as usize);
 }
 
 /// Writes a score that is a whole number of hundredths from 0 to 1 (`0.95`, `0.9`, `1.0`: every score the detector
@@ -441,7 +536,7 @@ fn write_decimal(n: usize, out: &mut Vec<u8>) {
 /// about 170 instructions a score, a sixtieth of a run on mixed notes; these take a few. The `f32` nearest to `k/100`
 /// is written `0.kk` by any shortest round-trip formatting, as no shorter decimal rounds to it (a test holds all 101
 /// equal to serde_json's); any other score, `-0.0` included, is left to serde_json.
-fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
+fn write_hundredths(score: f32, out: &mut EntityJson) -> bool {
     // Truncation after adding a half rounds a score in 0..=1 to its nearest hundredth (`f32::round` is a libm call
     // on the baseline x86-64 target); the cast saturates, a negative score or NaN giving 0 and failing the exact
     // comparison below unless it is 0.0 itself.
@@ -451,9 +546,8 @@ fn write_hundredths(score: f32, out: &mut Vec<u8>) -> bool {
     }
     let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
     match k {
-        100 => out.extend_from_slice(b"1.0"),
-        _ if ones == b'0' => out.extend_from_slice(&[b'0', b'.', tens]),
-        _ => out.extend_from_slice(&[b'0', b'.', tens, ones]),
+        100 => out.put(*b"1.0\0", 3),
+        _ => out.put([b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
     }
     true
 }
@@ -464,18 +558,11 @@ fn raw_text(raw: &str, out: &mut String) -> bool {
     raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).is_some_and(|inner| unescaped(inner, out))
 }
 
-/// One document's output line (without its line break).
-fn process(
-    analyzer: &Analyzer,
-    options: &AnalyzeOptions,
-    job: &Job,
-    format: Format,
-    line: u64,
-    raw: &str,
-    worker: &mut Worker,
-) -> Result<Vec<u8>, String> {
-    let text = &mut worker.text;
-    let (id, text) = match format {
+/// One document's output line (with its line break, when it has one) written into `out` (cleared first).
+fn process(run: &Run<'_>, line: u64, raw: &str, worker: &mut Worker, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let Worker { text, entities } = worker;
+    let (id, text) = match run.format {
         Format::Jsonl => match plain_line(raw, text) {
             Some(id) => (id, text.as_str()),
             None => match serde_json::from_str::<RawInputLine<'_>>(raw) {
@@ -491,27 +578,34 @@ fn process(
         },
         Format::Text => (LineId::Parsed(serde_json::Value::from(line)), raw),
     };
-    let entities = analyzer.analyze(text, options);
-    match job {
+    run.analyzer.analyze_into(text, run.options, entities);
+    match run.job {
         Job::Analyze => {
-            // Allocated at its expected size at once (an id longer than 11 bytes included, `clean-1000`): `reserve`
-            // on an empty `Vec`, or on one too short, went through its growth path.
-            let mut out = Vec::with_capacity(id.analysis_capacity(entities.len()));
-            write_analysis(&id, &entities, &mut out).map_err(|e| e.to_string())?;
-            Ok(out)
+            // Room for the line at once (an id longer than 11 bytes included, `clean-1000`): growing to it went through
+            // the growth path more than once, and growing the buffer of an earlier line copied that line. Written into
+            // a local `Vec`, whose length the compiler keeps in a register.
+            let room = id.analysis_capacity(entities.len()) + 1;
+            let mut line = if out.capacity() < room { Vec::with_capacity(room) } else { std::mem::take(out) };
+            let written = write_analysis(&id, entities, &mut line);
+            line.push(b'\n');
+            *out = line;
+            written.map_err(|e| e.to_string())?;
         }
         Job::Transform { policy, tenant, data } => {
             let keys = Keys { tenant: tenant.as_ref(), data: data.as_ref() };
-            let out = transform(text, &entities, policy, keys).map_err(|e| e.to_string())?;
-            match format {
+            let transformed = transform(text, entities, policy, keys).map_err(|e| e.to_string())?;
+            match run.format {
                 Format::Jsonl => {
-                    serde_json::to_vec(&TransformLine { id: &id.into_value(), text: &out.text, items: &out.items })
-                        .map_err(|e| e.to_string())
+                    let line =
+                        TransformLine { id: &id.into_value(), text: &transformed.text, items: &transformed.items };
+                    serde_json::to_writer(&mut *out, &line).map_err(|e| e.to_string())?;
+                    out.push(b'\n');
                 }
-                Format::Text => Ok(out.text.into_bytes()),
+                Format::Text => out.extend_from_slice(transformed.text.as_bytes()),
             }
         }
     }
+    Ok(())
 }
 
 /// Streams `input` to `output`.
@@ -526,44 +620,54 @@ pub fn run<R: BufRead, W: Write>(
 ) -> anyhow::Result<Summary> {
     let mut reader = Reader::new(input);
     let mut summary = Summary::default();
+    let work = Run { analyzer, options, job, format };
+    let mut lines: Vec<Vec<u8>> = Vec::new();
     loop {
         let (records, bytes) = reader.chunk(format, settings.chunk)?;
         if records.is_empty() {
             break;
         }
         let buffer = reader.buffer.as_str();
-        let results: Vec<Result<Vec<u8>, String>> = records
+        // Each record's output goes into the buffer kept at its index for the next chunk: a `Vec` for every document
+        // cost an allocation and a free.
+        if lines.len() < records.len() {
+            lines.resize_with(records.len(), Vec::new);
+        }
+        let results: Vec<Result<(), String>> = records
             .par_iter()
-            .map_init(Worker::default, |worker, r| match r {
+            .zip(lines.par_iter_mut())
+            .map_init(Worker::default, |worker, (r, out)| match r {
                 Record::Document { line, raw } => {
                     let raw = &buffer[raw.clone()];
                     let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
                     DOCUMENT_LINE.set(*line);
-                    let result = process(analyzer, options, job, format, *line, raw, worker);
+                    let result = process(&work, *line, raw, worker, out);
                     DOCUMENT_LINE.set(0);
                     result
                 }
                 // Written from the buffer below.
-                Record::Passthrough(_) => Ok(Vec::new()),
+                Record::Passthrough(_) => Ok(()),
             })
             .collect();
-        for (record, result) in records.iter().zip(results) {
+        for ((record, result), line) in records.iter().zip(results).zip(&mut lines) {
             match result {
-                Ok(line) => {
-                    let line = match record {
-                        Record::Passthrough(blank) => buffer[blank.clone()].as_bytes(),
-                        Record::Document { .. } => &line,
-                    };
-                    output.write_all(line).context("writing the output")?;
-                    if format == Format::Jsonl
-                        || (matches!(job, Job::Analyze) && matches!(record, Record::Document { .. }))
-                    {
-                        output.write_all(b"\n").context("writing the output")?;
+                Ok(()) => match record {
+                    Record::Passthrough(blank) => {
+                        output.write_all(buffer[blank.clone()].as_bytes()).context("writing the output")?;
+                        if format == Format::Jsonl {
+                            output.write_all(b"\n").context("writing the output")?;
+                        }
                     }
-                    if matches!(record, Record::Document { .. }) {
+                    // With its line break (see [`process`]).
+                    Record::Document { .. } => {
+                        output.write_all(line).context("writing the output")?;
                         summary.documents += 1;
+                        // The buffer of a very long line is not kept for the next chunk.
+                        if line.capacity() > KEPT_LINE {
+                            *line = Vec::new();
+                        }
                     }
-                }
+                },
                 Err(message) => {
                     let line = match record {
                         Record::Document { line, .. } => *line,
@@ -637,10 +741,14 @@ mod tests {
     fn offsets_are_written_as_serde_json_writes_them() {
         for n in
             [0, 1, 9, 10, 99, 100, 999, 1000, 4321, 9999, 10_000, 65_535, 1_000_000_007, usize::MAX - 1, usize::MAX]
+                .into_iter()
+                .chain(0..200_000)
+                .chain(99_999_900..100_000_100)
+                .chain((1..10_000).map(|k| k * 10_007))
         {
-            let mut out = b"x".to_vec();
+            let mut out = EntityJson { bytes: [b'x'; ENTITY_ROOM], len: 1 };
             write_decimal(n, &mut out);
-            assert_eq!(&out[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
+            assert_eq!(&out.as_bytes()[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
         }
     }
 
@@ -648,15 +756,17 @@ mod tests {
     fn every_hundredth_is_written_as_serde_json_writes_it_and_other_scores_are_left_to_serde_json() {
         for k in 0..=100u8 {
             let score = f32::from(k) / 100.0;
-            let mut out = Vec::new();
+            let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
             assert!(write_hundredths(score, &mut out), "{k}");
-            assert_eq!(String::from_utf8(out).expect("utf-8"), serde_json::to_string(&score).expect("serde"), "{k}");
+            assert_eq!(out.as_bytes(), serde_json::to_vec(&score).expect("serde"), "{k}");
         }
+        let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
         for score in [-0.0f32, -0.01, 0.955, 0.123_456_79, 1e-7, 1.01, 2.0, 255.0, 256.0, f32::NAN, f32::INFINITY] {
-            assert!(!write_hundredths(score, &mut Vec::new()), "{score}");
+            assert!(!write_hundredths(score, &mut out), "{score}");
         }
         // The next f32 above a hundredth is not one.
-        assert!(!write_hundredths(f32::from_bits(0.95f32.to_bits() + 1), &mut Vec::new()));
+        assert!(!write_hundredths(f32::from_bits(0.95f32.to_bits() + 1), &mut out));
+        assert_eq!(out.len, 0);
     }
 
     #[test]
@@ -718,6 +828,58 @@ mod tests {
     }
 
     #[test]
+    fn each_line_holds_only_its_own_document_s_entities_when_buffers_are_reused() {
+        let texts = ["Maria Lopez, DOB 03/14/1962, MRN 00456123", "BP 128/82, HR 72", "", "call (415) 555-0134"];
+        let analyzer = Analyzer::new().expect("analyzer");
+        let options = AnalyzeOptions::default();
+        // Each document alone, in a run of its own.
+        let alone = |text: &str| {
+            let input = format!("{}\n", serde_json::json!({"id": 1, "text": text}));
+            let mut output = Vec::new();
+            let settings = Settings { strict: false, chunk: 1, progress: None };
+            run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+                .expect("run");
+            String::from_utf8(output).expect("utf-8")
+        };
+        // Long documents before short ones and the other way round, over several chunks whose buffers are reused.
+        let order = [0, 1, 2, 3, 0, 2, 1, 1, 3, 0, 0];
+        let input: String =
+            order.iter().map(|&n| format!("{}\n", serde_json::json!({"id": 1, "text": texts[n]}))).collect();
+        let expected: String = order.iter().map(|&n| alone(texts[n])).collect();
+        for chunk in [1, 2, 3, 64] {
+            let mut output = Vec::new();
+            let settings = Settings { strict: false, chunk, progress: None };
+            run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+                .expect("run");
+            assert_eq!(String::from_utf8(output).expect("utf-8"), expected, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_blank_exactly_when_trimming_empties_it() {
+        let lines = [
+            "",
+            "\n",
+            "\r\n",
+            " \t\n",
+            "\u{b}\u{c}\n",
+            "\u{a0}\n",
+            "\u{2028}",
+            "\u{3000} \n",
+            "{\"id\":1}\n",
+            " x\n",
+            "x",
+            "\u{a0}x\n",
+            "\u{e9}\n",
+            "\u{0}\n",
+            "\u{1f600}",
+        ];
+        for line in lines {
+            assert_eq!(is_blank(line), line.trim().is_empty(), "{line:?}");
+        }
+    }
+
+    #[test]
     fn lines_are_read_as_read_line_reads_them_across_buffer_refills() {
         let input = "caf\u{e9} one\r\n\n\u{1F600}two \u{e9}\u{e9}\nlast without a break".as_bytes();
         for capacity in [1, 2, 3, 5, 64] {
@@ -747,7 +909,16 @@ mod tests {
 
     #[test]
     fn text_is_unescaped_as_serde_json_reads_it_or_left_to_serde_json() {
-        for text in ["", "plain", "a\nb\r\n\tc", "q\"uote \\ back/slash", "\u{8}\u{c}", "caf\u{e9} \u{1F600}"] {
+        for text in [
+            "",
+            "plain",
+            "a\nb\r\n\tc",
+            "q\"uote \\ back/slash",
+            "\u{8}\u{c}",
+            "caf\u{e9} \u{1F600}",
+            "#! $",
+            "# \"!\" #",
+        ] {
             let line = serde_json::json!({"id": 1, "text": text}).to_string();
             let parsed: RawInputLine<'_> = serde_json::from_str(&line).expect("raw line");
             let mut out = String::from("left over");
