@@ -360,8 +360,12 @@ pub enum Stage {
 
 /// State of one structured pass.
 struct Scan<'c> {
-    /// The leftmost match of the shapes but tokens from some earlier position, once searched.
-    shape: Option<Option<(usize, usize, usize)>>,
+    /// The leftmost match of the shapes but tokens from some earlier position (searched first from the text's start),
+    /// `None` where there is none to the text's end.
+    shape: Option<(usize, usize, usize)>,
+    /// Where `shape` starts, or the text's length: the cached match is the leftmost from every position up to here.
+    /// Tested alone for every token, which reads no more of the match unless it comes first.
+    limit: usize,
     /// The leftmost UDI from some earlier position, once searched; `shape` holds it where it comes first.
     udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
@@ -682,41 +686,25 @@ impl Analyzer {
     /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let token_pid = self.shapes.len() - 1;
-        let valid = |cached: Option<Option<(usize, usize, usize)>>| match cached {
-            Some(Some((s, _, _))) if s < pos => None,
-            cached => cached,
-        };
         // The merged match is cached (valid as long as the automaton's and the UDI's): merging once per search rather
         // than once per token keeps UDIs free on text without them.
-        let shape = match valid(scan.shape) {
-            Some(cached) => cached,
-            None => {
-                let automaton = self.next_shaped(hay, pos, scan);
-                let udi = valid(scan.udi).unwrap_or_else(|| self.next_udi(hay, pos, scan));
-                scan.udi = Some(udi);
-                let found = match (automaton, udi) {
-                    (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
-                    (None, _) => udi,
-                    _ => automaton,
-                };
-                scan.shape = Some(found);
-                found
-            }
-        };
-        let limit = shape.map_or(hay.len(), |(s, _, _)| s);
+        if scan.limit < pos {
+            self.next_shape(hay, pos, scan);
+        }
+        let limit = scan.limit;
         // At the same start a shape wins over a token (priority order), so a token must start strictly before.
         let token = if scan.ascii_letters {
             next_token(hay.as_bytes(), pos, limit)
         } else {
             self.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
         };
-        let first = match token {
-            Some((s, e)) if s < limit => Some((s, e, token_pid)),
-            _ => shape,
+        // The first match as plain values: kept as an `Option` of both kinds, it was stored and read back for every token.
+        let (s, e, pid) = match token {
+            Some((s, e)) if s < limit => (s, e, token_pid),
+            _ => scan.shape?,
         };
         // An address starts where a token does (its number is one), so it can only start at the first token, or at
         // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
-        let (s, e, pid) = first?;
         // A token is a ZIP's five digits only when it has five characters or a `-` after five (`62704-1234`): most
         // of a note's numbers end here.
         let b = hay.as_bytes();
@@ -744,7 +732,7 @@ impl Analyzer {
         {
             return Some((s, end, self.date_short_pid));
         }
-        first
+        Some((s, e, pid))
     }
 
     /// The state-and-ZIP match (`IL 62704`, `West Virginia, 25301-1234`) from `pos` that comes before the first match
@@ -821,6 +809,37 @@ impl Analyzer {
             None => return None,
         };
         Some((start, end, self.state_zip_pid))
+    }
+
+    /// The leftmost match from `pos` of the shapes of `shaped` and of UDIs, into `scan`. Out of line: it runs once
+    /// for each match of the automaton, and inlined it held the registers of the structured pass's loop, which runs at
+    /// every token.
+    #[inline(never)]
+    fn next_shape(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) {
+        let automaton = self.next_shaped(hay, pos, scan);
+        let udi = match scan.udi {
+            Some(Some((s, _, _))) if s < pos => self.next_udi(hay, pos, scan),
+            Some(cached) => cached,
+            None => self.next_udi(hay, pos, scan),
+        };
+        scan.udi = Some(udi);
+        let found = match (automaton, udi) {
+            (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
+            (None, _) => udi,
+            _ => automaton,
+        };
+        scan.shape = found;
+        scan.limit = found.map_or(hay.len(), |(s, _, _)| s);
+    }
+
+    /// A structured pass's state over `hay`, with the first match of the shapes but tokens searched.
+    fn scan<'c>(&self, hay: &str, cache: &'c mut Caches) -> Scan<'c> {
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, limit: hay.len(), udi: None, ascii_letters, street_clear: (0, 0), cache };
+        if !hay.is_empty() {
+            self.next_shape(hay, 0, &mut scan);
+        }
+        scan
     }
 
     /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
@@ -946,8 +965,7 @@ impl Analyzer {
 
     fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan =
-            Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), street_clear: (0, 0), cache };
+        let mut scan = self.scan(hay, cache);
         let token_pid = self.shapes.len() - 1;
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
@@ -7447,7 +7465,7 @@ mod shapes_tests {
         let mut caches = analyzer.caches.take();
         let mut all_cache = all.create_cache();
         let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        let mut scan = analyzer.scan(hay, &mut caches);
         for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             let ours = analyzer.next_match(hay, pos, &mut scan);
             let shape = all
@@ -7729,8 +7747,7 @@ mod shapes_tests {
         });
         let (analyzer, own) = &*BY_HAND;
         let mut caches = analyzer.caches.take();
-        let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        let mut scan = analyzer.scan(hay, &mut caches);
         for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             for (pid, re) in own {
                 let ours = analyzer.anchored_match(hay, start, *pid, &mut scan);
