@@ -851,31 +851,54 @@ impl Analyzer {
         loop {
             let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
             let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
-            let shape = self.shapes[pid];
-            if !LOOSENED.contains(&shape) {
+            if !LOOSENED.contains(&self.shapes[pid]) {
                 return Some((s, m.end(), pid));
             }
-            // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
-            // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
-            // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
-            // code, an IPv6 address that starts with a hex digit is no `::1`, and an MBI that starts with 1 to 9 has
-            // its first digit.
-            let b = hay.as_bytes();
-            let own = match shape {
-                Shape::Phone => b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)),
-                Shape::Ipv6 => b[s] != b':',
-                Shape::Mbi => (b'1'..=b'9').contains(&b[s]),
-                _ => false,
-            };
-            if own {
-                return Some((s, m.end(), pid));
-            }
-            let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
-            if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
+            if let Some(found) = self.loosened_at(hay, s, m.end(), pid, scan) {
                 return Some(found);
             }
             from = next_char(hay, s);
         }
+    }
+
+    /// The match at `s` of a loosened shape's own pattern or of a later shape, where the automaton found the loosened
+    /// pattern `pid` matching `s..end`.
+    fn loosened_at(
+        &self,
+        hay: &str,
+        s: usize,
+        end: usize,
+        pid: usize,
+        scan: &mut Scan<'_>,
+    ) -> Option<(usize, usize, usize)> {
+        // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
+        // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
+        // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
+        // code, an IPv6 address that starts with a hex digit is no `::1`. Where the widened part is a digit whose
+        // place the start settles (a phone number's `+1` or `1-`, an MBI's first digit, an international number's
+        // country code), that digit alone decides: the loosened pattern's ways to match there are the own
+        // pattern's, in the same order, when it is one the own pattern takes, and none of them is otherwise.
+        let b = hay.as_bytes();
+        let digit_after_plus = || b.get(s + 1 + usize::from(b.get(s + 1).is_some_and(|&c| is_space(c)))).copied();
+        let own = match self.shapes[pid] {
+            Shape::Phone => match b[s] {
+                b'+' => Some(digit_after_plus() == Some(b'1')),
+                // `\b\d[\s.-]`: a digit alone before the area code.
+                c if c.is_ascii_digit() && !b.get(s + 1).is_some_and(u8::is_ascii_digit) => Some(c == b'1'),
+                _ => Some(true),
+            },
+            Shape::PhoneIntl => Some(digit_after_plus().is_some_and(|c| (b'2'..=b'9').contains(&c))),
+            Shape::Ipv6 if b[s] != b':' => Some(true),
+            Shape::Mbi => Some(b[s] != b'0'),
+            _ => None,
+        };
+        if own == Some(true) {
+            return Some((s, end, pid));
+        }
+        // The later shapes, and the own pattern unless its digit ruled it out, anchored at the start.
+        let mut shapes =
+            self.shaped_ids.iter().copied().skip_while(|&q| q != pid).skip(usize::from(own == Some(false)));
+        shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q)))
     }
 
     /// The leftmost UDI from `pos`, as its pattern would find it: every UDI starts with `(01)`.
@@ -1263,6 +1286,11 @@ fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
         }
         _ => true,
     }
+}
+
+/// Whether `c` is white space as the patterns' ASCII `\s` means it.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t'..=b'\r')
 }
 
 fn is_word_byte(b: u8) -> bool {
