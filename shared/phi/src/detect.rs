@@ -870,8 +870,10 @@ impl Analyzer {
         let mut from = pos;
         loop {
             let input = Input::new(hay).span(from..hay.len());
+            let ascii_letters = scan.ascii_letters;
             let settle = |pattern: PatternID, end| {
-                start_by_hand(self.shapes[self.shaped_ids[pattern.as_usize()]], hay.as_bytes(), from, end)
+                let shape = self.shapes[self.shaped_ids[pattern.as_usize()]];
+                start_by_hand(shape, hay.as_bytes(), from, end, ascii_letters)
             };
             let m = self.shaped.search_settled(&mut scan.cache.shaped, &input, settle)?;
             let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
@@ -1313,7 +1315,8 @@ fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
 }
 
 /// Start of the match of `shape` ending at `end` that the shapes automaton (`shaped`) found searching from `from`,
-/// read back from its end where the shape's form settles it; `None` leaves it to the reverse search.
+/// read back from its end where the shape's form settles it; `None` leaves it to the reverse search. `ascii_letters`:
+/// see [`ascii_case_folding`].
 ///
 /// Each answer is the reverse search's. The forward search's match starts at the leftmost position from `from` where
 /// any shape matches, S, and is a match of `shape` ending at `end`; so a position where every match of `shape` ending
@@ -1322,8 +1325,9 @@ fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
 /// under `(?i)` `ſ` and the Kelvin sign are letters of some patterns. A test holds the answers to the reverse search's.
 /// The reverse search costs as much as the forward one for each match (a lazy DFA walk of dependent loads), for a
 /// start most shapes tell in a few byte tests.
-fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize) -> Option<usize> {
+fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize, ascii_letters: bool) -> Option<usize> {
     match shape {
+        Shape::Url if ascii_letters => url_start(b, from, end),
         Shape::Email => email_start(b, from, end),
         Shape::Ipv4 => ipv4_start(b, from, end),
         Shape::DateNumeric => numeric_date_start(b, from, end),
@@ -1332,6 +1336,8 @@ fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize) -> Option<usiz
         Shape::Phone => phone_start(b, from, end),
         // The loosened `\+\s?\d\d{0,2}[\s.-]?...`: its one `+` starts it.
         Shape::PhoneIntl => memchr::memrchr(b'+', &b[from..end]).map(|p| from + p),
+        // `\b\d{3}[- ]\d{2}[- ]\d{4}\b`, or `xxx-xx-` or `***-**-` and four digits: eleven ASCII bytes.
+        Shape::Ssn => Some(end - 11),
         _ => None,
     }
 }
@@ -1411,6 +1417,58 @@ mod start_bytes {
 
     fn run_start_kinds_outside(b: &[u8], from: usize, at: usize, kinds: u8) -> usize {
         at - b[from..at].iter().rev().take_while(|&&c| KIND[usize::from(c)] & kinds == 0).count()
+    }
+}
+
+/// See [`start_by_hand`], for text whose `(?i)` letters are ASCII. Every byte of a web address is outside white space
+/// and ``<>"'` `` (the pattern's `[^\s<>"'`]`, which holds its scheme's and host's bytes too), and it starts at a letter
+/// or digit after a word boundary: the first such position of that run where [`url_at`] matches.
+fn url_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let low = end - b[from..end].iter().rev().take_while(|&&c| !url_excluded(c)).count();
+    (low..end).find(|&p| is_alnum(b[p]) && (p == 0 || !is_word_byte(b[p - 1])) && url_at(b, p))
+}
+
+/// Whether the byte `c` is outside the URL pattern's `[^\s<>"'`]` (a byte from 0x80 starts a char inside it).
+fn url_excluded(c: u8) -> bool {
+    is_space(c) || matches!(c, b'<' | b'>' | b'"' | b'\'' | b'`')
+}
+
+/// Whether [`Shape::Url`]'s pattern matches at `p` (an ASCII letter or digit after a word boundary) in text whose
+/// `(?i)` letters are ASCII: a scheme (`http://`, `https://`, `ftp://`, `sftp://`) or `www.` and a byte of the
+/// address after it, or `[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.` and a TLD of the pattern with a word boundary after
+/// it. A host's labels end only at dots, so every dot up to the first empty label (or other byte) is tried.
+fn url_at(b: &[u8], p: usize) -> bool {
+    let rest = &b[p..];
+    let scheme = ["http://", "https://", "ftp://", "sftp://", "www."].iter().any(|x| {
+        rest.len() > x.len() && rest[..x.len()].eq_ignore_ascii_case(x.as_bytes()) && !url_excluded(rest[x.len()])
+    });
+    if scheme {
+        return true;
+    }
+    const TLDS: [&str; 13] =
+        ["com", "org", "net", "edu", "gov", "io", "us", "health", "info", "biz", "care", "clinic", "med"];
+    let label = |c: u8| is_alnum(c) || c == b'-';
+    let tld_at = |at: usize| {
+        TLDS.iter().any(|t| {
+            b.get(at..at + t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t.as_bytes()))
+                && b.get(at + t.len()).is_none_or(|&c| !is_word_byte(c))
+        })
+    };
+    let mut at = p + 1;
+    loop {
+        while at < b.len() && label(b[at]) {
+            at += 1;
+        }
+        if b.get(at) != Some(&b'.') {
+            return false;
+        }
+        if tld_at(at + 1) {
+            return true;
+        }
+        at += 1;
+        if !b.get(at).is_some_and(|&c| label(c)) {
+            return false;
+        }
     }
 }
 
@@ -8039,7 +8097,7 @@ mod shapes_tests {
             let input = Input::new(hay).span(pos..hay.len());
             let Some(m) = analyzer.shaped.search(&mut caches.shaped, &input) else { continue };
             let shape = analyzer.shapes[analyzer.shaped_ids[m.pattern().as_usize()]];
-            if let Some(start) = start_by_hand(shape, hay.as_bytes(), pos, m.end()) {
+            if let Some(start) = start_by_hand(shape, hay.as_bytes(), pos, m.end(), ascii_case_folding(hay)) {
                 settled.push(shape);
                 if start != m.start() {
                     let found = format!("{hay:?} from {pos}: {shape:?} ending at {} starts at {start}", m.end());
@@ -8060,7 +8118,12 @@ mod shapes_tests {
              1.2.3.4.5, 10.0.0.1, 1234.5.6.7, 2023-03-14T10:30:00.5+05:30, 12.0-16, 1/2/3/2024, 03.27.2024, x1/2/2024, \
              2024/1/2, 2024-01-02-03, March 14th, 2023, Jan 5 '24, sep-05-2024, 1st of may 2024, 5th\tof-June, \
              3 \u{17F}ep 2024, 12 January, 2024; (415) 555-0134 ext. 12, 1-800-555-0100, +1 415 555 0134, \
-             + 1 (800)555-0100 x 7, 415.555.0134 extension 99, call 12 415 555 0134, +44 20 7946 0958"
+             + 1 (800)555-0100 x 7, 415.555.0134 extension 99, call 12 415 555 0134, +44 20 7946 0958; SSN \
+             123-45-6789, xxx-xx-1234, ***-**-1234"
+                .to_string(),
+            "see https://x.org/a?b=1, (www.clinic.med) <ftp://f.example.com/x> \"labs.example.com/r/7\" a..b.com \
+             x.y..z.org -a.com _b.com 1.2.us, a.comx.org, q.com-foo, HTTPS://A.B, www. x, sftp://, e.g.care, \
+             \u{e9}x.com, 1http://y.net"
                 .to_string(),
         ];
         let mut settled = Vec::new();
@@ -8077,6 +8140,8 @@ mod shapes_tests {
             Shape::DateDayMonth,
             Shape::Phone,
             Shape::PhoneIntl,
+            Shape::Ssn,
+            Shape::Url,
         ];
         for shape in shapes {
             assert!(settled.contains(&shape), "no start of {shape:?} was read by hand");
@@ -8092,6 +8157,7 @@ mod shapes_tests {
                 " ", "  ", "-", "/", ".", ":", "+", "(", ")", "@", ",", "'", "\t", "_", "!", "T", "Z", "x", "ext",
                 "ext.", "extension", "st", "th", "of", "Jan", "march", "Sept", "may", ".com", ".org", "www.", "\u{17F}",
                 "\u{212A}", "é", "\n", "jo.doe@x.org", "(415) 555-0134", "2023-03-14T10:30", "12/03/2024", "10.0.0.1",
+                "https://", "ftp://", "www", "/p?q=1", "<", "\"", "*", "123-45-6789", "xx-",
             ])
             .prop_map(str::to_string),
         ]
