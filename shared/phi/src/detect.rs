@@ -1355,8 +1355,6 @@ mod start_bytes {
     pub const NUMBER: u8 = 2;
     /// A byte of an e-mail address's local part (`[a-z0-9!#$%&'*+/?^_`{|}~.-]`, ASCII).
     pub const LOCAL_PART: u8 = 4;
-    /// A byte of an e-mail address's domain (`[a-z0-9.-]`, ASCII).
-    pub const DOMAIN: u8 = 8;
     /// An ASCII letter.
     pub const LETTER: u8 = 16;
     /// An ASCII digit.
@@ -1384,9 +1382,6 @@ mod start_bytes {
                 || matches!(byte, b'`' | b'{' | b'|' | b'}' | b'~' | b'.' | b'-')
             {
                 kind |= LOCAL_PART;
-            }
-            if digit || letter || matches!(byte, b'.' | b'-') {
-                kind |= DOMAIN;
             }
             if letter {
                 kind |= LETTER;
@@ -1472,15 +1467,11 @@ fn url_at(b: &[u8], p: usize) -> bool {
     }
 }
 
-/// See [`start_by_hand`]. `\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+`: the domain's bytes back to the
-/// match's one `@`, then the first word boundary of the run of local-part bytes before it.
+/// See [`start_by_hand`]. `\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+`: the match's one `@` is the
+/// last before its end, and it starts at the first word boundary of the run of local-part bytes before the `@`.
 fn email_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
-    use start_bytes::{DOMAIN, LOCAL_PART, run_start};
-    let at = run_start(b, from, end, DOMAIN).checked_sub(1)?;
-    if at < from || b[at] != b'@' {
-        return None;
-    }
-    let run = run_start(b, from, at, LOCAL_PART);
+    let at = from + memchr::memrchr(b'@', &b[from..end])?;
+    let run = start_bytes::run_start(b, from, at, start_bytes::LOCAL_PART);
     if run > from && b[run - 1] >= 0x80 {
         return None;
     }
