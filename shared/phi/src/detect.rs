@@ -401,6 +401,8 @@ pub struct Analyzer {
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
+    /// Index in `shapes` of [`Shape::Token`], the last, matched by hand (see [`next_token`]).
+    token_pid: usize,
     /// Index in `shapes` of [`Shape::Address`], searched apart (see [`Analyzer::next_match`]).
     address_pid: usize,
     /// Index in `shapes` of [`Shape::StateZip`], searched apart (see [`Analyzer::state_zip_before`]).
@@ -644,6 +646,7 @@ impl Analyzer {
             first_bytes,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
+            token_pid,
             address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
             state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
             date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
@@ -705,7 +708,7 @@ impl Analyzer {
     /// UDIs are searched apart (see [`Analyzer::exact`]) and merged the same way: the leftmost start wins, at the same
     /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
-        let token_pid = self.shapes.len() - 1;
+        let token_pid = self.token_pid;
         // The merged match is cached (valid as long as the automaton's and the UDI's): merging once per search rather
         // than once per token keeps UDIs free on text without them.
         if scan.limit < pos {
@@ -948,7 +951,7 @@ impl Analyzer {
 
     /// End of shape `pid`'s match anchored at `start`, as that shape's pattern alone would find it.
     fn anchored_match(&self, hay: &str, start: usize, pid: usize, scan: &mut Scan<'_>) -> Option<usize> {
-        if pid == self.shapes.len() - 1 {
+        if pid == self.token_pid {
             let b = hay.as_bytes();
             if !scan.ascii_letters {
                 let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
@@ -1015,7 +1018,7 @@ impl Analyzer {
     fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
         let mut scan = self.scan(hay, cache);
-        let token_pid = self.shapes.len() - 1;
+        let token_pid = self.token_pid;
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             // Most matches are tokens, settled without looking their shape up (twice, bounds-checked).
@@ -7839,7 +7842,7 @@ mod shapes_tests {
                 analyzer.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
             };
             let theirs = match token {
-                Some((s, e)) if s < limit => Some((s, e, analyzer.shapes.len() - 1)),
+                Some((s, e)) if s < limit => Some((s, e, analyzer.token_pid)),
                 _ => shape,
             };
             if ours != theirs {
