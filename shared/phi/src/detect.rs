@@ -722,12 +722,12 @@ impl Analyzer {
             self.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
         };
         // The first match as plain values: kept as an `Option` of both kinds, it was stored and read back for every token.
+        // An address starts where a token does (its number is one), so it can only start at the first token, or at
+        // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
         let (s, e, pid) = match token {
             Some((s, e)) if s < limit => (s, e, token_pid),
             _ => scan.shape?,
         };
-        // An address starts where a token does (its number is one), so it can only start at the first token, or at
-        // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
         // A token is a ZIP's five digits only when it has five characters or a `-` after five (`62704-1234`): most
         // of a note's numbers end here.
         let b = hay.as_bytes();
