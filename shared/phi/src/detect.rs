@@ -360,8 +360,12 @@ pub enum Stage {
 
 /// State of one structured pass.
 struct Scan<'c> {
-    /// The leftmost match of the shapes but tokens from some earlier position, once searched.
-    shape: Option<Option<(usize, usize, usize)>>,
+    /// The leftmost match of the shapes but tokens from some earlier position (searched first from the text's start),
+    /// `None` where there is none to the text's end.
+    shape: Option<(usize, usize, usize)>,
+    /// Where `shape` starts, or the text's length: the cached match is the leftmost from every position up to here.
+    /// Tested alone for every token, which reads no more of the match unless it comes first.
+    limit: usize,
     /// The leftmost UDI from some earlier position, once searched; `shape` holds it where it comes first.
     udi: Option<Option<(usize, usize, usize)>>,
     /// See [`ascii_case_folding`].
@@ -397,6 +401,8 @@ pub struct Analyzer {
     caches: CachePool,
     /// The token shape as a regex, for text where `(?i)[a-z]` is more than ASCII (see [`ascii_case_folding`]).
     token: Regex,
+    /// Index in `shapes` of [`Shape::Token`], the last, matched by hand (see [`next_token`]).
+    token_pid: usize,
     /// Index in `shapes` of [`Shape::Address`], searched apart (see [`Analyzer::next_match`]).
     address_pid: usize,
     /// Index in `shapes` of [`Shape::StateZip`], searched apart (see [`Analyzer::state_zip_before`]).
@@ -529,7 +535,19 @@ impl Shapes {
 
     /// The leftmost-first match in `input`'s span.
     fn search(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Option<Match> {
-        self.search_lazy(cache, input).unwrap_or_else(|_| {
+        self.search_settled(cache, input, |_, _| None)
+    }
+
+    /// The leftmost-first match in `input`'s span, whose start `settle` may give from the shape and end the forward
+    /// search found (see [`start_by_hand`]); where it gives none, the reverse search finds it.
+    #[inline(never)]
+    fn search_settled(
+        &self,
+        cache: &mut ShapesCache,
+        input: &Input<'_>,
+        settle: impl FnOnce(PatternID, usize) -> Option<usize>,
+    ) -> Option<Match> {
+        self.search_lazy(cache, input, settle).unwrap_or_else(|_| {
             // The same patterns compiled for the lazy DFAs, so this cannot fail to build.
             let vm = self.pikevm.get_or_init(|| PikeVM::new_many(&self.patterns).ok()).as_ref()?;
             let pikevm = cache.pikevm.get_or_insert_with(|| vm.create_cache());
@@ -539,11 +557,19 @@ impl Shapes {
         })
     }
 
-    fn search_lazy(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Result<Option<Match>, MatchError> {
+    fn search_lazy(
+        &self,
+        cache: &mut ShapesCache,
+        input: &Input<'_>,
+        settle: impl FnOnce(PatternID, usize) -> Option<usize>,
+    ) -> Result<Option<Match>, MatchError> {
         let Some(end) = self.forward.try_search_fwd(&mut cache.forward, input)? else { return Ok(None) };
         let (pid, end) = (end.pattern(), end.offset());
         if input.get_anchored().is_anchored() {
             return Ok(Some(Match::new(pid, input.start()..end)));
+        }
+        if let Some(start) = settle(pid, end) {
+            return Ok(Some(Match::new(pid, start..end)));
         }
         let back = input.clone().span(input.start()..end).anchored(Anchored::Pattern(pid)).earliest(false);
         match self.reverse.try_search_rev(&mut cache.reverse, &back)? {
@@ -628,6 +654,7 @@ impl Analyzer {
             first_bytes,
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
+            token_pid,
             address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
             state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
             date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
@@ -701,42 +728,26 @@ impl Analyzer {
     /// UDIs are searched apart (see [`Analyzer::exact`]) and merged the same way: the leftmost start wins, at the same
     /// start the earlier shape; their match is cached like the automaton's.
     fn next_match(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
-        let token_pid = self.shapes.len() - 1;
-        let valid = |cached: Option<Option<(usize, usize, usize)>>| match cached {
-            Some(Some((s, _, _))) if s < pos => None,
-            cached => cached,
-        };
+        let token_pid = self.token_pid;
         // The merged match is cached (valid as long as the automaton's and the UDI's): merging once per search rather
         // than once per token keeps UDIs free on text without them.
-        let shape = match valid(scan.shape) {
-            Some(cached) => cached,
-            None => {
-                let automaton = self.next_shaped(hay, pos, scan);
-                let udi = valid(scan.udi).unwrap_or_else(|| self.next_udi(hay, pos, scan));
-                scan.udi = Some(udi);
-                let found = match (automaton, udi) {
-                    (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
-                    (None, _) => udi,
-                    _ => automaton,
-                };
-                scan.shape = Some(found);
-                found
-            }
-        };
-        let limit = shape.map_or(hay.len(), |(s, _, _)| s);
+        if scan.limit < pos {
+            self.next_shape(hay, pos, scan);
+        }
+        let limit = scan.limit;
         // At the same start a shape wins over a token (priority order), so a token must start strictly before.
         let token = if scan.ascii_letters {
             next_token(hay.as_bytes(), pos, limit)
         } else {
             self.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
         };
-        let first = match token {
-            Some((s, e)) if s < limit => Some((s, e, token_pid)),
-            _ => shape,
-        };
+        // The first match as plain values: kept as an `Option` of both kinds, it was stored and read back for every token.
         // An address starts where a token does (its number is one), so it can only start at the first token, or at
         // the shape's start when no token comes before; there it comes first unless the shape is an earlier one.
-        let (s, e, pid) = first?;
+        let (s, e, pid) = match token {
+            Some((s, e)) if s < limit => (s, e, token_pid),
+            _ => scan.shape?,
+        };
         // A token is a ZIP's five digits only when it has five characters or a `-` after five (`62704-1234`): most
         // of a note's numbers end here.
         let b = hay.as_bytes();
@@ -764,7 +775,7 @@ impl Analyzer {
         {
             return Some((s, end, self.date_short_pid));
         }
-        first
+        Some((s, e, pid))
     }
 
     /// The state-and-ZIP match (`IL 62704`, `West Virginia, 25301-1234`) from `pos` that comes before the first match
@@ -843,6 +854,37 @@ impl Analyzer {
         Some((start, end, self.state_zip_pid))
     }
 
+    /// The leftmost match from `pos` of the shapes of `shaped` and of UDIs, into `scan`. Out of line: it runs once
+    /// for each match of the automaton, and inlined it held the registers of the structured pass's loop, which runs at
+    /// every token.
+    #[inline(never)]
+    fn next_shape(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) {
+        let automaton = self.next_shaped(hay, pos, scan);
+        let udi = match scan.udi {
+            Some(Some((s, _, _))) if s < pos => self.next_udi(hay, pos, scan),
+            Some(cached) => cached,
+            None => self.next_udi(hay, pos, scan),
+        };
+        scan.udi = Some(udi);
+        let found = match (automaton, udi) {
+            (Some(a), Some(u)) if (u.0, u.2) < (a.0, a.2) => udi,
+            (None, _) => udi,
+            _ => automaton,
+        };
+        scan.shape = found;
+        scan.limit = found.map_or(hay.len(), |(s, _, _)| s);
+    }
+
+    /// A structured pass's state over `hay`, with the first match of the shapes but tokens searched.
+    fn scan<'c>(&self, hay: &str, cache: &'c mut Caches) -> Scan<'c> {
+        let ascii_letters = ascii_case_folding(hay);
+        let mut scan = Scan { shape: None, limit: hay.len(), udi: None, ascii_letters, street_clear: (0, 0), cache };
+        if !hay.is_empty() {
+            self.next_shape(hay, 0, &mut scan);
+        }
+        scan
+    }
+
     /// The leftmost match from `pos` of the shapes of `shaped`, as their own patterns would find it. A match of a
     /// loosened shape (see [`LOOSENED`]) stands where its own pattern or a later shape's matches at its start (the
     /// earlier shapes' patterns do not, or the automaton would have found them there); elsewhere the search goes on
@@ -850,33 +892,62 @@ impl Analyzer {
     fn next_shaped(&self, hay: &str, pos: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
         let mut from = pos;
         loop {
-            let m = self.shaped.search(&mut scan.cache.shaped, &Input::new(hay).span(from..hay.len()))?;
-            let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
-            let shape = self.shapes[pid];
-            if !LOOSENED.contains(&shape) {
-                return Some((s, m.end(), pid));
-            }
-            // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
-            // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
-            // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
-            // code, an IPv6 address that starts with a hex digit is no `::1`, and an MBI that starts with 1 to 9 has
-            // its first digit.
-            let b = hay.as_bytes();
-            let own = match shape {
-                Shape::Phone => b[s] == b'(' || (b[s].is_ascii_digit() && b.get(s + 1).is_some_and(u8::is_ascii_digit)),
-                Shape::Ipv6 => b[s] != b':',
-                Shape::Mbi => (b'1'..=b'9').contains(&b[s]),
-                _ => false,
+            let input = Input::new(hay).span(from..hay.len());
+            let ascii_letters = scan.ascii_letters;
+            let settle = |pattern: PatternID, end| {
+                let shape = self.shapes[self.shaped_ids[pattern.as_usize()]];
+                start_by_hand(shape, hay.as_bytes(), from, end, ascii_letters)
             };
-            if own {
+            let m = self.shaped.search_settled(&mut scan.cache.shaped, &input, settle)?;
+            let (s, pid) = (m.start(), self.shaped_ids[m.pattern().as_usize()]);
+            if !LOOSENED.contains(&self.shapes[pid]) {
                 return Some((s, m.end(), pid));
             }
-            let mut shapes = self.shaped_ids.iter().copied().skip_while(|&q| q != pid);
-            if let Some(found) = shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q))) {
+            if let Some(found) = self.loosened_at(hay, s, m.end(), pid, scan) {
                 return Some(found);
             }
             from = next_char(hay, s);
         }
+    }
+
+    /// The match at `s` of a loosened shape's own pattern or of a later shape, where the automaton found the loosened
+    /// pattern `pid` matching `s..end`.
+    fn loosened_at(
+        &self,
+        hay: &str,
+        s: usize,
+        end: usize,
+        pid: usize,
+        scan: &mut Scan<'_>,
+    ) -> Option<(usize, usize, usize)> {
+        // Where a match cannot have used the part its loosened pattern widens, its own pattern matches there as the
+        // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
+        // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
+        // code, an IPv6 address that starts with a hex digit is no `::1`. Where the widened part is a digit whose
+        // place the start settles (a phone number's `+1` or `1-`, an MBI's first digit, an international number's
+        // country code), that digit alone decides: the loosened pattern's ways to match there are the own
+        // pattern's, in the same order, when it is one the own pattern takes, and none of them is otherwise.
+        let b = hay.as_bytes();
+        let digit_after_plus = || b.get(s + 1 + usize::from(b.get(s + 1).is_some_and(|&c| is_space(c)))).copied();
+        let own = match self.shapes[pid] {
+            Shape::Phone => match b[s] {
+                b'+' => Some(digit_after_plus() == Some(b'1')),
+                // `\b\d[\s.-]`: a digit alone before the area code.
+                c if c.is_ascii_digit() && !b.get(s + 1).is_some_and(u8::is_ascii_digit) => Some(c == b'1'),
+                _ => Some(true),
+            },
+            Shape::PhoneIntl => Some(digit_after_plus().is_some_and(|c| (b'2'..=b'9').contains(&c))),
+            Shape::Ipv6 if b[s] != b':' => Some(true),
+            Shape::Mbi => Some(b[s] != b'0'),
+            _ => None,
+        };
+        if own == Some(true) {
+            return Some((s, end, pid));
+        }
+        // The later shapes, and the own pattern unless its digit ruled it out, anchored at the start.
+        let mut shapes =
+            self.shaped_ids.iter().copied().skip_while(|&q| q != pid).skip(usize::from(own == Some(false)));
+        shapes.find_map(|q| Some((s, self.anchored_match(hay, s, q, scan)?, q)))
     }
 
     /// The leftmost UDI from `pos`, as its pattern would find it: every UDI starts with `(01)`.
@@ -900,7 +971,7 @@ impl Analyzer {
 
     /// End of shape `pid`'s match anchored at `start`, as that shape's pattern alone would find it.
     fn anchored_match(&self, hay: &str, start: usize, pid: usize, scan: &mut Scan<'_>) -> Option<usize> {
-        if pid == self.shapes.len() - 1 {
+        if pid == self.token_pid {
             let b = hay.as_bytes();
             if !scan.ascii_letters {
                 let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
@@ -966,9 +1037,8 @@ impl Analyzer {
 
     fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan =
-            Scan { shape: None, udi: None, ascii_letters: ascii_case_folding(hay), street_clear: (0, 0), cache };
-        let token_pid = self.shapes.len() - 1;
+        let mut scan = self.scan(hay, cache);
+        let token_pid = self.token_pid;
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
             // Most matches are tokens, settled without looking their shape up (twice, bounds-checked).
@@ -1265,6 +1335,318 @@ fn may_start_with(shape: Shape, b: &[u8], start: usize) -> bool {
         }
         _ => true,
     }
+}
+
+/// Start of the match of `shape` ending at `end` that the shapes automaton (`shaped`) found searching from `from`,
+/// read back from its end where the shape's form settles it; `None` leaves it to the reverse search. `ascii_letters`:
+/// see [`ascii_case_folding`].
+///
+/// Each answer is the reverse search's. The forward search's match starts at the leftmost position from `from` where
+/// any shape matches, S, and is a match of `shape` ending at `end`; so a position where every match of `shape` ending
+/// at `end` must start is S, and so is the first position, from one where no match of `shape` can start before, at
+/// which `shape`'s pattern matches at all (no shape matches before S). A walk that meets a byte from 0x80 gives up:
+/// under `(?i)` `ſ` and the Kelvin sign are letters of some patterns. A test holds the answers to the reverse search's.
+/// The reverse search costs as much as the forward one for each match (a lazy DFA walk of dependent loads), for a
+/// start most shapes tell in a few byte tests.
+fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize, ascii_letters: bool) -> Option<usize> {
+    match shape {
+        Shape::Url if ascii_letters => url_start(b, from, end),
+        Shape::Email => email_start(b, from, end),
+        Shape::Ipv4 => ipv4_start(b, from, end),
+        Shape::DateNumeric => numeric_date_start(b, from, end),
+        Shape::DateWritten => written_date_start(b, from, end),
+        Shape::DateDayMonth => day_month_start(b, from, end),
+        Shape::Phone => phone_start(b, from, end),
+        // The loosened `\+\s?\d\d{0,2}[\s.-]?...`: its one `+` starts it.
+        Shape::PhoneIntl => memchr::memrchr(b'+', &b[from..end]).map(|p| from + p),
+        // `\b\d{3}[- ]\d{2}[- ]\d{4}\b`, or `xxx-xx-` or `***-**-` and four digits: eleven ASCII bytes.
+        Shape::Ssn => Some(end - 11),
+        _ => None,
+    }
+}
+
+/// Whether the ASCII `\b` holds at `at`.
+fn word_boundary(b: &[u8], at: usize) -> bool {
+    (at > 0 && is_word_byte(b[at - 1])) != b.get(at).is_some_and(|&c| is_word_byte(c))
+}
+
+/// What a byte is to the walks of [`start_by_hand`], by one table load: a bit for each set of bytes a walk crosses.
+mod start_bytes {
+    /// A digit or one of `-/.:TZ+` (a numeric date's bytes).
+    pub const NUMERIC_DATE: u8 = 1;
+    /// A digit, white space or one of `.-()+` (a phone number's bytes but its extension's word).
+    pub const NUMBER: u8 = 2;
+    /// A byte of an e-mail address's local part (`[a-z0-9!#$%&'*+/?^_`{|}~.-]`, ASCII).
+    pub const LOCAL_PART: u8 = 4;
+    /// An ASCII letter.
+    pub const LETTER: u8 = 16;
+    /// An ASCII digit.
+    pub const DIGIT: u8 = 32;
+    /// A byte from 0x80, which may be part of `ſ` or the Kelvin sign (letters under `(?i)`): the walks give up there.
+    pub const HIGH: u8 = 64;
+
+    pub static KIND: [u8; 256] = {
+        let mut table = [0; 256];
+        let mut c = 0;
+        while c < 256 {
+            let byte = c as u8;
+            let digit = byte.is_ascii_digit();
+            let letter = byte.is_ascii_alphabetic();
+            let mut kind = 0;
+            if digit || matches!(byte, b'-' | b'/' | b'.' | b':' | b'T' | b'Z' | b'+') {
+                kind |= NUMERIC_DATE;
+            }
+            if digit || matches!(byte, b' ' | b'\t'..=b'\r' | b'.' | b'-' | b'(' | b')' | b'+') {
+                kind |= NUMBER;
+            }
+            if digit
+                || letter
+                || matches!(byte, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'?' | b'^' | b'_')
+                || matches!(byte, b'`' | b'{' | b'|' | b'}' | b'~' | b'.' | b'-')
+            {
+                kind |= LOCAL_PART;
+            }
+            if letter {
+                kind |= LETTER;
+            }
+            if digit {
+                kind |= DIGIT;
+            }
+            if byte >= 0x80 {
+                kind |= HIGH;
+            }
+            table[c] = kind;
+            c += 1;
+        }
+        table
+    };
+
+    /// Start of the run of bytes of `kinds` that ends at `at`, not before `from`.
+    pub fn run_start(b: &[u8], from: usize, at: usize, kinds: u8) -> usize {
+        at - b[from..at].iter().rev().take_while(|&&c| KIND[usize::from(c)] & kinds != 0).count()
+    }
+
+    /// Start of the run that ends at `at` (not before `from`) of bytes of none of `kinds` (and below 0x80), or `None`
+    /// where a byte from 0x80 ends it.
+    pub fn run_start_outside(b: &[u8], from: usize, at: usize, kinds: u8) -> Option<usize> {
+        let start = run_start_kinds_outside(b, from, at, kinds | HIGH);
+        (start == from || KIND[usize::from(b[start - 1])] & HIGH == 0).then_some(start)
+    }
+
+    fn run_start_kinds_outside(b: &[u8], from: usize, at: usize, kinds: u8) -> usize {
+        at - b[from..at].iter().rev().take_while(|&&c| KIND[usize::from(c)] & kinds == 0).count()
+    }
+}
+
+/// See [`start_by_hand`], for text whose `(?i)` letters are ASCII. Every byte of a web address is outside white space
+/// and ``<>"'` `` (the pattern's `[^\s<>"'`]`, which holds its scheme's and host's bytes too), and it starts at a letter
+/// or digit after a word boundary: the first such position of that run where [`url_at`] matches.
+fn url_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let low = end - b[from..end].iter().rev().take_while(|&&c| !url_excluded(c)).count();
+    (low..end).find(|&p| is_alnum(b[p]) && (p == 0 || !is_word_byte(b[p - 1])) && url_at(b, p))
+}
+
+/// Whether the byte `c` is outside the URL pattern's `[^\s<>"'`]` (a byte from 0x80 starts a char inside it).
+fn url_excluded(c: u8) -> bool {
+    is_space(c) || matches!(c, b'<' | b'>' | b'"' | b'\'' | b'`')
+}
+
+/// Whether [`Shape::Url`]'s pattern matches at `p` (an ASCII letter or digit after a word boundary) in text whose
+/// `(?i)` letters are ASCII: a scheme (`http://`, `https://`, `ftp://`, `sftp://`) or `www.` and a byte of the
+/// address after it, or `[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.` and a TLD of the pattern with a word boundary after
+/// it. A host's labels end only at dots, so every dot up to the first empty label (or other byte) is tried.
+fn url_at(b: &[u8], p: usize) -> bool {
+    let rest = &b[p..];
+    let scheme = ["http://", "https://", "ftp://", "sftp://", "www."].iter().any(|x| {
+        rest.len() > x.len() && rest[..x.len()].eq_ignore_ascii_case(x.as_bytes()) && !url_excluded(rest[x.len()])
+    });
+    if scheme {
+        return true;
+    }
+    const TLDS: [&str; 13] =
+        ["com", "org", "net", "edu", "gov", "io", "us", "health", "info", "biz", "care", "clinic", "med"];
+    let label = |c: u8| is_alnum(c) || c == b'-';
+    let tld_at = |at: usize| {
+        TLDS.iter().any(|t| {
+            b.get(at..at + t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t.as_bytes()))
+                && b.get(at + t.len()).is_none_or(|&c| !is_word_byte(c))
+        })
+    };
+    let mut at = p + 1;
+    loop {
+        while at < b.len() && label(b[at]) {
+            at += 1;
+        }
+        if b.get(at) != Some(&b'.') {
+            return false;
+        }
+        if tld_at(at + 1) {
+            return true;
+        }
+        at += 1;
+        if !b.get(at).is_some_and(|&c| label(c)) {
+            return false;
+        }
+    }
+}
+
+/// See [`start_by_hand`]. `\b[a-z0-9!#$%&'*+/?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+`: the match's one `@` is the
+/// last before its end, and it starts at the first word boundary of the run of local-part bytes before the `@`.
+fn email_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let at = from + memchr::memrchr(b'@', &b[from..end])?;
+    let run = start_bytes::run_start(b, from, at, start_bytes::LOCAL_PART);
+    if run > from && b[run - 1] >= 0x80 {
+        return None;
+    }
+    (run..at).find(|&p| word_boundary(b, p))
+}
+
+/// See [`start_by_hand`]. `\b(?:\d{1,3}\.){3}\d{1,3}\b`: four runs of one to three digits joined by dots, the first
+/// all of its run (a word boundary before it).
+fn ipv4_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let mut at = end;
+    for group in 0..4 {
+        let run = start_bytes::run_start(b, from, at, start_bytes::DIGIT);
+        if !(1..=3).contains(&(at - run)) {
+            return None;
+        }
+        at = run;
+        if group < 3 {
+            if at == from || b[at - 1] != b'.' {
+                return None;
+            }
+            at -= 1;
+        }
+    }
+    word_boundary(b, at).then_some(at)
+}
+
+/// See [`start_by_hand`]. Every byte of a numeric date is a digit or one of `-/.:TZ+`, and it starts at a digit after
+/// a word boundary: the first such digit of that run where [`numeric_date_at`] matches.
+fn numeric_date_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let low = start_bytes::run_start(b, from, end, start_bytes::NUMERIC_DATE);
+    (low..end).find(|&p| b[p].is_ascii_digit() && (p == 0 || !is_word_byte(b[p - 1])) && numeric_date_at(b, p))
+}
+
+/// Whether [`Shape::DateNumeric`]'s pattern matches at `p` (a digit after a word boundary):
+/// `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}` (the rest of the ISO form is optional), `\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b` or
+/// `\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})\b`. Each group of digits but the ISO form's last is all of its run (a
+/// separator or a boundary follows it), so run lengths decide.
+fn numeric_date_at(b: &[u8], p: usize) -> bool {
+    let digits = |at: usize| b.get(at..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    let sep = |at: usize| matches!(b.get(at), Some(b'-' | b'/' | b'.'));
+    // The second and third groups from `at`: `\d{1,2}[-/.]` and one of `last` digits, then a boundary.
+    let groups = |at: usize, last: [usize; 2]| {
+        let second = digits(at);
+        let third = at + second + 1;
+        let n = digits(third);
+        (1..=2).contains(&second)
+            && sep(at + second)
+            && last.contains(&n)
+            && b.get(third + n).is_none_or(|&c| !is_word_byte(c))
+    };
+    match digits(p) {
+        4 if b.get(p + 4) == Some(&b'-') && b.get(p + 10) == Some(&b'T') => {
+            let iso = b.get(p..p + 16).is_some_and(|t| {
+                t.iter().zip(b"dddd-dd-ddTdd:dd").all(|(&c, &f)| if f == b'd' { c.is_ascii_digit() } else { c == f })
+            });
+            iso || groups(p + 5, [1, 2])
+        }
+        4 => sep(p + 4) && groups(p + 5, [1, 2]),
+        first @ 1..=2 => sep(p + first) && groups(p + first + 1, [2, 4]),
+        _ => false,
+    }
+}
+
+/// See [`start_by_hand`]. `(?i)\b{month}\b\.?` and a day, a year or both: the only letters after the month's word are
+/// ordinal suffixes right after a day's digits, so the month's word is the last run of letters not after a digit.
+fn written_date_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    use start_bytes::{LETTER, run_start, run_start_outside};
+    let mut at = end;
+    loop {
+        at = run_start_outside(b, from, at, LETTER)?;
+        if at == from {
+            return None;
+        }
+        at = run_start(b, from, at, LETTER);
+        match at.checked_sub(1).map(|i| b[i]) {
+            Some(c) if c.is_ascii_digit() && at > from => {}
+            Some(c) if is_word_byte(c) || c >= 0x80 => return None,
+            _ => return Some(at),
+        }
+    }
+}
+
+/// See [`start_by_hand`]. `(?i)\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}\b\.?` and an optional year (no
+/// letters): the day's digits, all of their run, are the only ones before the month's last letter.
+fn day_month_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    use start_bytes::{DIGIT, LETTER, run_start, run_start_outside};
+    let month_end = run_start_outside(b, from, end, LETTER)?;
+    let day_end = run_start_outside(b, from, month_end, DIGIT)?;
+    let at = run_start(b, from, day_end, DIGIT);
+    ((1..=2).contains(&(day_end - at)) && (at == 0 || !is_word_byte(b[at - 1]))).then_some(at)
+}
+
+/// See [`start_by_hand`]. Every byte of a phone number before its extension is a digit, white space or one of
+/// `.-()+`, and so is every byte of the extension but its word (`x`, `ext` or `extension`): the first position of
+/// that run (across that word) where [`loose_phone_at`] matches.
+fn phone_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    use start_bytes::{LETTER, NUMBER, run_start};
+    let mut low = run_start(b, from, end, NUMBER);
+    let word = low - run_start(b, from, low, LETTER);
+    let extension = |w: &[u8]| ["x", "ext", "extension"].iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()));
+    if word > 0 && extension(&b[low - word..low]) {
+        low = run_start(b, from, low - word, NUMBER);
+    }
+    (low..end).find(|&p| loose_phone_at(b, p))
+}
+
+/// Whether the loosened phone pattern (see [`digit_shape`]) matches at `p`:
+/// `(?:\+\s?\d[\s.-]?|\b\d[\s.-])?(?:\(\s?\d{3}\s?\)|\b\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b` (the extension after it is
+/// optional). Each optional part is taken exactly where the byte it would read is there (no digit is a separator, a
+/// space or a bracket), so one walk decides.
+fn loose_phone_at(b: &[u8], p: usize) -> bool {
+    let at = |i: usize| b.get(i).copied();
+    let digits = |i: usize, n: usize| b.get(i..i + n).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let space = |i: usize| at(i).is_some_and(is_space);
+    let sep = |i: usize| at(i).is_some_and(|c| is_space(c) || c == b'.' || c == b'-');
+    let boundary = |i: usize| i == 0 || !is_word_byte(b[i - 1]);
+    let mut q = p;
+    if at(q) == Some(b'+') {
+        q += 1 + usize::from(space(q + 1));
+        if !digits(q, 1) {
+            return false;
+        }
+        q += 1 + usize::from(sep(q + 1));
+    } else if digits(q, 1) && boundary(q) && sep(q + 1) {
+        q += 2;
+    }
+    if at(q) == Some(b'(') {
+        q += 1 + usize::from(space(q + 1));
+        if !digits(q, 3) {
+            return false;
+        }
+        q += 3 + usize::from(space(q + 3));
+        if at(q) != Some(b')') {
+            return false;
+        }
+        q += 1;
+    } else if digits(q, 3) && boundary(q) {
+        q += 3;
+    } else {
+        return false;
+    }
+    q += usize::from(sep(q));
+    if !digits(q, 3) {
+        return false;
+    }
+    q += 3 + usize::from(sep(q + 3));
+    digits(q, 4) && at(q + 4).is_none_or(|c| !is_word_byte(c))
+}
+
+/// Whether `c` is white space as the patterns' ASCII `\s` means it.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t'..=b'\r')
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -7611,7 +7993,7 @@ mod shapes_tests {
         let mut caches = analyzer.caches.take();
         let mut all_cache = all.create_cache();
         let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        let mut scan = analyzer.scan(hay, &mut caches);
         for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             let ours = analyzer.next_match(hay, pos, &mut scan);
             let shape = all
@@ -7624,7 +8006,7 @@ mod shapes_tests {
                 analyzer.token.search(&Input::new(hay).span(pos..hay.len())).map(|m| (m.start(), m.end()))
             };
             let theirs = match token {
-                Some((s, e)) if s < limit => Some((s, e, analyzer.shapes.len() - 1)),
+                Some((s, e)) if s < limit => Some((s, e, analyzer.token_pid)),
                 _ => shape,
             };
             if ours != theirs {
@@ -7723,7 +8105,7 @@ mod shapes_tests {
             for pos in (0..=text.len()).filter(|&p| text.is_char_boundary(p)) {
                 let input = Input::new(&text).span(pos..text.len());
                 vm.search(&mut vm_cache, &input, &mut caps);
-                let lazy = shapes.search_lazy(&mut cache, &input).expect("the lazy DFAs finish");
+                let lazy = shapes.search_lazy(&mut cache, &input, |_, _| None).expect("the lazy DFAs finish");
                 assert_eq!(lazy, caps.get_match(), "{pos}");
             }
         }
@@ -7861,6 +8243,96 @@ mod shapes_tests {
         }
     }
 
+    /// Every match the shapes automaton finds from each char boundary whose start [`start_by_hand`] reads back from
+    /// its end: that start against the reverse search's. The first difference, if any, and the shapes read by hand.
+    fn hand_starts_disagree(hay: &str) -> (Option<String>, Vec<Shape>) {
+        static ANALYZER: std::sync::LazyLock<Analyzer> =
+            std::sync::LazyLock::new(|| Analyzer::new().expect("analyzer builds"));
+        let analyzer = &*ANALYZER;
+        let mut caches = analyzer.caches.take();
+        let mut settled = Vec::new();
+        for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            let input = Input::new(hay).span(pos..hay.len());
+            let Some(m) = analyzer.shaped.search(&mut caches.shaped, &input) else { continue };
+            let shape = analyzer.shapes[analyzer.shaped_ids[m.pattern().as_usize()]];
+            if let Some(start) = start_by_hand(shape, hay.as_bytes(), pos, m.end(), ascii_case_folding(hay)) {
+                settled.push(shape);
+                if start != m.start() {
+                    let found = format!("{hay:?} from {pos}: {shape:?} ending at {} starts at {start}", m.end());
+                    return (Some(format!("{found}, but the reverse search says {}", m.start())), settled);
+                }
+            }
+        }
+        (None, settled)
+    }
+
+    #[test]
+    fn starts_read_back_by_hand_are_the_reverse_searchs() {
+        let texts = [
+            WARM_UP.to_string(),
+            WARM_UP.to_lowercase(),
+            WARM_UP.to_uppercase(),
+            "jane.doe@example.org, x.y@z.co.uk, _a@b.com, .x@y.org, a..b@c.org, \u{17F}am@x.org, é.j@x.org; \
+             1.2.3.4.5, 10.0.0.1, 1234.5.6.7, 2023-03-14T10:30:00.5+05:30, 12.0-16, 1/2/3/2024, 03.27.2024, x1/2/2024, \
+             2024/1/2, 2024-01-02-03, March 14th, 2023, Jan 5 '24, sep-05-2024, 1st of may 2024, 5th\tof-June, \
+             3 \u{17F}ep 2024, 12 January, 2024; (415) 555-0134 ext. 12, 1-800-555-0100, +1 415 555 0134, \
+             + 1 (800)555-0100 x 7, 415.555.0134 extension 99, call 12 415 555 0134, +44 20 7946 0958; SSN \
+             123-45-6789, xxx-xx-1234, ***-**-1234"
+                .to_string(),
+            "see https://x.org/a?b=1, (www.clinic.med) <ftp://f.example.com/x> \"labs.example.com/r/7\" a..b.com \
+             x.y..z.org -a.com _b.com 1.2.us, a.comx.org, q.com-foo, HTTPS://A.B, www. x, sftp://, e.g.care, \
+             \u{e9}x.com, 1http://y.net"
+                .to_string(),
+        ];
+        let mut settled = Vec::new();
+        for text in texts {
+            let (disagreement, shapes) = hand_starts_disagree(&text);
+            assert_eq!(disagreement, None);
+            settled.extend(shapes);
+        }
+        let shapes = [
+            Shape::Email,
+            Shape::Ipv4,
+            Shape::DateNumeric,
+            Shape::DateWritten,
+            Shape::DateDayMonth,
+            Shape::Phone,
+            Shape::PhoneIntl,
+            Shape::Ssn,
+            Shape::Url,
+        ];
+        for shape in shapes {
+            assert!(settled.contains(&shape), "no start of {shape:?} was read by hand");
+        }
+    }
+
+    /// Pieces of the shapes whose starts are read back by hand, and of the text around them.
+    fn start_fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[0-9]{1,4}",
+            1 => "[a-zA-Z]{1,3}",
+            3 => proptest::sample::select(vec![
+                " ", "  ", "-", "/", ".", ":", "+", "(", ")", "@", ",", "'", "\t", "_", "!", "T", "Z", "x", "ext",
+                "ext.", "extension", "st", "th", "of", "Jan", "march", "Sept", "may", ".com", ".org", "www.", "\u{17F}",
+                "\u{212A}", "é", "\n", "jo.doe@x.org", "(415) 555-0134", "2023-03-14T10:30", "12/03/2024", "10.0.0.1",
+                "https://", "ftp://", "www", "/p?q=1", "<", "\"", "*", "123-45-6789", "xx-",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn starts_read_back_by_hand_agree_with_the_reverse_search(
+            parts in proptest::collection::vec(start_fragment(), 0..14),
+        ) {
+            let hay = parts.concat();
+            prop_assert_eq!(hand_starts_disagree(&hay).0, None);
+        }
+    }
+
     #[test]
     fn anchored_searches_settled_by_hand_find_the_matches_of_their_patterns() {
         let texts = [
@@ -7893,8 +8365,7 @@ mod shapes_tests {
         });
         let (analyzer, own) = &*BY_HAND;
         let mut caches = analyzer.caches.take();
-        let ascii_letters = ascii_case_folding(hay);
-        let mut scan = Scan { shape: None, udi: None, ascii_letters, street_clear: (0, 0), cache: &mut caches };
+        let mut scan = analyzer.scan(hay, &mut caches);
         for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             for (pid, re) in own {
                 let ours = analyzer.anchored_match(hay, start, *pid, &mut scan);
