@@ -3514,7 +3514,7 @@ struct Word {
     /// [`Word::STATE`], [`Word::ID_LABEL`], [`Word::MONTH`], [`Word::RULE`], [`Word::CUE_TAIL`] and
     /// [`Word::STATE_HEAD`] bits, in one byte so that a word stays 40 bytes: every pass over a note's words reads them
     /// all. The tokenizer copies the lexicon's [`WordFacts::marks`] in whole, so the byte may also hold
-    /// [`WordFacts::RULE_CUE`] and [`WordFacts::KNOWN`], which no word reads.
+    /// [`WordFacts::RULE_CUE`], which no word reads, and [`WordFacts::KNOWN`], which only [`finish_line`] reads.
     marks: u8,
 }
 
@@ -3823,7 +3823,7 @@ impl Words {
 /// the words.
 #[cold]
 #[inline(never)]
-fn finish_line(words: &mut [Word], gaz: &Gazetteer) {
+fn finish_line(words: &mut [Word], gaz: &Gazetteer, lex: &Lexicon) {
     // Whether the line has a lower-case word of two letters or more, found on the same walk rather than tracked for
     // every word of every line: only a line without a capitalised word asks.
     let mut has_lower = false;
@@ -3838,7 +3838,10 @@ fn finish_line(words: &mut [Word], gaz: &Gazetteer) {
     for w in words {
         w.caseless = !(has_lower && w.case == Case::Upper && w.end - w.start <= 4);
         if w.case == Case::Lower {
-            w.flags = gaz.flags_of(w.hash);
+            // A word the lexicon knows has its gazetteer flags in its facts, in a table of 128 KiB that the tokenizer
+            // keeps warm: the 4 MiB gazetteer's lookup would most likely miss the cache.
+            w.flags =
+                if w.marks & WordFacts::KNOWN != 0 { lex.word_facts(w.hash).gazetteer } else { gaz.flags_of(w.hash) };
         }
         w.starts = w.starts_of();
     }
@@ -3876,7 +3879,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
             if class == NEWLINE {
                 // A line without words (a blank line, a line of numbers) has nothing to finish.
                 if line_first < words.list.len() {
-                    finish_line(&mut words.list[line_first..], gaz);
+                    finish_line(&mut words.list[line_first..], gaz, lex);
                 }
                 line_first = words.list.len();
                 i += 1;
@@ -4022,7 +4025,7 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         gap_start = i;
         i += skip;
     }
-    finish_line(&mut words.list[line_first..], gaz);
+    finish_line(&mut words.list[line_first..], gaz, lex);
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
