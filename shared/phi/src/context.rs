@@ -88,7 +88,9 @@ pub struct WordFacts {
     /// [`WordFacts::STATE`] and the other bits below.
     pub marks: u8,
     /// The word's [`Gazetteer`](crate::gazetteer::Gazetteer) flags, kept in the slot's padding: a capitalised
-    /// word found here (`The`, `Plan`, `Hospital`) needs no second lookup in the gazetteer's 4 MiB table.
+    /// word found here (`The`, `Plan`, `Hospital`) needs no second lookup in the gazetteer's 4 MiB table. Also
+    /// [`WordFacts::NAME_LIKE_LABEL`], in a bit no gazetteer flag uses (a word may keep it in its flags: no
+    /// reader tests it).
     pub gazetteer: u8,
 }
 
@@ -111,11 +113,16 @@ impl WordFacts {
     /// empty).
     pub const KNOWN: u8 = 128;
 
-    /// The facts of an entry, without its gazetteer flags.
+    /// In [`WordFacts::gazetteer`]: an identifier label that is also [`LexEntry::name_like`] (`Case`, `Kit`): only
+    /// for such a word does the tokenizer compare its text with [`NAME_LIKE_LABELS`], where it compared the text of
+    /// every identifier label (`MRN`, `member`, `chart`).
+    pub const NAME_LIKE_LABEL: u8 = 64;
+
+    /// The facts of an entry, without its gazetteer flags (with [`WordFacts::NAME_LIKE_LABEL`]).
     fn of(e: &LexEntry) -> Self {
         let bit = |set: bool, bit: u8| u8::from(set) * bit;
         Self {
-            gazetteer: 0,
+            gazetteer: bit(e.name_like && matches!(e.label, Some(Label::Id(_))), Self::NAME_LIKE_LABEL),
             roles: e.roles,
             facility: e.facility,
             marks: bit(e.state, Self::STATE)
@@ -128,6 +135,12 @@ impl WordFacts {
         }
     }
 }
+
+// `NAME_LIKE_LABEL` shares the gazetteer flags' byte without taking any of their bits.
+const _: () = {
+    use crate::gazetteer::{COMMON, ENGLISH, FIRST, LAST, PLACE, PLACE_HEAD};
+    assert!(WordFacts::NAME_LIKE_LABEL & (FIRST | LAST | PLACE | COMMON | ENGLISH | PLACE_HEAD) == 0);
+};
 
 /// Everything the lexicon knows about one word or phrase: one lookup answers every question about it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -3002,7 +3015,14 @@ impl Lexicon {
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
             .map(|(key, facts)| {
-                (key, WordFacts { gazetteer: gazetteer.flags_of(key), marks: facts.marks | WordFacts::KNOWN, ..facts })
+                (
+                    key,
+                    WordFacts {
+                        gazetteer: gazetteer.flags_of(key) | facts.gazetteer,
+                        marks: facts.marks | WordFacts::KNOWN,
+                        ..facts
+                    },
+                )
             })
             .collect();
         let mut org_phrase_heads = [false; 256];

@@ -3507,7 +3507,7 @@ struct Word {
     /// here, decided once the line's case and the word's gazetteer flags are known (and cleared when it is blocked),
     /// so that their loops over every word test one byte.
     starts: u8,
-    /// Gazetteer flags and lexicon roles, looked up once.
+    /// Gazetteer flags, looked up once (possibly with [`WordFacts::NAME_LIKE_LABEL`], which no reader tests).
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
@@ -3746,6 +3746,15 @@ impl ShortWord {
 #[inline(never)]
 fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
     read_word_hash(hay, word, letters)
+}
+
+/// `marks` of a word the lexicon marks [`WordFacts::NAME_LIKE_LABEL`], without [`Word::ID_LABEL`] when the word is
+/// one of [`NAME_LIKE_LABELS`] (not only of the same hash). Out of line, for the tokenizer's rare such words: the
+/// test inline moved the tokenizer's registers (nophi-2k +0.8M instructions).
+#[cold]
+#[inline(never)]
+fn name_like_label_marks(word: &str, marks: u8) -> u8 {
+    if is_name_like_label(word) { marks & !Word::ID_LABEL } else { marks }
 }
 
 /// `&hay[start..end]`, out of line: for the tokenizer's rare reads of a word as text (a word with a letter outside
@@ -3997,10 +4006,11 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         }
         // The lexicon's marks are kept whole: the bits a word has are the same bits there, and the others are
         // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`). An identifier label that is also
-        // a name (rare) loses its bit.
+        // a name (rare) loses its bit: only one the lexicon marks name-like can be one (`is_name_like_label` holds
+        // only for words of the name-like labels' hashes).
         let mut word_marks = marks | (u8::from(rule) * Word::RULE);
-        if marks & WordFacts::ID_LABEL != 0 && is_name_like_label(word_text(hay, start, i)) {
-            word_marks &= !Word::ID_LABEL;
+        if facts.gazetteer & WordFacts::NAME_LIKE_LABEL != 0 {
+            word_marks = name_like_label_marks(word_text(hay, start, i), word_marks);
         }
         let mut word = Word {
             start,
