@@ -4908,8 +4908,13 @@ fn persons(
                 && (words[i - 1].roles & role::TITLE != 0
                     || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0))
         };
+        // A first name that is no name part here (a stop word, `will`, `May` in an upper-case line) starts a name
+        // below only as `modal_first_name`'s or `named_by_relative`'s capitalised first name in a line with case
+        // that is no title, after a title (tested next) or in a name field after a colon: any other is turned away
+        // here, before its cue is asked for (the name loop would stop at it with no part).
+        let first_name = w0.flags & FIRST != 0 && !w0.caseless && w0.case == Case::Cap && w0.roles & role::TITLE == 0;
         if part0.is_none()
-            && w0.flags & FIRST == 0
+            && !first_name
             && !colons.in_gap(w0)
             && !(!stop && title_before() && name_part(hay, w0, true).is_some())
         {
@@ -4951,7 +4956,11 @@ fn persons(
                     && j == i + 1
                     && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
+                // The byte after the word is read first: nearly every word is followed by no quote.
                 let quoted = |k: usize| {
+                    if !hay.as_bytes().get(words[k].end).is_some_and(|&c| c == b'"' || c == 0xE2) {
+                        return false;
+                    }
                     let (before, after) = (&hay[..words[k].start], &hay[words[k].end..]);
                     (before.ends_with(" \"") && after.starts_with("\" "))
                         || (before.ends_with(" \u{201c}") && after.starts_with("\u{201d} "))
