@@ -4772,6 +4772,12 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
     };
     let i = if i >= 2 && filler(&words[i - 1]) && gap_is(hay, &words[i], b" ") { i - 1 } else { i };
     let prev = &words[i - 1];
+    let r = prev.roles;
+    // Every cue below is a title, a cue or a weak cue word, or a cue phrase's last word: any other word before (nearly
+    // every one) announces nothing, decided before the gap is read.
+    if r & (role::TITLE | role::NAME_CUE | role::WEAK_NAME_CUE) == 0 && !(i >= 2 && prev.marks & Word::CUE_TAIL != 0) {
+        return 0;
+    }
     let g = gap_bytes(hay, &words[i]);
     // A gap of one or two bytes (nearly every gap) holds no three line breaks: not read; a longer one only up to its
     // third, in a plain loop (`count` set up a vectorised one for a few bytes; `filter` and `nth` took twice the
@@ -4787,7 +4793,6 @@ fn name_cue(hay: &str, words: &[Word], i: usize, lex: &Lexicon) -> u8 {
             }
         }
     }
-    let r = prev.roles;
     // `MS Code 41-23-37`: upper-case `MS` in mixed-case text is Mississippi or multiple sclerosis, not `Ms`; read only
     // after a title.
     let ms = || !prev.caseless && &hay.as_bytes()[prev.start..prev.end] == b"MS";
