@@ -4914,13 +4914,21 @@ fn persons(
                     || (i >= 2 && words[i - 1].caseless && words[i - 2].roles & role::TITLE != 0))
         };
         // A first name that is no name part here (a stop word, `will`, `May` in an upper-case line) starts a name
-        // below only as `modal_first_name`'s or `named_by_relative`'s capitalised first name in a line with case
-        // that is no title, after a title (tested next) or in a name field after a colon: any other is turned away
-        // here, before its cue is asked for (the name loop would stop at it with no part).
-        let first_name = w0.flags & FIRST != 0 && !w0.caseless && w0.case == Case::Cap && w0.roles & role::TITLE == 0;
+        // below only as `modal_first_name`'s (`Will Okafor`: a capitalised first name before a surname in no English
+        // list) or `named_by_relative`'s (`wife Iris`) first name, after a title (tested last) or in a name field
+        // after a colon: any other is turned away here, before its cue is asked for (the name loop would stop at it
+        // with no part). Only the two's flag tests are made here, not their calls (the loop makes them).
+        let first_name = || {
+            w0.flags & FIRST != 0
+                && !w0.caseless
+                && w0.case == Case::Cap
+                && w0.roles & role::TITLE == 0
+                && (words.get(i + 1).is_some_and(|n| n.flags & (LAST | COMMON) == LAST)
+                    || (i > 0 && words[i - 1].roles & role::RELATIVE != 0))
+        };
         if part0.is_none()
-            && !first_name
             && !colons.in_gap(w0)
+            && !first_name()
             && !(!stop && title_before() && name_part(hay, w0, true).is_some())
         {
             i += 1;
