@@ -4969,18 +4969,20 @@ fn persons(
                     && j == i + 1
                     && (!(has_byte(g, b'\n') || cue == role::TITLE) || w.flags & FIRST != 0 || w.end - w.start == 1);
                 // A quoted nickname inside a name (`Elizabeth "Liz" Carmichael`) joins it on both sides.
-                // The byte after the word is read first: nearly every word is followed by no quote.
                 let quoted = |k: usize| {
-                    if !hay.as_bytes().get(words[k].end).is_some_and(|&c| c == b'"' || c == 0xE2) {
-                        return false;
-                    }
                     let (before, after) = (&hay[..words[k].start], &hay[words[k].end..]);
                     (before.ends_with(" \"") && after.starts_with("\" "))
                         || (before.ends_with(" \u{201c}") && after.starts_with("\u{201d} "))
                 };
-                // Asked only when the gap does not join the words by itself.
-                let nickname = || (j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j));
-                if !(joins_after(hay, &words[j - 1], g) || comma || nickname())
+                // Asked only when the gap does not join the words by itself, and only when a quote (`"` or `”`'s
+                // first byte) follows the nickname's word: nearly every word is followed by none.
+                let nickname = || {
+                    let word_end = words[if j - i == 2 { j - 1 } else { j }].end;
+                    matches!(hay.as_bytes().get(word_end), Some(b'"' | 0xE2))
+                        && ((j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j)))
+                };
+                // One space, the most common gap, is tested before the call.
+                if !(g == b" " || joins_after(hay, &words[j - 1], g) || comma || nickname())
                     || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
