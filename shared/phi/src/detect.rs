@@ -5455,12 +5455,13 @@ fn is_particle_any_case(word: &str) -> bool {
 /// line (`de la Cruz`), the index of that name word.
 fn particles_before_name(hay: &str, words: &[Word], j: usize) -> Option<usize> {
     let mut k = j;
+    // The gap is compared before the word's text is read: after most name words no gap joins the next word.
     while k < words.len()
         && k < j + 2
         && !words[k].caseless
         && matches!(words[k].case, Case::Lower | Case::Cap)
-        && is_particle_any_case(&hay[words[k].start..words[k].end])
         && joins(gap_bytes(hay, &words[k]))
+        && is_particle_any_case(&hay[words[k].start..words[k].end])
     {
         k += 1;
     }
