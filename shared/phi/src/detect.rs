@@ -4981,8 +4981,10 @@ fn persons(
                     matches!(hay.as_bytes().get(word_end), Some(b'"' | 0xE2))
                         && ((j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j)))
                 };
-                // One space, the most common gap, is tested before the call.
-                if !(g == b" " || joins_after(hay, &words[j - 1], g) || comma || nickname())
+                // One space, the most common gap, is tested before the call, and the call is made only for a gap of
+                // `joins_after`'s length and first byte: after most name words the gap joins no next word.
+                let may_join = || g.len() <= 4 && matches!(g.first(), Some(b' ' | b'\n' | b'\t' | b'\'' | b'.'));
+                if !(g == b" " || (may_join() && joins_after(hay, &words[j - 1], g)) || comma || nickname())
                     || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
