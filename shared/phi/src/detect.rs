@@ -4955,13 +4955,17 @@ fn persons(
         while j < words.len() && j < i + 4 + particles {
             let w = &words[j];
             if j > i {
-                if let Some(after) = particles_before_name(hay, words, j) {
+                let g = gap_bytes(hay, w);
+                // A gap of `joins_after`'s length and first byte (space, line break, tab, apostrophe, period): any
+                // other joins no words, neither here nor before a particle (`joins`): after most name words the gap
+                // joins no next word, and neither test is made.
+                let may_join = g.len() <= 4 && matches!(g.first(), Some(b' ' | b'\n' | b'\t' | b'\'' | b'.'));
+                if may_join && let Some(after) = particles_before_name(hay, words, j) {
                     // `Maria de la Cruz`, `Van der Berg`: the particles belong to the name that follows them.
                     particles += after - j;
                     j = after;
                     continue;
                 }
-                let g = gap_bytes(hay, w);
                 // `OKAFOR,\nDORRIS` wraps a comma form, but `Hi Sanjay,\nQuick question` starts a new line.
                 // After a title, a comma ends the name unless a first name follows (`Dr. Lee, Interventional
                 // Cardiology`).
@@ -4981,10 +4985,8 @@ fn persons(
                     matches!(hay.as_bytes().get(word_end), Some(b'"' | 0xE2))
                         && ((j - i == 1 && quoted(j)) || (j - i == 2 && quoted(j - 1) && !quoted(j)))
                 };
-                // One space, the most common gap, is tested before the call, and the call is made only for a gap of
-                // `joins_after`'s length and first byte: after most name words the gap joins no next word.
-                let may_join = || g.len() <= 4 && matches!(g.first(), Some(b' ' | b'\n' | b'\t' | b'\'' | b'.'));
-                if !(g == b" " || (may_join() && joins_after(hay, &words[j - 1], g)) || comma || nickname())
+                // One space, the most common gap, is tested before the call.
+                if !(g == b" " || (may_join && joins_after(hay, &words[j - 1], g)) || comma || nickname())
                     || (has_byte(g, b'\n')
                         && w.caseless != words[j - 1].caseless
                         && !(comma && w.case == words[j - 1].case))
