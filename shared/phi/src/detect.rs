@@ -4910,7 +4910,15 @@ fn persons(
             && (w0.flags & (ENGLISH | PLACE) != 0 || w0.roles & role::CLINICAL != 0)
             && w0.end - w0.start > 1
             && w0.case != Case::Initial;
-        let part0 = if stop || english { None } else { name_part(hay, w0, false) };
+        // A word of one byte is `name_part`'s initial (every word marked [`Word::PERSON_START`] has its shape),
+        // decided here without its call: one-letter words (`A`, `I`, dictation's `a`) are many.
+        let part0 = if stop || english {
+            None
+        } else if w0.end - w0.start == 1 {
+            (hay.as_bytes().get(w0.end) == Some(&b'.') || !w0.caseless).then_some(NamePart::Initial)
+        } else {
+            name_part(hay, w0, false)
+        };
         // Asked only for a word turned away so far.
         let title_before = || {
             i > 0
