@@ -4944,10 +4944,7 @@ fn persons(
         // after a colon: any other is turned away here, before its cue is asked for (the name loop would stop at it
         // with no part). Only the two's flag tests are made here, not their calls (the loop makes them).
         let first_name = || {
-            w0.flags & FIRST != 0
-                && !w0.caseless
-                && w0.case == Case::Cap
-                && w0.roles & role::TITLE == 0
+            capitalised_first_name(w0)
                 && (words.get(i + 1).is_some_and(|n| n.flags & (LAST | COMMON) == LAST)
                     || (i > 0 && words[i - 1].roles & role::RELATIVE != 0))
         };
@@ -5158,10 +5155,7 @@ fn eponym_follows(hay: &str, words: &[Word], j: usize, one_word: bool, lex: &Lex
 /// a capitalised surname that is not an English word.
 fn modal_first_name(hay: &str, words: &[Word], i: usize) -> bool {
     let (w, Some(next)) = (&words[i], words.get(i + 1)) else { return false };
-    !w.caseless
-        && w.case == Case::Cap
-        && w.flags & FIRST != 0
-        && w.roles & role::TITLE == 0
+    capitalised_first_name(w)
         && gap_is(hay, next, b" ")
         && !next.blocked
         && matches!(name_part(hay, next, false), Some(NamePart::Named { last: true, common: false, .. }))
@@ -5189,13 +5183,14 @@ fn surname_after_cued_first_name(hay: &str, words: &[Word], j: usize, cue: u8, p
 /// clinical or stop word.
 fn named_by_relative(hay: &str, words: &[Word], i: usize) -> bool {
     let w = &words[i];
-    i > 0
-        && words[i - 1].roles & role::RELATIVE != 0
-        && gap_is(hay, w, b" ")
-        && !w.caseless
-        && w.case == Case::Cap
-        && w.flags & FIRST != 0
-        && w.roles & role::TITLE == 0
+    i > 0 && words[i - 1].roles & role::RELATIVE != 0 && gap_is(hay, w, b" ") && capitalised_first_name(w)
+}
+
+/// A Census first name, capitalised in a line with case and no title: what [`modal_first_name`] and
+/// [`named_by_relative`] ask of the name's first word, and what [`persons`] tests before calling either.
+#[inline(always)]
+fn capitalised_first_name(w: &Word) -> bool {
+    w.flags & FIRST != 0 && !w.caseless && w.case == Case::Cap && w.roles & role::TITLE == 0
 }
 
 /// The value of a form's name field (`NAME: USHA SELF`, `Guarantor: MAC ZAMORA  DL#: ...`, `Patient: Spencer In`,
