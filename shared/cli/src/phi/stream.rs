@@ -285,7 +285,7 @@ impl LineId<'_> {
             Self::Written(json) => json.len(),
             Self::Parsed(_) => 11,
         };
-        // The last entity's array is copied whole before its end is cut off (see [`write_analysis`]).
+        // Room is left after the last entity for its parts written whole (see [`EntityJson`]).
         r#"{"id":,"entities":[]}"#.len() + id + entities * 64 + ENTITY_ROOM
     }
 
@@ -401,16 +401,20 @@ struct Run<'a> {
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
-/// a run. Each entity is built in an [`EntityJson`]: offsets written by [`write_decimal`], scores by
-/// [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
+/// a run. The entities are written through an [`EntityJson`] straight into `out`: offsets by [`write_decimal`], scores
+/// by [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
-    // One array for every entity: each writes over the last.
-    let mut json = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+    // A line without entities (most notes without PHI) needs no room made.
+    if entities.is_empty() {
+        out.extend_from_slice(b"]}");
+        return Ok(());
+    }
+    let mut json = EntityJson::over(std::mem::take(out), entities.len());
     for (n, e) in entities.iter().enumerate() {
-        json.len = 0;
+        json.make_room();
         // The comma is written and kept only after the first entity.
         json.put([b','], usize::from(n > 0));
         let (field, len) = TYPE_FIELDS[e.entity_type as usize];
@@ -420,17 +424,11 @@ fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> se
         write_decimal(e.end, &mut json);
         json.put(*b",\"score\":\0\0\0\0\0\0\0", 9);
         if !write_hundredths(e.score, &mut json) {
-            out.extend_from_slice(json.as_bytes());
-            serde_json::to_writer(&mut *out, &e.score)?;
-            out.push(b'}');
-            continue;
+            json.write_score(e.score)?;
         }
         json.put([b'}'], 1);
-        // Copied whole (a few moves) and the unused end cut off: a copy of its length was a `memcpy` call.
-        let end = out.len() + json.len;
-        out.extend_from_slice(&json.bytes);
-        out.truncate(end);
     }
+    *out = json.finish();
     out.extend_from_slice(b"]}");
     Ok(())
 }
@@ -439,14 +437,39 @@ fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> se
 /// keys, a score of four bytes and `}`), and the bytes written past its end by [`EntityJson::put`].
 const ENTITY_ROOM: usize = 128;
 
-/// One entity's JSON, built in a fixed array: each part is written as a whole word of a fixed size (a few moves) and
+/// A line's entities written into its buffer: each part is written as a whole word of a fixed size (a few moves) and
 /// only its used bytes kept, where the `Vec`'s own appends checked its capacity and stored its length at every part.
+/// The buffer's length is set ahead (its bytes zeroed once a line) and `len` is where the line ends: an entity built in
+/// an array of its own and then copied read the array back right after its parts were stored in pieces of other sizes,
+/// which the processor cannot forward from its stores (the copy's loads waited for them to reach the cache, a fifth
+/// of the time of [`process`] on mixed notes).
 struct EntityJson {
-    bytes: [u8; ENTITY_ROOM],
+    bytes: Vec<u8>,
     len: usize,
 }
 
 impl EntityJson {
+    /// A writer at the end of `line`, with room for `entities` entities of a usual size (more is made as needed).
+    fn over(mut line: Vec<u8>, entities: usize) -> Self {
+        let len = line.len();
+        line.resize(len + entities * 64 + ENTITY_ROOM, 0);
+        Self { bytes: line, len }
+    }
+
+    /// Room for one more entity after `len`.
+    #[inline(always)]
+    fn make_room(&mut self) {
+        if self.bytes.len() - self.len < ENTITY_ROOM {
+            self.grow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.bytes.resize(self.len + ENTITY_ROOM + self.bytes.len() / 2, 0);
+    }
+
     /// Writes `word` at the end and keeps its first `used` bytes (the others are overwritten by the next part or cut
     /// off).
     #[inline(always)]
@@ -455,6 +478,24 @@ impl EntityJson {
         self.len += used;
     }
 
+    /// A score that is no whole number of hundredths, as serde_json writes it (room is made again after it).
+    #[cold]
+    #[inline(never)]
+    fn write_score(&mut self, score: f32) -> serde_json::Result<()> {
+        self.bytes.truncate(self.len);
+        serde_json::to_writer(&mut self.bytes, &score)?;
+        self.len = self.bytes.len();
+        self.make_room();
+        Ok(())
+    }
+
+    /// The line, without the room left after it.
+    fn finish(mut self) -> Vec<u8> {
+        self.bytes.truncate(self.len);
+        self.bytes
+    }
+
+    #[cfg(test)]
     fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -543,16 +584,32 @@ fn write_hundredths(score: f32, out: &mut EntityJson) -> bool {
     // on the baseline x86-64 target); the cast saturates, a negative score or NaN giving 0 and failing the exact
     // comparison below unless it is 0.0 itself.
     let k = (score * 100.0 + 0.5) as u8;
-    if k > 100 || (f32::from(k) / 100.0).to_bits() != score.to_bits() {
-        return false;
+    // A table of the 101 hundredths: the division that made the one to compare with, and the digits, cost more than
+    // the load.
+    match HUNDREDTHS.get(usize::from(k)) {
+        Some(&(bits, text, len)) if bits == score.to_bits() => {
+            out.put(text, usize::from(len));
+            true
+        }
+        _ => false,
     }
-    let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
-    match k {
-        100 => out.put(*b"1.0\0", 3),
-        _ => out.put([b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
-    }
-    true
 }
+
+/// For each `k` from 0 to 100: the bits of the `f32` nearest to `k/100`, and `0.kk` (`1.0` for 100) as serde_json
+/// writes it, padded to four bytes, with its length.
+const HUNDREDTHS: [(u32, [u8; 4], u8); 101] = {
+    let mut table = [(0, [0; 4], 0); 101];
+    let mut k = 0;
+    while k <= 100 {
+        let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
+        table[k as usize] = match k {
+            100 => ((1.0f32).to_bits(), *b"1.0\0", 3),
+            _ => ((k as f32 / 100.0).to_bits(), [b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
+        };
+        k += 1;
+    }
+    table
+};
 
 /// The `text` of a line's raw JSON string (`"..."` as written, checked by serde_json), unescaped into `out`; `false`
 /// when it is not a string or holds a `\u` escape.
@@ -748,7 +805,7 @@ mod tests {
                 .chain(99_999_900..100_000_100)
                 .chain((1..10_000).map(|k| k * 10_007))
         {
-            let mut out = EntityJson { bytes: [b'x'; ENTITY_ROOM], len: 1 };
+            let mut out = EntityJson { bytes: vec![b'x'; ENTITY_ROOM], len: 1 };
             write_decimal(n, &mut out);
             assert_eq!(&out.as_bytes()[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
         }
@@ -758,11 +815,11 @@ mod tests {
     fn every_hundredth_is_written_as_serde_json_writes_it_and_other_scores_are_left_to_serde_json() {
         for k in 0..=100u8 {
             let score = f32::from(k) / 100.0;
-            let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+            let mut out = EntityJson { bytes: vec![0; ENTITY_ROOM], len: 0 };
             assert!(write_hundredths(score, &mut out), "{k}");
             assert_eq!(out.as_bytes(), serde_json::to_vec(&score).expect("serde"), "{k}");
         }
-        let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+        let mut out = EntityJson { bytes: vec![0; ENTITY_ROOM], len: 0 };
         for score in [-0.0f32, -0.01, 0.955, 0.123_456_79, 1e-7, 1.01, 2.0, 255.0, 256.0, f32::NAN, f32::INFINITY] {
             assert!(!write_hundredths(score, &mut out), "{score}");
         }
