@@ -1725,32 +1725,12 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
         while run > from && is_alnum(b[run - 1]) {
             run -= 1;
         }
-        // Up to three prefixes `[a-z]{1,10}-` right before the run (`PIC-BX-240403`), each all of a letter run (a
-        // shorter one is not at a boundary); the leftmost start is tried first.
-        let mut prefixes = [0usize; 3];
-        let mut n = 0;
-        let mut at = run;
-        while n < 3 && at >= from + 2 && b[at - 1] == b'-' {
-            let mut p = at - 1;
-            while p > from && b[p - 1].is_ascii_alphabetic() {
-                p -= 1;
-            }
-            if !(1..=10).contains(&(at - 1 - p)) {
-                break;
-            }
-            prefixes[n] = p;
-            n += 1;
-            at = p;
-        }
-        for &start in prefixes[..n].iter().rev() {
-            if start >= limit {
-                return None;
-            }
-            if (start == 0 || !is_word_byte(b[start - 1]))
-                && let Some(end) = token_at(b, start)
-            {
-                return Some((start, end));
-            }
+        // Few runs have a `-` right before them: the prefixes are read apart.
+        if run >= from + 2
+            && b[run - 1] == b'-'
+            && let Some(found) = prefixed_token(b, from, run, limit)
+        {
+            return found;
         }
         if run >= limit {
             return None;
@@ -1765,6 +1745,41 @@ fn next_token(b: &[u8], pos: usize, limit: usize) -> Option<(usize, usize)> {
         }
         from = run_end;
     }
+}
+
+/// [`next_token`]'s answer from the prefixes `[a-z]{1,10}-` right before the alphanumeric run at `run` (up to three,
+/// `PIC-BX-240403`, each all of a letter run: a shorter one is not at a boundary), the leftmost start tried first;
+/// `None` when none starts a token there. Out of line: with the prefixes' array in [`next_token`], every number of a
+/// note paid for zeroing it.
+#[cold]
+#[inline(never)]
+fn prefixed_token(b: &[u8], from: usize, run: usize, limit: usize) -> Option<Option<(usize, usize)>> {
+    let mut prefixes = [0usize; 3];
+    let mut n = 0;
+    let mut at = run;
+    while n < 3 && at >= from + 2 && b[at - 1] == b'-' {
+        let mut p = at - 1;
+        while p > from && b[p - 1].is_ascii_alphabetic() {
+            p -= 1;
+        }
+        if !(1..=10).contains(&(at - 1 - p)) {
+            break;
+        }
+        prefixes[n] = p;
+        n += 1;
+        at = p;
+    }
+    for &start in prefixes[..n].iter().rev() {
+        if start >= limit {
+            return Some(None);
+        }
+        if (start == 0 || !is_word_byte(b[start - 1]))
+            && let Some(end) = token_at(b, start)
+        {
+            return Some(Some((start, end)));
+        }
+    }
+    None
 }
 
 /// End of the token pattern's match at `start` (a word boundary before an ASCII letter or digit), if any.
