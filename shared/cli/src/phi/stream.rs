@@ -285,7 +285,7 @@ impl LineId<'_> {
             Self::Written(json) => json.len(),
             Self::Parsed(_) => 11,
         };
-        // The last entity's array is copied whole before its end is cut off (see [`write_analysis`]).
+        // Room is left after the last entity for its parts written whole (see [`EntityJson`]).
         r#"{"id":,"entities":[]}"#.len() + id + entities * 64 + ENTITY_ROOM
     }
 
@@ -385,10 +385,34 @@ struct Worker {
     entities: Vec<Entity>,
 }
 
-/// Largest output line buffer kept for the next chunk's document at the same index (16 KiB, about 250 entities; a
-/// typical line is under 1 KiB). The buffers kept are at most `chunk` times this (32 MiB at the default 2,048), memory
-/// a run keeps between chunks; a longer line is rare enough that allocating it again costs nothing measurable.
-const KEPT_LINE: usize = 1 << 14;
+/// Records whose output lines are written one after the other into one [`Block`].
+const BLOCK: usize = 64;
+
+/// Largest output buffer of a [`Block`] kept for the next chunk's block at the same index (1 MiB: 64 lines of 16 KiB,
+/// about 250 entities each; a typical line is under 1 KiB). The buffers kept are at most `chunk / BLOCK` times this
+/// (32 MiB at the default 2,048), memory a run keeps between chunks; a longer block is rare enough that allocating it
+/// again costs nothing measurable.
+const KEPT_BLOCK: usize = BLOCK << 14;
+
+/// The output of [`BLOCK`] consecutive records of a chunk (fewer for its last), kept from one chunk to the next.
+/// A buffer of its own for each record (reused at its index) cost more: the first write into each line's buffer, one
+/// spot of memory after another, took a fifth of the time of [`process`] on mixed notes, where the lines of a block
+/// follow one another.
+#[derive(Debug)]
+struct Block {
+    /// The records' output, one after the other.
+    bytes: Vec<u8>,
+    /// For each record, where its output ends in `bytes`, or its error (it wrote nothing).
+    ends: Vec<Result<usize, String>>,
+}
+
+impl Block {
+    /// A block with room for [`BLOCK`] lines of 1 KiB (a typical line is under that): grown from nothing, its buffer
+    /// was copied at each doubling.
+    fn new() -> Self {
+        Self { bytes: Vec::with_capacity(BLOCK << 10), ends: Vec::with_capacity(BLOCK) }
+    }
+}
 
 /// What every document of a run is processed with.
 struct Run<'a> {
@@ -401,16 +425,20 @@ struct Run<'a> {
 /// Writes `{"id":…,"entities":[{"type":…,"start":…,"end":…,"score":…},…]}` into `out`: byte for byte what serde_json
 /// writes for a derived `Serialize` struct of the same fields (a test holds them equal), but with the keys and type
 /// names as literals instead of serde's per-field calls, which escape-scanned every key and cost about a twentieth of
-/// a run. Each entity is built in an [`EntityJson`]: offsets written by [`write_decimal`], scores by
-/// [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
+/// a run. The entities are written through an [`EntityJson`] straight into `out`: offsets by [`write_decimal`], scores
+/// by [`write_hundredths`] (serde_json for any other). The caller gives `out` its room ([`LineId::analysis_capacity`]).
 fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":");
     id.write(out)?;
     out.extend_from_slice(b",\"entities\":[");
-    // One array for every entity: each writes over the last.
-    let mut json = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+    // A line without entities (most notes without PHI) needs no room made.
+    if entities.is_empty() {
+        out.extend_from_slice(b"]}");
+        return Ok(());
+    }
+    let mut json = EntityJson::over(std::mem::take(out), entities.len());
     for (n, e) in entities.iter().enumerate() {
-        json.len = 0;
+        json.make_room();
         // The comma is written and kept only after the first entity.
         json.put([b','], usize::from(n > 0));
         let (field, len) = TYPE_FIELDS[e.entity_type as usize];
@@ -420,17 +448,11 @@ fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> se
         write_decimal(e.end, &mut json);
         json.put(*b",\"score\":\0\0\0\0\0\0\0", 9);
         if !write_hundredths(e.score, &mut json) {
-            out.extend_from_slice(json.as_bytes());
-            serde_json::to_writer(&mut *out, &e.score)?;
-            out.push(b'}');
-            continue;
+            json.write_score(e.score)?;
         }
         json.put([b'}'], 1);
-        // Copied whole (a few moves) and the unused end cut off: a copy of its length was a `memcpy` call.
-        let end = out.len() + json.len;
-        out.extend_from_slice(&json.bytes);
-        out.truncate(end);
     }
+    *out = json.finish();
     out.extend_from_slice(b"]}");
     Ok(())
 }
@@ -439,14 +461,39 @@ fn write_analysis(id: &LineId<'_>, entities: &[Entity], out: &mut Vec<u8>) -> se
 /// keys, a score of four bytes and `}`), and the bytes written past its end by [`EntityJson::put`].
 const ENTITY_ROOM: usize = 128;
 
-/// One entity's JSON, built in a fixed array: each part is written as a whole word of a fixed size (a few moves) and
+/// A line's entities written into its buffer: each part is written as a whole word of a fixed size (a few moves) and
 /// only its used bytes kept, where the `Vec`'s own appends checked its capacity and stored its length at every part.
+/// The buffer's length is set ahead (its bytes zeroed once a line) and `len` is where the line ends: an entity built in
+/// an array of its own and then copied read the array back right after its parts were stored in pieces of other sizes,
+/// which the processor cannot forward from its stores (the copy's loads waited for them to reach the cache, a fifth
+/// of the time of [`process`] on mixed notes).
 struct EntityJson {
-    bytes: [u8; ENTITY_ROOM],
+    bytes: Vec<u8>,
     len: usize,
 }
 
 impl EntityJson {
+    /// A writer at the end of `line`, with room for `entities` entities of a usual size (more is made as needed).
+    fn over(mut line: Vec<u8>, entities: usize) -> Self {
+        let len = line.len();
+        line.resize(len + entities * 64 + ENTITY_ROOM, 0);
+        Self { bytes: line, len }
+    }
+
+    /// Room for one more entity after `len`.
+    #[inline(always)]
+    fn make_room(&mut self) {
+        if self.bytes.len() - self.len < ENTITY_ROOM {
+            self.grow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.bytes.resize(self.len + ENTITY_ROOM + self.bytes.len() / 2, 0);
+    }
+
     /// Writes `word` at the end and keeps its first `used` bytes (the others are overwritten by the next part or cut
     /// off).
     #[inline(always)]
@@ -455,6 +502,24 @@ impl EntityJson {
         self.len += used;
     }
 
+    /// A score that is no whole number of hundredths, as serde_json writes it (room is made again after it).
+    #[cold]
+    #[inline(never)]
+    fn write_score(&mut self, score: f32) -> serde_json::Result<()> {
+        self.bytes.truncate(self.len);
+        serde_json::to_writer(&mut self.bytes, &score)?;
+        self.len = self.bytes.len();
+        self.make_room();
+        Ok(())
+    }
+
+    /// The line, without the room left after it.
+    fn finish(mut self) -> Vec<u8> {
+        self.bytes.truncate(self.len);
+        self.bytes
+    }
+
+    #[cfg(test)]
     fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -543,16 +608,32 @@ fn write_hundredths(score: f32, out: &mut EntityJson) -> bool {
     // on the baseline x86-64 target); the cast saturates, a negative score or NaN giving 0 and failing the exact
     // comparison below unless it is 0.0 itself.
     let k = (score * 100.0 + 0.5) as u8;
-    if k > 100 || (f32::from(k) / 100.0).to_bits() != score.to_bits() {
-        return false;
+    // A table of the 101 hundredths: the division that made the one to compare with, and the digits, cost more than
+    // the load.
+    match HUNDREDTHS.get(usize::from(k)) {
+        Some(&(bits, text, len)) if bits == score.to_bits() => {
+            out.put(text, usize::from(len));
+            true
+        }
+        _ => false,
     }
-    let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
-    match k {
-        100 => out.put(*b"1.0\0", 3),
-        _ => out.put([b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
-    }
-    true
 }
+
+/// For each `k` from 0 to 100: the bits of the `f32` nearest to `k/100`, and `0.kk` (`1.0` for 100) as serde_json
+/// writes it, padded to four bytes, with its length.
+const HUNDREDTHS: [(u32, [u8; 4], u8); 101] = {
+    let mut table = [(0, [0; 4], 0); 101];
+    let mut k = 0;
+    while k <= 100 {
+        let (tens, ones) = (b'0' + k / 10, b'0' + k % 10);
+        table[k as usize] = match k {
+            100 => ((1.0f32).to_bits(), *b"1.0\0", 3),
+            _ => ((k as f32 / 100.0).to_bits(), [b'0', b'.', tens, ones], if ones == b'0' { 3 } else { 4 }),
+        };
+        k += 1;
+    }
+    table
+};
 
 /// The `text` of a line's raw JSON string (`"..."` as written, checked by serde_json), unescaped into `out`; `false`
 /// when it is not a string or holds a `\u` escape.
@@ -560,9 +641,9 @@ fn raw_text(raw: &str, out: &mut String) -> bool {
     raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).is_some_and(|inner| unescaped(inner, out))
 }
 
-/// One document's output line (with its line break, when it has one) written into `out` (cleared first).
+/// One document's output line (with its line break, when it has one) appended to `out` (on an error, part of it may
+/// have been: the caller cuts it off).
 fn process(run: &Run<'_>, line: u64, raw: &str, worker: &mut Worker, out: &mut Vec<u8>) -> Result<(), String> {
-    out.clear();
     let Worker { text, entities } = worker;
     let (id, text) = match run.format {
         Format::Jsonl => match plain_line(raw, text) {
@@ -587,7 +668,8 @@ fn process(run: &Run<'_>, line: u64, raw: &str, worker: &mut Worker, out: &mut V
             // the growth path more than once, and growing the buffer of an earlier line copied that line. Written into
             // a local `Vec`, whose length the compiler keeps in a register.
             let room = id.analysis_capacity(entities.len()) + 1;
-            let mut line = if out.capacity() < room { Vec::with_capacity(room) } else { std::mem::take(out) };
+            let mut line = std::mem::take(out);
+            line.reserve(room);
             let written = write_analysis(&id, entities, &mut line);
             line.push(b'\n');
             *out = line;
@@ -623,66 +705,82 @@ pub fn run<R: BufRead, W: Write>(
     let mut reader = Reader::new(input);
     let mut summary = Summary::default();
     let work = Run { analyzer, options, job, format };
-    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     loop {
         let (records, bytes) = reader.chunk(format, settings.chunk)?;
         if records.is_empty() {
             break;
         }
         let buffer = reader.buffer.as_str();
-        // Each record's output goes into the buffer kept at its index for the next chunk: a `Vec` for every document
-        // cost an allocation and a free.
-        if lines.len() < records.len() {
-            lines.resize_with(records.len(), Vec::new);
+        // Each block of records writes into the block kept at its index for the next chunk: a `Vec` for every
+        // document cost an allocation and a free.
+        let count = records.len().div_ceil(BLOCK);
+        if blocks.len() < count {
+            blocks.resize_with(count, Block::new);
         }
-        let results: Vec<Result<(), String>> = records
-            .par_iter()
-            .zip(lines.par_iter_mut())
-            .map_init(Worker::default, |worker, (r, out)| match r {
-                Record::Document { line, raw } => {
-                    let raw = &buffer[raw.clone()];
-                    let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
-                    DOCUMENT_LINE.set(*line);
-                    let result = process(&work, *line, raw, worker, out);
-                    DOCUMENT_LINE.set(0);
-                    result
-                }
-                // Written from the buffer below.
-                Record::Passthrough(_) => Ok(()),
-            })
-            .collect();
-        for ((record, result), line) in records.iter().zip(results).zip(&mut lines) {
-            match result {
-                Ok(()) => match record {
-                    Record::Passthrough(blank) => {
-                        output.write_all(buffer[blank.clone()].as_bytes()).context("writing the output")?;
-                        if format == Format::Jsonl {
-                            output.write_all(b"\n").context("writing the output")?;
+        records.par_chunks(BLOCK).zip(blocks.par_iter_mut()).for_each_init(
+            Worker::default,
+            |worker, (records, block)| {
+                block.bytes.clear();
+                block.ends.clear();
+                for r in records {
+                    let start = block.bytes.len();
+                    let result = match r {
+                        Record::Document { line, raw } => {
+                            let raw = &buffer[raw.clone()];
+                            let raw = if format == Format::Jsonl { raw.trim_end_matches(['\n', '\r']) } else { raw };
+                            DOCUMENT_LINE.set(*line);
+                            let result = process(&work, *line, raw, worker, &mut block.bytes);
+                            DOCUMENT_LINE.set(0);
+                            result
                         }
-                    }
-                    // With its line break (see [`process`]).
-                    Record::Document { .. } => {
-                        output.write_all(line).context("writing the output")?;
-                        summary.documents += 1;
-                        // The buffer of a very long line is not kept for the next chunk.
-                        if line.capacity() > KEPT_LINE {
-                            *line = Vec::new();
+                        Record::Passthrough(blank) => {
+                            block.bytes.extend_from_slice(buffer[blank.clone()].as_bytes());
+                            if format == Format::Jsonl {
+                                block.bytes.push(b'\n');
+                            }
+                            Ok(())
                         }
-                    }
-                },
-                Err(message) => {
-                    let line = match record {
-                        Record::Document { line, .. } => *line,
-                        Record::Passthrough(_) => 0,
                     };
-                    eprintln!("phi: line {line}: {message}");
-                    summary.malformed += 1;
-                    if settings.strict {
-                        output.flush().context("writing the output")?;
-                        summary.failed_strict = true;
-                        return Ok(summary);
+                    if result.is_err() {
+                        block.bytes.truncate(start);
+                    }
+                    block.ends.push(result.map(|()| block.bytes.len()));
+                }
+            },
+        );
+        for (records, block) in records.chunks(BLOCK).zip(&mut blocks) {
+            // The output of the records before an error is written before it is reported.
+            let (mut written, mut end) = (0, 0);
+            for (record, result) in records.iter().zip(&block.ends) {
+                match result {
+                    Ok(record_end) => {
+                        end = *record_end;
+                        if let Record::Document { .. } = record {
+                            summary.documents += 1;
+                        }
+                    }
+                    Err(message) => {
+                        output.write_all(&block.bytes[written..end]).context("writing the output")?;
+                        written = end;
+                        let line = match record {
+                            Record::Document { line, .. } => *line,
+                            Record::Passthrough(_) => 0,
+                        };
+                        eprintln!("phi: line {line}: {message}");
+                        summary.malformed += 1;
+                        if settings.strict {
+                            output.flush().context("writing the output")?;
+                            summary.failed_strict = true;
+                            return Ok(summary);
+                        }
                     }
                 }
+            }
+            output.write_all(&block.bytes[written..end]).context("writing the output")?;
+            // The buffer of a very long block is not kept for the next chunk.
+            if block.bytes.capacity() > KEPT_BLOCK {
+                *block = Block::new();
             }
         }
         // Whole chunks reach the output, so that a run stopped by a bug loses nothing before the chunk it was on.
@@ -748,7 +846,7 @@ mod tests {
                 .chain(99_999_900..100_000_100)
                 .chain((1..10_000).map(|k| k * 10_007))
         {
-            let mut out = EntityJson { bytes: [b'x'; ENTITY_ROOM], len: 1 };
+            let mut out = EntityJson { bytes: vec![b'x'; ENTITY_ROOM], len: 1 };
             write_decimal(n, &mut out);
             assert_eq!(&out.as_bytes()[1..], serde_json::to_vec(&n).expect("serde").as_slice(), "{n}");
         }
@@ -758,11 +856,11 @@ mod tests {
     fn every_hundredth_is_written_as_serde_json_writes_it_and_other_scores_are_left_to_serde_json() {
         for k in 0..=100u8 {
             let score = f32::from(k) / 100.0;
-            let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+            let mut out = EntityJson { bytes: vec![0; ENTITY_ROOM], len: 0 };
             assert!(write_hundredths(score, &mut out), "{k}");
             assert_eq!(out.as_bytes(), serde_json::to_vec(&score).expect("serde"), "{k}");
         }
-        let mut out = EntityJson { bytes: [0; ENTITY_ROOM], len: 0 };
+        let mut out = EntityJson { bytes: vec![0; ENTITY_ROOM], len: 0 };
         for score in [-0.0f32, -0.01, 0.955, 0.123_456_79, 1e-7, 1.01, 2.0, 255.0, 256.0, f32::NAN, f32::INFINITY] {
             assert!(!write_hundredths(score, &mut out), "{score}");
         }
@@ -854,6 +952,38 @@ mod tests {
             run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
                 .expect("run");
             assert_eq!(String::from_utf8(output).expect("utf-8"), expected, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn lines_across_blocks_come_out_in_order_without_the_malformed_ones() {
+        let texts = ["Maria Lopez, DOB 03/14/1962", "BP 128/82", "call (415) 555-0134", ""];
+        let malformed = [0, BLOCK - 1, BLOCK, 2 * BLOCK + 3];
+        let input: String = (0..3 * BLOCK + 5)
+            .map(|n| match malformed.contains(&n) {
+                true => "not json\n".to_owned(),
+                false => format!("{}\n", serde_json::json!({"id": n, "text": texts[n % texts.len()]})),
+            })
+            .collect();
+        let analyzer = Analyzer::new().expect("analyzer");
+        let options = AnalyzeOptions::default();
+        let expected: String = (0..3 * BLOCK + 5)
+            .filter(|n| !malformed.contains(n))
+            .map(|n| {
+                let entities = analyzer.analyze(texts[n % texts.len()], &options);
+                let mut line = Vec::new();
+                write_analysis(&LineId::Parsed(serde_json::json!(n)), &entities, &mut line).expect("written");
+                format!("{}\n", String::from_utf8(line).expect("utf-8"))
+            })
+            .collect();
+        for chunk in [1, 7, BLOCK, BLOCK + 1, 2048] {
+            let mut output = Vec::new();
+            let settings = Settings { strict: false, chunk, progress: None };
+            let summary =
+                run(&analyzer, &options, &Job::Analyze, Format::Jsonl, input.as_bytes(), &mut output, settings)
+                    .expect("run");
+            assert_eq!(String::from_utf8(output).expect("utf-8"), expected, "chunk {chunk}");
+            assert_eq!((summary.documents, summary.malformed), ((3 * BLOCK + 1) as u64, 4), "chunk {chunk}");
         }
     }
 
