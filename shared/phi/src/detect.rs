@@ -3898,7 +3898,12 @@ impl LaterLookups {
         for &k in at {
             let w = &mut words[k as usize];
             w.flags = gaz.flags_of(w.hash);
-            w.starts = w.starts_of();
+            // Its starts were decided with its flags 0, and a place's flags only add a city start: `starts_of` is
+            // not called again for the rest of it.
+            if w.flags & (PLACE | PLACE_HEAD) != 0 {
+                w.starts |= Word::CITY_START;
+            }
+            debug_assert_eq!(w.starts, w.starts_of());
         }
         self.len = 0;
     }
