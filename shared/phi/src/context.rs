@@ -3010,10 +3010,16 @@ impl Lexicon {
         }
         let entries = KeyTable::build(entries, LexEntry::merge);
         let gazetteer = crate::gazetteer::Gazetteer::get();
+        let has_facts = |key: u64| entries.get(key).is_some_and(|e| WordFacts::of(&e) != WordFacts::default());
+        // Every one-letter word too, with no facts but its gazetteer flags: an initial or a list's marker (`T`, `F`,
+        // `B`), a third of the capitalised words the lexicon did not know on notes without PHI, which the tokenizer
+        // then reads here rather than looking each up in the gazetteer.
+        let letters = ('a'..='z').map(|c| word_key(c.encode_utf8(&mut [0; 4]))).filter(|&key| !has_facts(key));
         let facts: Vec<(u64, WordFacts)> = entries
             .iter()
             .map(|(key, e)| (key, WordFacts::of(&e)))
             .filter(|(_, facts)| *facts != WordFacts::default())
+            .chain(letters.map(|key| (key, WordFacts::default())))
             .map(|(key, facts)| {
                 (
                     key,

@@ -107,6 +107,12 @@ impl FlagTable {
         }
     }
 
+    /// The slot where a search for `key` starts.
+    #[inline]
+    fn first_slot(&self, key: u64) -> u64 {
+        self.slots[self.home(Self::stored_key(key))]
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.slots.iter().filter(|s| **s != 0).count()
@@ -490,6 +496,18 @@ impl Gazetteer {
     #[inline]
     pub fn flags_of(&self, hash: u64) -> u8 {
         self.entries.get(hash)
+    }
+
+    /// Reads the first slots that [`Gazetteer::flags_of`] reads for each of `keys`, so that their cache lines are on
+    /// their way at once: in a loop without a branch on what the slots hold (no misprediction once a slot arrives
+    /// throws the reads after it away), where a loop of lookups branches on each slot.
+    #[inline]
+    pub fn touch(&self, keys: impl Iterator<Item = u64>) {
+        let mut sum = 0u64;
+        for key in keys {
+            sum = sum.wrapping_add(self.entries.first_slot(key));
+        }
+        std::hint::black_box(sum);
     }
 
     /// Flags of one word.
