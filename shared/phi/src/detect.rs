@@ -3095,6 +3095,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let hash = |(a, z, letters): (usize, usize, bool)| read_word_hash(hay, a..z, letters);
     let (a, z, letters) = walk.next_word()?;
     let nearest = hash((a, z, letters));
+    // A word the filter turns away (nearly every one) has none of what is tested below: no label, no label's end, no
+    // filler and no state, without a lookup in the lexicon's table.
+    if !lex.may_be_label_word(nearest) {
+        return None;
+    }
     let nearest_entry = lex.entry(nearest);
     let entry = &nearest_entry;
     let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
@@ -3143,7 +3148,14 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             break;
         }
         // The nearest word's entry was looked up above: most calls that get here stop at it.
-        let entry = if k == 0 { nearest_entry } else { lex.entry(hashes[k]) };
+        // A word the filter turns away has no label, ends none and is no filler: its entry's other fields are not read.
+        let entry = if k == 0 {
+            nearest_entry
+        } else if lex.may_be_label_word(hashes[k]) {
+            lex.entry(hashes[k])
+        } else {
+            LexEntry::default()
+        };
         for len in (1..=3).rev() {
             let label = if len == 1 {
                 entry.label
@@ -3152,7 +3164,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 for &hash in hashes[k..k + len].iter().rev() {
                     h.push(hash);
                 }
-                lex.label(h.finish())
+                let key = h.finish();
+                if lex.may_be_label_word(key) { lex.label(key) } else { None }
             } else {
                 continue;
             };
@@ -5681,10 +5694,16 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
             }
             h.push(w.hash);
             let key = h.finish();
+            // Of the entry of several words, only whether it is a state and whether it is a name cue are read below
+            // (`plain` holds for any other role). A state of several words starts with a state's head word and a cue
+            // of several words ends with a cue's last word (the lexicon marks both), so without either mark the
+            // phrase has neither and the lexicon's table (a cache miss, most often for nothing) is not read.
             let entry = if n == 1 {
                 LexEntry { roles: w.roles, state: w.state(), ..LexEntry::default() }
-            } else {
+            } else if w0.marks & Word::STATE_HEAD != 0 || w.marks & Word::CUE_TAIL != 0 {
                 lex.entry(key)
+            } else {
+                LexEntry::default()
             };
             // A starting word's flags were looked up by the tokenizer; only places have several words, and every
             // one of them starts with a head word.
@@ -5937,12 +5956,15 @@ fn facilities(
             } else {
                 matches!(prev.case, Case::Cap | Case::Upper)
             };
-            // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there.
-            let place_head = !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
-                let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
-                gaz.flags_of(pair) & PLACE != 0 || lex.is_state(pair)
+            // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there. Asked last,
+            // of a stop word only: its two lookups (the gazetteer's 4 MiB table among them) are cache misses.
+            let place_head = || {
+                !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
+                    let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
+                    gaz.flags_of(pair) & PLACE != 0 || lex.is_state(pair)
+                }
             };
-            if !shaped || (!saint && !generic && !place_head && roles & role::STOP != 0) {
+            if !shaped || (!saint && !generic && roles & role::STOP != 0 && !place_head()) {
                 break;
             }
             if (roles & role::TITLE != 0 && !saint) || (prev.case == Case::Upper && is_credential(text)) {
