@@ -5724,16 +5724,19 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
-            let before_state = (place || !w.caseless) && state_follows(hay, words, j, lex);
+            let before_state = || (place || !w.caseless) && state_follows(hay, words, j, lex);
             // `our Westminster clinic`, `the Fremont office`.
             let site = place
                 && !w.caseless
                 && words.get(j + 1).is_some_and(|next| gap_is(hay, next, b" ") && is_site_word(hay, next));
-            let residence = cue
-                && roles & role::NAME_CUE == 0
-                && (place || (!w.caseless && flags & ENGLISH == 0))
-                && *strong_context.get_or_insert_with(|| residence_before(hay, words, i));
-            let score = if (before_state || residence || label || site) && plain {
+            let mut residence = || {
+                cue && roles & role::NAME_CUE == 0
+                    && (place || (!w.caseless && flags & ENGLISH == 0))
+                    && *strong_context.get_or_insert_with(|| residence_before(hay, words, i))
+            };
+            // The two walks (a state after the words, a place of residence before them) are asked last, and only
+            // while the words may still score by them.
+            let score = if plain && (label || site || before_state() || residence()) {
                 0.9
             } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {
                 0.75
@@ -5826,6 +5829,11 @@ fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let Some(next) = words.get(j + 1) else { return false };
+    // Only a state (a name or its code) or the first word of a state's name of two words can follow: the word's marks
+    // turn away nearly every other word before its gap and text are read.
+    if next.marks & (Word::STATE | Word::STATE_HEAD) == 0 {
+        return false;
+    }
     let g = gap_bytes(hay, next);
     if !matches!(g, b", " | b"," | b" " | b",  " | b",\n" | b"\n" | b", \n") {
         return false;
@@ -5996,10 +6004,14 @@ fn facilities(
         }
         // Extend right over `of <Name>` (`Hospital of Saint Raphael`, `Allergy Partners of the Triangle`).
         let mut end = head_end;
-        let the =
-            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
-        if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
-            && &hay[of.start..of.end] == "of"
+        // `of` first: most heads have none after them, and `the` after it is not looked for.
+        let of_follows = words.get(head_end + 1).is_some_and(|of| &hay[of.start..of.end] == "of");
+        let the = usize::from(
+            of_follows
+                && words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")),
+        );
+        if of_follows
+            && let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && joins(gap_bytes(hay, of))
             && joins(gap_bytes(hay, name))
             && !name.caseless
@@ -6052,12 +6064,15 @@ fn facilities(
         // In dictation, words of a sentence run into heads such as `labs`, `dialysis` or `school` (`we will recheck
         // labs`, `fever free school note`): there only a hospital, a clinic or a center ends a name by itself, other
         // heads need a name or a town before them, or `at` or `from` (`seen today at kindred pharmacy`).
-        let before = (0..start).rev().find(|&k| !is_connector(&hay[words[k].start..words[k].end]));
-        let at_place = before.is_some_and(|k| matches!(&hay[words[k].start..words[k].end], "at" | "from"));
+        // The words before are read only for a lower-case head in dictation.
+        let at_place = || {
+            let before = (0..start).rev().find(|&k| !is_connector(&hay[words[k].start..words[k].end]));
+            before.is_some_and(|k| matches!(&hay[words[k].start..words[k].end], "at" | "from"))
+        };
         let plain_sentence =
-            w.caseless && w.case == Case::Lower && !proper && !at_place && !strong_head(hay, w, &words[head_end]);
+            || w.caseless && w.case == Case::Lower && !proper && !at_place() && !strong_head(hay, w, &words[head_end]);
         // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
-        if distinctive > 0 && !plain_sentence && !city_label_before(hay, words, start) {
+        if distinctive > 0 && !plain_sentence() && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
             out.extend(with_store_number(hay, words[start].start, words[end].end, score));
             out.push(Candidate {
