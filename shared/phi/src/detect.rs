@@ -4608,6 +4608,15 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         while k < TAILS.len() {
             let t = TAILS[k].as_bytes();
             assert!(matches!(t[0], b'p' | b'h' | b'e' | b'i' | b'a') && matches!(t[t.len() - 1], b'n' | b'o' | b'e'));
+            // Lower-case letters, two or more: compared in pairs with `| 0x20` below.
+            assert!(t.len() >= 2);
+            let mut m = 0;
+            while m < t.len() {
+                assert!(t[m].is_ascii_lowercase());
+                m += 1;
+            }
+            // A person's tails.
+            assert!((k < 1 || k >= 4) || (matches!(t[0], b'p' | b'h' | b'e') && t[t.len() - 1] == b'o'));
             k += 1;
         }
     };
@@ -4624,19 +4633,34 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     // words and names do not.
     let name = &b[c.start..c.end];
     let next = b[c.end..].strip_prefix(b" ").unwrap_or_default();
+    // Each tail's first two letters (and last two) are compared with the word's, lower-cased (`| 0x20` lower-cases
+    // an ASCII letter), in one comparison before the whole tail: most words after a name start with another pair.
+    let next_two = next.get(..2).map(|w| [w[0] | 0x20, w[1] | 0x20]);
+    let last_two = name.len().checked_sub(2).map(|k| [name[k] | 0x20, name[k + 1] | 0x20]);
     let next_is = |t: &[u8]| {
-        next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
+        next_two == Some([t[0], t[1]])
+            && next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
             && next.get(t.len()).is_none_or(|x| !x.is_ascii_alphabetic())
     };
-    // The last letters are compared first: most names end in no tail's last letter.
+    // The last letters are compared first: most names end in no tail's last letters.
     let last_is = |t: &[u8]| {
         name.len() >= t.len()
-            && name[name.len() - 1] | 0x20 == t[t.len() - 1]
+            && last_two == Some([t[t.len() - 2], t[t.len() - 1]])
             && name[name.len() - t.len()..].eq_ignore_ascii_case(t)
             && (name.len() == t.len() || name[name.len() - t.len() - 1] == b' ')
     };
-    let next_may = next.first().is_some_and(|&x| matches!(x | 0x20, b'p' | b'h' | b'e' | b'i' | b'a'));
-    let last_may = name.last().is_some_and(|&x| matches!(x | 0x20, b'n' | b'o' | b'e'));
+    // A person's tails (`ppo`, `hmo`, `epo`) start with `p`, `h` or `e` and end in `o`.
+    let facility = c.entity_type == EntityType::Facility;
+    let next_may = next.first().is_some_and(|&x| match x | 0x20 {
+        b'p' | b'h' | b'e' => true,
+        b'i' | b'a' => facility,
+        _ => false,
+    });
+    let last_may = name.last().is_some_and(|&x| match x | 0x20 {
+        b'o' => true,
+        b'n' | b'e' => facility,
+        _ => false,
+    });
     if (next_may || last_may)
         && tails.iter().any(|t| (next_may && next_is(t.as_bytes())) || (last_may && last_is(t.as_bytes())))
     {
