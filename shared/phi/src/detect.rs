@@ -3116,6 +3116,11 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     let hash = |(a, z, letters): (usize, usize, bool)| read_word_hash(hay, a..z, letters);
     let (a, z, letters) = walk.next_word()?;
     let nearest = hash((a, z, letters));
+    // A word the filter turns away (nearly every one) has none of what is tested below: no label, no label's end, no
+    // filler and no state, without a lookup in the lexicon's table.
+    if !lex.may_be_label_word(nearest) {
+        return None;
+    }
     let nearest_entry = lex.entry(nearest);
     let entry = &nearest_entry;
     let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
@@ -3164,7 +3169,14 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
             break;
         }
         // The nearest word's entry was looked up above: most calls that get here stop at it.
-        let entry = if k == 0 { nearest_entry } else { lex.entry(hashes[k]) };
+        // A word the filter turns away has no label, ends none and is no filler: its entry's other fields are not read.
+        let entry = if k == 0 {
+            nearest_entry
+        } else if lex.may_be_label_word(hashes[k]) {
+            lex.entry(hashes[k])
+        } else {
+            LexEntry::default()
+        };
         for len in (1..=3).rev() {
             let label = if len == 1 {
                 entry.label
@@ -3173,7 +3185,8 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
                 for &hash in hashes[k..k + len].iter().rev() {
                     h.push(hash);
                 }
-                lex.label(h.finish())
+                let key = h.finish();
+                if lex.may_be_label_word(key) { lex.label(key) } else { None }
             } else {
                 continue;
             };
@@ -4627,17 +4640,37 @@ fn branch_after(hay: &str, lex: &Lexicon, end: usize) -> Option<usize> {
 
 /// A capitalised line of one to seven words, no digits, with a facility or organisation word in it.
 fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
-    let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_end_matches([',', '.'])).collect();
-    if !(1..=7).contains(&words.len()) || line.ends_with(':') || line.bytes().any(|b| b.is_ascii_digit()) {
+    // The line's bytes first, then its words into an array of eight (an eighth word turns the line away), where a
+    // `Vec` of them was an allocation for every line above an address.
+    if line.ends_with(':') || line.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let mut slots = [""; 8];
+    let mut n = 0;
+    for w in line.split_whitespace() {
+        if n == slots.len() {
+            return false;
+        }
+        slots[n] = w.trim_end_matches([',', '.']);
+        n += 1;
+    }
+    let words = &slots[..n];
+    if words.is_empty() {
         return false;
     }
     let connector = |w: &str| is_connector(w) || matches!(w, "at" | "for" | "de" | "del" | "la" | "y" | "&" | "-");
     let shaped = words.iter().all(|w| w.starts_with(|c: char| c.is_uppercase()) || connector(w));
+    if !shaped {
+        return false;
+    }
+    // The lexicon is asked (a lookup for each word) only about a line of the letterhead's shape.
     let first = lex.entry(word_key(words[0]));
-    let org = words
-        .iter()
-        .any(|w| lex.entry(word_key(w)).facility.is_some() || ORG_MARKERS.iter().any(|m| w.eq_ignore_ascii_case(m)));
-    shaped && org && first.roles & role::TITLE == 0 && first.label.is_none()
+    let org = || {
+        words
+            .iter()
+            .any(|w| lex.entry(word_key(w)).facility.is_some() || ORG_MARKERS.iter().any(|m| w.eq_ignore_ascii_case(m)))
+    };
+    first.roles & role::TITLE == 0 && first.label.is_none() && org()
 }
 
 /// Insurers are not PHI (the taxonomy's FACILITY is where a person was, worked or was treated): a name right before
@@ -4666,6 +4699,15 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
         while k < TAILS.len() {
             let t = TAILS[k].as_bytes();
             assert!(matches!(t[0], b'p' | b'h' | b'e' | b'i' | b'a') && matches!(t[t.len() - 1], b'n' | b'o' | b'e'));
+            // Lower-case letters, two or more: compared in pairs with `| 0x20` below.
+            assert!(t.len() >= 2);
+            let mut m = 0;
+            while m < t.len() {
+                assert!(t[m].is_ascii_lowercase());
+                m += 1;
+            }
+            // A person's tails.
+            assert!((k < 1 || k >= 4) || (matches!(t[0], b'p' | b'h' | b'e') && t[t.len() - 1] == b'o'));
             k += 1;
         }
     };
@@ -4682,19 +4724,34 @@ fn is_insurer(hay: &str, c: &Candidate) -> bool {
     // words and names do not.
     let name = &b[c.start..c.end];
     let next = b[c.end..].strip_prefix(b" ").unwrap_or_default();
+    // Each tail's first two letters (and last two) are compared with the word's, lower-cased (`| 0x20` lower-cases
+    // an ASCII letter), in one comparison before the whole tail: most words after a name start with another pair.
+    let next_two = next.get(..2).map(|w| [w[0] | 0x20, w[1] | 0x20]);
+    let last_two = name.len().checked_sub(2).map(|k| [name[k] | 0x20, name[k + 1] | 0x20]);
     let next_is = |t: &[u8]| {
-        next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
+        next_two == Some([t[0], t[1]])
+            && next.get(..t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))
             && next.get(t.len()).is_none_or(|x| !x.is_ascii_alphabetic())
     };
-    // The last letters are compared first: most names end in no tail's last letter.
+    // The last letters are compared first: most names end in no tail's last letters.
     let last_is = |t: &[u8]| {
         name.len() >= t.len()
-            && name[name.len() - 1] | 0x20 == t[t.len() - 1]
+            && last_two == Some([t[t.len() - 2], t[t.len() - 1]])
             && name[name.len() - t.len()..].eq_ignore_ascii_case(t)
             && (name.len() == t.len() || name[name.len() - t.len() - 1] == b' ')
     };
-    let next_may = next.first().is_some_and(|&x| matches!(x | 0x20, b'p' | b'h' | b'e' | b'i' | b'a'));
-    let last_may = name.last().is_some_and(|&x| matches!(x | 0x20, b'n' | b'o' | b'e'));
+    // A person's tails (`ppo`, `hmo`, `epo`) start with `p`, `h` or `e` and end in `o`.
+    let facility = c.entity_type == EntityType::Facility;
+    let next_may = next.first().is_some_and(|&x| match x | 0x20 {
+        b'p' | b'h' | b'e' => true,
+        b'i' | b'a' => facility,
+        _ => false,
+    });
+    let last_may = name.last().is_some_and(|&x| match x | 0x20 {
+        b'o' => true,
+        b'n' | b'e' => facility,
+        _ => false,
+    });
     if (next_may || last_may)
         && tails.iter().any(|t| (next_may && next_is(t.as_bytes())) || (last_may && last_is(t.as_bytes())))
     {
@@ -5691,14 +5748,14 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
         let cue = prev.is_some_and(|p| p.roles & role::PLACE_CUE != 0)
             && !gap_bytes(hay, w0).iter().any(|&c| matches!(c, b'.' | b';'));
         // Without a cue, only a state after one of the words below (`Springfield, IL`; `state_follows` finds none
-        // but at a state's first word or a word marked a state that is upper case or longer than two letters: not
-        // at `in`, `or` or `me`), a `City:` label, a place after a comma (`after_place_and_comma`) or a site's word
-        // after a place (`our Westminster clinic`) scores them: most capitalised words have none of these, and are
-        // turned away here, before the word's text is read.
+        // but at a state's code in upper case, or after a comma at a state's name or its first word: not at `in`, `or`
+        // or `me`, nor at `New` of `New onset`), a `City:` label, a place after a comma (`after_place_and_comma`) or a
+        // site's word after a place (`our Westminster clinic`) scores them: most capitalised words have none of these,
+        // and are turned away here, before the word's text is read.
         let near = &words[i + 1..words.len().min(i + 4)];
         let state_word = |w: &Word| {
             w.marks & (Word::STATE | Word::STATE_HEAD) != 0
-                && (w.marks & Word::STATE_HEAD != 0 || w.end - w.start != 2 || w.case == Case::Upper)
+                && ((w.state() && w.end - w.start == 2 && w.case == Case::Upper) || gap_has(hay, w, b','))
         };
         // The three words' marks or-ed and tested once, where a loop tested each word's in turn: nearly every word has
         // no state within three words.
@@ -5752,10 +5809,16 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
             }
             h.push(w.hash);
             let key = h.finish();
+            // Of the entry of several words, only whether it is a state and whether it is a name cue are read below
+            // (`plain` holds for any other role). A state of several words starts with a state's head word and a cue
+            // of several words ends with a cue's last word (the lexicon marks both), so without either mark the
+            // phrase has neither and the lexicon's table (a cache miss, most often for nothing) is not read.
             let entry = if n == 1 {
                 LexEntry { roles: w.roles, state: w.state(), ..LexEntry::default() }
-            } else {
+            } else if w0.marks & Word::STATE_HEAD != 0 || w.marks & Word::CUE_TAIL != 0 {
                 lex.entry(key)
+            } else {
+                LexEntry::default()
             };
             // A starting word's flags were looked up by the tokenizer; only places have several words, and every
             // one of them starts with a head word.
@@ -5776,16 +5839,19 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
                 break;
             }
             let plain = roles & (role::STOP | role::CLINICAL) == 0 || n > 1;
-            let before_state = (place || !w.caseless) && state_follows(hay, words, j, lex);
+            let before_state = || (place || !w.caseless) && state_follows(hay, words, j, lex);
             // `our Westminster clinic`, `the Fremont office`.
             let site = place
                 && !w.caseless
                 && words.get(j + 1).is_some_and(|next| gap_is(hay, next, b" ") && is_site_word(hay, next));
-            let residence = cue
-                && roles & role::NAME_CUE == 0
-                && (place || (!w.caseless && flags & ENGLISH == 0))
-                && *strong_context.get_or_insert_with(|| residence_before(hay, words, i));
-            let score = if (before_state || residence || label || site) && plain {
+            let mut residence = || {
+                cue && roles & role::NAME_CUE == 0
+                    && (place || (!w.caseless && flags & ENGLISH == 0))
+                    && *strong_context.get_or_insert_with(|| residence_before(hay, words, i))
+            };
+            // The two walks (a state after the words, a place of residence before them) are asked last, and only
+            // while the words may still score by them.
+            let score = if plain && (label || site || before_state() || residence()) {
                 0.9
             } else if cue && place && plain && (flags & COMMON == 0 || (!w.caseless && n > 1)) && flags & (FIRST) == 0 {
                 0.75
@@ -5860,9 +5926,23 @@ fn residence_before(hay: &str, words: &[Word], i: usize) -> bool {
     });
     // The sentence's start, found by bytes (`str::rfind` with a set of chars decodes every char back to it).
     let floor = memchr::memrchr3(b'.', b'\n', b';', &hay.as_bytes()[..words[i].start]).map_or(0, |p| p + 1);
-    words[..i].iter().rev().take(12).take_while(|w| w.start >= floor).any(|w| {
-        filter >> (w.hash >> 58) & 1 != 0 && hashes.contains(&w.hash) && is_any_case(&hay[w.start..w.end], &RESIDENCE)
-    })
+    // The twelve words before, nearest first, back to the sentence's start, in a plain loop: the iterator chain
+    // (`rev`, `take`, `take_while`, `any`) compiled to more instructions (mixed-4k +0.24M).
+    let mut k = i;
+    while k > i.saturating_sub(12) {
+        k -= 1;
+        let w = &words[k];
+        if w.start < floor {
+            return false;
+        }
+        if filter >> (w.hash >> 58) & 1 != 0
+            && hashes.contains(&w.hash)
+            && is_any_case(&hay[w.start..w.end], &RESIDENCE)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether a comma and an upper-case state abbreviation follow `words[j]`.
@@ -5878,6 +5958,11 @@ fn state_abbreviation_follows(hay: &str, words: &[Word], j: usize) -> bool {
 
 fn state_follows(hay: &str, words: &[Word], j: usize, lex: &Lexicon) -> bool {
     let Some(next) = words.get(j + 1) else { return false };
+    // Only a state (a name or its code) or the first word of a state's name of two words can follow: the word's marks
+    // turn away nearly every other word before its gap and text are read.
+    if next.marks & (Word::STATE | Word::STATE_HEAD) == 0 {
+        return false;
+    }
     let g = gap_bytes(hay, next);
     if !matches!(g, b", " | b"," | b" " | b",  " | b",\n" | b"\n" | b", \n") {
         return false;
@@ -6008,12 +6093,15 @@ fn facilities(
             } else {
                 matches!(prev.case, Case::Cap | Case::Upper)
             };
-            // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there.
-            let place_head = !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
-                let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
-                gaz.flags_of(pair) & PLACE != 0 || lex.is_state(pair)
+            // `New` of `New York Presbyterian Hospital` is a stop word, but it starts a place name there. Asked last,
+            // of a stop word only: its two lookups (the gazetteer's 4 MiB table among them) are cache misses.
+            let place_head = || {
+                !prev.caseless && prev.flags & PLACE_HEAD != 0 && {
+                    let pair = KeyHasher::default().push(prev.hash).push(words[k].hash).finish();
+                    gaz.flags_of(pair) & PLACE != 0 || lex.is_state(pair)
+                }
             };
-            if !shaped || (!saint && !generic && !place_head && roles & role::STOP != 0) {
+            if !shaped || (!saint && !generic && roles & role::STOP != 0 && !place_head()) {
                 break;
             }
             if (roles & role::TITLE != 0 && !saint) || (prev.case == Case::Upper && is_credential(text)) {
@@ -6045,10 +6133,14 @@ fn facilities(
         }
         // Extend right over `of <Name>` (`Hospital of Saint Raphael`, `Allergy Partners of the Triangle`).
         let mut end = head_end;
-        let the =
-            usize::from(words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")));
-        if let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
-            && &hay[of.start..of.end] == "of"
+        // `of` first: most heads have none after them, and `the` after it is not looked for.
+        let of_follows = words.get(head_end + 1).is_some_and(|of| &hay[of.start..of.end] == "of");
+        let the = usize::from(
+            of_follows
+                && words.get(head_end + 2).is_some_and(|w| &hay[w.start..w.end] == "the" && gap_is(hay, w, b" ")),
+        );
+        if of_follows
+            && let (Some(of), Some(name)) = (words.get(head_end + 1), words.get(head_end + 2 + the))
             && joins(gap_bytes(hay, of))
             && joins(gap_bytes(hay, name))
             && !name.caseless
@@ -6101,12 +6193,15 @@ fn facilities(
         // In dictation, words of a sentence run into heads such as `labs`, `dialysis` or `school` (`we will recheck
         // labs`, `fever free school note`): there only a hospital, a clinic or a center ends a name by itself, other
         // heads need a name or a town before them, or `at` or `from` (`seen today at kindred pharmacy`).
-        let before = (0..start).rev().find(|&k| !is_connector(&hay[words[k].start..words[k].end]));
-        let at_place = before.is_some_and(|k| matches!(&hay[words[k].start..words[k].end], "at" | "from"));
+        // The words before are read only for a lower-case head in dictation.
+        let at_place = || {
+            let before = (0..start).rev().find(|&k| !is_connector(&hay[words[k].start..words[k].end]));
+            before.is_some_and(|k| matches!(&hay[words[k].start..words[k].end], "at" | "from"))
+        };
         let plain_sentence =
-            w.caseless && w.case == Case::Lower && !proper && !at_place && !strong_head(hay, w, &words[head_end]);
+            || w.caseless && w.case == Case::Lower && !proper && !at_place() && !strong_head(hay, w, &words[head_end]);
         // `CITY: VIRGINIA STATE UNIVERSITY` is a town's name in a form's city field.
-        if distinctive > 0 && !plain_sentence && !city_label_before(hay, words, start) {
+        if distinctive > 0 && !plain_sentence() && !city_label_before(hay, words, start) {
             let score = if w.caseless { 0.8 } else { 0.88 };
             out.extend(with_store_number(hay, words[start].start, words[end].end, score));
             out.push(Candidate {
