@@ -4142,9 +4142,13 @@ fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Ve
         while from < words.len() && words[from].start < start {
             from += 1;
         }
-        for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
-            w.blocked = true;
-            w.starts = 0;
+        // The walk goes on past the words it marks: they all start before the next span, so the next walk would
+        // only step over them again.
+        let stop = end.min(next);
+        while from < words.len() && words[from].start < stop {
+            words[from].blocked = true;
+            words[from].starts = 0;
+            from += 1;
         }
     }
 }
