@@ -144,8 +144,8 @@ impl WordFacts {
 
 // `NAME_LIKE_LABEL` shares the gazetteer flags' byte without taking any of their bits.
 const _: () = {
-    use crate::gazetteer::{COMMON, ENGLISH, FIRST, LAST, PLACE, PLACE_HEAD};
-    assert!(WordFacts::NAME_LIKE_LABEL & (FIRST | LAST | PLACE | COMMON | ENGLISH | PLACE_HEAD) == 0);
+    use crate::gazetteer::{COMMON, ENGLISH, FIRST, LAST, PLACE, PLACE_HEAD, PLACE_TAIL};
+    assert!(WordFacts::NAME_LIKE_LABEL & (FIRST | LAST | PLACE | COMMON | ENGLISH | PLACE_HEAD | PLACE_TAIL) == 0);
 };
 
 /// Everything the lexicon knows about one word or phrase: one lookup answers every question about it.

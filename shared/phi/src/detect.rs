@@ -30,7 +30,7 @@ use crate::context::{
 use crate::entity::{Entity, EntityType};
 use crate::error::PhiError;
 use crate::gazetteer::{
-    CASE_BITS, COMMON, ENGLISH, FIRST, Gazetteer, HIGH_BITS, KeyHasher, LAST, LOW_BITS, PLACE, PLACE_HEAD,
+    CASE_BITS, COMMON, ENGLISH, FIRST, Gazetteer, HIGH_BITS, KeyHasher, LAST, LOW_BITS, PLACE, PLACE_HEAD, PLACE_TAIL,
     bytes_in_range, word_hash,
 };
 use crate::options::AnalyzeOptions;
@@ -4142,9 +4142,13 @@ fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Ve
         while from < words.len() && words[from].start < start {
             from += 1;
         }
-        for w in words[from..].iter_mut().take_while(|w| w.start < end.min(next)) {
-            w.blocked = true;
-            w.starts = 0;
+        // The walk goes on past the words it marks: they all start before the next span, so the next walk would
+        // only step over them again.
+        let stop = end.min(next);
+        while from < words.len() && words[from].start < stop {
+            words[from].blocked = true;
+            words[from].starts = 0;
+            from += 1;
         }
     }
 }
@@ -5821,10 +5825,13 @@ fn cities(hay: &str, words: &[Word], starts: &[u8], gaz: &Gazetteer, lex: &Lexic
                 LexEntry::default()
             };
             // A starting word's flags were looked up by the tokenizer; only places have several words, and every
-            // one of them starts with a head word.
+            // one of them starts with a head word and ends with a tail word. Only a connector (its flags are not
+            // looked up in a line with case) may lack flags here, and its flags change nothing below: it never ends
+            // a city. Most phrases after a head word (`New patient`) end at no tail word, and are not looked up in
+            // the 4 MiB table.
             let flags = match n {
                 1 => w0.flags,
-                _ if w0.flags & PLACE_HEAD != 0 => gaz.flags_of(key),
+                _ if w0.flags & PLACE_HEAD != 0 && w.flags & PLACE_TAIL != 0 => gaz.flags_of(key),
                 _ => 0,
             };
             let place = flags & PLACE != 0;
@@ -6346,7 +6353,12 @@ fn town_after(hay: &str, words: &[Word], j: usize, gaz: &Gazetteer) -> usize {
             break;
         }
         h.push(w.hash);
-        let flags = if n == 1 { w.flags } else { gaz.flags_of(h.finish()) };
+        // A capitalised word's flags are known: a phrase that ends at no place's tail word is no place.
+        let flags = match n {
+            1 => w.flags,
+            _ if w.flags & PLACE_TAIL != 0 => gaz.flags_of(h.finish()),
+            _ => 0,
+        };
         if flags & PLACE != 0 && !(n == 1 && w.state()) {
             town = n;
         }

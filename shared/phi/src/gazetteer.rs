@@ -17,6 +17,9 @@ pub const COMMON: u8 = 8;
 pub const ENGLISH: u8 = 16;
 /// The word starts a multi-word place name (`san` of `San Diego`).
 pub const PLACE_HEAD: u8 = 32;
+/// The word ends a multi-word place name (`diego` of `San Diego`): a phrase whose last word lacks it is no place, and
+/// is not looked up (only places have several words).
+pub const PLACE_TAIL: u8 = 128;
 
 // The lists of `data/`, one entry a line, decompressed by `build.rs` (decoding them here cost a fifth of start-up).
 pub(crate) const FIRST_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/first_names.txt"));
@@ -481,11 +484,25 @@ impl Gazetteer {
             [(FIRST_NAMES, FIRST), (SURNAMES, LAST), (PLACES, PLACE), (COMMON_WORDS, COMMON), (ENGLISH_WORDS, ENGLISH)]
         {
             for entry in lines(file) {
-                entries.push((key(entry), flag));
-                if flag == PLACE
-                    && let Some((head, _)) = entry.split_once(' ')
-                {
-                    entries.push((key(head), PLACE_HEAD));
+                if flag != PLACE {
+                    entries.push((key(entry), flag));
+                    continue;
+                }
+                // A place of several words also marks its first and last words, each word hashed once (the phrase's
+                // key is built from its words' hashes).
+                let mut h = KeyHasher::default();
+                let (mut head, mut tail, mut words) = (0, 0, 0);
+                for w in entry.split(' ') {
+                    tail = word_hash(w);
+                    if words == 0 {
+                        head = tail;
+                    }
+                    words += 1;
+                    h.push(tail);
+                }
+                entries.push((h.finish(), PLACE));
+                if words > 1 {
+                    entries.extend([(head, PLACE_HEAD), (tail, PLACE_TAIL)]);
                 }
             }
         }
