@@ -255,6 +255,17 @@ fn trim(line: &str, s: usize, e: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Whether `line` ends with `.` before any white space, as `line.trim_end().ends_with('.')` says: read back as bytes
+/// while they are ASCII (the char searcher of `trim_end` cost a call a line), else by `trim_end`.
+fn ends_with_period(line: &str) -> bool {
+    let b = line.as_bytes();
+    match b.iter().rposition(|c| !matches!(c, b'\t'..=b'\r' | b' ')) {
+        None => false,
+        Some(last) if b[last].is_ascii() => b[last] == b'.',
+        Some(_) => line.trim_end().ends_with('.'),
+    }
+}
+
 /// The delimiter of a header row and its columns' types, when `line` is one: two cells or more, short, without
 /// digits (`address1` aside), at least two of them naming a PHI column. `first` is where the line's first `,`, tab or
 /// `|` is ([`tables`] has found it).
@@ -265,18 +276,32 @@ fn header(line: &str, first: usize) -> Option<(u8, Vec<Option<Column>>)> {
         return None;
     }
     // A header row names columns: no sentence end, no `label:` (form fields such as `NAME: DOE, JANE`).
-    let trimmed = line.trim_end();
-    if trimmed.ends_with('.') || memchr::memchr(b':', line.as_bytes()).is_some() {
+    if ends_with_period(line) {
         return None;
     }
-    // A tab if the line holds one, else `|`, else `,`: after the first of the three, only one of a higher rank is
-    // looked for (a search for each of the three cost three calls on most lines).
+    // A tab if the line holds one, else `|`, else `,` (none of them lies before `first`), and no `:` anywhere: one
+    // search for `:`, tab and `|` answers a line with commas alone, where a search for the colon and one for a tab or
+    // `|` cost two calls on each such line.
     let b = line.as_bytes();
-    let delimiter = match (b[first], memchr::memchr2(b'\t', b'|', &b[first..])) {
-        (b',', None) => b',',
-        (b'\t', _) => b'\t',
-        _ if memchr::memchr(b'\t', &b[first..]).is_some() => b'\t',
-        _ => b'|',
+    let delimiter = match memchr::memchr3(b':', b'\t', b'|', b) {
+        None => b',',
+        Some(at) => match b[at] {
+            b':' => return None,
+            // After a tab only a colon matters.
+            b'\t' => match memchr::memchr(b':', &b[at + 1..]) {
+                Some(_) => return None,
+                None => b'\t',
+            },
+            // After a `|`, a colon or a tab; after a tab, a colon.
+            _ => match memchr::memchr2(b':', b'\t', &b[at + 1..]) {
+                None => b'|',
+                Some(n) if b[at + 1 + n] == b':' => return None,
+                Some(n) => match memchr::memchr(b':', &b[at + 2 + n..]) {
+                    Some(_) => return None,
+                    None => b'\t',
+                },
+            },
+        },
     };
     // The text between delimiters, as `line.split(delimiter)` gives it, found by `memchr` (the split set up a char
     // searcher for every cell); the delimiter is ASCII, so the cells lie on char boundaries.
