@@ -103,6 +103,18 @@ const COLUMN_LAST_WORD_LENGTHS: [u16; 256] = {
     lengths
 };
 
+/// For each byte, the lengths (as bits) of the words of [`COLUMN_LAST_WORDS`] that end with it.
+const COLUMN_LAST_WORD_ENDINGS: [u16; 256] = {
+    let mut lengths = [0u16; 256];
+    let mut i = 0;
+    while i < COLUMN_LAST_WORDS.len() {
+        let word = COLUMN_LAST_WORDS[i];
+        lengths[word[word.len() - 1] as usize] |= 1 << word.len();
+        i += 1;
+    }
+    lengths
+};
+
 /// Whether the name [`column_name`] writes for `cell` may be one [`column_type`] knows: `false` when the name's last
 /// word has the first letter and length of none of [`COLUMN_LAST_WORDS`]. Most lines with a comma have their first
 /// cells read for a header's, and writing out each cell's name cost about 300 instructions a cell; five cells in six
@@ -112,7 +124,8 @@ const COLUMN_LAST_WORD_LENGTHS: [u16; 256] = {
 /// white space is trimmed too), is left to [`column_name`].
 fn may_name_column(cell: &str) -> bool {
     let b = cell.as_bytes();
-    if b.len() > MAX_HEADER_CELL + 2 {
+    // A cell that is not ASCII has Unicode white space trimmed too.
+    if b.len() > MAX_HEADER_CELL + 2 || !b.is_ascii() {
         return true;
     }
     let white = |c: u8| matches!(c, b'\t'..=b'\r' | b' ');
@@ -136,16 +149,22 @@ fn may_name_column(cell: &str) -> bool {
     while end > start && white(named(b[end - 1])) {
         end -= 1;
     }
+    if end == start {
+        return false;
+    }
+    // The word's last letter is known before the word is read back: a letter that ends none of the words (most of
+    // the mixed notes' cells read here) turns the cell away at once, and the lengths of the words ending with it
+    // narrow the test below.
+    let endings = COLUMN_LAST_WORD_ENDINGS[usize::from(named(b[end - 1]))];
+    if endings == 0 {
+        return false;
+    }
     let mut first = end;
     while first > start && named(b[first - 1]) != b' ' {
         first -= 1;
     }
-    // A cell that is not ASCII has Unicode white space trimmed too.
-    if !b.is_ascii() {
-        return true;
-    }
     let len = end - first;
-    len < 16 && first < end && COLUMN_LAST_WORD_LENGTHS[usize::from(named(b[first]))] >> len & 1 != 0
+    len < 16 && (COLUMN_LAST_WORD_LENGTHS[usize::from(named(b[first]))] & endings) >> len & 1 != 0
 }
 
 /// What a column holds, from its header (as [`column_name`] writes it: lower case, `_` `-` `.` as spaces).
