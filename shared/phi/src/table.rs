@@ -508,30 +508,41 @@ const OTHER_COLUMNS: &[&[u8]] = &[
 
 /// Cells of an aligned line: runs of text separated by two spaces or more (or a tab), as byte ranges.
 fn aligned_cells(line: &str) -> Vec<(usize, usize)> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut i = 0;
-    while i < b.len() {
-        let wide_gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
-        if wide_gap {
-            if let Some(s) = start.take() {
-                out.push((s, i));
+    AlignedCells { line, at: 0 }.collect()
+}
+
+/// The cells [`aligned_cells`] gives, one at a time: [`aligned_header`] stops at the first that names no column
+/// (most lines it reads), where the list of them all cost an allocation and a read of the whole line.
+struct AlignedCells<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl Iterator for AlignedCells<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let b = self.line.as_bytes();
+        let mut start = None;
+        while self.at < b.len() {
+            let i = self.at;
+            let wide_gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
+            if wide_gap {
+                while self.at < b.len() && matches!(b[self.at], b' ' | b'\t') {
+                    self.at += 1;
+                }
+                match start {
+                    Some(s) => return Some((s, i)),
+                    None => continue,
+                }
             }
-            while i < b.len() && matches!(b[i], b' ' | b'\t') {
-                i += 1;
+            if start.is_none() && b[i] != b' ' {
+                start = Some(i);
             }
-            continue;
+            self.at += 1;
         }
-        if start.is_none() && b[i] != b' ' {
-            start = Some(i);
-        }
-        i += 1;
+        start.map(|s| (s, self.line.trim_end().len().max(s)))
     }
-    if let Some(s) = start {
-        out.push((s, line.trim_end().len().max(s)));
-    }
-    out
 }
 
 /// The bytes no aligned header holds: digits and `: , | . # "` (one table lookup a byte, where the tests cost about
@@ -556,7 +567,7 @@ fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
     }
     let mut columns = Vec::new();
     let mut buf = [0; MAX_HEADER_CELL + 2];
-    for (s, e) in aligned_cells(line) {
+    for (s, e) in (AlignedCells { line, at: 0 }) {
         let name = column_name(&line[s..e], &mut buf)?;
         match column_type(name) {
             Some(c) => columns.push((s, Some(c))),
