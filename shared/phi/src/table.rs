@@ -103,6 +103,18 @@ const COLUMN_LAST_WORD_LENGTHS: [u16; 256] = {
     lengths
 };
 
+/// For each byte, the lengths (as bits) of the words of [`COLUMN_LAST_WORDS`] that end with it.
+const COLUMN_LAST_WORD_ENDINGS: [u16; 256] = {
+    let mut lengths = [0u16; 256];
+    let mut i = 0;
+    while i < COLUMN_LAST_WORDS.len() {
+        let word = COLUMN_LAST_WORDS[i];
+        lengths[word[word.len() - 1] as usize] |= 1 << word.len();
+        i += 1;
+    }
+    lengths
+};
+
 /// Whether the name [`column_name`] writes for `cell` may be one [`column_type`] knows: `false` when the name's last
 /// word has the first letter and length of none of [`COLUMN_LAST_WORDS`]. Most lines with a comma have their first
 /// cells read for a header's, and writing out each cell's name cost about 300 instructions a cell; five cells in six
@@ -112,7 +124,8 @@ const COLUMN_LAST_WORD_LENGTHS: [u16; 256] = {
 /// white space is trimmed too), is left to [`column_name`].
 fn may_name_column(cell: &str) -> bool {
     let b = cell.as_bytes();
-    if b.len() > MAX_HEADER_CELL + 2 {
+    // A cell that is not ASCII has Unicode white space trimmed too.
+    if b.len() > MAX_HEADER_CELL + 2 || !b.is_ascii() {
         return true;
     }
     let white = |c: u8| matches!(c, b'\t'..=b'\r' | b' ');
@@ -136,16 +149,22 @@ fn may_name_column(cell: &str) -> bool {
     while end > start && white(named(b[end - 1])) {
         end -= 1;
     }
+    if end == start {
+        return false;
+    }
+    // The word's last letter is known before the word is read back: a letter that ends none of the words (most of
+    // the mixed notes' cells read here) turns the cell away at once, and the lengths of the words ending with it
+    // narrow the test below.
+    let endings = COLUMN_LAST_WORD_ENDINGS[usize::from(named(b[end - 1]))];
+    if endings == 0 {
+        return false;
+    }
     let mut first = end;
     while first > start && named(b[first - 1]) != b' ' {
         first -= 1;
     }
-    // A cell that is not ASCII has Unicode white space trimmed too.
-    if !b.is_ascii() {
-        return true;
-    }
     let len = end - first;
-    len < 16 && first < end && COLUMN_LAST_WORD_LENGTHS[usize::from(named(b[first]))] >> len & 1 != 0
+    len < 16 && (COLUMN_LAST_WORD_LENGTHS[usize::from(named(b[first]))] & endings) >> len & 1 != 0
 }
 
 /// What a column holds, from its header (as [`column_name`] writes it: lower case, `_` `-` `.` as spaces).
@@ -255,6 +274,17 @@ fn trim(line: &str, s: usize, e: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Whether `line` ends with `.` before any white space, as `line.trim_end().ends_with('.')` says: read back as bytes
+/// while they are ASCII (the char searcher of `trim_end` cost a call a line), else by `trim_end`.
+fn ends_with_period(line: &str) -> bool {
+    let b = line.as_bytes();
+    match b.iter().rposition(|c| !matches!(c, b'\t'..=b'\r' | b' ')) {
+        None => false,
+        Some(last) if b[last].is_ascii() => b[last] == b'.',
+        Some(_) => line.trim_end().ends_with('.'),
+    }
+}
+
 /// The delimiter of a header row and its columns' types, when `line` is one: two cells or more, short, without
 /// digits (`address1` aside), at least two of them naming a PHI column. `first` is where the line's first `,`, tab or
 /// `|` is ([`tables`] has found it).
@@ -265,18 +295,32 @@ fn header(line: &str, first: usize) -> Option<(u8, Vec<Option<Column>>)> {
         return None;
     }
     // A header row names columns: no sentence end, no `label:` (form fields such as `NAME: DOE, JANE`).
-    let trimmed = line.trim_end();
-    if trimmed.ends_with('.') || memchr::memchr(b':', line.as_bytes()).is_some() {
+    if ends_with_period(line) {
         return None;
     }
-    // A tab if the line holds one, else `|`, else `,`: after the first of the three, only one of a higher rank is
-    // looked for (a search for each of the three cost three calls on most lines).
+    // A tab if the line holds one, else `|`, else `,` (none of them lies before `first`), and no `:` anywhere: one
+    // search for `:`, tab and `|` answers a line with commas alone, where a search for the colon and one for a tab or
+    // `|` cost two calls on each such line.
     let b = line.as_bytes();
-    let delimiter = match (b[first], memchr::memchr2(b'\t', b'|', &b[first..])) {
-        (b',', None) => b',',
-        (b'\t', _) => b'\t',
-        _ if memchr::memchr(b'\t', &b[first..]).is_some() => b'\t',
-        _ => b'|',
+    let delimiter = match memchr::memchr3(b':', b'\t', b'|', b) {
+        None => b',',
+        Some(at) => match b[at] {
+            b':' => return None,
+            // After a tab only a colon matters.
+            b'\t' => match memchr::memchr(b':', &b[at + 1..]) {
+                Some(_) => return None,
+                None => b'\t',
+            },
+            // After a `|`, a colon or a tab; after a tab, a colon.
+            _ => match memchr::memchr2(b':', b'\t', &b[at + 1..]) {
+                None => b'|',
+                Some(n) if b[at + 1 + n] == b':' => return None,
+                Some(n) => match memchr::memchr(b':', &b[at + 2 + n..]) {
+                    Some(_) => return None,
+                    None => b'\t',
+                },
+            },
+        },
     };
     // The text between delimiters, as `line.split(delimiter)` gives it, found by `memchr` (the split set up a char
     // searcher for every cell); the delimiter is ASCII, so the cells lie on char boundaries.
@@ -464,30 +508,41 @@ const OTHER_COLUMNS: &[&[u8]] = &[
 
 /// Cells of an aligned line: runs of text separated by two spaces or more (or a tab), as byte ranges.
 fn aligned_cells(line: &str) -> Vec<(usize, usize)> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut i = 0;
-    while i < b.len() {
-        let wide_gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
-        if wide_gap {
-            if let Some(s) = start.take() {
-                out.push((s, i));
+    AlignedCells { line, at: 0 }.collect()
+}
+
+/// The cells [`aligned_cells`] gives, one at a time: [`aligned_header`] stops at the first that names no column
+/// (most lines it reads), where the list of them all cost an allocation and a read of the whole line.
+struct AlignedCells<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl Iterator for AlignedCells<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let b = self.line.as_bytes();
+        let mut start = None;
+        while self.at < b.len() {
+            let i = self.at;
+            let wide_gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
+            if wide_gap {
+                while self.at < b.len() && matches!(b[self.at], b' ' | b'\t') {
+                    self.at += 1;
+                }
+                match start {
+                    Some(s) => return Some((s, i)),
+                    None => continue,
+                }
             }
-            while i < b.len() && matches!(b[i], b' ' | b'\t') {
-                i += 1;
+            if start.is_none() && b[i] != b' ' {
+                start = Some(i);
             }
-            continue;
+            self.at += 1;
         }
-        if start.is_none() && b[i] != b' ' {
-            start = Some(i);
-        }
-        i += 1;
+        start.map(|s| (s, self.line.trim_end().len().max(s)))
     }
-    if let Some(s) = start {
-        out.push((s, line.trim_end().len().max(s)));
-    }
-    out
 }
 
 /// The bytes no aligned header holds: digits and `: , | . # "` (one table lookup a byte, where the tests cost about
@@ -512,7 +567,7 @@ fn aligned_header(line: &str) -> Option<Vec<(usize, Option<Column>)>> {
     }
     let mut columns = Vec::new();
     let mut buf = [0; MAX_HEADER_CELL + 2];
-    for (s, e) in aligned_cells(line) {
+    for (s, e) in (AlignedCells { line, at: 0 }) {
         let name = column_name(&line[s..e], &mut buf)?;
         match column_type(name) {
             Some(c) => columns.push((s, Some(c))),
