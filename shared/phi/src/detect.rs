@@ -4644,12 +4644,12 @@ fn branch_after(hay: &str, lex: &Lexicon, end: usize) -> Option<usize> {
 
 /// A capitalised line of one to seven words, no digits, with a facility or organisation word in it.
 fn is_letterhead(line: &str, lex: &Lexicon) -> bool {
-    // The line's bytes first, then its words into an array of eight (an eighth word turns the line away), where a
+    // The line's bytes first, then its words into an array of seven (an eighth word turns the line away), where a
     // `Vec` of them was an allocation for every line above an address.
     if line.ends_with(':') || line.bytes().any(|b| b.is_ascii_digit()) {
         return false;
     }
-    let mut slots = [""; 8];
+    let mut slots = [""; 7];
     let mut n = 0;
     for w in line.split_whitespace() {
         if n == slots.len() {
@@ -6502,6 +6502,15 @@ mod tests {
                 assert_eq!(turned_away, !(90..=125).contains(&value), "{digits}");
             }
         }
+    }
+
+    #[test]
+    fn a_letterhead_has_one_to_seven_words() {
+        let lex = Lexicon::get();
+        assert!(is_letterhead("Mercy General Hospital", lex));
+        assert!(is_letterhead("Mercy General Hospital And Medical Center East", lex));
+        assert!(!is_letterhead("Mercy General Hospital And Medical Center East Campus", lex));
+        assert!(!is_letterhead("", lex));
     }
 
     fn found(text: &str) -> Vec<(EntityType, String)> {
