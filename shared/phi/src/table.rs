@@ -304,23 +304,10 @@ fn header(line: &str, first: usize) -> Option<(u8, Vec<Option<Column>>)> {
     let b = line.as_bytes();
     let delimiter = match memchr::memchr3(b':', b'\t', b'|', b) {
         None => b',',
-        Some(at) => match b[at] {
-            b':' => return None,
-            // After a tab only a colon matters.
-            b'\t' => match memchr::memchr(b':', &b[at + 1..]) {
-                Some(_) => return None,
-                None => b'\t',
-            },
-            // After a `|`, a colon or a tab; after a tab, a colon.
-            _ => match memchr::memchr2(b':', b'\t', &b[at + 1..]) {
-                None => b'|',
-                Some(n) if b[at + 1 + n] == b':' => return None,
-                Some(n) => match memchr::memchr(b':', &b[at + 2 + n..]) {
-                    Some(_) => return None,
-                    None => b'\t',
-                },
-            },
-        },
+        // The first of the three is a colon, or one follows it.
+        Some(at) if b[at] == b':' || memchr::memchr(b':', &b[at + 1..]).is_some() => return None,
+        Some(at) if b[at] == b'\t' || memchr::memchr(b'\t', &b[at + 1..]).is_some() => b'\t',
+        Some(_) => b'|',
     };
     // The text between delimiters, as `line.split(delimiter)` gives it, found by `memchr` (the split set up a char
     // searcher for every cell); the delimiter is ASCII, so the cells lie on char boundaries.
