@@ -1185,10 +1185,14 @@ fn street_word_follows(b: &[u8], start: usize, clear: &mut (usize, usize)) -> bo
     }
     let first = &b[first_word..at];
     let letter = |c: u8| matches!(c | 0x20, b'n' | b's' | b'e' | b'w');
+    // The directions of four and five letters are compared one by one, where a loop over them was a call.
     let direction = match first {
         [c] | [c, b'.'] => letter(*c),
         [_, _, _, _] | [_, _, _, _, _] => {
-            ["north", "south", "east", "west"].iter().any(|d| first.eq_ignore_ascii_case(d.as_bytes()))
+            first.eq_ignore_ascii_case(b"north")
+                || first.eq_ignore_ascii_case(b"south")
+                || first.eq_ignore_ascii_case(b"east")
+                || first.eq_ignore_ascii_case(b"west")
         }
         _ => false,
     };
@@ -3113,7 +3117,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     // phrase machinery.
     // A word of letters alone (nearly every one) is hashed as the tokenizer hashes it, without the tests for bytes
     // the hash skips (`'`) or folds (non-ASCII): the same value.
-    let hash = |(a, z, letters): (usize, usize, bool)| read_word_hash(hay, a..z, letters);
+    let hash = |(a, z, letters): (usize, usize, bool)| read_short_word_hash(hay, a..z, letters);
     let (a, z, letters) = walk.next_word()?;
     let nearest = hash((a, z, letters));
     // A word the filter turns away (nearly every one) has none of what is tested below: no label, no label's end, no
@@ -3805,6 +3809,21 @@ fn read_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64
     if letters { crate::gazetteer::letters_hash(&hay.as_bytes()[word]) } else { word_hash(&hay[word]) }
 }
 
+/// [`read_word_hash`], reading a word of fewer than eight ASCII letters (nearly every label and every word before a
+/// value, for [`left_label`]) in one eight-byte load from its start with the bytes after it masked away, where the
+/// general reading (a call) took a chunk loop and two overlapping loads.
+#[inline]
+fn read_short_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64 {
+    let len = word.end - word.start;
+    match hay.as_bytes().get(word.start..word.start + 8) {
+        Some(chunk) if letters && (1..8).contains(&len) => {
+            let bytes = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            crate::gazetteer::short_letters_hash(bytes & (u64::MAX >> (64 - 8 * len)), len)
+        }
+        _ => read_word_hash(hay, word, letters),
+    }
+}
+
 /// A note's words, and where the passes that start at few of them start.
 ///
 /// The tokenizer notes the indices of the rare words that [`word_rules`], [`facilities`] and [`organizations`] start
@@ -4138,7 +4157,12 @@ fn block_structured(words: &mut [Word], structured: &[Candidate], spans: &mut Ve
             continue;
         }
         // Spans lie close together: the first word at or after `start` is walked to from `from`, in fewer steps than
-        // a search in halves over every word left (and never more, over all spans, than one step per word).
+        // a search in halves over every word left (and never more, over all spans, than one step per word). Eight
+        // words a step first, reading the start of one word in eight: the words between two spans are most of a
+        // note's, and a step read one 40-byte word.
+        while words.get(from + 7).is_some_and(|w| w.start < start) {
+            from += 8;
+        }
         while from < words.len() && words[from].start < start {
             from += 1;
         }
@@ -8031,6 +8055,90 @@ mod tests {
         let entities = analyzer.analyze(text, &AnalyzeOptions::default());
         let ssn = entities.iter().find(|e| e.entity_type == EntityType::Ssn).expect("ssn found");
         assert_eq!(chars[ssn.start..ssn.end].iter().collect::<String>(), "１２３-４５-６７８９");
+    }
+}
+
+#[cfg(test)]
+mod word_before_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_short_word_before_a_value_hashes_as_any_word(
+            text in "[a-zA-Z' é-]{0,12}[a-zA-Z]{1,12}[ :,0-9]{0,9}",
+            letters_only in any::<bool>(),
+        ) {
+            // Every word in the text (a run of letters, taken as all letters or not), at every distance from its end.
+            let b = text.as_bytes();
+            let mut a = 0;
+            while a < b.len() {
+                let z = a + b[a..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                if z > a {
+                    let letters = letters_only || b[a..z].iter().all(u8::is_ascii_lowercase);
+                    prop_assert_eq!(
+                        read_short_word_hash(&text, a..z, letters),
+                        read_word_hash(&text, a..z, letters),
+                        "{:?}",
+                        &text[a..z]
+                    );
+                }
+                a = z + 1;
+                while a < b.len() && !text.is_char_boundary(a) {
+                    a += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    #[test]
+    fn structured_spans_block_the_words_they_cover_across_long_gaps() {
+        let vocabulary = ["alpha", "beta", "gamma", "delta", "epsilon"];
+        let text = (0..70).map(|k| vocabulary[k % vocabulary.len()]).collect::<Vec<_>>().join(" ");
+        let mut words = Words::new();
+        tokenize(&text, &mut words, Gazetteer::get(), Lexicon::get());
+        let list = &mut words.list;
+        assert_eq!(list.len(), 70);
+        // Spans over words 3-4, 20, 30-44 and 52-68 (gaps of more and fewer than eight words), and one too weak to
+        // block over 10-12.
+        let span = |first: usize, last: usize, score: f32| Candidate {
+            start: list[first].start,
+            end: list[last].end,
+            entity_type: EntityType::Mrn,
+            score,
+        };
+        let structured = [span(3, 4, 0.9), span(10, 12, 0.5), span(20, 20, 0.9), span(30, 44, 0.9), span(52, 68, 0.9)];
+        block_structured(list, &structured, &mut Vec::new());
+        let blocked: Vec<usize> = (0..70).filter(|&k| list[k].blocked).collect();
+        let expected: Vec<usize> = [3..5, 20..21, 30..45, 52..69].into_iter().flatten().collect();
+        assert_eq!(blocked, expected);
+        assert!(list.iter().all(|w| !w.blocked || w.starts == 0));
+    }
+}
+
+#[cfg(test)]
+mod street_walk_tests {
+    use super::*;
+
+    fn walks_to_street(text: &str) -> bool {
+        street_word_follows(text.as_bytes(), 0, &mut (0, 0))
+    }
+
+    #[test]
+    fn a_spelled_direction_lets_the_street_type_be_the_sixth_word() {
+        for direction in ["North", "SOUTH", "east", "wEsT", "N", "s.", "E", "W."] {
+            assert!(walks_to_street(&format!("12 {direction} Big Oak Tree Hollow Road")), "{direction}");
+        }
+        for word in ["Noth", "Sout", "Eastern", "Wes", "Westt", "Mid", "X.", "Nort1"] {
+            assert!(!walks_to_street(&format!("12 {word} Big Oak Tree Hollow Road")), "{word}");
+            assert!(walks_to_street(&format!("12 {word} Big Oak Tree Road")), "{word}");
+        }
     }
 }
 
