@@ -95,8 +95,7 @@ pub struct WordFacts {
     pub marks: u8,
     /// The word's [`Gazetteer`](crate::gazetteer::Gazetteer) flags, kept in the slot's padding: a capitalised
     /// word found here (`The`, `Plan`, `Hospital`) needs no second lookup in the gazetteer's 4 MiB table. Also
-    /// [`WordFacts::NAME_LIKE_LABEL`], in a bit no gazetteer flag uses (a word may keep it in its flags: no
-    /// reader tests it).
+    /// [`WordFacts::RARE`], in a bit no gazetteer flag uses (a word may keep it in its flags: no reader tests it).
     pub gazetteer: u8,
 }
 
@@ -119,16 +118,24 @@ impl WordFacts {
     /// empty).
     pub const KNOWN: u8 = 128;
 
-    /// In [`WordFacts::gazetteer`]: an identifier label that is also [`LexEntry::name_like`] (`Case`, `Kit`): only
-    /// for such a word does the tokenizer compare its text with [`NAME_LIKE_LABELS`], where it compared the text of
-    /// every identifier label (`MRN`, `member`, `chart`).
-    pub const NAME_LIKE_LABEL: u8 = 64;
+    /// In [`WordFacts::gazetteer`]: a word the tokenizer does more with than with most, in one test for every
+    /// such case where each took its own: a word that a pass the tokenizer notes words for starts at (one of
+    /// [`LexEntry::rule_word`] and [`LexEntry::month`] for `word_rules`, a facility head or generic facility word
+    /// for `facilities`, a word with the [`role::ORG_CUE`] role for `organizations`), or an identifier label that
+    /// is also [`LexEntry::name_like`] (`Case`, `Kit`), the only words whose text the tokenizer compares with
+    /// [`NAME_LIKE_LABELS`].
+    pub const RARE: u8 = 64;
 
-    /// The facts of an entry, without its gazetteer flags (with [`WordFacts::NAME_LIKE_LABEL`]).
+    /// The facts of an entry, without its gazetteer flags (with [`WordFacts::RARE`]).
     fn of(e: &LexEntry) -> Self {
         let bit = |set: bool, bit: u8| u8::from(set) * bit;
+        let noted = e.rule_word
+            || e.month
+            || matches!(e.facility, Some(FacilityWord::Head | FacilityWord::Generic))
+            || e.roles & role::ORG_CUE != 0;
+        let name_like_label = e.name_like && matches!(e.label, Some(Label::Id(_)));
         Self {
-            gazetteer: bit(e.name_like && matches!(e.label, Some(Label::Id(_))), Self::NAME_LIKE_LABEL),
+            gazetteer: bit(noted || name_like_label, Self::RARE),
             roles: e.roles,
             facility: e.facility,
             marks: bit(e.state, Self::STATE)
@@ -142,10 +149,10 @@ impl WordFacts {
     }
 }
 
-// `NAME_LIKE_LABEL` shares the gazetteer flags' byte without taking any of their bits.
+// `RARE` shares the gazetteer flags' byte without taking any of their bits.
 const _: () = {
     use crate::gazetteer::{COMMON, ENGLISH, FIRST, LAST, PLACE, PLACE_HEAD, PLACE_TAIL};
-    assert!(WordFacts::NAME_LIKE_LABEL & (FIRST | LAST | PLACE | COMMON | ENGLISH | PLACE_HEAD | PLACE_TAIL) == 0);
+    assert!(WordFacts::RARE & (FIRST | LAST | PLACE | COMMON | ENGLISH | PLACE_HEAD | PLACE_TAIL) == 0);
 };
 
 /// Everything the lexicon knows about one word or phrase: one lookup answers every question about it.
@@ -3111,5 +3118,25 @@ mod tests {
 
         // Assert: past a quarter, lookups of absent words (most of a note's) probe more slots; raise WORD_FACT_SLOTS.
         assert!(entries > 0 && entries * 4 <= WORD_FACT_SLOTS, "{entries} entries in {WORD_FACT_SLOTS} slots");
+    }
+
+    #[test]
+    fn a_word_is_rare_exactly_when_a_noted_pass_starts_at_it_or_it_is_a_name_like_label() {
+        // Arrange
+        let lexicon = Lexicon::get();
+
+        for (key, e) in lexicon.entries.iter() {
+            // Act
+            let facts = lexicon.word_facts(key);
+
+            // Assert: a rule word or month (`word_rules`), a facility head or generic word (`facilities`), an
+            // organisation cue (`organizations`), an identifier label that is also a name, and no other word.
+            let rare = e.rule_word
+                || e.month
+                || matches!(e.facility, Some(FacilityWord::Head | FacilityWord::Generic))
+                || e.roles & role::ORG_CUE != 0
+                || (e.name_like && matches!(e.label, Some(Label::Id(_))));
+            assert_eq!(facts.gazetteer & WordFacts::RARE != 0, rare, "{e:?}");
+        }
     }
 }

@@ -3545,7 +3545,7 @@ struct Word {
     /// here, decided once the line's case and the word's gazetteer flags are known (and cleared when it is blocked),
     /// so that their loops over every word test one byte.
     starts: u8,
-    /// Gazetteer flags, looked up once (possibly with [`WordFacts::NAME_LIKE_LABEL`], which no reader tests).
+    /// Gazetteer flags, looked up once (possibly with [`WordFacts::RARE`], which no reader tests).
     flags: u8,
     roles: u8,
     facility: Option<FacilityWord>,
@@ -3786,8 +3786,8 @@ fn long_word_hash(hay: &str, word: std::ops::Range<usize>, letters: bool) -> u64
     read_word_hash(hay, word, letters)
 }
 
-/// `marks` of a word the lexicon marks [`WordFacts::NAME_LIKE_LABEL`], without [`Word::ID_LABEL`] when the word is
-/// one of [`NAME_LIKE_LABELS`] (not only of the same hash). Out of line, for the tokenizer's rare such words: the
+/// `marks` of an identifier label the lexicon marks [`WordFacts::RARE`], without [`Word::ID_LABEL`] when the word
+/// is one of [`NAME_LIKE_LABELS`] (not only of the same hash). Out of line, for the tokenizer's rare such words: the
 /// test inline moved the tokenizer's registers (nophi-2k +0.8M instructions).
 #[cold]
 #[inline(never)]
@@ -4086,31 +4086,31 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         };
         let facts = lex.word_facts(hash);
         let marks = facts.marks;
-        // Or-ed without short-circuits: every operand is at hand, a branch for each would cost more.
-        let rule = (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | (start < rule_before);
+        let after_rule_cue = start < rule_before;
         rule_before = usize::MAX * usize::from(marks & WordFacts::RULE_CUE != 0);
-        let facility_start = matches!(facts.facility, Some(FacilityWord::Head | FacilityWord::Generic));
-        let org_cue = facts.roles & role::ORG_CUE != 0;
-        // One branch for the few words noted at all.
-        if rule | facility_start | org_cue {
+        // The lexicon's marks are kept whole: the bits a word has are the same bits there, and the others are
+        // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`).
+        let mut word_marks = marks;
+        // One branch for the few words noted at all or compared with the name-like labels.
+        if (facts.gazetteer & WordFacts::RARE != 0) | after_rule_cue {
+            let rule = (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | after_rule_cue;
+            word_marks |= u8::from(rule) * Word::RULE;
             let index = words.list.len();
             if rule && index > 0 {
                 words.rule_at.push(index);
             }
-            if facility_start {
+            if matches!(facts.facility, Some(FacilityWord::Head | FacilityWord::Generic)) {
                 words.facility_at.push(index);
             }
-            if org_cue {
+            if facts.roles & role::ORG_CUE != 0 {
                 words.after_org_cue.push(index + 1);
             }
-        }
-        // The lexicon's marks are kept whole: the bits a word has are the same bits there, and the others are
-        // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`). An identifier label that is also
-        // a name (rare) loses its bit: only one the lexicon marks name-like can be one (`is_name_like_label` holds
-        // only for words of the name-like labels' hashes).
-        let mut word_marks = marks | (u8::from(rule) * Word::RULE);
-        if facts.gazetteer & WordFacts::NAME_LIKE_LABEL != 0 {
-            word_marks = name_like_label_marks(word_text(hay, start, i), word_marks);
+            // An identifier label that is also a name loses its bit: only one the lexicon marks rare can be one
+            // (`is_name_like_label` holds only for words of the name-like labels' hashes, which are marked so), and
+            // any other label here keeps it.
+            if marks & WordFacts::ID_LABEL != 0 {
+                word_marks = name_like_label_marks(word_text(hay, start, i), word_marks);
+            }
         }
         let mut word = Word {
             start,
