@@ -18,10 +18,11 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
 use regex_automata::meta::Regex;
 use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm::PikeVM};
-use regex_automata::{Anchored, Input, Match, MatchError, MatchKind, PatternID};
+use regex_automata::{Anchored, HalfMatch, Input, Match, MatchError, MatchKind, PatternID};
 
 use crate::context::{
     FacilityWord, HESITATIONS, Label, LexEntry, Lexicon, MONTH_CUES, NAME_LIKE_LABELS, NOT_ORG_VALUES, OrgCue,
@@ -467,6 +468,9 @@ struct ShapesCache {
     forward: LazyCache,
     reverse: LazyCache,
     pikevm: Option<thompson::pikevm::Cache>,
+    /// The forward DFA's state inside a word (see [`Shapes::word_state`]) and the `forward.clear_count()` it was
+    /// found at (a cleared cache numbers its states anew); `None` before the first search.
+    word: Option<(usize, Option<LazyStateID>)>,
 }
 
 impl Shapes {
@@ -530,7 +534,110 @@ impl Shapes {
     }
 
     fn create_cache(&self) -> ShapesCache {
-        ShapesCache { forward: self.forward.create_cache(), reverse: self.reverse.create_cache(), pikevm: None }
+        ShapesCache {
+            forward: self.forward.create_cache(),
+            reverse: self.reverse.create_cache(),
+            pikevm: None,
+            word: None,
+        }
+    }
+
+    /// The forward DFA's state in the middle of a long word, if every ASCII letter leads it back to itself: there
+    /// the search can skip to the word's end without a transition for each letter. No shape tracks more than a few
+    /// letters of a word but the e-mail address's local part and the web address's host, which take any letter, so
+    /// after a few letters of most words the DFA is in this one state (found by walking a word of no shape).
+    fn word_state(&self, cache: &mut LazyCache) -> Option<LazyStateID> {
+        const WORD: &[u8] = b"qqqqqqqqqqqqqqqq";
+        let clears = cache.clear_count();
+        let mut sid = self.forward.start_state_forward(cache, &Input::new(WORD)).ok()?;
+        for &c in WORD {
+            sid = self.forward.next_state(cache, sid, c).ok()?;
+        }
+        let loops = !sid.is_tagged()
+            && (b'a'..=b'z').chain(b'A'..=b'Z').all(|c| self.forward.next_state(cache, sid, c).ok() == Some(sid));
+        // A cache cleared on the way numbered its states anew: `sid` may be stale.
+        (loops && cache.clear_count() == clears).then_some(sid)
+    }
+
+    /// The forward search of `input` (unanchored, not earliest) as the lazy DFA's own `try_search_fwd` runs it, but
+    /// from the state inside a word (see [`Shapes::word_state`]) straight to the word's end. On notes without PHI the
+    /// search crosses every byte of the text and finds nothing, each transition a load that waits for the one
+    /// before; most letters after the first two of a word (two fifths of the bytes of such notes) are skipped with
+    /// a plain byte test, which waits for nothing.
+    fn find_fwd(&self, cache: &mut ShapesCache, input: &Input<'_>) -> Result<Option<HalfMatch>, MatchError> {
+        let dfa = &self.forward;
+        let lazy = &mut cache.forward;
+        let word = match cache.word {
+            Some((clears, word)) if clears == lazy.clear_count() => word,
+            _ => {
+                let word = self.word_state(lazy);
+                cache.word = Some((lazy.clear_count(), word));
+                word
+            }
+        };
+        let Some(word) = word else { return dfa.try_search_fwd(lazy, input) };
+        if input.is_done() {
+            return Ok(None);
+        }
+        let clears = lazy.clear_count();
+        let (hay, end) = (input.haystack(), input.end());
+        let mut sid = dfa.start_state_forward(lazy, input)?;
+        if lazy.clear_count() != clears {
+            return dfa.try_search_fwd(lazy, input);
+        }
+        let mut mat = None;
+        let mut at = input.start();
+        lazy.search_start(at);
+        loop {
+            let prev = sid;
+            if sid.is_tagged() {
+                let Some(&c) = hay[..end].get(at) else { break };
+                sid = dfa.next_state(lazy, prev, c).map_err(|_| MatchError::gave_up(at))?;
+            } else {
+                let (stop, before, next) = walk(dfa, lazy, &hay[..end], at, sid, word);
+                at = stop;
+                let Some(next) = next else {
+                    sid = before;
+                    break;
+                };
+                sid = next;
+                if sid.is_unknown() {
+                    sid = dfa.next_state(lazy, before, hay[at]).map_err(|_| MatchError::gave_up(at))?;
+                }
+            }
+            // A cache cleared for a new state numbered its states anew, `word` among them: the search starts over
+            // without it (the cache holds 16 MiB of states, and none is expected to be cleared). The walk above
+            // only ran after a test like this one.
+            if lazy.clear_count() != clears {
+                lazy.search_finish(at);
+                return dfa.try_search_fwd(lazy, input);
+            }
+            if sid.is_match() {
+                // Matches are delayed by one byte: this one ends at `at`.
+                mat = Some(HalfMatch::new(dfa.match_pattern(lazy, sid, 0), at));
+            } else if sid.is_dead() {
+                lazy.search_finish(at);
+                return Ok(mat);
+            } else if sid.is_quit() {
+                lazy.search_finish(at);
+                return Err(MatchError::quit(hay[at], at));
+            }
+            at += 1;
+        }
+        // The end-of-input transition, which reports a match that ends there.
+        let after = hay.get(end).copied();
+        let eoi = match after {
+            Some(c) => dfa.next_state(lazy, sid, c),
+            None => dfa.next_eoi_state(lazy, sid),
+        };
+        sid = eoi.map_err(|_| MatchError::gave_up(end))?;
+        lazy.search_finish(end);
+        if sid.is_match() {
+            mat = Some(HalfMatch::new(dfa.match_pattern(lazy, sid, 0), end));
+        } else if sid.is_quit() {
+            return Err(MatchError::quit(after.unwrap_or_default(), end));
+        }
+        Ok(mat)
     }
 
     /// The leftmost-first match in `input`'s span.
@@ -563,7 +670,12 @@ impl Shapes {
         input: &Input<'_>,
         settle: impl FnOnce(PatternID, usize) -> Option<usize>,
     ) -> Result<Option<Match>, MatchError> {
-        let Some(end) = self.forward.try_search_fwd(&mut cache.forward, input)? else { return Ok(None) };
+        let forward = if input.get_anchored().is_anchored() || input.get_earliest() {
+            self.forward.try_search_fwd(&mut cache.forward, input)?
+        } else {
+            self.find_fwd(cache, input)?
+        };
+        let Some(end) = forward else { return Ok(None) };
         let (pid, end) = (end.pattern(), end.offset());
         if input.get_anchored().is_anchored() {
             return Ok(Some(Match::new(pid, input.start()..end)));
@@ -578,6 +690,34 @@ impl Shapes {
             None => Err(MatchError::gave_up(end)),
         }
     }
+}
+
+/// The lazy DFA's transitions over `hay` from `at` in the untagged state `sid` while they lead to untagged states,
+/// from the state `word` (see [`Shapes::word_state`]) to the end of the word's letters: where they stopped, the state
+/// there, and the tagged state (a match, dead or not yet computed) the byte there leads to, if any. The cache is
+/// only read, so that its table's address and length stay in registers.
+fn walk(
+    dfa: &LazyDfa,
+    lazy: &LazyCache,
+    hay: &[u8],
+    mut at: usize,
+    mut sid: LazyStateID,
+    word: LazyStateID,
+) -> (usize, LazyStateID, Option<LazyStateID>) {
+    while let Some(&c) = hay.get(at) {
+        let next = dfa.next_state_untagged(lazy, sid, c);
+        if next.is_tagged() {
+            return (at, sid, Some(next));
+        }
+        sid = next;
+        at += 1;
+        if sid == word {
+            while hay.get(at).is_some_and(u8::is_ascii_alphabetic) {
+                at += 1;
+            }
+        }
+    }
+    (at, sid, None)
 }
 
 /// Most caches kept idle: one per thread that analyzes at the same time, more are dropped.
@@ -8473,6 +8613,31 @@ mod shapes_tests {
                 Ok(())
             })
             .expect("every lone-colon match is rejected");
+    }
+
+    /// The forward search skips a word's letters from one state inside words (see [`Shapes::word_state`]): the
+    /// shapes' automaton has that state, and the search that skips answers as the lazy DFA's own from every position
+    /// of text where long words run into shapes made of words (e-mail and web addresses, written dates, streets).
+    #[test]
+    fn forward_search_skipping_words_finds_the_lazy_dfas_matches() {
+        let (shapes, _) = shapes_both_ways();
+        let mut cache = shapes.create_cache();
+        assert!(shapes.word_state(&mut cache.forward).is_some());
+        let texts = [
+            "Continuation of anticoagulation; reassessment scheduled bilaterally.",
+            "contact administrator.longname@hospitalsystem.org or www.examplehospital.com/portal today",
+            "Seen Septemberish, then September 14th, 2023 and Decemberween 5; December 5 2024",
+            "Main Street and Boulevardier Ave and Thomas Rd; 1234 Longfellowstreet Avenue",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz Zebra1234 word-word",
+        ];
+        for hay in texts {
+            for pos in 0..=hay.len() {
+                let input = Input::new(hay).span(pos..hay.len());
+                let ours = shapes.find_fwd(&mut cache, &input).expect("the lazy DFA finishes");
+                let theirs = shapes.forward.try_search_fwd(&mut cache.forward, &input).expect("the lazy DFA finishes");
+                assert_eq!(ours, theirs, "{hay:?} from {pos}");
+            }
+        }
     }
 
     #[test]
