@@ -2641,7 +2641,10 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
         }
         (digits, alnum)
     };
-    if alnum_count < 4 {
+    // A token of one digit (`SpO2`, `5-day`, a twentieth of those that come this far in notes without PHI) is no value
+    // of any label (every identifier's needs two digits, a Luhn check or a ZIP's five) and nothing below takes it
+    // without a label but a VIN (which may hold a single digit): it is turned away before the label's lookup.
+    if alnum_count < 4 || (digit_count < 2 && bytes.len() != 17) {
         return None;
     }
     let label = left_label(hay, s);
@@ -6665,6 +6668,24 @@ mod tests {
                 let turned_away = bare_number_turned_away(text.as_bytes(), 3, 3 + digits.len());
                 assert_eq!(turned_away, !(90..=125).contains(&value), "{digits}");
             }
+        }
+    }
+
+    #[test]
+    fn no_label_takes_a_token_of_one_digit() {
+        // `token` turns such tokens away before the label's lookup: every label's value needs a second digit (a VIN
+        // aside, which is seventeen bytes long).
+        for text in ["SpO2", "5-day", "ABCD1", "X-1-YZ", "AB1234567", "ab-cd-1-efghijklmnopq"] {
+            let alnum = text.bytes().filter(u8::is_ascii_alphanumeric).count();
+            for ty in EntityType::ALL {
+                assert_eq!(id_value(text, 0, text.len(), ty, 1, alnum), None, "{text} {ty:?}");
+            }
+        }
+        for text in ["MRN: ABCD1 seen", "Policy #: X-1-YZ", "SSN: 1-AB-CD", "Phone AB1CD"] {
+            let s = text.find(|c: char| c.is_ascii_digit()).map(|d| text[..d].rfind(' ').map_or(0, |p| p + 1));
+            let s = s.expect("a digit");
+            let e = s + text[s..].find(' ').unwrap_or(text.len() - s);
+            assert_eq!(token(text, s, e), None, "{text}");
         }
     }
 
