@@ -589,10 +589,9 @@ impl Shapes {
         let mut at = input.start();
         lazy.search_start(at);
         loop {
-            let prev = sid;
             if sid.is_tagged() {
                 let Some(&c) = hay[..end].get(at) else { break };
-                sid = dfa.next_state(lazy, prev, c).map_err(|_| MatchError::gave_up(at))?;
+                sid = dfa.next_state(lazy, sid, c).map_err(|_| MatchError::gave_up(at))?;
             } else {
                 let (stop, before, next) = walk(dfa, lazy, &hay[..end], at, sid, word);
                 at = stop;
@@ -3276,8 +3275,7 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
     }
     let nearest_entry = lex.entry(nearest);
     let entry = &nearest_entry;
-    let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
-    if entry.label.is_none() && !entry.label_tail && !entry.filler && !state_code() {
+    if entry.label.is_none() && !entry.label_tail && !entry.filler && !is_state_code(hay, a, z, entry) {
         return None;
     }
     // A label of one word that ends no longer label and is no filler (`BP`, `MRN`) is the answer, as the loop below
@@ -3292,6 +3290,12 @@ pub(crate) fn left_label(hay: &str, s: usize) -> Option<Label> {
         return Some(label);
     }
     left_label_phrase(hay, walk, (a, z), nearest, nearest_entry)
+}
+
+/// Whether the word `a..z` (of lexicon entry `entry`) is a state's code: two upper-case letters that name a state
+/// (`NY` of `Driver's license: NY 123456789`).
+fn is_state_code(hay: &str, a: usize, z: usize, entry: &LexEntry) -> bool {
+    z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state
 }
 
 /// [`left_label`] past its nearest word (`a..z`, hashed `nearest`, with entry `nearest_entry`), which is a filler, a
@@ -3309,8 +3313,7 @@ fn left_label_phrase(
 ) -> Option<Label> {
     let lex = Lexicon::get();
     let hash = |(a, z, letters): (usize, usize, bool)| read_short_word_hash(hay, a..z, letters);
-    let entry = &nearest_entry;
-    let state_code = || z - a == 2 && hay.as_bytes()[a..z].iter().all(u8::is_ascii_uppercase) && entry.state;
+    let state_code = || is_state_code(hay, a, z, &nearest_entry);
     // words[0] is nearest; they are read (and hashed) only as far as the phrases below need them: a phrase of several
     // words is looked up only before a word that ends such a label (`birth` of `date of birth`), and most values have
     // none, so most calls read one word and look it up once.
