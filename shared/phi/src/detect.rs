@@ -585,7 +585,9 @@ impl Shapes {
         if lazy.clear_count() != clears {
             return dfa.try_search_fwd(lazy, input);
         }
-        let mut mat = None;
+        // The last match state and where its match ends. Its pattern is read from the state once, when the search
+        // ends: a long match (a web address's path, an e-mail address's domain) is a match state at every byte.
+        let mut last: Option<(LazyStateID, usize)> = None;
         let mut at = input.start();
         lazy.search_start(at);
         loop {
@@ -613,16 +615,19 @@ impl Shapes {
             }
             if sid.is_match() {
                 // Matches are delayed by one byte: this one ends at `at`.
-                mat = Some(HalfMatch::new(dfa.match_pattern(lazy, sid, 0), at));
+                last = Some((sid, at));
             } else if sid.is_dead() {
                 lazy.search_finish(at);
-                return Ok(mat);
+                return Ok(last.map(|(sid, at)| HalfMatch::new(dfa.match_pattern(lazy, sid, 0), at)));
             } else if sid.is_quit() {
                 lazy.search_finish(at);
                 return Err(MatchError::quit(hay[at], at));
             }
             at += 1;
         }
+        // The last match's pattern, read before the end-of-input transition (which may clear the cache, and number
+        // its states anew).
+        let mut mat = last.map(|(sid, at)| HalfMatch::new(dfa.match_pattern(lazy, sid, 0), at));
         // The end-of-input transition, which reports a match that ends there.
         let after = hay.get(end).copied();
         let eoi = match after {
