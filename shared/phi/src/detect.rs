@@ -807,7 +807,7 @@ impl Analyzer {
         };
         for text in [WARM_UP.to_string(), WARM_UP.to_lowercase(), WARM_UP.to_uppercase()] {
             let mut warmed = Vec::new();
-            analyzer.structured_with(&text, &mut cache, &mut warmed);
+            analyzer.structured_with(&text, false, &mut cache, &mut warmed);
         }
         analyzer.caches.warm = cache;
         Ok(analyzer)
@@ -830,7 +830,7 @@ impl Analyzer {
         CANDIDATES.with(|list| {
             let candidates = &mut *list.borrow_mut();
             candidates.clear();
-            self.structured(hay, candidates);
+            self.structured(hay, normalized.offsets_unchanged(), candidates);
             words_pass(hay, candidates);
             crate::hl7::segments(hay, candidates);
             crate::table::tables(hay, candidates);
@@ -1017,9 +1017,11 @@ impl Analyzer {
         scan.limit = found.map_or(hay.len(), |(s, _, _)| s);
     }
 
-    /// A structured pass's state over `hay`, with the first match of the shapes but tokens searched.
-    fn scan<'c>(&self, hay: &str, cache: &'c mut Caches) -> Scan<'c> {
-        let ascii_letters = ascii_case_folding(hay);
+    /// A structured pass's state over `hay`, with the first match of the shapes but tokens searched. `known_ascii`:
+    /// see [`Analyzer::structured_with`].
+    fn scan<'c>(&self, hay: &str, known_ascii: bool, cache: &'c mut Caches) -> Scan<'c> {
+        debug_assert!(!known_ascii || hay.is_ascii());
+        let ascii_letters = known_ascii || ascii_case_folding(hay);
         let mut scan = Scan { shape: None, limit: hay.len(), udi: None, ascii_letters, street_clear: (0, 0), cache };
         if !hay.is_empty() {
             self.next_shape(hay, 0, &mut scan);
@@ -1162,24 +1164,28 @@ impl Analyzer {
                 }
                 self.caches.give(cache);
             }
-            Stage::Structured => self.structured(hay, &mut out),
+            Stage::Structured => self.structured(hay, normalized.offsets_unchanged(), &mut out),
             Stage::Words => {
-                self.structured(hay, &mut out);
+                self.structured(hay, normalized.offsets_unchanged(), &mut out);
                 words_pass(hay, &mut out);
             }
         }
         out.len()
     }
 
-    fn structured(&self, hay: &str, out: &mut Vec<Candidate>) {
+    fn structured(&self, hay: &str, known_ascii: bool, out: &mut Vec<Candidate>) {
         let mut cache = self.caches.take();
-        self.structured_with(hay, &mut cache, out);
+        self.structured_with(hay, known_ascii, &mut cache, out);
         self.caches.give(cache);
     }
 
-    fn structured_with(&self, hay: &str, cache: &mut Caches, out: &mut Vec<Candidate>) {
+    /// The structured pass's candidates in `hay` into `out`. `known_ascii`: whether `hay` is known to be ASCII, as
+    /// normalized text whose offsets are unchanged is (each of its bytes is one code point of the original): the
+    /// pass then does not read the whole text to learn it (0.17% of all instructions on mixed notes, 0.28% on notes
+    /// without PHI).
+    fn structured_with(&self, hay: &str, known_ascii: bool, cache: &mut Caches, out: &mut Vec<Candidate>) {
         let mut pos = 0;
-        let mut scan = self.scan(hay, cache);
+        let mut scan = self.scan(hay, known_ascii, cache);
         let token_pid = self.token_pid;
         while pos < hay.len() {
             let Some((s, e, pid)) = self.next_match(hay, pos, &mut scan) else { break };
@@ -8567,7 +8573,7 @@ mod shapes_tests {
         let mut caches = analyzer.caches.take();
         let mut all_cache = all.create_cache();
         let ascii_letters = ascii_case_folding(hay);
-        let mut scan = analyzer.scan(hay, &mut caches);
+        let mut scan = analyzer.scan(hay, false, &mut caches);
         for pos in (0..=hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             let ours = analyzer.next_match(hay, pos, &mut scan);
             let shape = all
@@ -8964,7 +8970,7 @@ mod shapes_tests {
         });
         let (analyzer, own) = &*BY_HAND;
         let mut caches = analyzer.caches.take();
-        let mut scan = analyzer.scan(hay, &mut caches);
+        let mut scan = analyzer.scan(hay, false, &mut caches);
         for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
             for (pid, re) in own {
                 let ours = analyzer.anchored_match(hay, start, *pid, &mut scan);

@@ -795,6 +795,26 @@ mod tests {
         }
     }
 
+    /// The structured pass takes text whose offsets are unchanged as ASCII without reading it (see
+    /// `Analyzer::structured_with`): each of its bytes stands for one code point, as OCR's mending keeps it.
+    #[test]
+    fn text_whose_offsets_are_unchanged_is_ascii() {
+        let texts = [
+            "Pt seen O3/l4/2O24, MRN 00456123, SpO2 97%",
+            "C0NSULTATI0N by Dr. Ch0udhury, At1anta, GA 3O3O3, 97S20",
+            "Zo\u{eb} M\u{fc}ller, DOB 1/2/1960",
+            "a\u{a0}b \u{17F}am \u{212A}ansas 66044",
+            "twenty one years, nineteen fifty two",
+            "",
+        ];
+        for text in texts {
+            for scanned in [false, true] {
+                let n = Normalized::with_ocr(text, scanned);
+                assert!(!n.offsets_unchanged() || n.as_str().is_ascii(), "{text:?}");
+            }
+        }
+    }
+
     #[test]
     fn ocr_digits_inside_words_become_the_letters_they_were_read_for() {
         for (scanned, mended) in [
