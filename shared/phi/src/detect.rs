@@ -7,8 +7,9 @@
 //! one multi-pattern automaton ([`Shapes`]: a forward and a reverse lazy DFA) built from every shape pattern at once,
 //! except the last, catch-all token shape (any word holding a digit), which a hand-written scanner matches exactly as
 //! its pattern would (a property test holds the two equal), so that the automaton does not stop at every number, and
-//! the UDI shape, searched where its literal start stands, the address shape, searched at numbers a street type
-//! follows, the state-and-ZIP shape, searched before ZIP-like numbers, and the short date, matched at tokens (see
+//! the UDI shape, searched where its literal start stands, the MBI, IBAN and day-and-month date shapes, searched at
+//! tokens whose first bytes may start them, the address shape, searched at numbers a street type follows, the
+//! state-and-ZIP shape, searched before ZIP-like numbers, and the short date, matched at tokens (see
 //! [`Analyzer`]'s `exact`); their matches are merged as one regex would find them (a test holds that too). A shape
 //! only proposes; its classifier validates (check digits, calendar, IP parsing) and reads the context
 //! (labels before, units after). When a classifier rejects a match, the later patterns are tried anchored at the same
@@ -242,22 +243,18 @@ fn first_street_start(hay: &str, s: usize) -> Option<usize> {
 }
 
 /// The shapes that the shapes automaton holds loosened (see [`digit_shape`]).
-const LOOSENED: [Shape; 5] = [Shape::Ipv6, Shape::Mbi, Shape::Highway, Shape::PhoneIntl, Shape::Phone];
+const LOOSENED: [Shape; 4] = [Shape::Ipv6, Shape::Highway, Shape::PhoneIntl, Shape::Phone];
 
-/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or digit widened to `\d`. The classes `[1-9]` and
-/// `[2-9]` split the digit bytes of an automaton into more byte classes, and every state after a
-/// digit built a transition for each (a tenth of the shapes automaton's state-building work on the benchmark's mixed
-/// notes); so did the `1` of the phone's `+1` and `1-` and of the IPv6 loopback `::1` (with them loosened the
-/// digits are one byte class, and the lazy DFA built a sixth fewer transitions on 4,000 mixed notes). The highway's
-/// state codes are loosened to any two capitals: the codes' alternation gave the lazy DFA states of its own at every
-/// capitalised word. A loosened pattern matches wherever its own does (and a little more): it only proposes, and its
-/// own pattern, searched anchored, decides.
+/// The pattern of one of [`LOOSENED`]; `loose`, with its digit class or digit widened to `\d`. The classes `[1-9]` (of
+/// the MBI, loosened here until it was searched apart) and `[2-9]` split the digit bytes of an automaton into more
+/// byte classes, and every state after a digit built a transition for each (a tenth of the shapes automaton's
+/// state-building work on the benchmark's mixed notes); so did the `1` of the phone's `+1` and `1-` and of the IPv6
+/// loopback `::1` (with them loosened the digits are one byte class, and the lazy DFA built a sixth fewer transitions
+/// on 4,000 mixed notes). The highway's state codes are loosened to any two capitals: the codes' alternation gave the
+/// lazy DFA states of its own at every capitalised word. A loosened pattern matches wherever its own does (and a
+/// little more): it only proposes, and its own pattern, searched anchored, decides.
 fn digit_shape(shape: Shape, loose: bool) -> String {
     match (shape, loose) {
-        (Shape::Mbi, _) => format!(
-            r"(?i)\b{}[a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{{2}}\d{{2}}\b",
-            if loose { r"\d" } else { "[1-9]" }
-        ),
         (Shape::PhoneIntl, _) => format!(
             r"\+\s?{}\d{{0,2}}[\s.-]?(?:\(\d{{1,4}}\)[\s.-]?)?\d{{1,4}}(?:[\s.-]?\d{{2,4}}){{1,4}}\b",
             if loose { r"\d" } else { "[2-9]" }
@@ -299,7 +296,7 @@ fn patterns() -> Vec<(Shape, String)> {
             r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b|\b[0-9a-f]{2}(?:-[0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b".into(),
         ),
         (Shape::Udi, r"\(01\)\d{14}(?:\((?:1[0-7]|21|240|241|30|7003)\)[A-Za-z0-9-]{1,20})*".into()),
-        (Shape::Mbi, digit_shape(Shape::Mbi, false)),
+        (Shape::Mbi, r"(?i)\b[1-9][a-z][a-z0-9]\d-?[a-z][a-z0-9]\d-?[a-z]{2}\d{2}\b".into()),
         (Shape::Iban, r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b".into()),
         (
             Shape::DateNumeric,
@@ -379,8 +376,9 @@ struct Scan<'c> {
 /// A compiled detector; build once (it holds the compiled patterns) and share it across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`], [`Shape::Address`], [`Shape::StateZip`] and
-    /// [`Shape::DateShort`], in priority order, those of [`LOOSENED`] loosened.
+    /// Every shape but the last ([`Shape::Token`]), [`Shape::Udi`], [`Shape::Mbi`], [`Shape::Iban`],
+    /// [`Shape::DateDayMonth`], [`Shape::Address`], [`Shape::StateZip`] and [`Shape::DateShort`], in priority order,
+    /// those of [`LOOSENED`] loosened.
     shaped: Shapes,
     /// The UDI shape, searched apart: its literal digits (`(01)`, `(17)`, `(7003)`) split the digit bytes of `shaped`'s
     /// automaton into twice as many classes, so that every state after a digit built twice as many transitions (a
@@ -390,7 +388,12 @@ pub struct Analyzer {
     /// between a number and a street type made `shaped`'s lazy DFA track every number's count of words at once (more
     /// than half of its states, and a fifth of all instructions on 4,000 mixed notes, went to it); an address is
     /// searched anchored where a number is followed by a street type (see [`Analyzer::next_match`]). The state-and-ZIP
-    /// shape is here for the same reason, and found by hand (see [`Analyzer::state_zip_before`]).
+    /// shape is here for the same reason, and found by hand (see [`Analyzer::state_zip_before`]). So are the MBI, the
+    /// IBAN and the day of the month before its month, which start where a token does and are searched anchored there
+    /// (see [`Analyzer::token_shape_at`]): after every number or pair of letters `shaped`'s lazy DFA tracked an MBI's
+    /// letters and digits, an IBAN's groups and a month's letters after the day along with every other shape, and
+    /// built more than a quarter of its transitions for them (on the benchmark's 20,000 mixed notes the forward search
+    /// built 8,045 with them, in 76M instructions, and 5,826 without, in 52M).
     exact: Shapes,
     /// Each shape's automaton for anchored searches (whether `exact`) and pattern there, by its index in `shapes`.
     patterns: Vec<(bool, PatternID)>,
@@ -404,6 +407,12 @@ pub struct Analyzer {
     token: Regex,
     /// Index in `shapes` of [`Shape::Token`], the last, matched by hand (see [`next_token`]).
     token_pid: usize,
+    /// Index in `shapes` of [`Shape::Mbi`], searched apart (see [`Analyzer::token_shape_at`]).
+    mbi_pid: usize,
+    /// Index in `shapes` of [`Shape::Iban`], searched apart (see [`Analyzer::token_shape_at`]).
+    iban_pid: usize,
+    /// Index in `shapes` of [`Shape::DateDayMonth`], searched apart (see [`Analyzer::token_shape_at`]).
+    day_month_pid: usize,
     /// Index in `shapes` of [`Shape::Address`], searched apart (see [`Analyzer::next_match`]).
     address_pid: usize,
     /// Index in `shapes` of [`Shape::StateZip`], searched apart (see [`Analyzer::state_zip_before`]).
@@ -767,7 +776,15 @@ impl Analyzer {
                 },
             )
             .collect();
-        let apart = [Shape::Udi, Shape::Address, Shape::StateZip, Shape::DateShort];
+        let apart = [
+            Shape::Udi,
+            Shape::Mbi,
+            Shape::Iban,
+            Shape::DateDayMonth,
+            Shape::Address,
+            Shape::StateZip,
+            Shape::DateShort,
+        ];
         let shaped_ids: Vec<usize> = (0..token_pid).filter(|&i| !apart.contains(&list[i].0)).collect();
         let exact_ids: Vec<usize> =
             (0..token_pid).filter(|&i| apart.contains(&list[i].0) || LOOSENED.contains(&list[i].0)).collect();
@@ -799,6 +816,9 @@ impl Analyzer {
             caches: CachePool { warm, idle: Mutex::new(Vec::new()) },
             token,
             token_pid,
+            mbi_pid: list.iter().position(|(s, _)| *s == Shape::Mbi).unwrap_or(usize::MAX),
+            iban_pid: list.iter().position(|(s, _)| *s == Shape::Iban).unwrap_or(usize::MAX),
+            day_month_pid: list.iter().position(|(s, _)| *s == Shape::DateDayMonth).unwrap_or(usize::MAX),
             address_pid: list.iter().position(|(s, _)| *s == Shape::Address).unwrap_or(usize::MAX),
             state_zip_pid: list.iter().position(|(s, _)| *s == Shape::StateZip).unwrap_or(usize::MAX),
             date_short_pid: list.iter().position(|(s, _)| *s == Shape::DateShort).unwrap_or(usize::MAX),
@@ -900,6 +920,12 @@ impl Analyzer {
         {
             return Some(found);
         }
+        if pid > self.mbi_pid
+            && (!scan.ascii_letters || token_shape_may_start(b, s))
+            && let Some(found) = self.token_shape_at(hay, s, pid, scan)
+        {
+            return Some(found);
+        }
         let address = self.address_pid;
         // A token there is the address's number (`\d{1,6}[a-z]?`, white space after it): two thirds of the numbers of
         // a note fail this before the walk.
@@ -920,6 +946,46 @@ impl Analyzer {
             return Some((s, end, self.date_short_pid));
         }
         Some((s, e, pid))
+    }
+
+    /// The match at `s` of an MBI, an IBAN or a day of the month before its month (`1EG4-TE5-MK73`, `GB82 WEST 1234
+    /// 5698 7654 32`, `5th of June`), the first of them in priority order, where the first match from the search's
+    /// position, of shape `pid`, starts at `s`. Each starts where a token does (a word holding a digit: its first
+    /// characters are one), so none can start before the first token or come first but at its start, like an address
+    /// (see [`Analyzer::exact`]): each is searched anchored there where its first bytes may start it. Out of line: it
+    /// runs at one token in sixteen (34,018 times for some 540,000 tokens on the benchmark's mixed notes).
+    #[inline(never)]
+    fn token_shape_at(&self, hay: &str, s: usize, pid: usize, scan: &mut Scan<'_>) -> Option<(usize, usize, usize)> {
+        let b = hay.as_bytes();
+        let ascii = scan.ascii_letters;
+        let at = |i: usize| b.get(s + i).copied().unwrap_or(0);
+        let letter = |i: usize| at(i).is_ascii_alphabetic();
+        let digit = |i: usize| at(i).is_ascii_digit();
+        let alphanumeric = |i: usize| at(i).is_ascii_alphanumeric();
+        // `\b[1-9][a-z][a-z0-9]\d-?[a-z]`, `\b[a-z]{2}\d{2} ?[a-z0-9]{4}` and `\b\d{1,2}` before a month; under `(?i)`
+        // in text where more than ASCII letters are letters (see [`ascii_case_folding`]) the patterns decide.
+        let mut found = |q: usize, may: bool| if may { self.anchored_match(hay, s, q, scan) } else { None };
+        let mbi =
+            || matches!(at(0), b'1'..=b'9') && letter(1) && alphanumeric(2) && digit(3) && (at(4) == b'-' || letter(4));
+        if self.mbi_pid < pid
+            && let Some(end) = found(self.mbi_pid, !ascii || mbi())
+        {
+            return Some((s, end, self.mbi_pid));
+        }
+        let group = 4 + usize::from(at(4) == b' ');
+        let iban = || letter(0) && letter(1) && digit(2) && digit(3) && (group..group + 4).all(alphanumeric);
+        if self.iban_pid < pid
+            && let Some(end) = found(self.iban_pid, !ascii || iban())
+        {
+            return Some((s, end, self.iban_pid));
+        }
+        let day_month = || digit(0) && month_may_follow(b, s);
+        if self.day_month_pid < pid
+            && let Some(end) = found(self.day_month_pid, !ascii || day_month())
+        {
+            return Some((s, end, self.day_month_pid));
+        }
+        None
     }
 
     /// The state-and-ZIP match (`IL 62704`, `West Virginia, 25301-1234`) from `pos` that comes before the first match
@@ -1068,9 +1134,9 @@ impl Analyzer {
         // loosened one did (the leftmost-first end of the first shape matching at its start), without a second
         // search: a phone number that starts with `(` or with two digits takes no `+1` or `1-` before its area
         // code, an IPv6 address that starts with a hex digit is no `::1`. Where the widened part is a digit whose
-        // place the start settles (a phone number's `+1` or `1-`, an MBI's first digit, an international number's
-        // country code), that digit alone decides: the loosened pattern's ways to match there are the own
-        // pattern's, in the same order, when it is one the own pattern takes, and none of them is otherwise.
+        // place the start settles (a phone number's `+1` or `1-`, an international number's country code), that digit
+        // alone decides: the loosened pattern's ways to match there are the own pattern's, in the same order, when it
+        // is one the own pattern takes, and none of them is otherwise.
         let b = hay.as_bytes();
         let digit_after_plus = || b.get(s + 1 + usize::from(b.get(s + 1).is_some_and(|&c| is_space(c)))).copied();
         let own = match self.shapes[pid] {
@@ -1082,7 +1148,6 @@ impl Analyzer {
             },
             Shape::PhoneIntl => Some(digit_after_plus().is_some_and(|c| (b'2'..=b'9').contains(&c))),
             Shape::Ipv6 if b[s] != b':' => Some(true),
-            Shape::Mbi => Some(b[s] != b'0'),
             _ => None,
         };
         if own == Some(true) {
@@ -1467,6 +1532,106 @@ fn short_date_from(b: &[u8], start: usize) -> Option<usize> {
     if boundary { short_date_at(b, start, start + leading_digits(b, start, 3)) } else { None }
 }
 
+/// Whether an MBI, an IBAN or a day of the month before its month may start at `s`, in text whose letters are ASCII
+/// (see [`ascii_case_folding`]), from its first few bytes: false only where none of their patterns can match there
+/// (see [`Analyzer::token_shape_at`]). Run at every token, most of them numbers that none starts (`120/80`,
+/// `2023-01-06`): one or two digits and a byte that is no letter, white space or `-` are turned away after a table
+/// load for each.
+fn token_shape_may_start(b: &[u8], s: usize) -> bool {
+    const DIGIT: u8 = 1;
+    const LETTER: u8 = 2;
+    /// White space or `-`.
+    const SEPARATOR: u8 = 4;
+    static KIND: [u8; 256] = {
+        let mut table = [0; 256];
+        let mut c = 0;
+        while c < 256 {
+            table[c] = match c as u8 {
+                b'0'..=b'9' => DIGIT,
+                b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+                b' ' | b'\t'..=b'\r' | b'-' => SEPARATOR,
+                _ => 0,
+            };
+            c += 1;
+        }
+        table
+    };
+    // Five bytes read at once; fewer are left only at the text's end, where the patterns decide.
+    let Some(&[c0, c1, c2, c3, c4]) = b.get(s..s + 5) else { return true };
+    let kind = |c: u8| KIND[usize::from(c)];
+    if kind(c0) == LETTER {
+        // `\b[a-z]{2}\d{2}`.
+        return kind(c1) == LETTER && kind(c2) == DIGIT && kind(c3) == DIGIT;
+    }
+    // `\b[1-9][a-z][a-z0-9]\d`, or `\d{1,2}` and an ordinal's or a month's first two letters, or white space or `-`
+    // before them (or `of`); a number's digits and the byte after them turn most tokens away.
+    let (c, next, after) = match kind(c1) {
+        DIGIT => (c2, c3, c4),
+        LETTER => return kind(c3) == DIGIT || day_month_pair(c1, c2),
+        SEPARATOR => (c1, c2, c3),
+        _ => return false,
+    };
+    match kind(c) {
+        LETTER => day_month_pair(c, next),
+        SEPARATOR => kind(next) == SEPARATOR || day_month_pair(next, after),
+        _ => false,
+    }
+}
+
+/// Whether `first` and `second` may be the first two letters of a month (of [`MONTHS`]), of an ordinal's suffix or of
+/// `of`: one table load. The bytes are taken by their low five bits (a letter's place in the alphabet in either case),
+/// so a few pairs of other bytes pass too.
+fn day_month_pair(first: u8, second: u8) -> bool {
+    const PAIRS: [[u8; 2]; 15] = [
+        *b"ja", *b"fe", *b"ma", *b"ap", *b"ju", *b"au", *b"se", *b"oc", *b"no", *b"de", *b"st", *b"nd", *b"rd", *b"th",
+        *b"of",
+    ];
+    static TABLE: [u32; 32] = {
+        let mut table = [0; 32];
+        let mut i = 0;
+        while i < PAIRS.len() {
+            table[(PAIRS[i][0] & 31) as usize] |= 1 << (PAIRS[i][1] & 31);
+            i += 1;
+        }
+        table
+    };
+    TABLE[usize::from(first & 31)] >> (second & 31) & 1 != 0
+}
+
+/// Whether the day-and-month date's `(?i)\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*` and the first three letters of a
+/// month (of [`MONTHS`]) stand at `start`, in text whose letters are ASCII (see [`ascii_case_folding`]): false only
+/// where its pattern cannot match there. No month starts with an ordinal's letters or with `of`, so each optional
+/// part is taken exactly where its letters are there. Run at most numbers, where a number and a word (`5 mg`) are
+/// common and a month after them is not.
+fn month_may_follow(b: &[u8], start: usize) -> bool {
+    let digits = leading_digits(b, start, 3);
+    if !(1..=2).contains(&digits) {
+        return false;
+    }
+    // A byte `| 0x20` is a lower-case letter only where the byte is that letter in either case.
+    let lower = |at: usize| b.get(at).map_or(0, |&c| c | 0x20);
+    let space = |at: usize| b.get(at).is_some_and(|&c| is_space(c));
+    let mut at = start + digits;
+    if matches!([lower(at), lower(at + 1)], [b's', b't'] | [b'n' | b'r', b'd'] | [b't', b'h']) {
+        at += 2;
+    }
+    if space(at) {
+        while space(at) {
+            at += 1;
+        }
+        if [lower(at), lower(at + 1)] == *b"of" {
+            at += 2;
+        }
+    }
+    while space(at) || b.get(at) == Some(&b'-') {
+        at += 1;
+    }
+    matches!(
+        &[lower(at), lower(at + 1), lower(at + 2)],
+        b"jan" | b"feb" | b"mar" | b"apr" | b"may" | b"jun" | b"jul" | b"aug" | b"sep" | b"oct" | b"nov" | b"dec"
+    )
+}
+
 /// How many ASCII digits `b` has from `start`, counting at most `max`.
 fn leading_digits(b: &[u8], start: usize, max: usize) -> usize {
     b[start..].iter().take(max).take_while(|c| c.is_ascii_digit()).count()
@@ -1528,7 +1693,6 @@ fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize, ascii_letters:
         Shape::Ipv4 => ipv4_start(b, from, end),
         Shape::DateNumeric => numeric_date_start(b, from, end),
         Shape::DateWritten => written_date_start(b, from, end),
-        Shape::DateDayMonth => day_month_start(b, from, end),
         Shape::Phone => phone_start(b, from, end),
         // The loosened `\+\s?\d\d{0,2}[\s.-]?...`: its one `+` starts it.
         Shape::PhoneIntl => memchr::memrchr(b'+', &b[from..end]).map(|p| from + p),
@@ -1748,16 +1912,6 @@ fn written_date_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
             _ => return Some(at),
         }
     }
-}
-
-/// See [`start_by_hand`]. `(?i)\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{month}\b\.?` and an optional year (no
-/// letters): the day's digits, all of their run, are the only ones before the month's last letter.
-fn day_month_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
-    use start_bytes::{DIGIT, LETTER, run_start, run_start_outside};
-    let month_end = run_start_outside(b, from, end, LETTER)?;
-    let day_end = run_start_outside(b, from, month_end, DIGIT)?;
-    let at = run_start(b, from, day_end, DIGIT);
-    ((1..=2).contains(&(day_end - at)) && (at == 0 || !is_word_byte(b[at - 1]))).then_some(at)
 }
 
 /// See [`start_by_hand`]. Every byte of a phone number before its extension is a digit, white space or one of
@@ -8672,6 +8826,99 @@ mod shapes_tests {
         }
     }
 
+    /// MBIs, IBANs and days of the month before their month are searched at tokens (see
+    /// [`Analyzer::token_shape_at`]), where their first bytes may start them: their matches and near ones merge into
+    /// the same matches as one automaton's.
+    #[test]
+    fn mbis_ibans_and_days_before_a_month_merge_into_the_same_matches_as_one_automaton() {
+        let texts = [
+            "MBI 1EG4-TE5-MK73, 1EG4TE5MK73, 0EG4-TE5-MK73, 1E-4, 9ZZ9-ZZ9-ZZ99x, x1EG4-TE5-MK73 (1EG4-TE5-MK73) \
+             5ab-cd-1EG4-TE5-MK73 1EG4-TE5-MK73"
+                .to_string(),
+            "IBAN GB82 WEST 1234 5698 7654 32, GB82WEST12345698765432, DE89 3704 0044 0532 0130 00; lot OY3068, exp; \
+             GB82 WEST, ab12 cdef ghij k, x-GB82 WEST 1234 5698, GB82 WEST 1234 5698 7654 32"
+                .to_string(),
+            "5th of June, 12-Jan, 14-MAR-2023, 1st  -  may 2024, 2 of 3, 3rd\tof\nmarch, 12March, 5 mg, 5 ma, 10 deg, \
+             31 sept. 2024, 7 TH of Jan, 123 May, 1 sep-05-2024, 5 -\n of June, 9 junk, 4 of, 2nd of, 12 ofmay, \
+             (415) 555-0134 12 June, 1-800-555-0100 5 May"
+                .to_string(),
+            // Under `(?i)` `ſ` and the Kelvin sign are letters of the patterns (see [`ascii_case_folding`]).
+            "12 \u{17F}ep 2024, 1E\u{212A}4-TE5-MK73, G\u{212A}82 WEST 1234 5698 7654 32, 5th of June".to_string(),
+        ];
+        for text in texts {
+            assert_eq!(merged_search_disagrees(&text), None);
+        }
+    }
+
+    /// Pieces of MBIs, IBANs and days of the month before their month, and of the text around them.
+    fn token_shape_fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => "[0-9]{1,4}",
+            1 => "[a-zA-Z]{1,4}",
+            3 => proptest::sample::select(vec![
+                " ", "  ", "-", "\t", "\n", ",", ".", "_", "of", "st", "TH", "nd", "Jan", "march", "Sept", "may",
+                "1EG4", "TE5", "-MK73", "GB82", "WEST", "1234", "\u{17F}", "\u{212A}", "é",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    /// The match at `start` that [`Analyzer::token_shape_at`], behind [`token_shape_may_start`], finds against the
+    /// first of the MBI's, the IBAN's and the day-and-month date's patterns that matches there, at each char
+    /// boundary of `hay`; the first difference.
+    fn token_shapes_disagree(hay: &str) -> Option<String> {
+        static OWN: std::sync::LazyLock<(Analyzer, Vec<(usize, Regex)>)> = std::sync::LazyLock::new(|| {
+            let shapes = [Shape::Mbi, Shape::Iban, Shape::DateDayMonth];
+            let own = patterns()
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (shape, _))| shapes.contains(shape))
+                .map(|(pid, (_, p))| (pid, Regex::new(&ascii_classes(&p)).expect("shape compiles")))
+                .collect();
+            (Analyzer::new().expect("analyzer builds"), own)
+        });
+        let (analyzer, own) = &*OWN;
+        let mut caches = analyzer.caches.take();
+        let mut scan = analyzer.scan(hay, false, &mut caches);
+        for start in (0..hay.len()).filter(|&p| hay.is_char_boundary(p)) {
+            let ours = (!scan.ascii_letters || token_shape_may_start(hay.as_bytes(), start))
+                .then(|| analyzer.token_shape_at(hay, start, analyzer.token_pid, &mut scan))
+                .flatten();
+            let theirs = own.iter().find_map(|(pid, re)| {
+                let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
+                re.search(&input).map(|m| (start, m.end(), *pid))
+            });
+            if ours != theirs {
+                return Some(format!("{hay:?} at {start}: {ours:?} but the patterns {theirs:?}"));
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn token_shapes_found_behind_their_first_bytes_are_their_patterns_matches(
+            parts in proptest::collection::vec(token_shape_fragment(), 0..12),
+        ) {
+            let hay = parts.concat();
+            prop_assert_eq!(token_shapes_disagree(&hay), None);
+        }
+    }
+
+    #[test]
+    fn every_month_passes_the_day_and_month_filters() {
+        for month in alternation_words(MONTHS) {
+            let m = month.as_bytes();
+            assert!(day_month_pair(m[0], m[1]) && day_month_pair(m[0].to_ascii_uppercase(), m[1]), "{month}");
+            for text in [format!("5 {month}"), format!("12th of {}", month.to_uppercase()), format!("1-{month}")] {
+                assert!(month_may_follow(text.as_bytes(), 0), "{text}");
+                assert_eq!(token_shapes_disagree(&text), None);
+            }
+        }
+    }
+
     /// A state-and-ZIP match is found by hand before the ZIP (see [`Analyzer::state_zip_before`]): that holds only
     /// if no other shape starts in the state's name or code or in the separator after it.
     #[test]
@@ -8942,7 +9189,6 @@ mod shapes_tests {
             Shape::Ipv4,
             Shape::DateNumeric,
             Shape::DateWritten,
-            Shape::DateDayMonth,
             Shape::Phone,
             Shape::PhoneIntl,
             Shape::Ssn,
