@@ -121,9 +121,10 @@ impl WordFacts {
     /// In [`WordFacts::gazetteer`]: a word the tokenizer does more with than with most, in one test for every
     /// such case where each took its own: a word that a pass the tokenizer notes words for starts at (one of
     /// [`LexEntry::rule_word`] and [`LexEntry::month`] for `word_rules`, a facility head or generic facility word
-    /// for `facilities`, a word with the [`role::ORG_CUE`] role for `organizations`), or an identifier label that
-    /// is also [`LexEntry::name_like`] (`Case`, `Kit`), the only words whose text the tokenizer compares with
-    /// [`NAME_LIKE_LABELS`].
+    /// for `facilities`, a word with the [`role::ORG_CUE`] role for `organizations`), a [`LexEntry::rule_cue`]
+    /// (after which `word_rules` starts at the next word: only a rare word sets that for the next, so that the
+    /// others set nothing), or an identifier label that is also [`LexEntry::name_like`] (`Case`, `Kit`), the only
+    /// words whose text the tokenizer compares with [`NAME_LIKE_LABELS`].
     pub const RARE: u8 = 64;
 
     /// The facts of an entry, without its gazetteer flags (with [`WordFacts::RARE`]).
@@ -132,7 +133,8 @@ impl WordFacts {
         let noted = e.rule_word
             || e.month
             || matches!(e.facility, Some(FacilityWord::Head | FacilityWord::Generic))
-            || e.roles & role::ORG_CUE != 0;
+            || e.roles & role::ORG_CUE != 0
+            || e.rule_cue;
         let name_like_label = e.name_like && matches!(e.label, Some(Label::Id(_)));
         Self {
             gazetteer: bit(noted || name_like_label, Self::RARE),
@@ -3121,7 +3123,7 @@ mod tests {
     }
 
     #[test]
-    fn a_word_is_rare_exactly_when_a_noted_pass_starts_at_it_or_it_is_a_name_like_label() {
+    fn a_word_is_rare_exactly_when_a_noted_pass_starts_at_or_after_it_or_it_is_a_name_like_label() {
         // Arrange
         let lexicon = Lexicon::get();
 
@@ -3130,11 +3132,13 @@ mod tests {
             let facts = lexicon.word_facts(key);
 
             // Assert: a rule word or month (`word_rules`), a facility head or generic word (`facilities`), an
-            // organisation cue (`organizations`), an identifier label that is also a name, and no other word.
+            // organisation cue (`organizations`), a cue for `word_rules` at the next word, an identifier label that
+            // is also a name, and no other word.
             let rare = e.rule_word
                 || e.month
                 || matches!(e.facility, Some(FacilityWord::Head | FacilityWord::Generic))
                 || e.roles & role::ORG_CUE != 0
+                || e.rule_cue
                 || (e.name_like && matches!(e.label, Some(Label::Id(_))));
             assert_eq!(facts.gazetteer & WordFacts::RARE != 0, rare, "{e:?}");
         }

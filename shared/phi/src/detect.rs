@@ -4345,9 +4345,13 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
     // Beyond the words the lexicon marks, the word read is one [`word_rules`] looks at when it starts before this
     // position: `usize::MAX` (any word) after one of [`RULE_CUES`] or for a word with a hyphen, one past the position
     // after a `^` or `(` (only a word starting right there), 0 (none) otherwise. One comparison a word where a cue
-    // flag, the last `^` or `(`'s position and a hyphen flag took three, and three registers.
+    // flag, the last `^` or `(`'s position and a hyphen flag took three, and three registers. Set again only by the
+    // words that the lexicon marks [`WordFacts::RARE`] (the cues among them) or that it holds for (see below).
     let mut rule_before = 0;
     let mut later = LaterLookups::new();
+    // The word list in a local of its own while the loop pushes to it: through `words`, every push read its length
+    // and capacity from memory and stored its length back.
+    let mut list = std::mem::take(&mut words.list);
     'words: while i < b.len() {
         // Separators (most bytes between words) in a loop of their own: this loop, inlined into the word pass, keeps
         // so much in step that it would reload and spill its state for every byte.
@@ -4359,10 +4363,10 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         if class & (LOWER_LETTER | UPPER_LETTER) == 0 {
             if class == NEWLINE {
                 // A line without words (a blank line, a line of numbers) has nothing to finish.
-                if line_first < words.list.len() {
-                    finish_line(&mut words.list[line_first..], gaz, lex);
+                if line_first < list.len() {
+                    finish_line(&mut list[line_first..], gaz, lex);
                 }
-                line_first = words.list.len();
+                line_first = list.len();
                 i += 1;
                 continue;
             }
@@ -4459,15 +4463,18 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         let facts = lex.word_facts(hash);
         let marks = facts.marks;
         let after_rule_cue = start < rule_before;
-        rule_before = usize::MAX * usize::from(marks & WordFacts::RULE_CUE != 0);
         // The lexicon's marks are kept whole: the bits a word has are the same bits there, and the others are
         // `Word::RULE`'s, or-ed in here, or bits no word reads (see `Word::marks`).
         let mut word_marks = marks;
         // One branch for the few words noted at all or compared with the name-like labels.
         if (facts.gazetteer & WordFacts::RARE != 0) | after_rule_cue {
+            // Only a word here sets `rule_before` for the next: every rule cue is rare, and every word after a cue,
+            // with a hyphen or right after a `^` or `(` comes here. Any other word leaves it 0 or one past a `^` or
+            // `(` it starts after, which every later word also does: as good as 0.
+            rule_before = usize::MAX * usize::from(marks & WordFacts::RULE_CUE != 0);
             let rule = (marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0) | after_rule_cue;
             word_marks |= u8::from(rule) * Word::RULE;
-            let index = words.list.len();
+            let index = list.len();
             if rule && index > 0 {
                 words.rule_at.push(index);
             }
@@ -4502,15 +4509,16 @@ fn tokenize(hay: &str, words: &mut Words, gaz: &Gazetteer, lex: &Lexicon) {
         // them when its lookup comes (`LaterLookups`).
         if case != Case::Lower {
             word.flags =
-                if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { later.note(words.list.len(), hash, gaz) };
+                if marks & WordFacts::KNOWN != 0 { facts.gazetteer } else { later.note(list.len(), hash, gaz) };
             word.starts = word.starts_of();
         }
-        words.list.push(word);
+        list.push(word);
         gap_start = i;
         i += skip;
     }
-    finish_line(&mut words.list[line_first..], gaz, lex);
-    later.look_up(&mut words.list, gaz);
+    finish_line(&mut list[line_first..], gaz, lex);
+    later.look_up(&mut list, gaz);
+    words.list = list;
 }
 
 /// Marks the words that structured matches already cover (`words` as the tokenizer leaves them: none marked yet);
@@ -6958,6 +6966,37 @@ mod tests {
             assert!(has(text, EntityType::Person, name), "{text}");
         }
         assert!(!found("Diagnosis: Hypertension").iter().any(|(ty, _)| *ty == EntityType::Person));
+    }
+
+    #[test]
+    fn the_tokenizer_notes_a_rule_start_exactly_after_a_cue_or_opener_at_a_hyphen_or_rule_word() {
+        // `rule_before` is set again only at rare words (the cues among them): an opener's position or a cue must not
+        // outlive the next word, whatever words (common, rare, codes, numbers) come after it.
+        let texts = [
+            "seen by Dr Lee then (x) mg and ( 3 tab) Ann by\nKim, then spelled S-M-I-T-H on Main St",
+            "by by A12 Lee (Lee (\n(Ann ^Bob ^ 7 Cal initials JS, cosigned by: RN Moe 3rd Ave the thats",
+            "(9 Ann)(Bob) by 12 Cal twenty-one ninety-four March day at Mercy Hospital by",
+        ];
+        let lex = Lexicon::get();
+        for text in texts {
+            let mut words = Words::new();
+            tokenize(text, &mut words, Gazetteer::get(), lex);
+            let list = &words.list;
+            let is_cue = |w: &Word| {
+                RULE_CUES.iter().flat_map(|c| c.iter()).any(|c| text[w.start..w.end].eq_ignore_ascii_case(c))
+            };
+            for (i, w) in list.iter().enumerate() {
+                let word = &text[w.start..w.end];
+                // The word read just before this one: a code (`A12`) is none, and a cue before it still counts.
+                let after_cue = i > 0 && is_cue(&list[i - 1]);
+                let expected = after_cue
+                    || word.contains('-')
+                    || matches!(text.as_bytes()[..w.start].last(), Some(b'^' | b'('))
+                    || lex.word_facts(w.hash).marks & (WordFacts::RULE_WORD | WordFacts::MONTH) != 0;
+                assert_eq!(w.marks & Word::RULE != 0, expected, "{word} at {} of {text:?}", w.start);
+                assert_eq!(words.rule_at.contains(&i), expected && i > 0, "{word} at {} of {text:?}", w.start);
+            }
+        }
     }
 
     #[test]
