@@ -6885,15 +6885,18 @@ fn coreference(
         if w.starts & Word::PERSON_START == 0 || (!w.caseless && w.case == Case::Initial) {
             continue;
         }
-        let plain = known.contains(&w.hash);
-        let common = !plain && !w.caseless && w.case == Case::Cap && known.contains(&!w.hash);
-        if !(plain || common) {
-            continue;
-        }
+        // Most words that pass the filter are the names' own, inside the spans found (88,800 of 133,500 on the bench's
+        // mixed notes): whether the word lies in a span is asked before `known` is scanned for it. Words come in text
+        // order, so `inside` counts on the same whichever of them ask.
         while covered.get(inside).is_some_and(|&(s, _)| s <= w.start) {
             inside += 1;
         }
         if inside > 0 && covered[inside - 1].1 >= w.end {
+            continue;
+        }
+        let plain = known.contains(&w.hash);
+        let common = !plain && !w.caseless && w.case == Case::Cap && known.contains(&!w.hash);
+        if !(plain || common) {
             continue;
         }
         out.push(Candidate { start: w.start, end: w.end, entity_type: EntityType::Person, score: 0.8 });
@@ -6934,6 +6937,34 @@ mod tests {
             let e = s + text[s..].find(' ').unwrap_or(text.len() - s);
             assert_eq!(token(text, s, e), None, "{text}");
         }
+    }
+
+    #[test]
+    fn coreference_repeats_a_name_outside_every_span_found_whatever_words_lie_between() {
+        // `coreference` asks whether a word lies in a span found before it scans the names for the word, so `inside`
+        // counts on only at words that pass the filter and are capitalised: past a span that holds no name's word
+        // (`Hale`), a span that holds one (`12 Boston Road`) and a name below the spans' score (`Walter Hale`).
+        let text = "Walter Boston seen. Boston again with Hale at 12 Boston Road then Boston, and boston Walter Hale.";
+        let mut words = Words::new();
+        tokenize(text, &mut words, Gazetteer::get(), Lexicon::get());
+        let span = |s: &str| {
+            let start = text.find(s).expect("in the text");
+            (start, start + s.len())
+        };
+        let candidate = |(start, end): (usize, usize), entity_type, score| Candidate { start, end, entity_type, score };
+        let mut out = vec![
+            candidate(span("Walter Boston"), EntityType::Person, 0.9),
+            candidate(span("Hale"), EntityType::City, 0.7),
+            candidate(span("12 Boston Road"), EntityType::Address, 0.9),
+            candidate(span("Walter Hale"), EntityType::Person, 0.4),
+        ];
+        let found = out.len();
+        coreference(&words.list, 0, &mut out, (&mut Vec::new(), &mut Vec::new(), &mut Vec::new()));
+        let repeats: Vec<_> = out[found..].iter().map(|c| (c.start, &text[c.start..c.end])).collect();
+        let again = span("Boston again").0;
+        let then = span("Boston,").0;
+        let walter = span("Walter Hale").0;
+        assert_eq!(repeats, [(again, "Boston"), (then, "Boston"), (walter, "Walter")]);
     }
 
     #[test]
