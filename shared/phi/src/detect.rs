@@ -2938,10 +2938,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let (digit_count, alnum_count) = if all_digits {
         (bytes.len(), bytes.len())
     } else {
-        let (mut digits, mut alnum) = (0, 0);
-        for &c in bytes {
+        // From the first byte after the leading digits (counted already), a table load for each letter or digit test
+        // (its three ranges cost more than the load).
+        let (mut digits, mut alnum) = (lead_digits, lead_digits);
+        for &c in &bytes[lead_digits..] {
             digits += usize::from(c.is_ascii_digit());
-            alnum += usize::from(c.is_ascii_alphanumeric());
+            alnum += usize::from(is_alnum(c));
         }
         (digits, alnum)
     };
