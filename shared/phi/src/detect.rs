@@ -1698,6 +1698,9 @@ fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize, ascii_letters:
         Shape::PhoneIntl => memchr::memrchr(b'+', &b[from..end]).map(|p| from + p),
         // `\b\d{3}[- ]\d{2}[- ]\d{4}\b`, or `xxx-xx-` or `***-**-` and four digits: eleven ASCII bytes.
         Shape::Ssn => Some(end - 11),
+        Shape::Ipv6 => ipv6_start(b, from, end),
+        Shape::Card => card_start(b, from, end),
+        Shape::PoBox if ascii_letters => po_box_start(b, from, end),
         _ => None,
     }
 }
@@ -1856,6 +1859,124 @@ fn ipv4_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
         }
     }
     word_boundary(b, at).then_some(at)
+}
+
+/// See [`start_by_hand`]. Every byte of an IPv6 address is a hex digit or a colon (no other char folds to `[a-f]`
+/// under `(?i)`), and no address is longer than 48 bytes (eight groups of four, seven `::` and a trailing `::`): the
+/// first position of that run, not more than 48 bytes before the end, where the loosened pattern (see
+/// [`digit_shape`]) matches all of the rest, read by [`loose_ipv6_spans`].
+fn ipv6_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let run = b[from..end].iter().rev().take_while(|&&c| c == b':' || c.is_ascii_hexdigit()).count();
+    (end - run.min(48)..end).find(|&p| loose_ipv6_spans(b, p, end))
+}
+
+/// Whether the loosened IPv6 pattern `(?i)(?:\b[0-9a-f]{1,4}(?:::?[0-9a-f]{1,4}){2,7}|::[0-9a-f]{1,4}(?:::?[0-9a-f]
+/// {1,4}){1,6})(?:::)?|::\d\b` matches all of `p..end`. Groups of hex digits are joined by one or two colons, so
+/// the runs of hex digits are its groups, and a trailing `::` is the optional one.
+fn loose_ipv6_spans(b: &[u8], p: usize, end: usize) -> bool {
+    let t = &b[p..end];
+    if let [b':', b':', d] = *t
+        && d.is_ascii_digit()
+        && b.get(end).is_none_or(|&c| !is_word_byte(c))
+    {
+        return true;
+    }
+    let (groups, range) = match t.strip_prefix(b"::") {
+        Some(rest) => (rest, 2..=7),
+        None if word_boundary(b, p) => (t, 3..=8),
+        None => return false,
+    };
+    let groups = groups.strip_suffix(b"::").unwrap_or(groups);
+    let mut count = 0;
+    let mut i = 0;
+    loop {
+        let hex = groups[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if !(1..=4).contains(&hex) {
+            return false;
+        }
+        count += 1;
+        i += hex;
+        if i == groups.len() {
+            return range.contains(&count);
+        }
+        let colons = groups[i..].iter().take_while(|&&c| c == b':').count();
+        if !(1..=2).contains(&colons) {
+            return false;
+        }
+        i += colons;
+    }
+}
+
+/// See [`start_by_hand`]. `\b\d(?:[ -]?\d){12,18}\b`: digits, one space or `-` at most between two of them; the
+/// leftmost digit of that walk back from the end after a word boundary with 13 to 19 digits from it.
+fn card_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let (mut at, mut digits, mut start) = (end, 0, None);
+    while at > from && b[at - 1].is_ascii_digit() && digits < 19 {
+        at -= 1;
+        digits += 1;
+        if digits >= 13 && (at == 0 || !is_word_byte(b[at - 1])) {
+            start = Some(at);
+        }
+        if at >= from + 2 && matches!(b[at - 1], b' ' | b'-') && b[at - 2].is_ascii_digit() {
+            at -= 1;
+        }
+    }
+    start
+}
+
+/// See [`start_by_hand`], for text whose `(?i)` letters are ASCII. `(?i)\b(?:p\.?\s?o\.?|post office)\s*box\s+\d{1,6}\b`
+/// or `(?i)\b(?:rr|r\.r\.|rural route|hc|h\.c\.|star route|rt\.?|rte\.?|route)\s*\d{1,4},?\s+box\s+\d{1,6}[a-z]?\b`:
+/// read back from the end, each run of white space or digits is all of its run (a byte of another kind stands on
+/// either side of it) and each optional byte is taken exactly where it is there, so only the word before `box`'s
+/// number (`route`, `rural route`, `star route`) leaves more than one start: the leftmost from `from` wins.
+fn po_box_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
+    let before = |at: usize| at.checked_sub(1).map(|i| b[i]);
+    let run_start = |at: usize, f: fn(&u8) -> bool| at - b[..at].iter().rev().take_while(|c| f(c)).count();
+    let spaces = |at: usize| run_start(at, |&c| is_space(c));
+    let digits = |at: usize| run_start(at, u8::is_ascii_digit);
+    let word = |at: usize, w: &[u8]| {
+        let start = at.checked_sub(w.len())?;
+        let boundary = start == 0 || !is_word_byte(b[start - 1]);
+        (boundary && b[start..at].eq_ignore_ascii_case(w)).then_some(start)
+    };
+    // `box\s+\d{1,6}`, and the letter of the second form's number.
+    let letter = before(end).is_some_and(|c| c.is_ascii_alphabetic());
+    let number_end = end - usize::from(letter);
+    let number = digits(number_end);
+    let after_box = spaces(number);
+    if !(1..=6).contains(&(number_end - number)) || after_box == number || after_box < 3 {
+        return None;
+    }
+    let at_box = after_box - 3;
+    if !b[at_box..after_box].eq_ignore_ascii_case(b"box") {
+        return None;
+    }
+    let spaced = spaces(at_box);
+    let mut start = usize::MAX;
+    let mut offer = |p: Option<usize>| start = p.filter(|&p| p >= from).map_or(start, |p| p.min(start));
+    if !letter {
+        // `p\.?\s?o\.?` or `post office`.
+        offer(word(spaced, b"post office"));
+        let mut at = spaced - usize::from(before(spaced) == Some(b'.'));
+        if before(at).is_some_and(|c| c | 0x20 == b'o') {
+            at -= 1;
+            at -= usize::from(before(at).is_some_and(is_space));
+            at -= usize::from(before(at) == Some(b'.'));
+            if before(at).is_some_and(|c| c | 0x20 == b'p') {
+                offer(word(at, b"p"));
+            }
+        }
+    }
+    // `\d{1,4},?\s+` before `box`, and a route's word before the digits.
+    let comma = spaced - usize::from(spaced < at_box && before(spaced) == Some(b','));
+    let route = digits(comma);
+    if spaced < at_box && (1..=4).contains(&(comma - route)) {
+        let named = spaces(route);
+        let words: [&[u8]; 11] =
+            [b"rr", b"r.r.", b"rural route", b"hc", b"h.c.", b"star route", b"rt", b"rt.", b"rte", b"rte.", b"route"];
+        words.iter().for_each(|w| offer(word(named, w)));
+    }
+    (start < end).then_some(start)
 }
 
 /// See [`start_by_hand`]. Every byte of a numeric date is a digit or one of `-/.:TZ+`, and it starts at a digit after
@@ -2817,10 +2938,12 @@ fn token(hay: &str, s: usize, e: usize) -> Option<Candidate> {
     let (digit_count, alnum_count) = if all_digits {
         (bytes.len(), bytes.len())
     } else {
-        let (mut digits, mut alnum) = (0, 0);
-        for &c in bytes {
+        // From the first byte after the leading digits (counted already), a table load for each letter or digit test
+        // (its three ranges cost more than the load).
+        let (mut digits, mut alnum) = (lead_digits, lead_digits);
+        for &c in &bytes[lead_digits..] {
             digits += usize::from(c.is_ascii_digit());
-            alnum += usize::from(c.is_ascii_alphanumeric());
+            alnum += usize::from(is_alnum(c));
         }
         (digits, alnum)
     };
@@ -9243,6 +9366,16 @@ mod shapes_tests {
              + 1 (800)555-0100 x 7, 415.555.0134 extension 99, call 12 415 555 0134, +44 20 7946 0958; SSN \
              123-45-6789, xxx-xx-1234, ***-**-1234"
                 .to_string(),
+            "fe80::1ff:fe23:4567:890a, ::1, ::12, ::1x, ::ffff:1.2.3.4, 10:30:00, T10:30:00Z, a:b:c::, 1::2::3, \
+             fe80:::1, 12345:1:2:3, x:1:2:3, _1:2:3, 1:2:3:4:5:6:7:8:9:a:b, ABCD:ef01:2345::, ::a:b:c:d:e:f:1:2:3, \
+             deadbeefdeadbeef:1:2, 4111 1111 1111 1111, 4111-1111-1111-1111 1, 1234567890123456789012, \
+             4111--1111-1111-1111, x4111111111111, 12 3456 7890 1234 567, 4111 1111 1111 1111 2222 3333"
+                .to_string(),
+            "P.O. Box 771, p o box 5, PO. BOX 12, pobox 7, p.  o box 9, xp.o. box 3, Post Office Box 1234567, post \
+             office  box 2; RR 2 Box 118, HC 65, box 112A, R.R. 3 box 4b, rural route 12 Box 5, star route 7, box 8, \
+             xstar route 1 box 2, Rte. 9 box 10, rt 4 box 5x, route 1234 box 6, route 12345 box 6, rr2 box 1, \
+             hc 3box 4"
+                .to_string(),
             "see https://x.org/a?b=1, (www.clinic.med) <ftp://f.example.com/x> \"labs.example.com/r/7\" a..b.com \
              x.y..z.org -a.com _b.com 1.2.us, a.comx.org, q.com-foo, HTTPS://A.B, www. x, sftp://, e.g.care, \
              \u{e9}x.com, 1http://y.net"
@@ -9263,6 +9396,9 @@ mod shapes_tests {
             Shape::PhoneIntl,
             Shape::Ssn,
             Shape::Url,
+            Shape::Ipv6,
+            Shape::Card,
+            Shape::PoBox,
         ];
         for shape in shapes {
             assert!(settled.contains(&shape), "no start of {shape:?} was read by hand");
@@ -9278,7 +9414,9 @@ mod shapes_tests {
                 " ", "  ", "-", "/", ".", ":", "+", "(", ")", "@", ",", "'", "\t", "_", "!", "T", "Z", "x", "ext",
                 "ext.", "extension", "st", "th", "of", "Jan", "march", "Sept", "may", ".com", ".org", "www.", "\u{17F}",
                 "\u{212A}", "é", "\n", "jo.doe@x.org", "(415) 555-0134", "2023-03-14T10:30", "12/03/2024", "10.0.0.1",
-                "https://", "ftp://", "www", "/p?q=1", "<", "\"", "*", "123-45-6789", "xx-",
+                "https://", "ftp://", "www", "/p?q=1", "<", "\"", "*", "123-45-6789", "xx-", "::", "fe80", "::1",
+                "abcd:", "e:F", "4111 1111 1111 1111", "4111-1111", "1111 ", "box", "Box ", "P.", "o. ", "PO",
+                "post office", "rr", "R.R.", "rural route", "star route", "rte.", "rt", "HC", "h.c.", " 12A",
             ])
             .prop_map(str::to_string),
         ]

@@ -348,27 +348,43 @@ static LOCAL_PART: [bool; 256] = {
 /// DNS host name: labels of letters, digits and inner hyphens; with `need_tld`, at least two labels and an
 /// alphabetic top-level label.
 pub fn is_hostname(host: &str, need_tld: bool) -> bool {
-    // One pass over the labels, keeping only their count and the last one: every URL-shaped token is checked, and a
-    // list of the labels was an allocation for each.
-    // Split as bytes: `.` is ASCII, so the pieces are those of `str::split`, without its char searcher.
-    let label_ok = |l: &[u8]| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with(b"-")
-            && !l.ends_with(b"-")
-            && l.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    let (mut count, mut last): (usize, &[u8]) = (0, b"");
-    for label in host.as_bytes().split(|&b| b == b'.') {
-        if !label_ok(label) {
-            return false;
-        }
-        count += 1;
-        last = label;
+    // One pass over the bytes, a table load for each, and each label checked at the dot or end after it, keeping only
+    // the count and the last one: every e-mail address's domain and URL-shaped token is checked, and a split into
+    // labels (a closure call for each byte, then a second pass over each label's bytes) cost about a fifth of the
+    // e-mail's check.
+    let b = host.as_bytes();
+    if b.len() > 253 {
+        return false;
     }
-    let tld_ok = !need_tld || (count >= 2 && last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic));
-    tld_ok && host.len() <= 253
+    let (mut count, mut start, mut last): (usize, usize, &[u8]) = (0, 0, b"");
+    for i in 0..=b.len() {
+        match b.get(i) {
+            Some(b'.') | None => {
+                let label = &b[start..i];
+                if label.is_empty() || label.len() > 63 || label[0] == b'-' || label[label.len() - 1] == b'-' {
+                    return false;
+                }
+                count += 1;
+                last = label;
+                start = i + 1;
+            }
+            Some(&c) if !HOST_BYTE[usize::from(c)] => return false,
+            Some(_) => {}
+        }
+    }
+    !need_tld || (count >= 2 && last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic))
 }
+
+/// The bytes of a host name's labels: ASCII letters and digits and `-`.
+static HOST_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = (c as u8).is_ascii_alphanumeric() || c as u8 == b'-';
+        c += 1;
+    }
+    table
+};
 
 /// NANP telephone number: area code and exchange both start with 2-9 (optional leading country code 1).
 pub fn is_nanp_phone(s: &str) -> bool {
@@ -384,6 +400,32 @@ pub fn is_nanp_phone(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// [`is_hostname`] as its rule reads: the labels of a split at every `.`.
+    fn hostname_by_labels(host: &str, need_tld: bool) -> bool {
+        let labels: Vec<&str> = host.split('.').collect();
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        let last = labels[labels.len() - 1];
+        let tld_ok =
+            !need_tld || (labels.len() >= 2 && last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic()));
+        labels.iter().all(|l| label_ok(l)) && tld_ok && host.len() <= 253
+    }
+
+    proptest! {
+        #[test]
+        fn host_names_checked_in_one_pass_are_those_of_their_labels(
+            host in "([a-c0-9]{0,3}|-|\\.|_|é|x{64}){0,8}",
+            need_tld in any::<bool>(),
+        ) {
+            prop_assert_eq!(is_hostname(&host, need_tld), hostname_by_labels(&host, need_tld));
+        }
+    }
 
     #[test]
     fn npi_check_digit() {
