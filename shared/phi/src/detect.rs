@@ -1700,7 +1700,6 @@ fn start_by_hand(shape: Shape, b: &[u8], from: usize, end: usize, ascii_letters:
         Shape::Ssn => Some(end - 11),
         Shape::Ipv6 => ipv6_start(b, from, end),
         Shape::Card => card_start(b, from, end),
-        Shape::PoBox if ascii_letters => po_box_start(b, from, end),
         _ => None,
     }
 }
@@ -1922,61 +1921,6 @@ fn card_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
         }
     }
     start
-}
-
-/// See [`start_by_hand`], for text whose `(?i)` letters are ASCII. `(?i)\b(?:p\.?\s?o\.?|post office)\s*box\s+\d{1,6}\b`
-/// or `(?i)\b(?:rr|r\.r\.|rural route|hc|h\.c\.|star route|rt\.?|rte\.?|route)\s*\d{1,4},?\s+box\s+\d{1,6}[a-z]?\b`:
-/// read back from the end, each run of white space or digits is all of its run (a byte of another kind stands on
-/// either side of it) and each optional byte is taken exactly where it is there, so only the word before `box`'s
-/// number (`route`, `rural route`, `star route`) leaves more than one start: the leftmost from `from` wins.
-fn po_box_start(b: &[u8], from: usize, end: usize) -> Option<usize> {
-    let before = |at: usize| at.checked_sub(1).map(|i| b[i]);
-    let run_start = |at: usize, f: fn(&u8) -> bool| at - b[..at].iter().rev().take_while(|c| f(c)).count();
-    let spaces = |at: usize| run_start(at, |&c| is_space(c));
-    let digits = |at: usize| run_start(at, u8::is_ascii_digit);
-    let word = |at: usize, w: &[u8]| {
-        let start = at.checked_sub(w.len())?;
-        let boundary = start == 0 || !is_word_byte(b[start - 1]);
-        (boundary && b[start..at].eq_ignore_ascii_case(w)).then_some(start)
-    };
-    // `box\s+\d{1,6}`, and the letter of the second form's number.
-    let letter = before(end).is_some_and(|c| c.is_ascii_alphabetic());
-    let number_end = end - usize::from(letter);
-    let number = digits(number_end);
-    let after_box = spaces(number);
-    if !(1..=6).contains(&(number_end - number)) || after_box == number || after_box < 3 {
-        return None;
-    }
-    let at_box = after_box - 3;
-    if !b[at_box..after_box].eq_ignore_ascii_case(b"box") {
-        return None;
-    }
-    let spaced = spaces(at_box);
-    let mut start = usize::MAX;
-    let mut offer = |p: Option<usize>| start = p.filter(|&p| p >= from).map_or(start, |p| p.min(start));
-    if !letter {
-        // `p\.?\s?o\.?` or `post office`.
-        offer(word(spaced, b"post office"));
-        let mut at = spaced - usize::from(before(spaced) == Some(b'.'));
-        if before(at).is_some_and(|c| c | 0x20 == b'o') {
-            at -= 1;
-            at -= usize::from(before(at).is_some_and(is_space));
-            at -= usize::from(before(at) == Some(b'.'));
-            if before(at).is_some_and(|c| c | 0x20 == b'p') {
-                offer(word(at, b"p"));
-            }
-        }
-    }
-    // `\d{1,4},?\s+` before `box`, and a route's word before the digits.
-    let comma = spaced - usize::from(spaced < at_box && before(spaced) == Some(b','));
-    let route = digits(comma);
-    if spaced < at_box && (1..=4).contains(&(comma - route)) {
-        let named = spaces(route);
-        let words: [&[u8]; 11] =
-            [b"rr", b"r.r.", b"rural route", b"hc", b"h.c.", b"star route", b"rt", b"rt.", b"rte", b"rte.", b"route"];
-        words.iter().for_each(|w| offer(word(named, w)));
-    }
-    (start < end).then_some(start)
 }
 
 /// See [`start_by_hand`]. Every byte of a numeric date is a digit or one of `-/.:TZ+`, and it starts at a digit after
@@ -9398,7 +9342,6 @@ mod shapes_tests {
             Shape::Url,
             Shape::Ipv6,
             Shape::Card,
-            Shape::PoBox,
         ];
         for shape in shapes {
             assert!(settled.contains(&shape), "no start of {shape:?} was read by hand");
